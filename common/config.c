@@ -1,0 +1,589 @@
+/*
+ * Table-driven INI loading on inih. The loader keeps, per section instance it
+ * has seen, which keys were set and on which line, so it can report
+ * duplicates, unknown keys and missing required keys with their place.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "duration.h"
+
+#define CONFIG_MAX_KEYS_PER_SECTION 64
+
+/* The line buffer inih was built with; a longer line would be split silently. */
+#define CONFIG_MAX_LINE INI_MAX_LINE
+
+struct seen_section {
+	const struct config_section *section;
+	void *object;
+	char *instance_name; /* families only */
+	int first_line;
+	int key_lines[CONFIG_MAX_KEYS_PER_SECTION]; /* 0: not set in the file */
+};
+
+struct load_context {
+	const struct config_schema *schema;
+	const char *file_name;
+	char *base_dir; /* for relative CONFIG_PATH values; "" for in-memory text */
+	void *target;
+	struct seen_section *seen;
+	size_t seen_count;
+	int line;
+	int section_line; /* line of the latest [section] header */
+	char *err;
+	size_t err_len;
+	bool failed;
+	/* reader state */
+	FILE *file;
+	const char *text_cursor;
+	bool line_too_long;
+};
+
+static void set_error(struct load_context *ctx, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void set_error(struct load_context *ctx, int line, const char *fmt, ...)
+{
+	if (ctx->failed)
+		return; /* the first error is the one worth reading */
+	ctx->failed = true;
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(ctx->err, ctx->err_len, "%s:%d: %s", ctx->file_name, line, what);
+	else
+		snprintf(ctx->err, ctx->err_len, "%s: %s", ctx->file_name, what);
+}
+
+int config_parse_bool(const char *text, bool *value)
+{
+	static const char *const truthy[] = {"true", "yes", "on", "1"};
+	static const char *const falsy[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(text, truthy[i]) == 0) {
+			*value = true;
+			return 0;
+		}
+		if (strcasecmp(text, falsy[i]) == 0) {
+			*value = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void config_list_free(struct config_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+static int parse_list(const char *text, struct config_list *out)
+{
+	struct config_list list = {0};
+	const char *p = text;
+	while (*p != '\0') {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		const char *start = p;
+		while (*p != '\0' && *p != ',' && !isspace((unsigned char)*p))
+			p++;
+		char **grown = realloc(list.items, (list.count + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			config_list_free(&list);
+			return -1;
+		}
+		list.items = grown;
+		list.items[list.count] = strndup(start, (size_t)(p - start));
+		if (list.items[list.count] == NULL) {
+			config_list_free(&list);
+			return -1;
+		}
+		list.count++;
+	}
+	*out = list;
+	return 0;
+}
+
+static int choice_index(const char *choices, const char *value)
+{
+	int index = 0;
+	size_t value_len = strlen(value);
+	const char *p = choices;
+	while (*p != '\0') {
+		const char *bar = strchr(p, '|');
+		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (len == value_len && strncmp(p, value, len) == 0)
+			return index;
+		index++;
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	return -1;
+}
+
+static bool out_of_bounds(const struct config_key *key, double value)
+{
+	if (key->min == 0 && key->max == 0)
+		return false;
+	return value < key->min || value > key->max;
+}
+
+static void describe_bounds(const struct config_key *key, char *out, size_t out_len)
+{
+	if (key->type == CONFIG_DURATION) {
+		char lo[32], hi[32];
+		duration_format((int64_t)key->min, lo, sizeof(lo));
+		duration_format((int64_t)key->max, hi, sizeof(hi));
+		snprintf(out, out_len, "%s..%s", lo, hi);
+	} else {
+		snprintf(out, out_len, "%g..%g", key->min, key->max);
+	}
+}
+
+/*
+ * Parses VALUE for KEY into the section struct OBJECT, replacing (and
+ * freeing) what was there. Returns 0, or -1 with the reason in WHY.
+ */
+static int store_value(struct load_context *ctx, const struct config_key *key, void *object,
+                       const char *value, char *why, size_t why_len)
+{
+	char *slot = (char *)object + key->offset;
+	char bounds[96];
+	switch (key->type) {
+	case CONFIG_STRING:
+	case CONFIG_PATH: {
+		char *copy;
+		if (key->type == CONFIG_PATH && value[0] != '/' && value[0] != '\0' &&
+		    ctx->base_dir[0] != '\0') {
+			size_t len = strlen(ctx->base_dir) + strlen(value) + 2;
+			copy = malloc(len);
+			if (copy != NULL)
+				snprintf(copy, len, "%s/%s", ctx->base_dir, value);
+		} else {
+			copy = strdup(value);
+		}
+		if (copy == NULL) {
+			snprintf(why, why_len, "out of memory");
+			return -1;
+		}
+		free(*(char **)slot);
+		*(char **)slot = copy;
+		return 0;
+	}
+	case CONFIG_INT: {
+		errno = 0;
+		char *end = NULL;
+		long long parsed = strtoll(value, &end, 10);
+		if (value[0] == '\0' || *end != '\0' || errno != 0) {
+			snprintf(why, why_len, "'%s' is not an integer", value);
+			return -1;
+		}
+		if (out_of_bounds(key, (double)parsed)) {
+			describe_bounds(key, bounds, sizeof(bounds));
+			snprintf(why, why_len, "%lld is out of range (%s)", parsed, bounds);
+			return -1;
+		}
+		*(int64_t *)slot = (int64_t)parsed;
+		return 0;
+	}
+	case CONFIG_DOUBLE: {
+		errno = 0;
+		char *end = NULL;
+		double parsed = strtod(value, &end);
+		if (value[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(parsed)) {
+			snprintf(why, why_len, "'%s' is not a number", value);
+			return -1;
+		}
+		if (out_of_bounds(key, parsed)) {
+			describe_bounds(key, bounds, sizeof(bounds));
+			snprintf(why, why_len, "%s is out of range (%s)", value, bounds);
+			return -1;
+		}
+		*(double *)slot = parsed;
+		return 0;
+	}
+	case CONFIG_BOOL:
+		if (config_parse_bool(value, (bool *)slot) != 0) {
+			snprintf(why, why_len, "'%s' is not a boolean (use true/false, on/off)",
+			         value);
+			return -1;
+		}
+		return 0;
+	case CONFIG_DURATION: {
+		int64_t ms;
+		if (duration_parse_ms(value, &ms, why, why_len) != 0)
+			return -1;
+		if (out_of_bounds(key, (double)ms)) {
+			describe_bounds(key, bounds, sizeof(bounds));
+			snprintf(why, why_len, "%s is out of range (%s)", value, bounds);
+			return -1;
+		}
+		*(int64_t *)slot = ms;
+		return 0;
+	}
+	case CONFIG_LIST: {
+		struct config_list list;
+		if (parse_list(value, &list) != 0) {
+			snprintf(why, why_len, "out of memory");
+			return -1;
+		}
+		config_list_free((struct config_list *)slot);
+		*(struct config_list *)slot = list;
+		return 0;
+	}
+	case CONFIG_CHOICE: {
+		int index = choice_index(key->choices, value);
+		if (index < 0) {
+			snprintf(why, why_len, "'%s' is not one of %s", value, key->choices);
+			return -1;
+		}
+		*(int *)slot = index;
+		return 0;
+	}
+	}
+	snprintf(why, why_len, "unsupported key type");
+	return -1;
+}
+
+static int apply_defaults(struct load_context *ctx, const struct config_section *section,
+                          void *object)
+{
+	for (size_t i = 0; i < section->key_count; i++) {
+		const struct config_key *key = &section->keys[i];
+		if (key->default_value == NULL)
+			continue;
+		char why[256];
+		if (store_value(ctx, key, object, key->default_value, why, sizeof(why)) != 0) {
+			set_error(ctx, 0, "default of [%s%s] %s: %s", section->name,
+			          section->is_family ? "*" : "", key->name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct seen_section *find_seen(struct load_context *ctx,
+                                      const struct config_section *section, const char *instance)
+{
+	for (size_t i = 0; i < ctx->seen_count; i++) {
+		struct seen_section *seen = &ctx->seen[i];
+		if (seen->section != section)
+			continue;
+		if (!section->is_family || strcmp(seen->instance_name, instance) == 0)
+			return seen;
+	}
+	return NULL;
+}
+
+static struct seen_section *add_seen(struct load_context *ctx, const struct config_section *section,
+                                     void *object, const char *instance, int line)
+{
+	struct seen_section *grown = realloc(ctx->seen, (ctx->seen_count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return NULL;
+	ctx->seen = grown;
+	struct seen_section *seen = &ctx->seen[ctx->seen_count];
+	memset(seen, 0, sizeof(*seen));
+	seen->section = section;
+	seen->object = object;
+	seen->first_line = line;
+	if (instance != NULL) {
+		seen->instance_name = strdup(instance);
+		if (seen->instance_name == NULL)
+			return NULL;
+	}
+	ctx->seen_count++;
+	return seen;
+}
+
+/* Finds (or, for a new family instance, creates) the section named in the file. */
+static struct seen_section *resolve_section(struct load_context *ctx, const char *name)
+{
+	const struct config_schema *schema = ctx->schema;
+	for (size_t i = 0; i < schema->section_count; i++) {
+		const struct config_section *section = &schema->sections[i];
+		if (!section->is_family) {
+			if (strcmp(section->name, name) != 0)
+				continue;
+			struct seen_section *seen = find_seen(ctx, section, NULL);
+			if (seen == NULL) {
+				void *object = (char *)ctx->target + section->offset;
+				seen = add_seen(ctx, section, object, NULL, ctx->section_line);
+				if (seen == NULL)
+					set_error(ctx, ctx->line, "out of memory");
+			}
+			return seen;
+		}
+		size_t prefix_len = strlen(section->name);
+		if (strncmp(name, section->name, prefix_len) != 0)
+			continue;
+		const char *instance = name + prefix_len;
+		if (*instance == '\0') {
+			set_error(ctx, ctx->section_line,
+			          "section [%s] needs a name, as in [%sNAME]", name, section->name);
+			return NULL;
+		}
+		struct seen_section *seen = find_seen(ctx, section, instance);
+		if (seen != NULL)
+			return seen;
+		char why[256] = "";
+		void *object = section->instance(ctx->target, instance, why, sizeof(why));
+		if (object == NULL) {
+			set_error(ctx, ctx->section_line, "[%s]: %s", name, why);
+			return NULL;
+		}
+		if (apply_defaults(ctx, section, object) != 0)
+			return NULL;
+		seen = add_seen(ctx, section, object, instance, ctx->section_line);
+		if (seen == NULL)
+			set_error(ctx, ctx->line, "out of memory");
+		return seen;
+	}
+	set_error(ctx, ctx->section_line, "unknown section [%s]", name);
+	return NULL;
+}
+
+static int on_ini_value(void *user, const char *section_name, const char *key_name,
+                        const char *value)
+{
+	struct load_context *ctx = user;
+	if (ctx->failed)
+		return 1; /* keep inih going quietly; the first error is reported */
+	if (section_name[0] == '\0') {
+		set_error(ctx, ctx->line, "key '%s' outside of any section", key_name);
+		return 0;
+	}
+	struct seen_section *seen = resolve_section(ctx, section_name);
+	if (seen == NULL)
+		return 0;
+	const struct config_section *section = seen->section;
+	for (size_t i = 0; i < section->key_count; i++) {
+		const struct config_key *key = &section->keys[i];
+		if (strcmp(key->name, key_name) != 0)
+			continue;
+		if (seen->key_lines[i] != 0 && seen->key_lines[i] != ctx->line) {
+			set_error(ctx, ctx->line,
+			          "duplicate key '%s' in [%s] (first set on line %d)", key_name,
+			          section_name, seen->key_lines[i]);
+			return 0;
+		}
+		char why[256];
+		if (store_value(ctx, key, seen->object, value, why, sizeof(why)) != 0) {
+			set_error(ctx, ctx->line, "[%s] %s: %s", section_name, key_name, why);
+			return 0;
+		}
+		seen->key_lines[i] = ctx->line;
+		return 1;
+	}
+	set_error(ctx, ctx->line, "unknown key '%s' in [%s]", key_name, section_name);
+	return 0;
+}
+
+/* inih reader: one call per line, so the count is the line the handler sees. */
+static char *read_line(char *buffer, int size, void *stream)
+{
+	struct load_context *ctx = stream;
+	char *line;
+	if (ctx->file != NULL) {
+		line = fgets(buffer, size, ctx->file);
+		if (line == NULL)
+			return NULL;
+	} else {
+		if (*ctx->text_cursor == '\0')
+			return NULL;
+		const char *newline = strchr(ctx->text_cursor, '\n');
+		size_t len = newline != NULL ? (size_t)(newline - ctx->text_cursor) + 1
+		                             : strlen(ctx->text_cursor);
+		size_t copy = len < (size_t)size - 1 ? len : (size_t)size - 1;
+		memcpy(buffer, ctx->text_cursor, copy);
+		buffer[copy] = '\0';
+		ctx->text_cursor += copy;
+		line = buffer;
+	}
+	ctx->line++;
+	const char *first = line;
+	while (*first == ' ' || *first == '\t')
+		first++;
+	if (*first == '[')
+		ctx->section_line = ctx->line;
+	size_t len = strlen(line);
+	bool at_end = ctx->file != NULL ? feof(ctx->file) : *ctx->text_cursor == '\0';
+	if (len > 0 && line[len - 1] != '\n' && !at_end) {
+		/* Longer than inih's buffer: refuse rather than parse half a line. */
+		set_error(ctx, ctx->line, "line longer than %d characters", size - 2);
+		if (ctx->file != NULL) {
+			int c;
+			while ((c = fgetc(ctx->file)) != EOF && c != '\n')
+				;
+		} else {
+			const char *newline = strchr(ctx->text_cursor, '\n');
+			ctx->text_cursor = newline != NULL
+			                           ? newline + 1
+			                           : ctx->text_cursor + strlen(ctx->text_cursor);
+		}
+		buffer[0] = '\n';
+		buffer[1] = '\0';
+	}
+	return line;
+}
+
+static void check_required(struct load_context *ctx)
+{
+	const struct config_schema *schema = ctx->schema;
+	for (size_t s = 0; s < schema->section_count && !ctx->failed; s++) {
+		const struct config_section *section = &schema->sections[s];
+		for (size_t i = 0; i < section->key_count && !ctx->failed; i++) {
+			const struct config_key *key = &section->keys[i];
+			if (!key->required)
+				continue;
+			if (!section->is_family) {
+				struct seen_section *seen = find_seen(ctx, section, NULL);
+				if (seen == NULL || seen->key_lines[i] == 0)
+					set_error(ctx, seen != NULL ? seen->first_line : 0,
+					          "[%s] %s is required", section->name, key->name);
+				continue;
+			}
+			for (size_t k = 0; k < ctx->seen_count; k++) {
+				struct seen_section *seen = &ctx->seen[k];
+				if (seen->section == section && seen->key_lines[i] == 0) {
+					set_error(ctx, seen->first_line, "[%s%s] %s is required",
+					          section->name, seen->instance_name, key->name);
+					break;
+				}
+			}
+		}
+	}
+}
+
+static int load(struct load_context *ctx)
+{
+	const struct config_schema *schema = ctx->schema;
+	for (size_t s = 0; s < schema->section_count; s++) {
+		const struct config_section *section = &schema->sections[s];
+		if (section->key_count > CONFIG_MAX_KEYS_PER_SECTION) {
+			set_error(ctx, 0, "internal: section [%s] has too many keys",
+			          section->name);
+			return -1;
+		}
+		if (!section->is_family &&
+		    apply_defaults(ctx, section, (char *)ctx->target + section->offset) != 0)
+			return -1;
+	}
+	int rc = ini_parse_stream(read_line, ctx, on_ini_value, ctx);
+	if (rc > 0 && !ctx->failed)
+		set_error(ctx, rc, "syntax error (expected [section] or key = value)");
+	else if (rc == -2)
+		set_error(ctx, 0, "out of memory");
+	if (!ctx->failed)
+		check_required(ctx);
+	return ctx->failed ? -1 : 0;
+}
+
+static void context_cleanup(struct load_context *ctx)
+{
+	for (size_t i = 0; i < ctx->seen_count; i++)
+		free(ctx->seen[i].instance_name);
+	free(ctx->seen);
+	free(ctx->base_dir);
+}
+
+int config_load(const struct config_schema *schema, const char *path, void *target, char *err,
+                size_t err_len)
+{
+	struct load_context ctx = {
+	        .schema = schema,
+	        .file_name = path,
+	        .target = target,
+	        .err = err,
+	        .err_len = err_len,
+	};
+	ctx.file = fopen(path, "r");
+	if (ctx.file == NULL) {
+		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	const char *slash = strrchr(path, '/');
+	ctx.base_dir = slash != NULL ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	if (ctx.base_dir == NULL) {
+		fclose(ctx.file);
+		snprintf(err, err_len, "%s: out of memory", path);
+		return -1;
+	}
+	int rc = load(&ctx);
+	if (rc == 0 && ferror(ctx.file)) {
+		set_error(&ctx, 0, "read error: %s", strerror(errno));
+		rc = -1;
+	}
+	fclose(ctx.file);
+	context_cleanup(&ctx);
+	return rc;
+}
+
+int config_load_string(const struct config_schema *schema, const char *name, const char *text,
+                       void *target, char *err, size_t err_len)
+{
+	struct load_context ctx = {
+	        .schema = schema,
+	        .file_name = name,
+	        .target = target,
+	        .err = err,
+	        .err_len = err_len,
+	        .text_cursor = text,
+	};
+	ctx.base_dir = strdup("");
+	if (ctx.base_dir == NULL) {
+		snprintf(err, err_len, "%s: out of memory", name);
+		return -1;
+	}
+	int rc = load(&ctx);
+	context_cleanup(&ctx);
+	return rc;
+}
+
+void config_free_section(const struct config_key *keys, size_t key_count, void *section)
+{
+	for (size_t i = 0; i < key_count; i++) {
+		char *slot = (char *)section + keys[i].offset;
+		if (keys[i].type == CONFIG_STRING || keys[i].type == CONFIG_PATH) {
+			free(*(char **)slot);
+			*(char **)slot = NULL;
+		} else if (keys[i].type == CONFIG_LIST) {
+			config_list_free((struct config_list *)slot);
+		}
+	}
+}
+
+void config_free(const struct config_schema *schema, void *target)
+{
+	for (size_t s = 0; s < schema->section_count; s++) {
+		const struct config_section *section = &schema->sections[s];
+		if (!section->is_family) {
+			config_free_section(section->keys, section->key_count,
+			                    (char *)target + section->offset);
+			continue;
+		}
+		void *instance;
+		for (size_t i = 0; (instance = section->instance_at(target, i)) != NULL; i++)
+			config_free_section(section->keys, section->key_count, instance);
+	}
+}

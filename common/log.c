@@ -1,0 +1,78 @@
+/*
+ * Logging to stderr: "2026-11-24T10:15:30.123Z agent[42] warn: text".
+ * Under systemd (JOURNAL_STREAM set) the line starts with "<4>" instead of a
+ * timestamp, so journald records the priority and its own time.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *log_program = "trino-guard";
+static enum log_level log_threshold = LOG_LEVEL_INFO;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+/* syslog priorities: err, warning, info, debug */
+static const int level_priorities[] = {3, 4, 6, 7};
+
+void log_init(const char *program, enum log_level level)
+{
+	if (program != NULL) {
+		const char *slash = strrchr(program, '/');
+		log_program = slash != NULL ? slash + 1 : program;
+	}
+	log_threshold = level;
+}
+
+void log_set_level(enum log_level level)
+{
+	log_threshold = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_threshold;
+}
+
+int log_level_parse(const char *text, enum log_level *level)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcasecmp(text, level_names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (level > log_threshold)
+		return;
+
+	char message[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+
+	/* One fprintf per line, so lines from one process never interleave. */
+	if (getenv("JOURNAL_STREAM") != NULL) {
+		fprintf(stderr, "<%d>%s: %s\n", level_priorities[level], level_names[level],
+		        message);
+		return;
+	}
+	struct timespec now;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, now.tv_nsec / 1000000L, log_program,
+	        (long)getpid(), level_names[level], message);
+}

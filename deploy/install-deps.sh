@@ -1,0 +1,56 @@
+#!/bin/sh
+# Installs every package trino-guard needs to build, test and run its demo on
+# Debian 12. Idempotent: it asks apt only for what is missing, runs
+# `apt-get update` only when something is, and does nothing otherwise.
+set -eu
+
+PACKAGES="
+build-essential cmake pkg-config clang-format curl
+libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
+haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
+"
+
+missing=""
+for pkg in $PACKAGES; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $pkg" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+else
+	SUDO="sudo"
+fi
+
+echo "install-deps: installing:$missing" >&2
+
+# The servers we install (haproxy, prometheus, alertmanager, node-exporter)
+# are started by the tests on loopback ports of their own; keep apt from
+# starting system-wide copies of them while installing, unless the machine
+# already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	made_policy=1
+fi
+cleanup() {
+	if [ "$made_policy" -eq 1 ]; then
+		$SUDO rm -f "$policy"
+	fi
+}
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Installs what is missing, checks formatting, builds and runs every test:
+# once plain, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   deploy/test.sh           everything (what CI runs)
+#   deploy/test.sh --quick   plain build only, for the edit-compile loop
+set -eu
+
+cd "$(dirname "$0")/.."
+quick=0
+for arg in "$@"; do
+	case "$arg" in
+	--quick) quick=1 ;;
+	-h | --help)
+		sed -n '2,5p' "$0"
+		exit 0
+		;;
+	*)
+		echo "test.sh: unknown option $arg" >&2
+		exit 2
+		;;
+	esac
+done
+
+started=$(date +%s)
+deploy/install-deps.sh
+
+echo "== format check (clang-format, .clang-format)"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	sources=$(git ls-files '*.c' '*.h')
+else
+	sources=$(find agent collector common proto rules tests -name '*.[ch]')
+fi
+# shellcheck disable=SC2086
+clang-format --dry-run --Werror $sources
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() {
+	dir=$1
+	shift
+	echo "== build $dir $*"
+	cmake -S . -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j "$jobs"
+	echo "== ctest $dir"
+	(cd "$dir" && ctest --output-on-failure --timeout 300)
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_SANITIZE=OFF
+if [ "$quick" -eq 0 ]; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
+fi
+echo "== all tests passed in $(($(date +%s) - started)) s"

@@ -1,0 +1,266 @@
+/*
+ * Unit tests of the table-driven INI loader: every type, defaults, families
+ * of sections, and every error naming FILE:LINE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+struct test_main {
+	char *name;
+	char *dir;
+	int64_t workers;
+	double ratio;
+	bool enabled;
+	int64_t tick_ms;
+	struct config_list endpoints;
+	int mode;
+};
+
+struct test_cluster {
+	char name[32];
+	int64_t min_workers;
+	int64_t stale_after_ms;
+};
+
+struct test_config {
+	struct test_main main;
+	struct test_cluster clusters[4];
+	size_t cluster_count;
+};
+
+static const struct config_key main_keys[] = {
+        {"name", CONFIG_STRING, offsetof(struct test_main, name), true, NULL, 0, 0, NULL},
+        {"dir", CONFIG_PATH, offsetof(struct test_main, dir), false, "/var/lib/x", 0, 0, NULL},
+        {"workers", CONFIG_INT, offsetof(struct test_main, workers), false, "2", 0, 100, NULL},
+        {"ratio", CONFIG_DOUBLE, offsetof(struct test_main, ratio), false, "0.05", 0, 1, NULL},
+        {"enabled", CONFIG_BOOL, offsetof(struct test_main, enabled), false, "on", 0, 0, NULL},
+        {"tick", CONFIG_DURATION, offsetof(struct test_main, tick_ms), false, "250ms", 10, 60000,
+         NULL},
+        {"endpoints", CONFIG_LIST, offsetof(struct test_main, endpoints), false, NULL, 0, 0, NULL},
+        {"mode", CONFIG_CHOICE, offsetof(struct test_main, mode), false, "auto", 0, 0,
+         "auto|metrics|jmx"},
+};
+
+static const struct config_key cluster_keys[] = {
+        {"min_workers", CONFIG_INT, offsetof(struct test_cluster, min_workers), true, NULL, 0,
+         10000, NULL},
+        {"stale_after", CONFIG_DURATION, offsetof(struct test_cluster, stale_after_ms), false, "3s",
+         0, 0, NULL},
+};
+
+static void *cluster_instance(void *target, const char *name, char *err, size_t err_len)
+{
+	struct test_config *config = target;
+	if (config->cluster_count == 4) {
+		snprintf(err, err_len, "at most 4 clusters");
+		return NULL;
+	}
+	struct test_cluster *cluster = &config->clusters[config->cluster_count++];
+	snprintf(cluster->name, sizeof(cluster->name), "%s", name);
+	return cluster;
+}
+
+static void *cluster_at(void *target, size_t index)
+{
+	struct test_config *config = target;
+	return index < config->cluster_count ? &config->clusters[index] : NULL;
+}
+
+static const struct config_section sections[] = {
+        {"main", false, main_keys, sizeof(main_keys) / sizeof(main_keys[0]),
+         offsetof(struct test_config, main), NULL, NULL},
+        {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
+         cluster_instance, cluster_at},
+};
+
+static const struct config_schema schema = {sections, 2};
+
+static void test_full_config_loads_every_type(void **state)
+{
+	(void)state;
+	struct test_config config = {0};
+	char err[512] = "";
+	const char *text = "; a comment\n"
+	                   "[main]\n"
+	                   "name = guard\n"
+	                   "dir = state\n"
+	                   "workers = 7\n"
+	                   "ratio = 0.1\n"
+	                   "enabled = false\n"
+	                   "tick = 1s\n"
+	                   "endpoints = tcp://a:1, tcp://b:2 tcp://c:3\n"
+	                   "mode = jmx\n"
+	                   "[cluster.blue]\n"
+	                   "min_workers = 2\n"
+	                   "[cluster.green]\n"
+	                   "min_workers = 3\n"
+	                   "stale_after = 10s\n";
+	int rc = config_load_string(&schema, "test.ini", text, &config, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	assert_string_equal(config.main.name, "guard");
+	assert_string_equal(config.main.dir, "state"); /* in-memory: no base dir */
+	assert_int_equal(config.main.workers, 7);
+	assert_true(config.main.ratio > 0.099 && config.main.ratio < 0.101);
+	assert_false(config.main.enabled);
+	assert_int_equal(config.main.tick_ms, 1000);
+	assert_int_equal(config.main.endpoints.count, 3);
+	assert_string_equal(config.main.endpoints.items[2], "tcp://c:3");
+	assert_int_equal(config.main.mode, 2);
+	assert_int_equal(config.cluster_count, 2);
+	assert_string_equal(config.clusters[0].name, "blue");
+	assert_int_equal(config.clusters[0].min_workers, 2);
+	assert_int_equal(config.clusters[0].stale_after_ms, 3000); /* family default */
+	assert_int_equal(config.clusters[1].stale_after_ms, 10000);
+	config_free(&schema, &config);
+}
+
+static void test_defaults_apply_when_keys_are_absent(void **state)
+{
+	(void)state;
+	struct test_config config = {0};
+	char err[512] = "";
+	assert_int_equal(
+	        config_load_string(&schema, "t.ini", "[main]\nname=x\n", &config, err, sizeof(err)),
+	        0);
+	assert_string_equal(config.main.dir, "/var/lib/x");
+	assert_int_equal(config.main.workers, 2);
+	assert_true(config.main.enabled);
+	assert_int_equal(config.main.tick_ms, 250);
+	assert_int_equal(config.main.mode, 0);
+	assert_int_equal(config.main.endpoints.count, 0);
+	config_free(&schema, &config);
+}
+
+struct error_case {
+	const char *name;
+	const char *text;
+	const char *expected; /* the whole error message */
+};
+
+static const struct error_case error_cases[] = {
+        {"unknown key", "[main]\nname=x\ntik=1s\n", "c.ini:3: unknown key 'tik' in [main]"},
+        {"unknown section", "[main]\nname=x\n[mian]\na=b\n", "c.ini:3: unknown section [mian]"},
+        {"missing required key", "[main]\nworkers=1\n", "c.ini:1: [main] name is required"},
+        {"missing required section", "", "c.ini: [main] name is required"},
+        {"missing required key in a family", "[main]\nname=x\n[cluster.green]\nstale_after=1s\n",
+         "c.ini:3: [cluster.green] min_workers is required"},
+        {"bad integer", "[main]\nname=x\nworkers=two\n",
+         "c.ini:3: [main] workers: 'two' is not an integer"},
+        {"integer out of range", "[main]\nname=x\nworkers=101\n",
+         "c.ini:3: [main] workers: 101 is out of range (0..100)"},
+        {"bad double", "[main]\nname=x\nratio=5%\n", "c.ini:3: [main] ratio: '5%' is not a number"},
+        {"double out of range", "[main]\nname=x\nratio=1.5\n",
+         "c.ini:3: [main] ratio: 1.5 is out of range (0..1)"},
+        {"bad boolean", "[main]\nname=x\nenabled=maybe\n",
+         "c.ini:3: [main] enabled: 'maybe' is not a boolean (use true/false, on/off)"},
+        {"duration without unit", "[main]\nname=x\ntick=5\n",
+         "c.ini:3: [main] tick: '5' has no unit (use e.g. 5ms or 5s)"},
+        {"duration out of range", "[main]\nname=x\ntick=5ms\n",
+         "c.ini:3: [main] tick: 5ms is out of range (10ms..1m)"},
+        {"bad choice", "[main]\nname=x\nmode=prometheus\n",
+         "c.ini:3: [main] mode: 'prometheus' is not one of auto|metrics|jmx"},
+        {"duplicate key", "[main]\nname=x\nname=y\n",
+         "c.ini:3: duplicate key 'name' in [main] (first set on line 2)"},
+        {"key before any section", "name=x\n", "c.ini:1: key 'name' outside of any section"},
+        {"syntax error", "[main]\nname=x\njust some words\n",
+         "c.ini:3: syntax error (expected [section] or key = value)"},
+        {"family without a name", "[main]\nname=x\n[cluster.]\nmin_workers=1\n",
+         "c.ini:3: section [cluster.] needs a name, as in [cluster.NAME]"},
+        {"family refuses an instance",
+         "[main]\nname=x\n[cluster.a]\nmin_workers=1\n[cluster.b]\nmin_workers=1\n"
+         "[cluster.c]\nmin_workers=1\n[cluster.d]\nmin_workers=1\n[cluster.e]\nmin_workers=1\n",
+         "c.ini:11: [cluster.e]: at most 4 clusters"},
+        {"first error wins", "[main]\nname=x\nbogus=1\nworse=2\n",
+         "c.ini:3: unknown key 'bogus' in [main]"},
+};
+
+static void test_errors_name_file_and_line(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+		const struct error_case *c = &error_cases[i];
+		struct test_config config = {0};
+		char err[512] = "";
+		int rc = config_load_string(&schema, "c.ini", c->text, &config, err, sizeof(err));
+		if (rc != -1)
+			fail_msg("case '%s': accepted", c->name);
+		if (strcmp(err, c->expected) != 0)
+			fail_msg("case '%s':\n  got      '%s'\n  expected '%s'", c->name, err,
+			         c->expected);
+		config_free(&schema, &config);
+	}
+}
+
+static void test_overlong_line_is_refused(void **state)
+{
+	(void)state;
+	char text[1024];
+	int n = snprintf(text, sizeof(text), "[main]\nname=");
+	memset(text + n, 'a', 500);
+	strcpy(text + n + 500, "\nworkers=1\n");
+	struct test_config config = {0};
+	char err[512] = "";
+	assert_int_equal(config_load_string(&schema, "c.ini", text, &config, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "c.ini:2: line longer than"));
+	config_free(&schema, &config);
+}
+
+static void test_file_paths_are_relative_to_the_config_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tg-config-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/guard.ini", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[main]\nname = x\ndir = state\n", f);
+	fclose(f);
+
+	struct test_config config = {0};
+	char err[512] = "";
+	assert_int_equal(config_load(&schema, path, &config, err, sizeof(err)), 0);
+	char expected[300];
+	snprintf(expected, sizeof(expected), "%s/state", dir);
+	assert_string_equal(config.main.dir, expected);
+	config_free(&schema, &config);
+
+	/* An unknown key in a real file names the file's path and the line. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[main]\nname = x\n\n\nbogus = 1\n", f);
+	fclose(f);
+	struct test_config again = {0};
+	assert_int_equal(config_load(&schema, path, &again, err, sizeof(err)), -1);
+	char expected_err[400];
+	snprintf(expected_err, sizeof(expected_err), "%s:5: unknown key 'bogus' in [main]", path);
+	assert_string_equal(err, expected_err);
+	config_free(&schema, &again);
+	unlink(path);
+
+	struct test_config missing = {0};
+	assert_int_equal(config_load(&schema, path, &missing, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot open: No such file or directory"));
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_full_config_loads_every_type),
+	        cmocka_unit_test(test_defaults_apply_when_keys_are_absent),
+	        cmocka_unit_test(test_errors_name_file_and_line),
+	        cmocka_unit_test(test_overlong_line_is_refused),
+	        cmocka_unit_test(test_file_paths_are_relative_to_the_config_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

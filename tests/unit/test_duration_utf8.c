@@ -1,0 +1,130 @@
+/*
+ * Unit tests: duration parsing/printing and UTF-8 validation, table-driven.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "duration.h"
+#include "log.h"
+#include "utf8.h"
+
+struct duration_case {
+	const char *name;
+	const char *text;
+	int rc;
+	int64_t ms;
+	const char *error_contains;
+};
+
+static const struct duration_case duration_cases[] = {
+        {"milliseconds", "250ms", 0, 250, NULL},
+        {"seconds", "5s", 0, 5000, NULL},
+        {"minutes", "30m", 0, 1800000, NULL},
+        {"hours", "1h", 0, 3600000, NULL},
+        {"days", "2d", 0, 172800000, NULL},
+        {"zero is allowed", "0s", 0, 0, NULL},
+        {"no unit is refused", "5", -1, 0, "has no unit"},
+        {"unknown unit", "5y", -1, 0, "unknown unit"},
+        {"unit with junk", "5sec", -1, 0, "unknown unit"},
+        {"negative", "-5s", -1, 0, "not a duration"},
+        {"empty", "", -1, 0, "empty"},
+        {"space inside", "5 s", -1, 0, "unknown unit"},
+        {"overflow", "99999999999999999999s", -1, 0, "out of range"},
+        {"overflow after scaling", "9223372036854775807d", -1, 0, "out of range"},
+};
+
+static void test_duration_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(duration_cases) / sizeof(duration_cases[0]); i++) {
+		const struct duration_case *c = &duration_cases[i];
+		int64_t ms = -1;
+		char err[256] = "";
+		int rc = duration_parse_ms(c->text, &ms, err, sizeof(err));
+		if (rc != c->rc)
+			fail_msg("case '%s': rc %d, expected %d (%s)", c->name, rc, c->rc, err);
+		if (rc == 0 && ms != c->ms)
+			fail_msg("case '%s': %lld ms, expected %lld", c->name, (long long)ms,
+			         (long long)c->ms);
+		if (c->error_contains != NULL && strstr(err, c->error_contains) == NULL)
+			fail_msg("case '%s': error '%s' lacks '%s'", c->name, err,
+			         c->error_contains);
+	}
+}
+
+static void test_duration_format_round_trip(void **state)
+{
+	(void)state;
+	const int64_t values[] = {1, 250, 1000, 1500, 60000, 90000, 3600000, 86400000};
+	const char *expected[] = {"1ms", "250ms", "1s", "1500ms", "1m", "90s", "1h", "1d"};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char text[32], err[128];
+		int64_t back = -1;
+		duration_format(values[i], text, sizeof(text));
+		assert_string_equal(text, expected[i]);
+		assert_int_equal(duration_parse_ms(text, &back, err, sizeof(err)), 0);
+		assert_int_equal(back, values[i]);
+	}
+}
+
+struct utf8_case {
+	const char *name;
+	const char *bytes;
+	size_t len;
+	bool valid;
+};
+
+static const struct utf8_case utf8_cases[] = {
+        {"ascii", "trino-447", 9, true},
+        {"two-byte e acute", "caf\xc3\xa9", 5, true},
+        {"three-byte euro", "\xe2\x82\xac", 3, true},
+        {"four-byte emoji", "\xf0\x9f\x98\x80", 4, true},
+        {"empty", "", 0, true},
+        {"embedded NUL is ascii", "a\0b", 3, true},
+        {"lone continuation", "\x80", 1, false},
+        {"truncated two-byte", "\xc3", 1, false},
+        {"truncated three-byte", "\xe2\x82", 2, false},
+        {"overlong slash", "\xc0\xaf", 2, false},
+        {"overlong three-byte", "\xe0\x80\xaf", 3, false},
+        {"surrogate half", "\xed\xa0\x80", 3, false},
+        {"above U+10FFFF", "\xf4\x90\x80\x80", 4, false},
+        {"invalid lead byte F5", "\xf5\x80\x80\x80", 4, false},
+        {"bad continuation", "\xc3\x28", 2, false},
+        {"latin-1 e acute", "caf\xe9", 4, false},
+};
+
+static void test_utf8_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+		const struct utf8_case *c = &utf8_cases[i];
+		if (utf8_valid(c->bytes, c->len) != c->valid)
+			fail_msg("case '%s': expected %s", c->name, c->valid ? "valid" : "invalid");
+	}
+}
+
+static void test_log_level_parse(void **state)
+{
+	(void)state;
+	enum log_level level;
+	assert_int_equal(log_level_parse("debug", &level), 0);
+	assert_int_equal(level, LOG_LEVEL_DEBUG);
+	assert_int_equal(log_level_parse("WARN", &level), 0);
+	assert_int_equal(level, LOG_LEVEL_WARN);
+	assert_int_equal(log_level_parse("verbose", &level), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_duration_table),
+	        cmocka_unit_test(test_duration_format_round_trip),
+	        cmocka_unit_test(test_utf8_table),
+	        cmocka_unit_test(test_log_level_parse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
