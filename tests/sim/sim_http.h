@@ -1,0 +1,49 @@
+/*
+ * trino-sim's HTTP side: one evhttp server per simulated node on its own
+ * loopback port, answering Trino's endpoints with the shapes of the version
+ * the node pretends to be, and carrying out the down/hang/slow faults.
+ */
+#ifndef TG_SIM_HTTP_H
+#define TG_SIM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_model.h"
+
+struct event_base;
+struct evhttp;
+struct sim_deferred;
+struct sim_server;
+
+struct sim_node_http {
+	struct sim_server *server;
+	struct sim_node *node;
+	struct evhttp *http;           /* NULL while the node is down */
+	struct sim_deferred *deferred; /* requests held by hang or slow_ms */
+};
+
+struct sim_server {
+	struct event_base *base;
+	struct sim_cluster *cluster;
+	struct sim_node_http nodes[SIM_MAX_NODES];
+};
+
+/* The sim's monotonic clock in milliseconds. */
+int64_t sim_now_ms(void);
+
+/* Binds every node's port on 127.0.0.1. 0, or -1 with a reason in ERR. */
+int sim_http_start(struct sim_server *server, struct event_base *base, struct sim_cluster *cluster,
+                   char *err, size_t err_len);
+
+/* Takes a node's port down (connection refused) or brings it back. */
+int sim_http_set_down(struct sim_server *server, struct sim_node *node, bool down, char *err,
+                      size_t err_len);
+
+/* Answers 503 to every request a node is holding (hang ended, restart, shutdown). */
+void sim_http_release(struct sim_server *server, struct sim_node *node);
+
+void sim_http_stop(struct sim_server *server);
+
+#endif
