@@ -289,7 +289,9 @@ static struct seen_section *find_seen(struct load_context *ctx,
 		struct seen_section *seen = &ctx->seen[i];
 		if (seen->section != section)
 			continue;
-		if (!section->is_family || strcmp(seen->instance_name, instance) == 0)
+		if (!section->is_family)
+			return seen;
+		if (instance != NULL && strcmp(seen->instance_name, instance) == 0)
 			return seen;
 	}
 	return NULL;

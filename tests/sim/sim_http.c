@@ -174,10 +174,21 @@ static int request_user(struct evhttp_request *req, char *user, size_t user_len,
 		}
 		if (colon != NULL)
 			*colon = '\0';
-		snprintf(user, user_len, "%s", (char *)decoded);
+		size_t len = strlen((char *)decoded);
+		if (len >= user_len) {
+			*why = "User name too long";
+			return -1;
+		}
+		memcpy(user, decoded, len + 1);
 	}
-	if (trino_user != NULL)
-		snprintf(user, user_len, "%s", trino_user);
+	if (trino_user != NULL) {
+		size_t len = strlen(trino_user);
+		if (len >= user_len) {
+			*why = "User name too long";
+			return -1;
+		}
+		memcpy(user, trino_user, len + 1);
+	}
 	if (user[0] == '\0') {
 		*why = "Basic authentication or X-Trino-User must be sent";
 		return -1;
