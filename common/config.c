@@ -477,6 +477,48 @@ static void check_required(struct load_context *ctx)
 	}
 }
 
+/* Runs each section's own check; blames the key it names. */
+static void validate_sections(struct load_context *ctx)
+{
+	const struct config_schema *schema = ctx->schema;
+	for (size_t s = 0; s < schema->section_count && !ctx->failed; s++) {
+		const struct config_section *section = &schema->sections[s];
+		if (section->validate == NULL)
+			continue;
+		if (!section->is_family) {
+			void *object = (char *)ctx->target + section->offset;
+			struct seen_section *seen = find_seen(ctx, section, NULL);
+			const char *key = NULL;
+			char why[512];
+			if (section->validate(object, &key, why, sizeof(why)) == 0)
+				continue;
+			int line = seen != NULL ? seen->first_line : 0;
+			for (size_t i = 0; key != NULL && seen != NULL && i < section->key_count;
+			     i++)
+				if (strcmp(section->keys[i].name, key) == 0 &&
+				    seen->key_lines[i] != 0)
+					line = seen->key_lines[i];
+			set_error(ctx, line, "[%s] %s", section->name, why);
+			continue;
+		}
+		for (size_t k = 0; k < ctx->seen_count && !ctx->failed; k++) {
+			struct seen_section *seen = &ctx->seen[k];
+			if (seen->section != section)
+				continue;
+			const char *key = NULL;
+			char why[512];
+			if (section->validate(seen->object, &key, why, sizeof(why)) == 0)
+				continue;
+			int line = seen->first_line;
+			for (size_t i = 0; key != NULL && i < section->key_count; i++)
+				if (strcmp(section->keys[i].name, key) == 0 &&
+				    seen->key_lines[i] != 0)
+					line = seen->key_lines[i];
+			set_error(ctx, line, "[%s%s] %s", section->name, seen->instance_name, why);
+		}
+	}
+}
+
 static int load(struct load_context *ctx)
 {
 	const struct config_schema *schema = ctx->schema;
@@ -498,6 +540,8 @@ static int load(struct load_context *ctx)
 		set_error(ctx, 0, "out of memory");
 	if (!ctx->failed)
 		check_required(ctx);
+	if (!ctx->failed)
+		validate_sections(ctx);
 	return ctx->failed ? -1 : 0;
 }
 

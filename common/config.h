@@ -51,6 +51,12 @@ struct config_section {
 	void *(*instance)(void *target, const char *name, char *err, size_t err_len);
 	/* Families: iterates instances for config_free(); returns NULL past the end. */
 	void *(*instance_at)(void *target, size_t index);
+	/*
+	 * Optional check of the section as a whole, after the file is read.
+	 * Returns 0, or -1 with a reason in WHY and in *KEY the key to blame
+	 * (its line is reported; NULL: the section's line).
+	 */
+	int (*validate)(void *object, const char **key, char *why, size_t why_len);
 };
 
 struct config_schema {

@@ -75,11 +75,34 @@ static void *cluster_at(void *target, size_t index)
 	return index < config->cluster_count ? &config->clusters[index] : NULL;
 }
 
+/* Cross-key checks: the jmx mode allows at most 50 workers; stale_after >= 1s. */
+static int validate_main(void *object, const char **key, char *why, size_t why_len)
+{
+	struct test_main *main_section = object;
+	if (main_section->mode == 2 && main_section->workers > 50) {
+		*key = "workers";
+		snprintf(why, why_len, "workers must be at most 50 with mode = jmx");
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_cluster(void *object, const char **key, char *why, size_t why_len)
+{
+	struct test_cluster *cluster = object;
+	if (cluster->stale_after_ms < 1000) {
+		*key = "stale_after";
+		snprintf(why, why_len, "stale_after must be at least 1s");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct config_section sections[] = {
         {"main", false, main_keys, sizeof(main_keys) / sizeof(main_keys[0]),
-         offsetof(struct test_config, main), NULL, NULL},
+         offsetof(struct test_config, main), NULL, NULL, validate_main},
         {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
-         cluster_instance, cluster_at},
+         cluster_instance, cluster_at, validate_cluster},
 };
 
 static const struct config_schema schema = {sections, 2};
@@ -181,6 +204,11 @@ static const struct error_case error_cases[] = {
          "c.ini:11: [cluster.e]: at most 4 clusters"},
         {"first error wins", "[main]\nname=x\nbogus=1\nworse=2\n",
          "c.ini:3: unknown key 'bogus' in [main]"},
+        {"section check blames its key", "[main]\nname=x\nworkers=60\n\nmode=jmx\n",
+         "c.ini:3: [main] workers must be at most 50 with mode = jmx"},
+        {"family check blames its key",
+         "[main]\nname=x\n[cluster.g]\nmin_workers=1\nstale_after=10ms\n",
+         "c.ini:5: [cluster.g] stale_after must be at least 1s"},
 };
 
 static void test_errors_name_file_and_line(void **state)
