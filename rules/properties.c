@@ -418,6 +418,40 @@ done:
 	return result;
 }
 
+char *properties_lookup(const char *text, size_t len, const char *key, char *err, size_t err_len)
+{
+	struct parser p = {.text = (const unsigned char *)text,
+	                   .len = len,
+	                   .line = 1,
+	                   .err = err,
+	                   .err_len = err_len};
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		p.pos = 3;
+	struct buffer line = {0};
+	char *result = NULL;
+	bool failed = false;
+	while (!failed && read_logical_line(&p, &line))
+		failed = line.failed || parse_line(&p, line.data, line.len) != 0;
+	if (!failed) {
+		for (size_t i = p.count; i-- > 0;) {
+			if (strcmp(p.entries[i].key, key) == 0) {
+				result = p.entries[i].value;
+				p.entries[i].value = NULL;
+				break;
+			}
+		}
+		if (result == NULL && err_len > 0)
+			err[0] = '\0';
+	}
+	for (size_t i = 0; i < p.count; i++) {
+		free(p.entries[i].key);
+		free(p.entries[i].value);
+	}
+	free(p.entries);
+	free(line.data);
+	return result;
+}
+
 char *jvm_config_canonicalize(const char *text, size_t len, size_t *out_len)
 {
 	struct buffer out = {0};

@@ -24,6 +24,13 @@ char *properties_canonicalize(const char *text, size_t len, const char *const *e
                               size_t exclude_count, size_t *out_len, char *err, size_t err_len);
 
 /*
+ * The value of KEY in a .properties text (the last one wins), decoded and
+ * trimmed as properties_canonicalize reads it. Returns a new string (caller
+ * frees); NULL with ERR when the key is absent ("" in ERR) or the text bad.
+ */
+char *properties_lookup(const char *text, size_t len, const char *key, char *err, size_t err_len);
+
+/*
  * jvm.config as the launcher reads it: each line stripped of surrounding
  * whitespace, blank and '#' lines dropped, order kept, joined with '\n'.
  * Returns the text (caller frees), or NULL when out of memory.

@@ -181,6 +181,22 @@ static void test_jvm_config_table(void **state)
 	free(b);
 }
 
+static void test_lookup(void **state)
+{
+	(void)state;
+	const char *text =
+	        "node.environment=production\nnode.id = first\n# node.id=c\nnode.id:last  \n";
+	char err[64];
+	char *value = properties_lookup(text, strlen(text), "node.id", err, sizeof(err));
+	assert_non_null(value);
+	assert_string_equal(value, "last");
+	free(value);
+	assert_null(properties_lookup(text, strlen(text), "node.data-dir", err, sizeof(err)));
+	assert_string_equal(err, "");
+	assert_null(properties_lookup("a=\\u00", 7, "a", err, sizeof(err)));
+	assert_non_null(strstr(err, "malformed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +204,7 @@ int main(void)
 	        cmocka_unit_test(test_embedded_nul_bytes_are_kept_apart),
 	        cmocka_unit_test(test_reordering_and_comments_do_not_change_the_form),
 	        cmocka_unit_test(test_jvm_config_table),
+	        cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,67 @@
+/*
+ * agent.ini: what the agent polls, how it authenticates to Trino, what it
+ * hashes and where it publishes (DESIGN §3, issue "the node agent").
+ */
+#ifndef TG_AGENT_CONFIG_H
+#define TG_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum counters_source {
+	COUNTERS_SOURCE_AUTO, /* /metrics, falling back to JMX */
+	COUNTERS_SOURCE_METRICS,
+	COUNTERS_SOURCE_JMX,
+};
+
+struct agent_section {
+	char *cluster;
+	char *node_id; /* NULL: node.id from node.properties */
+	int64_t interval_ms;
+	int log_level; /* enum log_level */
+};
+
+struct trino_section {
+	char *url;
+	char *etc_dir;
+	char *user;
+	char *basic_user;
+	char *basic_password_file;
+	char *bearer_token_file;
+	char *ca_file;
+	int64_t timeout_ms;
+	int counters; /* enum counters_source */
+};
+
+struct digest_section {
+	struct config_list extra_files; /* globs relative to etc_dir */
+	struct config_list exclude_keys;
+};
+
+struct collector_section {
+	struct config_list endpoints;
+	char *server_public_key_file;
+	char *public_key_file;
+	char *secret_key_file;
+	bool curve;
+};
+
+struct agent_config {
+	struct agent_section agent;
+	struct trino_section trino;
+	struct digest_section config;
+	struct collector_section collector;
+};
+
+extern const struct config_schema agent_config_schema;
+
+/* Loads PATH into CONFIG (zeroed by the caller). 0, or -1 with "FILE:LINE: why" in ERR. */
+int agent_config_load(const char *path, struct agent_config *config, char *err, size_t err_len);
+
+/* Frees what agent_config_load stored. */
+void agent_config_free(struct agent_config *config);
+
+#endif
