@@ -1,0 +1,466 @@
+/*
+ * The agent's Trino poller. Each request kind has one slot; a cycle starts
+ * the kinds whose slot is free and counts them down as they answer. The
+ * counters go /metrics -> JMX (-> the node-count MBean) as a chain of
+ * requests within the same cycle.
+ */
+#include "poller.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http_client.h"
+#include "log.h"
+#include "report_codec.h"
+#include "utf8.h"
+
+#define POLL_MAX_BODY      (256 * 1024)
+#define METRICS_RECHECK_MS (10 * 60 * 1000) /* re-probe /metrics after falling back */
+
+enum poll_kind { POLL_INFO, POLL_STATE, POLL_COUNTERS, POLL_KIND_COUNT };
+
+struct request_context {
+	struct poller *poller;
+	enum poll_kind kind;
+	int stage; /* counters: 0 metrics, 1 jmx, 2 active nodes */
+	uint64_t cycle;
+};
+
+struct poller {
+	struct http_client *http;
+	/* one request of each kind at a time, so one context each; no allocation */
+	struct request_context slots[POLL_KIND_COUNT];
+	char *base_url;
+	char *user_header;   /* "X-Trino-User: name" */
+	char *bearer_header; /* "Authorization: Bearer ..." or NULL */
+	char *basic_user;
+	char *basic_password;
+	char *ca_file;
+	int64_t timeout_ms;
+	int source_mode; /* enum counters_source */
+	int64_t metrics_unusable_until_ms;
+	bool in_flight[POLL_KIND_COUNT];
+	int64_t info_started_ms;
+	/* the cycle */
+	uint64_t cycle;
+	int pending; /* requests of this cycle not yet answered */
+	void (*done)(void *arg);
+	void *done_arg;
+	int64_t now_ms;
+	struct poll_snapshot snapshot;
+};
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static char *read_secret(const char *path, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char text[4096];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	if (n == 0) {
+		snprintf(err, err_len, "%s is empty", path);
+		return NULL;
+	}
+	return strdup(text);
+}
+
+struct poller *poller_new(struct http_client *http, const struct agent_config *config, char *err,
+                          size_t err_len)
+{
+	struct poller *poller = calloc(1, sizeof(*poller));
+	if (poller == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	poller->http = http;
+	poller->timeout_ms = config->trino.timeout_ms;
+	poller->source_mode = config->trino.counters;
+	poller->snapshot.counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNKNOWN;
+	poller->snapshot.counters.active_nodes = -1;
+	snprintf(poller->snapshot.info_error, sizeof(poller->snapshot.info_error),
+	         "not polled yet");
+	size_t url_len = strlen(config->trino.url);
+	while (url_len > 0 && config->trino.url[url_len - 1] == '/')
+		url_len--;
+	poller->base_url = strndup(config->trino.url, url_len);
+	size_t header_len = strlen(config->trino.user) + 32;
+	poller->user_header = malloc(header_len);
+	if (poller->base_url == NULL || poller->user_header == NULL)
+		goto fail_memory;
+	snprintf(poller->user_header, header_len, "X-Trino-User: %s", config->trino.user);
+	if (config->trino.ca_file != NULL &&
+	    (poller->ca_file = strdup(config->trino.ca_file)) == NULL)
+		goto fail_memory;
+	if (config->trino.basic_user != NULL) {
+		poller->basic_user = strdup(config->trino.basic_user);
+		poller->basic_password =
+		        read_secret(config->trino.basic_password_file, err, err_len);
+		if (poller->basic_password == NULL) {
+			poller_free(poller);
+			return NULL;
+		}
+	}
+	if (config->trino.bearer_token_file != NULL) {
+		char *token = read_secret(config->trino.bearer_token_file, err, err_len);
+		if (token == NULL) {
+			poller_free(poller);
+			return NULL;
+		}
+		size_t len = strlen(token) + 32;
+		poller->bearer_header = malloc(len);
+		if (poller->bearer_header != NULL)
+			snprintf(poller->bearer_header, len, "Authorization: Bearer %s", token);
+		explicit_bzero(token, strlen(token));
+		free(token);
+		if (poller->bearer_header == NULL)
+			goto fail_memory;
+	}
+	return poller;
+fail_memory:
+	snprintf(err, err_len, "out of memory");
+	poller_free(poller);
+	return NULL;
+}
+
+void poller_free(struct poller *poller)
+{
+	if (poller == NULL)
+		return;
+	free(poller->base_url);
+	free(poller->user_header);
+	if (poller->bearer_header != NULL)
+		explicit_bzero(poller->bearer_header, strlen(poller->bearer_header));
+	free(poller->bearer_header);
+	free(poller->basic_user);
+	if (poller->basic_password != NULL)
+		explicit_bzero(poller->basic_password, strlen(poller->basic_password));
+	free(poller->basic_password);
+	free(poller->ca_file);
+	free(poller);
+}
+
+const struct poll_snapshot *poller_snapshot(const struct poller *poller)
+{
+	return &poller->snapshot;
+}
+
+int64_t poller_info_pending_since(const struct poller *poller)
+{
+	return poller->in_flight[POLL_INFO] ? poller->info_started_ms : -1;
+}
+
+/* Keeps a server message fit for a report: one line, UTF-8, bounded. */
+static void summarize_body(const char *body, size_t len, char *out, size_t out_len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 1 < out_len && n < 200; i++) {
+		unsigned char c = (unsigned char)body[i];
+		out[n++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
+	}
+	out[n] = '\0';
+	while (n > 0 && !utf8_valid(out, n))
+		out[--n] = '\0'; /* cut a partial character at the end */
+	if (!utf8_valid(out, n)) {
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)out[i] >= 0x80)
+				out[i] = '?';
+	}
+}
+
+static void cycle_step_done(struct poller *poller, uint64_t cycle)
+{
+	if (cycle != poller->cycle)
+		return; /* a late answer to an earlier cycle */
+	if (poller->pending > 0 && --poller->pending == 0 && poller->done != NULL) {
+		void (*done)(void *) = poller->done;
+		poller->done = NULL;
+		done(poller->done_arg);
+	}
+}
+
+static void on_answer(const struct http_response *response, void *arg);
+
+static int start_request(struct poller *poller, enum poll_kind kind, int stage, uint64_t cycle,
+                         const char *path)
+{
+	struct request_context *context = &poller->slots[kind];
+	context->poller = poller;
+	context->kind = kind;
+	context->stage = stage;
+	context->cycle = cycle;
+	char url[2048];
+	snprintf(url, sizeof(url), "%s%s", poller->base_url, path);
+	const char *headers[3] = {poller->user_header, poller->bearer_header, NULL};
+	struct http_request request = {
+	        .url = url,
+	        .headers = headers,
+	        .timeout_ms = poller->timeout_ms,
+	        .max_response_bytes = POLL_MAX_BODY,
+	        .ca_file = poller->ca_file,
+	        .basic_user = poller->basic_user,
+	        .basic_password = poller->basic_password,
+	};
+	char err[256];
+	if (http_client_start(poller->http, &request, on_answer, context, err, sizeof(err)) != 0) {
+		log_warn("cannot poll %s: %s", url, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_metrics(struct poller *poller, uint64_t cycle)
+{
+	char path[1536] = "/metrics?";
+	for (int i = 0; i < TRINO_COUNTER_COUNT; i++) {
+		char name[160];
+		snprintf(name, sizeof(name), "name%%5B%%5D=%s%s&",
+		         TRINO_QUERY_MANAGER_METRIC_PREFIX,
+		         trino_counter_attribute((enum trino_counter)i));
+		strncat(path, name, sizeof(path) - strlen(path) - 1);
+	}
+	strncat(path, "name%5B%5D=" TRINO_ACTIVE_NODES_METRIC, sizeof(path) - strlen(path) - 1);
+	return start_request(poller, POLL_COUNTERS, 0, cycle, path);
+}
+
+static int start_jmx(struct poller *poller, uint64_t cycle)
+{
+	return start_request(poller, POLL_COUNTERS, 1, cycle,
+	                     "/v1/jmx/mbean/trino.execution:name=QueryManager");
+}
+
+/* Sets the counters' state from an HTTP answer that is not a usable 200. */
+static void counters_failed(struct poller *poller, const struct http_response *response,
+                            const char *source)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	char message[256];
+	if (!response->ok) {
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNREACHABLE;
+		snprintf(snap->counters_error, sizeof(snap->counters_error), "%s: %s", source,
+		         response->error);
+		return;
+	}
+	summarize_body(response->body, response->body_len, message, sizeof(message));
+	switch (response->status) {
+	case 401:
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNAUTHORIZED;
+		break;
+	case 403:
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_FORBIDDEN;
+		break;
+	case 404:
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND;
+		break;
+	case 503:
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNAVAILABLE;
+		break;
+	default:
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_HTTP_ERROR;
+		break;
+	}
+	snprintf(snap->counters_error, sizeof(snap->counters_error), "%s: HTTP %ld: %s", source,
+	         response->status, message);
+}
+
+static void counters_ok(struct poller *poller, const struct trino_counters *counters,
+                        const char *source)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	int64_t active_nodes = snap->counters.active_nodes;
+	snap->counters = *counters;
+	if (counters->active_nodes < 0 && strcmp(source, "jmx") == 0)
+		snap->counters.active_nodes = active_nodes; /* filled by the next request */
+	snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK;
+	snap->counters_error[0] = '\0';
+	snap->counters_source = source;
+}
+
+/* One counters answer; returns true when the chain continues with another request. */
+static bool on_counters_answer(struct poller *poller, int stage, uint64_t cycle,
+                               const struct http_response *response)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	bool auto_mode = poller->source_mode == COUNTERS_SOURCE_AUTO;
+	struct trino_counters counters;
+	char why[256];
+	if (stage == 0) {
+		int rc = -1;
+		if (response->ok && response->status == 200)
+			rc = trino_parse_openmetrics(response->body, response->body_len, &counters,
+			                             why, sizeof(why));
+		if (rc == 0) {
+			counters_ok(poller, &counters, "metrics");
+			return false;
+		}
+		bool missing = rc == 1 || (response->ok && response->status == 404);
+		if (missing && auto_mode) {
+			poller->metrics_unusable_until_ms = poller->now_ms + METRICS_RECHECK_MS;
+			return start_jmx(poller, cycle) == 0;
+		}
+		if (rc == 1) {
+			snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND;
+			snprintf(snap->counters_error, sizeof(snap->counters_error), "%s", why);
+		} else if (rc == -1 && response->ok && response->status == 200) {
+			snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR;
+			snprintf(snap->counters_error, sizeof(snap->counters_error), "/metrics: %s",
+			         why);
+		} else {
+			counters_failed(poller, response, "/metrics");
+		}
+		return false;
+	}
+	if (stage == 1) {
+		if (!response->ok || response->status != 200) {
+			counters_failed(poller, response, "JMX");
+			return false;
+		}
+		int rc = trino_parse_jmx_query_manager(response->body, response->body_len,
+		                                       &counters, why, sizeof(why));
+		if (rc != 0) {
+			snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR;
+			snprintf(snap->counters_error, sizeof(snap->counters_error), "JMX: %s",
+			         why);
+			return false;
+		}
+		counters_ok(poller, &counters, "jmx");
+		return start_request(poller, POLL_COUNTERS, 2, cycle,
+		                     "/v1/jmx/mbean/trino.metadata:name=DiscoveryNodeManager") == 0;
+	}
+	/* stage 2: the active node count, where this Trino exports it */
+	int64_t active_nodes = -1;
+	if (response->ok && response->status == 200)
+		trino_parse_jmx_active_nodes(response->body, response->body_len, &active_nodes, why,
+		                             sizeof(why));
+	snap->counters.active_nodes = active_nodes;
+	return false;
+}
+
+static void on_info_answer(struct poller *poller, const struct http_response *response)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	char why[256];
+	struct trino_info info;
+	if (!response->ok) {
+		snap->info_ok = false;
+		snprintf(snap->info_error, sizeof(snap->info_error), "/v1/info: %s",
+		         response->error);
+	} else if (response->status != 200) {
+		char message[256];
+		summarize_body(response->body, response->body_len, message, sizeof(message));
+		snap->info_ok = false;
+		snprintf(snap->info_error, sizeof(snap->info_error), "/v1/info: HTTP %ld: %s",
+		         response->status, message);
+	} else if (trino_parse_info(response->body, response->body_len, &info, why, sizeof(why)) !=
+	           0) {
+		snap->info_ok = false;
+		snprintf(snap->info_error, sizeof(snap->info_error), "/v1/info: %s", why);
+	} else {
+		snap->info = info;
+		snap->have_info = true;
+		snap->info_ok = true;
+		snap->info_error[0] = '\0';
+		snap->info_answered_ms = monotonic_ms();
+	}
+}
+
+static void start_kind(struct poller *poller, enum poll_kind kind);
+
+static void on_state_answer(struct poller *poller, const struct http_response *response)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	char why[256];
+	snap->state_ok = response->ok && response->status == 200 &&
+	                 trino_parse_state(response->body, response->body_len, snap->state,
+	                                   sizeof(snap->state), why, sizeof(why)) == 0;
+}
+
+/* Called from the loop when one request finished (answered, failed or timed out). */
+static void on_answer(const struct http_response *response, void *arg)
+{
+	const struct request_context *context = arg;
+	struct poller *poller = context->poller;
+	enum poll_kind kind = context->kind;
+	uint64_t cycle = context->cycle;
+	int stage = context->stage; /* the slot may be reused by a chained request */
+	bool continues = false;
+	switch (kind) {
+	case POLL_INFO:
+		on_info_answer(poller, response);
+		/* A coordinator learnt of in this cycle gets its counters in this cycle too. */
+		if (cycle == poller->cycle && poller->done != NULL && poller->snapshot.info_ok &&
+		    poller->snapshot.info.coordinator)
+			start_kind(poller, POLL_COUNTERS);
+		break;
+	case POLL_STATE:
+		on_state_answer(poller, response);
+		break;
+	case POLL_COUNTERS:
+		continues = on_counters_answer(poller, stage, cycle, response);
+		break;
+	case POLL_KIND_COUNT:
+		break;
+	}
+	if (continues)
+		return;
+	poller->in_flight[kind] = false;
+	cycle_step_done(poller, cycle);
+}
+
+static void start_kind(struct poller *poller, enum poll_kind kind)
+{
+	if (poller->in_flight[kind])
+		return; /* still waiting on the last one: never pile up on a hung Trino */
+	int rc;
+	if (kind == POLL_INFO) {
+		rc = start_request(poller, kind, 0, poller->cycle, "/v1/info");
+		poller->info_started_ms = monotonic_ms();
+	} else if (kind == POLL_STATE) {
+		rc = start_request(poller, kind, 0, poller->cycle, "/v1/info/state");
+	} else {
+		bool use_jmx = poller->source_mode == COUNTERS_SOURCE_JMX ||
+		               (poller->source_mode == COUNTERS_SOURCE_AUTO &&
+		                poller->now_ms < poller->metrics_unusable_until_ms);
+		rc = use_jmx ? start_jmx(poller, poller->cycle)
+		             : start_metrics(poller, poller->cycle);
+	}
+	if (rc == 0) {
+		poller->in_flight[kind] = true;
+		poller->pending++;
+	}
+}
+
+void poller_start_cycle(struct poller *poller, int64_t now_ms, void (*done)(void *arg), void *arg)
+{
+	poller->now_ms = now_ms;
+	poller->cycle++;
+	poller->done = done;
+	poller->done_arg = arg;
+	poller->pending = 1; /* held until every request is started */
+	start_kind(poller, POLL_INFO);
+	start_kind(poller, POLL_STATE);
+	struct poll_snapshot *snap = &poller->snapshot;
+	if (snap->have_info && snap->info.coordinator) {
+		start_kind(poller, POLL_COUNTERS);
+	} else if (snap->have_info) {
+		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR;
+		snap->counters_error[0] = '\0';
+	}
+	cycle_step_done(poller, poller->cycle);
+}

@@ -1,0 +1,261 @@
+/*
+ * Report assembly. A node whose Trino did not answer is still reported, as
+ * UNREACHABLE with the error text: "agent alive, Trino down" is different
+ * from "agent silent". A /v1/info request left unanswered for two intervals
+ * counts as no answer, so a hung Trino shows within two intervals even when
+ * the request timeout is longer.
+ */
+#include "report_build.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int node_state_from(const char *text)
+{
+	static const struct {
+		const char *name;
+		int state;
+	} states[] = {
+	        {"ACTIVE", TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE},
+	        {"INACTIVE", TRINOGUARD__V1__NODE_STATE__STATE_INACTIVE},
+	        {"DRAINING", TRINOGUARD__V1__NODE_STATE__STATE_DRAINING},
+	        {"DRAINED", TRINOGUARD__V1__NODE_STATE__STATE_DRAINED},
+	        {"SHUTTING_DOWN", TRINOGUARD__V1__NODE_STATE__STATE_SHUTTING_DOWN},
+	};
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(text, states[i].name) == 0)
+			return states[i].state;
+	return TRINOGUARD__V1__NODE_STATE__STATE_UNKNOWN;
+}
+
+uint8_t *report_build_encode(const struct report_input *input, size_t *len)
+{
+	const struct poll_snapshot *snap = input->snapshot;
+	NodeReport report = TRINOGUARD__V1__NODE_REPORT__INIT;
+	QueryCounters counters = TRINOGUARD__V1__QUERY_COUNTERS__INIT;
+	char error[600] = "";
+
+	report.has_schema_version = 1;
+	report.schema_version = REPORT_SCHEMA_VERSION;
+	report.agent_id = (char *)input->agent_id;
+	report.has_boot_id = 1;
+	report.boot_id.data = (uint8_t *)input->boot_id;
+	report.boot_id.len = REPORT_BOOT_ID_BYTES;
+	report.has_seq = 1;
+	report.seq = input->seq;
+	report.has_sent_unix_ms = 1;
+	report.sent_unix_ms = input->sent_unix_ms;
+	report.has_interval_ms = 1;
+	report.interval_ms = input->interval_ms;
+	report.cluster = (char *)input->cluster;
+	report.node_id = (char *)input->node_id;
+	report.agent_version = TG_VERSION;
+
+	bool silent = input->info_silent_ms >= 2 * (int64_t)input->interval_ms;
+	bool reachable = snap->have_info && snap->info_ok && !silent;
+	if (snap->have_info) {
+		/* the last known role still tells the collector which node is down */
+		report.has_role = 1;
+		report.role = snap->info.coordinator ? TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR
+		                                     : TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER;
+	}
+	report.has_state = 1;
+	if (!reachable) {
+		report.state = TRINOGUARD__V1__NODE_STATE__STATE_UNREACHABLE;
+		if (silent)
+			snprintf(error, sizeof(error), "/v1/info: no answer for %lld ms",
+			         (long long)input->info_silent_ms);
+		else
+			snprintf(error, sizeof(error), "%s", snap->info_error);
+		report.error = error;
+	} else {
+		report.trino_version = (char *)snap->info.version;
+		report.environment =
+		        snap->info.environment[0] ? (char *)snap->info.environment : NULL;
+		if (snap->info.uptime_ms >= 0) {
+			report.has_trino_uptime_ms = 1;
+			report.trino_uptime_ms = (uint64_t)snap->info.uptime_ms;
+		}
+		report.trino_node_id = snap->info.node_id[0] ? (char *)snap->info.node_id : NULL;
+		report.coordinator_id =
+		        snap->info.coordinator_id[0] ? (char *)snap->info.coordinator_id : NULL;
+		if (snap->info.starting)
+			report.state = TRINOGUARD__V1__NODE_STATE__STATE_STARTING;
+		else if (snap->state_ok)
+			report.state = node_state_from(snap->state);
+		else if (snap->info.state[0] != '\0')
+			report.state = node_state_from(snap->info.state);
+		else
+			report.state = TRINOGUARD__V1__NODE_STATE__STATE_UNKNOWN;
+	}
+
+	if (snap->have_info) {
+		report.counters = &counters;
+		counters.has_state = 1;
+		if (!snap->info.coordinator) {
+			counters.state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR;
+		} else if (!reachable) {
+			counters.state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNREACHABLE;
+		} else {
+			counters.state = snap->counters_state;
+			counters.error =
+			        snap->counters_error[0] ? (char *)snap->counters_error : NULL;
+		}
+		if (counters.state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK) {
+			const uint64_t *v = snap->counters.values;
+			uint64_t *fields[TRINO_COUNTER_COUNT] = {
+			        [TRINO_COMPLETED] = &counters.completed,
+			        [TRINO_FAILED] = &counters.failed,
+			        [TRINO_USER_ERROR] = &counters.user_error,
+			        [TRINO_INTERNAL] = &counters.internal,
+			        [TRINO_EXTERNAL] = &counters.external,
+			        [TRINO_INSUFFICIENT_RESOURCES] = &counters.insufficient_resources,
+			        [TRINO_CANCELED] = &counters.canceled,
+			        [TRINO_ABANDONED] = &counters.abandoned,
+			        [TRINO_SUBMITTED] = &counters.submitted,
+			        [TRINO_RUNNING] = &counters.running,
+			        [TRINO_QUEUED] = &counters.queued,
+			};
+			protobuf_c_boolean *present[TRINO_COUNTER_COUNT] = {
+			        [TRINO_COMPLETED] = &counters.has_completed,
+			        [TRINO_FAILED] = &counters.has_failed,
+			        [TRINO_USER_ERROR] = &counters.has_user_error,
+			        [TRINO_INTERNAL] = &counters.has_internal,
+			        [TRINO_EXTERNAL] = &counters.has_external,
+			        [TRINO_INSUFFICIENT_RESOURCES] =
+			                &counters.has_insufficient_resources,
+			        [TRINO_CANCELED] = &counters.has_canceled,
+			        [TRINO_ABANDONED] = &counters.has_abandoned,
+			        [TRINO_SUBMITTED] = &counters.has_submitted,
+			        [TRINO_RUNNING] = &counters.has_running,
+			        [TRINO_QUEUED] = &counters.has_queued,
+			};
+			for (int i = 0; i < TRINO_COUNTER_COUNT; i++) {
+				*fields[i] = v[i];
+				*present[i] = 1;
+			}
+			counters.source = (char *)snap->counters_source;
+			if (snap->counters.active_nodes >= 0) {
+				counters.has_active_nodes = 1;
+				counters.active_nodes = (uint32_t)snap->counters.active_nodes;
+			}
+		}
+	}
+
+	size_t digest_count = input->digests != NULL ? input->digests->count : 0;
+	ConfigDigest *digests = calloc(digest_count + 1, sizeof(*digests));
+	ConfigDigest **digest_ptrs = calloc(digest_count + 1, sizeof(*digest_ptrs));
+	if (digests == NULL || digest_ptrs == NULL) {
+		free(digests);
+		free(digest_ptrs);
+		return NULL;
+	}
+	for (size_t i = 0; i < digest_count; i++) {
+		const struct digest_file *file = &input->digests->files[i];
+		ConfigDigest init = TRINOGUARD__V1__CONFIG_DIGEST__INIT;
+		digests[i] = init;
+		digests[i].path = file->path;
+		if (file->ok) {
+			digests[i].has_sha256 = 1;
+			digests[i].sha256.data = (uint8_t *)file->sha256;
+			digests[i].sha256.len = 32;
+		} else {
+			digests[i].error = (char *)file->error;
+		}
+		digest_ptrs[i] = &digests[i];
+	}
+	report.n_config = digest_count;
+	report.config = digest_ptrs;
+	if (input->digests != NULL && input->digests->truncated && report.error == NULL)
+		report.error = "more config files than one report carries; only the first are "
+		               "digested";
+
+	uint8_t *buf = report_encode(&report, len);
+	free(digests);
+	free(digest_ptrs);
+	return buf;
+}
+
+static char *hex(const uint8_t *data, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++)
+		snprintf(out + i * 2, 3, "%02x", data[i]);
+	out[len * 2] = '\0';
+	return out;
+}
+
+char *report_to_json(const NodeReport *r)
+{
+	char boot[REPORT_BOOT_ID_BYTES * 2 + 1];
+	json_t *root = json_object();
+	json_object_set_new(root, "schema_version", json_integer(r->schema_version));
+	json_object_set_new(root, "agent_id", json_string(r->agent_id));
+	json_object_set_new(root, "boot_id",
+	                    json_string(hex(r->boot_id.data, r->boot_id.len, boot)));
+	json_object_set_new(root, "seq", json_integer((json_int_t)r->seq));
+	json_object_set_new(root, "sent_unix_ms", json_integer(r->sent_unix_ms));
+	json_object_set_new(root, "interval_ms", json_integer(r->interval_ms));
+	json_object_set_new(root, "cluster", json_string(r->cluster));
+	json_object_set_new(root, "node_id", json_string(r->node_id));
+	json_object_set_new(root, "role", json_string(report_role_name(r->role)));
+	json_object_set_new(root, "state", json_string(report_state_name(r->state)));
+	if (r->trino_version != NULL)
+		json_object_set_new(root, "trino_version", json_string(r->trino_version));
+	if (r->environment != NULL)
+		json_object_set_new(root, "environment", json_string(r->environment));
+	if (r->has_trino_uptime_ms)
+		json_object_set_new(root, "trino_uptime_ms",
+		                    json_integer((json_int_t)r->trino_uptime_ms));
+	if (r->trino_node_id != NULL)
+		json_object_set_new(root, "trino_node_id", json_string(r->trino_node_id));
+	if (r->coordinator_id != NULL)
+		json_object_set_new(root, "coordinator_id", json_string(r->coordinator_id));
+	if (r->error != NULL)
+		json_object_set_new(root, "error", json_string(r->error));
+	if (r->counters != NULL) {
+		const QueryCounters *c = r->counters;
+		json_t *counters = json_object();
+		json_object_set_new(counters, "state",
+		                    json_string(report_counter_state_name(c->state)));
+		if (c->error != NULL)
+			json_object_set_new(counters, "error", json_string(c->error));
+		if (c->has_completed) {
+			json_object_set_new(counters, "source", json_string(c->source));
+			const struct {
+				const char *name;
+				uint64_t value;
+			} values[] = {{"completed", c->completed},
+			              {"failed", c->failed},
+			              {"user_error", c->user_error},
+			              {"internal", c->internal},
+			              {"external", c->external},
+			              {"insufficient_resources", c->insufficient_resources},
+			              {"canceled", c->canceled},
+			              {"abandoned", c->abandoned},
+			              {"submitted", c->submitted},
+			              {"running", c->running},
+			              {"queued", c->queued}};
+			for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+				json_object_set_new(counters, values[i].name,
+				                    json_integer((json_int_t)values[i].value));
+		}
+		if (c->has_active_nodes)
+			json_object_set_new(counters, "active_nodes",
+			                    json_integer(c->active_nodes));
+		json_object_set_new(root, "counters", counters);
+	}
+	json_t *config = json_object();
+	for (size_t i = 0; i < r->n_config; i++) {
+		char sha[65];
+		const ConfigDigest *d = r->config[i];
+		json_object_set_new(config, d->path,
+		                    d->has_sha256 ? json_string(hex(d->sha256.data, 32, sha))
+		                                  : json_pack("{s:s}", "error", d->error));
+	}
+	json_object_set_new(root, "config", config);
+	char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return text;
+}
