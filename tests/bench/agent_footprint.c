@@ -1,0 +1,193 @@
+/*
+ * Benchmark: the agent's footprint. Runs trino-guard-agent at 1 Hz against a
+ * trino-sim coordinator with 20 catalogs, publishing over CURVE to a stand-in
+ * collector, and in the same run Prometheus' node_exporter (Debian
+ * prometheus-node-exporter) scraped once a second. Prints peak RSS and CPU
+ * (% of one core) of both, side by side.
+ *
+ *   agent_footprint [--seconds N]   (default 60; after a 5 s warm-up)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "curve_keys.h"
+#include "harness.h"
+#include "report_receiver.h"
+
+#define NODE_EXPORTER "/usr/bin/prometheus-node-exporter"
+
+struct sample {
+	long long cpu_ticks;
+	long peak_rss_kib;
+};
+
+static int read_sample(pid_t pid, struct sample *out)
+{
+	char path[64], text[4096];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* fields after the command name, which is in parentheses and may hold spaces */
+	char *p = strrchr(text, ')');
+	if (p == NULL)
+		return -1;
+	unsigned long utime = 0, stime = 0;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
+	    2)
+		return -1;
+	out->cpu_ticks = (long long)(utime + stime);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	out->peak_rss_kib = -1;
+	char line[256];
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &out->peak_rss_kib) == 1)
+			break;
+	fclose(f);
+	return out->peak_rss_kib >= 0 ? 0 : -1;
+}
+
+static bool url_answers(void *arg)
+{
+	char *body = harness_get_ok(arg);
+	free(body);
+	return body != NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int seconds = 60;
+	if (argc == 3 && strcmp(argv[1], "--seconds") == 0)
+		seconds = atoi(argv[2]);
+	if (seconds < 1) {
+		fprintf(stderr, "usage: agent_footprint [--seconds N]\n");
+		return 2;
+	}
+	if (access(NODE_EXPORTER, X_OK) != 0) {
+		fprintf(stderr, "agent_footprint: %s is missing (deploy/install-deps.sh)\n",
+		        NODE_EXPORTER);
+		return 1;
+	}
+	char *dir = harness_tmpdir("tg-bench-agent");
+	if (dir == NULL || chdir(dir) != 0)
+		return 1;
+	char err[256], server_secret[41], agent_public[41];
+	if (curve_keypair_write("server", err, sizeof(err)) != 0 ||
+	    curve_keypair_write("agent", err, sizeof(err)) != 0 ||
+	    curve_key_read_secret("server.key", server_secret, err, sizeof(err)) != 0 ||
+	    curve_key_read_public("agent.pub", agent_public, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agent_footprint: %s\n", err);
+		return 1;
+	}
+	struct report_receiver *receiver =
+	        report_receiver_new("tcp://127.0.0.1:*", server_secret, err, sizeof(err));
+	if (receiver == NULL) {
+		fprintf(stderr, "agent_footprint: %s\n", err);
+		return 1;
+	}
+	report_receiver_allow(receiver, agent_public, "bench-coord");
+
+	int ports = harness_port_range(3);
+	char port[16], control[16], exporter_listen[64], exporter_url[128], sim_url[128];
+	snprintf(port, sizeof(port), "%d", ports);
+	snprintf(control, sizeof(control), "%d", ports + 1);
+	snprintf(exporter_listen, sizeof(exporter_listen), "--web.listen-address=127.0.0.1:%d",
+	         ports + 2);
+	snprintf(exporter_url, sizeof(exporter_url), "http://127.0.0.1:%d/metrics", ports + 2);
+	snprintf(sim_url, sizeof(sim_url), "http://127.0.0.1:%d/control", ports + 1);
+	const char *sim_argv[] = {
+	        TG_SIM_BIN, "--cluster",   "bench", "--version",      "447",   "--workers",
+	        "0",        "--port-base", port,    "--control-port", control, "--etc-root",
+	        "etc",      "--catalogs",  "20",    "--qps",          "50",    NULL};
+	harness_spawn(sim_argv, "sim.log");
+	if (!harness_wait_until(url_answers, sim_url, 10000)) {
+		fprintf(stderr, "agent_footprint: trino-sim did not start\n");
+		return 1;
+	}
+	char ini[2048];
+	snprintf(ini, sizeof(ini),
+	         "[agent]\ncluster = bench\ninterval = 1s\n"
+	         "[trino]\nurl = http://127.0.0.1:%d\netc_dir = etc/bench-coord\n"
+	         "[collector]\nendpoints = %s\nserver_public_key_file = server.pub\n"
+	         "public_key_file = agent.pub\nsecret_key_file = agent.key\n",
+	         ports, report_receiver_endpoint(receiver));
+	harness_write_file("agent.ini", ini);
+	const char *agent_argv[] = {TG_AGENT_BIN, "-c", "agent.ini", NULL};
+	pid_t agent = harness_spawn(agent_argv, "agent.log");
+	const char *exporter_argv[] = {NODE_EXPORTER, exporter_listen, NULL};
+	pid_t exporter = harness_spawn(exporter_argv, "node_exporter.log");
+	if (!harness_wait_until(url_answers, exporter_url, 10000)) {
+		fprintf(stderr, "agent_footprint: node_exporter did not start\n");
+		return 1;
+	}
+
+	/* Warm-up, then the measured window. Once a second: scrape node_exporter,
+	 * take the agent's reports. */
+	int reports = 0;
+	struct sample agent_start = {0}, exporter_start = {0}, agent_end, exporter_end;
+	long long window_start = 0;
+	int warmup = 5;
+	for (int second = 0; second < warmup + seconds; second++) {
+		if (second == warmup) {
+			if (read_sample(agent, &agent_start) != 0 ||
+			    read_sample(exporter, &exporter_start) != 0) {
+				fprintf(stderr, "agent_footprint: cannot read /proc\n");
+				return 1;
+			}
+			window_start = harness_now_ms();
+			reports = 0;
+		}
+		long long tick_end = harness_now_ms() + 1000;
+		char *scrape = harness_get_ok(exporter_url);
+		free(scrape);
+		while (harness_now_ms() < tick_end) {
+			NodeReport *report =
+			        report_receiver_next(receiver, (int)(tick_end - harness_now_ms()));
+			if (report != NULL) {
+				reports++;
+				report_free(report);
+			}
+		}
+	}
+	double elapsed_s = (double)(harness_now_ms() - window_start) / 1000.0;
+	if (read_sample(agent, &agent_end) != 0 || read_sample(exporter, &exporter_end) != 0) {
+		fprintf(stderr, "agent_footprint: a process died during the run\n");
+		return 1;
+	}
+	double ticks_per_s = (double)sysconf(_SC_CLK_TCK);
+	double agent_cpu = 100.0 * (double)(agent_end.cpu_ticks - agent_start.cpu_ticks) /
+	                   ticks_per_s / elapsed_s;
+	double exporter_cpu = 100.0 * (double)(exporter_end.cpu_ticks - exporter_start.cpu_ticks) /
+	                      ticks_per_s / elapsed_s;
+
+	printf("agent_footprint: %.0f s window after %d s warm-up; agent at 1 Hz, CURVE, "
+	       "20 catalogs; node_exporter scraped at 1 Hz\n",
+	       elapsed_s, warmup);
+	printf("%-28s %14s %16s\n", "process", "peak RSS MiB", "CPU % of a core");
+	printf("%-28s %14.2f %16.3f\n", "trino-guard-agent", agent_end.peak_rss_kib / 1024.0,
+	       agent_cpu);
+	printf("%-28s %14.2f %16.3f\n", "prometheus-node-exporter",
+	       exporter_end.peak_rss_kib / 1024.0, exporter_cpu);
+	printf("targets for the agent: RSS <= 4 MiB, CPU <= 0.2 %%\n");
+	printf("reports received in the window: %d (expected about %d)\n", reports, seconds);
+	printf("CPU resolution: %.0f ms of CPU time = %.3f %%\n", 1000.0 / ticks_per_s,
+	       100.0 / ticks_per_s / elapsed_s);
+
+	harness_stop_all();
+	report_receiver_free(receiver);
+	if (chdir("/") == 0)
+		harness_rmrf(dir);
+	free(dir);
+	return reports > 0 ? 0 : 1;
+}
