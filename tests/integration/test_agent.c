@@ -545,6 +545,41 @@ static void test_check_config(void **state)
 	}
 }
 
+static void test_example_config_is_valid(void **state)
+{
+	(void)state;
+	/* deploy/examples/agent.ini, pointed at a real etc dir and real key files */
+	char *text = harness_read_file(TG_SOURCE_DIR "/deploy/examples/agent.ini");
+	assert_non_null(text);
+	char etc[512], ini[512], log[512];
+	snprintf(etc, sizeof(etc), "%s/etc/green-worker-1", fx.dir);
+	snprintf(ini, sizeof(ini), "%s/example.ini", fx.dir);
+	snprintf(log, sizeof(log), "%s/example.log", fx.dir);
+	FILE *out = fopen(ini, "w");
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "etc_dir", 7) == 0)
+			fprintf(out, "etc_dir = %s\n", etc);
+		else if (strncmp(line, "server_public_key_file", 22) == 0)
+			fprintf(out, "server_public_key_file = server.pub\n");
+		else if (strncmp(line, "public_key_file", 15) == 0)
+			fprintf(out, "public_key_file = green-worker-1.pub\n");
+		else if (strncmp(line, "secret_key_file", 15) == 0)
+			fprintf(out, "secret_key_file = green-worker-1.key\n");
+		else
+			fprintf(out, "%s\n", line);
+	}
+	fclose(out);
+	free(text);
+	const char *argv[] = {TG_AGENT_BIN, "-c", ini, "--check-config", NULL};
+	pid_t pid = harness_spawn(argv, log);
+	int status = harness_wait_exit(pid, 5000);
+	char *output = harness_read_file(log);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("example config refused: %s", output);
+	assert_non_null(strstr(output, "OK (cluster blue, node green-worker-1)"));
+	free(output);
+}
+
 static bool interval_is_400(const NodeReport *r)
 {
 	return r->interval_ms == 400;
@@ -598,6 +633,7 @@ int main(void)
 	        cmocka_unit_test(test_reconnects_after_the_key_is_allowed),
 	        cmocka_unit_test(test_dump_decodes_with_protoc),
 	        cmocka_unit_test(test_check_config),
+	        cmocka_unit_test(test_example_config_is_valid),
 	        cmocka_unit_test(test_sighup_rereads_the_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
