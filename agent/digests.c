@@ -150,7 +150,8 @@ static struct path_list list_files(const struct digests *digests)
 		if (list.count == before && strpbrk(digests->extra_patterns[i], "*?[") == NULL)
 			path_list_add(&list, digests->extra_patterns[i]);
 	}
-	qsort(list.items, list.count, sizeof(*list.items), compare_paths);
+	if (list.count > 1)
+		qsort(list.items, list.count, sizeof(*list.items), compare_paths);
 	return list;
 }
 

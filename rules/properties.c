@@ -388,7 +388,8 @@ char *properties_canonicalize(const char *text, size_t len, const char *const *e
 		if (parse_line(&p, line.data, line.len) != 0)
 			goto done;
 	}
-	qsort(p.entries, p.count, sizeof(*p.entries), compare_entries);
+	if (p.count > 1)
+		qsort(p.entries, p.count, sizeof(*p.entries), compare_entries);
 	struct buffer out = {0};
 	buffer_put(&out, "", 0);
 	for (size_t i = 0; i < p.count; i++) {
