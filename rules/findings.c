@@ -1,0 +1,555 @@
+/*
+ * Guardrail rules over the fleet table (DESIGN §5). Each rule looks at the
+ * live nodes of one cluster and appends findings with a stable key, so the
+ * collector can tell an open finding from a new one by diffing two ticks.
+ */
+#include "findings.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "version.h"
+
+#define DEFAULT_STALE_MIN_MS 3000
+
+static const char *const kind_names[FINDING_KIND_COUNT] = {
+        [FINDING_MIXED_VERSION] = "mixed-version",
+        [FINDING_CONFIG_DRIFT] = "config-drift",
+        [FINDING_NODE_STALE] = "node-stale",
+        [FINDING_TRINO_DOWN] = "trino-down",
+        [FINDING_CLUSTER_INCOMPLETE] = "cluster-incomplete",
+        [FINDING_COUNTERS_UNAVAILABLE] = "counters-unavailable",
+        [FINDING_NODE_HIDDEN] = "node-hidden",
+        [FINDING_NODE_UNGUARDED] = "node-unguarded",
+};
+
+const char *finding_kind_name(enum finding_kind kind)
+{
+	return kind < FINDING_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+const char *severity_name(enum severity severity)
+{
+	static const char *const names[] = {"info", "warning", "error", "critical"};
+	return (unsigned)severity < 4 ? names[severity] : "unknown";
+}
+
+void finding_list_clear(struct finding_list *list)
+{
+	list->count = 0;
+}
+
+void finding_list_free(struct finding_list *list)
+{
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+static struct finding *add(struct finding_list *list, enum finding_kind kind,
+                           enum severity severity, const char *cluster, const char *subject,
+                           const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static struct finding *add(struct finding_list *list, enum finding_kind kind,
+                           enum severity severity, const char *cluster, const char *subject,
+                           const char *fmt, ...)
+{
+	if (list->count == list->capacity) {
+		size_t capacity = list->capacity ? list->capacity * 2 : 32;
+		struct finding *grown = realloc(list->items, capacity * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		list->items = grown;
+		list->capacity = capacity;
+	}
+	struct finding *f = &list->items[list->count++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->severity = severity;
+	snprintf(f->cluster, sizeof(f->cluster), "%s", cluster);
+	snprintf(f->subject, sizeof(f->subject), "%s", subject != NULL ? subject : "");
+	if (f->subject[0] != '\0')
+		snprintf(f->key, sizeof(f->key), "%s/%s/%s", kind_names[kind], cluster, f->subject);
+	else
+		snprintf(f->key, sizeof(f->key), "%s/%s", kind_names[kind], cluster);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+static int64_t stale_after(const struct fleet_node *node, const struct cluster_settings *settings)
+{
+	if (settings->stale_after_ms > 0)
+		return settings->stale_after_ms;
+	int64_t three_intervals = 3 * (int64_t)node->interval_ms;
+	return three_intervals > DEFAULT_STALE_MIN_MS ? three_intervals : DEFAULT_STALE_MIN_MS;
+}
+
+bool node_live(const struct fleet_node *node, const struct cluster_settings *settings,
+               int64_t now_ms)
+{
+	return now_ms - node->received_ms < stale_after(node, settings);
+}
+
+static bool reachable(const struct fleet_node *node)
+{
+	return node->state != TRINOGUARD__V1__NODE_STATE__STATE_UNREACHABLE &&
+	       node->version[0] != '\0';
+}
+
+static bool is_coordinator(const struct fleet_node *node)
+{
+	return node->role == TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR;
+}
+
+static bool is_active(const struct fleet_node *node)
+{
+	return node->state == TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE;
+}
+
+/* The live nodes of one cluster, borrowed from the fleet. */
+struct members {
+	const struct fleet_node **live;
+	size_t live_count;
+	const struct fleet_node **stale;
+	size_t stale_count;
+};
+
+static int collect(const struct fleet *fleet, const struct cluster_settings *settings,
+                   int64_t now_ms, struct members *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->live = calloc(fleet->count + 1, sizeof(*m->live));
+	m->stale = calloc(fleet->count + 1, sizeof(*m->stale));
+	if (m->live == NULL || m->stale == NULL) {
+		free(m->live);
+		free(m->stale);
+		return -1;
+	}
+	for (size_t i = 0; i < fleet->count; i++) {
+		const struct fleet_node *node = fleet->nodes[i];
+		if (strcmp(node->cluster, settings->name) != 0)
+			continue;
+		if (node_live(node, settings, now_ms))
+			m->live[m->live_count++] = node;
+		else
+			m->stale[m->stale_count++] = node;
+	}
+	return 0;
+}
+
+static void members_free(struct members *m)
+{
+	free(m->live);
+	free(m->stale);
+}
+
+static const struct fleet_node *live_coordinator(const struct members *m)
+{
+	for (size_t i = 0; i < m->live_count; i++)
+		if (is_coordinator(m->live[i]) && reachable(m->live[i]))
+			return m->live[i];
+	return NULL;
+}
+
+static void reference_of(const struct members *m, char *out, size_t out_len)
+{
+	const struct fleet_node *coordinator = live_coordinator(m);
+	if (coordinator != NULL) {
+		snprintf(out, out_len, "%s", coordinator->version);
+		return;
+	}
+	const char *best = NULL;
+	size_t best_count = 0;
+	for (size_t i = 0; i < m->live_count; i++) {
+		if (!reachable(m->live[i]))
+			continue;
+		const char *version = m->live[i]->version;
+		size_t count = 0;
+		for (size_t k = 0; k < m->live_count; k++)
+			if (reachable(m->live[k]) && strcmp(m->live[k]->version, version) == 0)
+				count++;
+		if (count > best_count ||
+		    (count == best_count && version_compare(version, best) > 0)) {
+			best = version;
+			best_count = count;
+		}
+	}
+	snprintf(out, out_len, "%s", best != NULL ? best : "");
+}
+
+void cluster_reference_version(const struct fleet *fleet, const struct cluster_settings *settings,
+                               int64_t now_ms, char *out, size_t out_len)
+{
+	struct members m;
+	if (collect(fleet, settings, now_ms, &m) != 0) {
+		snprintf(out, out_len, "%s", "");
+		return;
+	}
+	reference_of(&m, out, out_len);
+	members_free(&m);
+}
+
+static enum severity weigh(const struct cluster_settings *settings)
+{
+	return settings->active ? SEVERITY_CRITICAL : SEVERITY_WARNING;
+}
+
+static int rule_mixed_version(const struct members *m, const struct cluster_settings *settings,
+                              struct finding_list *out)
+{
+	char reference[FLEET_ID_LEN];
+	reference_of(m, reference, sizeof(reference));
+	if (reference[0] == '\0')
+		return 0;
+	const struct fleet_node *coordinator = live_coordinator(m);
+	for (size_t i = 0; i < m->live_count; i++) {
+		const struct fleet_node *node = m->live[i];
+		if (!reachable(node) || strcmp(node->version, reference) == 0)
+			continue;
+		if (add(out, FINDING_MIXED_VERSION, SEVERITY_CRITICAL, settings->name,
+		        node->node_id, "%s runs Trino %s, cluster %s runs %s (%s)", node->node_id,
+		        node->version, settings->name, reference,
+		        coordinator != NULL
+		                ? "its coordinator's version"
+		                : "the most common version; no live coordinator") == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static bool is_catalog(const char *path)
+{
+	return strncmp(path, "catalog/", 8) == 0;
+}
+
+static const struct fleet_digest *digest_of(const struct fleet_node *node, const char *path)
+{
+	for (size_t i = 0; i < node->digest_count; i++)
+		if (strcmp(node->digests[i].path, path) == 0)
+			return &node->digests[i];
+	return NULL;
+}
+
+/* A short printable form of one node's version of a file. */
+static void describe(const struct fleet_digest *digest, char *out, size_t out_len)
+{
+	if (digest == NULL)
+		snprintf(out, out_len, "absent");
+	else if (!digest->ok)
+		snprintf(out, out_len, "unreadable");
+	else
+		snprintf(out, out_len, "%02x%02x%02x%02x", digest->sha256[0], digest->sha256[1],
+		         digest->sha256[2], digest->sha256[3]);
+}
+
+static bool same_digest(const struct fleet_digest *a, const struct fleet_digest *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (!a->ok || !b->ok)
+		return a->ok == b->ok;
+	return memcmp(a->sha256, b->sha256, 32) == 0;
+}
+
+/* One drift check: PATH among the nodes in GROUP (one role, or all for catalogs). */
+static int check_path(const struct cluster_settings *settings, const char *path,
+                      const char *role_label, const struct fleet_node **group, size_t count,
+                      struct finding_list *out)
+{
+	bool differs = false;
+	const struct fleet_digest *first = digest_of(group[0], path);
+	for (size_t i = 1; i < count && !differs; i++)
+		differs = !same_digest(first, digest_of(group[i], path));
+	if (!differs)
+		return 0;
+	/* Name the groups: "1a2b3c4d: w1, w2; absent: w3" */
+	char groups[900] = "";
+	bool *printed = calloc(count, sizeof(*printed));
+	if (printed == NULL)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (printed[i])
+			continue;
+		const struct fleet_digest *d = digest_of(group[i], path);
+		char label[32];
+		describe(d, label, sizeof(label));
+		size_t len = strlen(groups);
+		snprintf(groups + len, sizeof(groups) - len, "%s%s: ", len ? "; " : "", label);
+		bool first_member = true;
+		for (size_t k = i; k < count; k++) {
+			if (printed[k] || !same_digest(d, digest_of(group[k], path)))
+				continue;
+			printed[k] = true;
+			len = strlen(groups);
+			snprintf(groups + len, sizeof(groups) - len, "%s%s",
+			         first_member ? "" : ", ", group[k]->node_id);
+			first_member = false;
+		}
+	}
+	free(printed);
+	char subject[FLEET_TEXT_LEN];
+	if (role_label[0] != '\0')
+		snprintf(subject, sizeof(subject), "%s/%s", role_label, path);
+	else
+		snprintf(subject, sizeof(subject), "%s", path);
+	return add(out, FINDING_CONFIG_DRIFT, SEVERITY_WARNING, settings->name, subject,
+	           "%s differs between %s%snodes of %s: %s", path, role_label,
+	           role_label[0] ? " " : "", settings->name, groups) != NULL
+	               ? 0
+	               : -1;
+}
+
+static int path_seen(const char *const *paths, size_t count, const char *path)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(paths[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every config path some live node of GROUP reports, checked across GROUP. */
+static int drift_in_group(const struct cluster_settings *settings, const char *role_label,
+                          const struct fleet_node **group, size_t count, bool catalogs,
+                          struct finding_list *out)
+{
+	if (count < 2)
+		return 0;
+	size_t cap = 0;
+	for (size_t i = 0; i < count; i++)
+		cap += group[i]->digest_count;
+	const char **paths = calloc(cap + 1, sizeof(*paths));
+	if (paths == NULL)
+		return -1;
+	size_t path_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		for (size_t k = 0; k < group[i]->digest_count; k++) {
+			const char *path = group[i]->digests[k].path;
+			if (is_catalog(path) != catalogs || path_seen(paths, path_count, path))
+				continue;
+			paths[path_count++] = path;
+		}
+	}
+	int rc = 0;
+	for (size_t i = 0; i < path_count && rc == 0; i++)
+		rc = check_path(settings, paths[i], role_label, group, count, out);
+	free(paths);
+	return rc;
+}
+
+static int rule_config_drift(const struct members *m, const struct cluster_settings *settings,
+                             struct finding_list *out)
+{
+	const struct fleet_node **group = calloc(m->live_count + 1, sizeof(*group));
+	if (group == NULL)
+		return -1;
+	/* catalogs must match on every node, whatever its role (Trino 477+ requires it) */
+	size_t count = 0;
+	for (size_t i = 0; i < m->live_count; i++)
+		if (m->live[i]->role != TRINOGUARD__V1__NODE_ROLE__ROLE_UNKNOWN)
+			group[count++] = m->live[i];
+	int rc = drift_in_group(settings, "", group, count, true, out);
+	/* everything else within one role */
+	static const struct {
+		int role;
+		const char *label;
+	} roles[] = {{TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR, "coordinator"},
+	             {TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER, "worker"}};
+	for (size_t r = 0; r < 2 && rc == 0; r++) {
+		count = 0;
+		for (size_t i = 0; i < m->live_count; i++)
+			if (m->live[i]->role == roles[r].role)
+				group[count++] = m->live[i];
+		rc = drift_in_group(settings, roles[r].label, group, count, false, out);
+	}
+	free(group);
+	return rc;
+}
+
+static int rule_node_stale(const struct members *m, const struct cluster_settings *settings,
+                           int64_t now_ms, struct finding_list *out)
+{
+	for (size_t i = 0; i < m->stale_count; i++) {
+		const struct fleet_node *node = m->stale[i];
+		if (add(out, FINDING_NODE_STALE, SEVERITY_WARNING, settings->name, node->node_id,
+		        "no report from %s's agent for %lld s", node->node_id,
+		        (long long)((now_ms - node->received_ms) / 1000)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int rule_trino_down(const struct members *m, const struct cluster_settings *settings,
+                           int64_t now_ms, struct finding_list *out)
+{
+	for (size_t i = 0; i < m->live_count; i++) {
+		const struct fleet_node *node = m->live[i];
+		if (node->not_active_since_ms < 0 ||
+		    now_ms - node->not_active_since_ms < settings->down_grace_ms)
+			continue;
+		const char *state = report_state_name(node->state);
+		if (add(out, FINDING_TRINO_DOWN, weigh(settings), settings->name, node->node_id,
+		        "Trino on %s is %s for %lld s%s%s", node->node_id, state,
+		        (long long)((now_ms - node->not_active_since_ms) / 1000),
+		        node->error[0] ? ": " : "", node->error) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int rule_cluster_incomplete(const struct members *m, const struct cluster_settings *settings,
+                                   struct finding_list *out)
+{
+	const struct fleet_node *coordinator = live_coordinator(m);
+	bool coordinator_ok = coordinator != NULL && is_active(coordinator);
+	int64_t workers = 0;
+	for (size_t i = 0; i < m->live_count; i++)
+		if (!is_coordinator(m->live[i]) && is_active(m->live[i]))
+			workers++;
+	if (coordinator_ok && workers >= settings->min_workers)
+		return 0;
+	/* A standby with no node at all (not built yet, or shut down after a
+	 * cutover) is absent, not incomplete; the active cluster is never absent. */
+	if (!settings->active && m->live_count == 0 && m->stale_count == 0)
+		return 0;
+	char why[200];
+	if (!coordinator_ok)
+		snprintf(why, sizeof(why), "no live ACTIVE coordinator");
+	else
+		snprintf(why, sizeof(why), "%lld live ACTIVE workers, %lld required",
+		         (long long)workers, (long long)settings->min_workers);
+	return add(out, FINDING_CLUSTER_INCOMPLETE, weigh(settings), settings->name, NULL,
+	           "cluster %s is incomplete: %s", settings->name, why) != NULL
+	               ? 0
+	               : -1;
+}
+
+static const char *counters_hint(int state)
+{
+	switch (state) {
+	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNAUTHORIZED:
+		return "Trino wants a user: set [trino] user (sent as X-Trino-User), or HTTPS "
+		       "credentials";
+	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_FORBIDDEN:
+		return "access control denies it: allow the agent's user to read system "
+		       "information, or set management.user in config.properties";
+	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND:
+		return "neither /metrics nor the JMX resource has the QueryManager counters";
+	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNAVAILABLE:
+		return "Trino is starting";
+	default:
+		return "see the agent's log";
+	}
+}
+
+static int rule_counters_unavailable(const struct members *m,
+                                     const struct cluster_settings *settings,
+                                     struct finding_list *out)
+{
+	const struct fleet_node *coordinator = live_coordinator(m);
+	if (coordinator == NULL || !coordinator->has_counters)
+		return 0;
+	int state = coordinator->counters_state;
+	if (state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK ||
+	    state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNKNOWN ||
+	    state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNREACHABLE ||
+	    state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR)
+		return 0;
+	return add(out, FINDING_COUNTERS_UNAVAILABLE, SEVERITY_WARNING, settings->name,
+	           coordinator->node_id,
+	           "query counters of %s are %s, so its failure ratio is blind: %s%s%s",
+	           coordinator->node_id, report_counter_state_name(state), counters_hint(state),
+	           coordinator->counters_error[0] ? " (" : "", coordinator->counters_error) != NULL
+	               ? 0
+	               : -1;
+}
+
+static int rule_node_visibility(const struct members *m, const struct cluster_settings *settings,
+                                struct finding_list *out)
+{
+	const struct fleet_node *coordinator = live_coordinator(m);
+	if (coordinator == NULL || coordinator->active_nodes < 0)
+		return 0;
+	int64_t reporting = 0;
+	for (size_t i = 0; i < m->live_count; i++)
+		if (is_active(m->live[i]))
+			reporting++;
+	if (coordinator->active_nodes < reporting)
+		return add(out, FINDING_NODE_HIDDEN, SEVERITY_WARNING, settings->name, NULL,
+		           "the coordinator counts %lld active nodes, %lld agents report ACTIVE: "
+		           "Trino has excluded a node (a version or environment mismatch?)",
+		           (long long)coordinator->active_nodes, (long long)reporting) != NULL
+		               ? 0
+		               : -1;
+	if (coordinator->active_nodes > reporting)
+		return add(out, FINDING_NODE_UNGUARDED, SEVERITY_WARNING, settings->name, NULL,
+		           "the coordinator counts %lld active nodes, only %lld agents report "
+		           "ACTIVE: a node runs without an agent",
+		           (long long)coordinator->active_nodes, (long long)reporting) != NULL
+		               ? 0
+		               : -1;
+	return 0;
+}
+
+static int compare_findings(const void *a, const void *b)
+{
+	return strcmp(((const struct finding *)a)->key, ((const struct finding *)b)->key);
+}
+
+int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *clusters,
+                      size_t cluster_count, int64_t now_ms, struct finding_list *out)
+{
+	finding_list_clear(out);
+	for (size_t c = 0; c < cluster_count; c++) {
+		const struct cluster_settings *settings = &clusters[c];
+		struct members m;
+		if (collect(fleet, settings, now_ms, &m) != 0)
+			return -1;
+		int rc = rule_mixed_version(&m, settings, out);
+		if (rc == 0)
+			rc = rule_config_drift(&m, settings, out);
+		if (rc == 0)
+			rc = rule_node_stale(&m, settings, now_ms, out);
+		if (rc == 0)
+			rc = rule_trino_down(&m, settings, now_ms, out);
+		if (rc == 0)
+			rc = rule_cluster_incomplete(&m, settings, out);
+		if (rc == 0)
+			rc = rule_counters_unavailable(&m, settings, out);
+		if (rc == 0)
+			rc = rule_node_visibility(&m, settings, out);
+		members_free(&m);
+		if (rc != 0)
+			return -1;
+	}
+	if (out->count > 1)
+		qsort(out->items, out->count, sizeof(*out->items), compare_findings);
+	return 0;
+}
+
+void findings_diff(const struct finding_list *old_list, const struct finding_list *new_list,
+                   void (*opened)(const struct finding *finding, void *arg),
+                   void (*closed)(const struct finding *finding, void *arg), void *arg)
+{
+	size_t i = 0, k = 0;
+	while (i < old_list->count || k < new_list->count) {
+		int c;
+		if (i == old_list->count)
+			c = 1;
+		else if (k == new_list->count)
+			c = -1;
+		else
+			c = strcmp(old_list->items[i].key, new_list->items[k].key);
+		if (c < 0) {
+			closed(&old_list->items[i++], arg);
+		} else if (c > 0) {
+			opened(&new_list->items[k++], arg);
+		} else {
+			i++;
+			k++;
+		}
+	}
+}

@@ -1,0 +1,88 @@
+/*
+ * The guardrail rules (DESIGN §5): from the fleet table, per-cluster
+ * settings and `now`, the findings that hold right now. Pure.
+ */
+#ifndef TG_FINDINGS_H
+#define TG_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleet.h"
+
+enum finding_kind {
+	FINDING_MIXED_VERSION,
+	FINDING_CONFIG_DRIFT,
+	FINDING_NODE_STALE,
+	FINDING_TRINO_DOWN,
+	FINDING_CLUSTER_INCOMPLETE,
+	FINDING_COUNTERS_UNAVAILABLE,
+	FINDING_NODE_HIDDEN,
+	FINDING_NODE_UNGUARDED,
+	FINDING_KIND_COUNT
+};
+
+enum severity {
+	SEVERITY_INFO,
+	SEVERITY_WARNING,
+	SEVERITY_ERROR,
+	SEVERITY_CRITICAL,
+};
+
+struct finding {
+	enum finding_kind kind;
+	enum severity severity;
+	char cluster[FLEET_CLUSTER_LEN];
+	char subject[FLEET_TEXT_LEN]; /* the node, or the config path; "" for the cluster */
+	char key[512];                /* "<rule>/<cluster>[/<subject>]": identity across ticks */
+	char summary[1024];           /* one line for people */
+};
+
+struct finding_list {
+	struct finding *items;
+	size_t count;
+	size_t capacity;
+};
+
+struct cluster_settings {
+	char name[FLEET_CLUSTER_LEN];
+	int64_t min_workers;
+	int64_t stale_after_ms; /* 0: 3 x the node's interval, at least 3 s */
+	int64_t down_grace_ms;  /* how long not ACTIVE before trino-down */
+	bool active;            /* the cluster users are on: its findings weigh more */
+};
+
+/* "mixed-version", "config-drift", ... */
+const char *finding_kind_name(enum finding_kind kind);
+/* "critical", "error", "warning", "info" */
+const char *severity_name(enum severity severity);
+
+void finding_list_clear(struct finding_list *list);
+void finding_list_free(struct finding_list *list);
+
+/* True when NODE is live at NOW_MS under SETTINGS. */
+bool node_live(const struct fleet_node *node, const struct cluster_settings *settings,
+               int64_t now_ms);
+
+/*
+ * The reference version of CLUSTER: its live coordinator's, else the most
+ * common among live nodes (ties: the higher). Writes "" when no live node
+ * reports a version.
+ */
+void cluster_reference_version(const struct fleet *fleet, const struct cluster_settings *settings,
+                               int64_t now_ms, char *out, size_t out_len);
+
+/*
+ * Evaluates every rule for every configured cluster into OUT (cleared first),
+ * sorted by key. Returns 0, or -1 when out of memory.
+ */
+int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *clusters,
+                      size_t cluster_count, int64_t now_ms, struct finding_list *out);
+
+/* Keys of OLD not in NEW (closed) and of NEW not in OLD (opened); both lists sorted. */
+void findings_diff(const struct finding_list *old_list, const struct finding_list *new_list,
+                   void (*opened)(const struct finding *finding, void *arg),
+                   void (*closed)(const struct finding *finding, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * The fleet table: a sorted array of node pointers (binary search by id;
+ * inserting a new node is rare), each node owning a copy of what its last
+ * report said. Older or repeated reports of the same agent boot are dropped;
+ * a new boot id is a restarted agent and always accepted.
+ */
+#include "fleet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fleet_init(struct fleet *fleet)
+{
+	memset(fleet, 0, sizeof(*fleet));
+}
+
+static void node_free_digests(struct fleet_node *node)
+{
+	for (size_t i = 0; i < node->digest_count; i++)
+		free(node->digests[i].path);
+	free(node->digests);
+	node->digests = NULL;
+	node->digest_count = 0;
+}
+
+static void node_free(struct fleet_node *node)
+{
+	if (node == NULL)
+		return;
+	node_free_digests(node);
+	free(node->samples);
+	free(node);
+}
+
+void fleet_cleanup(struct fleet *fleet)
+{
+	for (size_t i = 0; i < fleet->count; i++)
+		node_free(fleet->nodes[i]);
+	free(fleet->nodes);
+	fleet_init(fleet);
+}
+
+/* Index of NODE_ID, or where it would go (as -(index) - 1). */
+static long search(const struct fleet *fleet, const char *node_id)
+{
+	size_t lo = 0, hi = fleet->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(fleet->nodes[mid]->node_id, node_id);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+const struct fleet_node *fleet_find(const struct fleet *fleet, const char *node_id)
+{
+	long at = search(fleet, node_id);
+	return at >= 0 ? fleet->nodes[at] : NULL;
+}
+
+static void copy_text(char *out, size_t out_len, const char *text)
+{
+	snprintf(out, out_len, "%s", text != NULL ? text : "");
+}
+
+static uint64_t boot_key(const uint8_t *boot_id)
+{
+	uint64_t key;
+	memcpy(&key, boot_id, sizeof(key));
+	return key;
+}
+
+static int copy_digests(struct fleet_node *node, const NodeReport *report)
+{
+	struct fleet_digest *digests = calloc(report->n_config + 1, sizeof(*digests));
+	if (digests == NULL)
+		return -1;
+	for (size_t i = 0; i < report->n_config; i++) {
+		const ConfigDigest *d = report->config[i];
+		digests[i].path = strdup(d->path);
+		if (digests[i].path == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(digests[k].path);
+			free(digests);
+			return -1;
+		}
+		digests[i].ok = d->has_sha256 && d->sha256.len == 32;
+		if (digests[i].ok)
+			memcpy(digests[i].sha256, d->sha256.data, 32);
+	}
+	node_free_digests(node);
+	node->digests = digests;
+	node->digest_count = report->n_config;
+	return 0;
+}
+
+static void add_sample(struct fleet_node *node, const NodeReport *report, int64_t now_ms)
+{
+	const QueryCounters *c = report->counters;
+	if (node->samples == NULL) {
+		node->samples = calloc(FLEET_SAMPLES, sizeof(*node->samples));
+		if (node->samples == NULL)
+			return;
+	}
+	size_t slot = (node->sample_start + node->sample_count) % FLEET_SAMPLES;
+	if (node->sample_count == FLEET_SAMPLES)
+		node->sample_start = (node->sample_start + 1) % FLEET_SAMPLES;
+	else
+		node->sample_count++;
+	node->samples[slot] = (struct counter_sample){
+	        .received_ms = now_ms,
+	        .uptime_ms = report->has_trino_uptime_ms ? report->trino_uptime_ms : 0,
+	        .boot_key = boot_key(report->boot_id.data),
+	        .completed = c->completed,
+	        .failed = c->failed,
+	        .user_error = c->user_error,
+	        .internal = c->internal,
+	        .external = c->external,
+	        .insufficient_resources = c->insufficient_resources,
+	        .canceled = c->canceled,
+	        .abandoned = c->abandoned,
+	};
+}
+
+const struct counter_sample *fleet_sample(const struct fleet_node *node, size_t i)
+{
+	if (node->samples == NULL || i >= node->sample_count)
+		return NULL;
+	size_t slot = (node->sample_start + node->sample_count - 1 - i) % FLEET_SAMPLES;
+	return &node->samples[slot];
+}
+
+static struct fleet_node *insert(struct fleet *fleet, const char *node_id, size_t at)
+{
+	if (fleet->count == fleet->capacity) {
+		size_t capacity = fleet->capacity ? fleet->capacity * 2 : 64;
+		struct fleet_node **grown = realloc(fleet->nodes, capacity * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		fleet->nodes = grown;
+		fleet->capacity = capacity;
+	}
+	struct fleet_node *node = calloc(1, sizeof(*node));
+	if (node == NULL)
+		return NULL;
+	copy_text(node->node_id, sizeof(node->node_id), node_id);
+	node->not_active_since_ms = -1;
+	node->active_nodes = -1;
+	memmove(&fleet->nodes[at + 1], &fleet->nodes[at],
+	        (fleet->count - at) * sizeof(*fleet->nodes));
+	fleet->nodes[at] = node;
+	fleet->count++;
+	return node;
+}
+
+enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, int64_t now_ms)
+{
+	long at = search(fleet, report->node_id);
+	struct fleet_node *node;
+	enum fleet_result result = FLEET_ACCEPTED;
+	if (at >= 0) {
+		node = fleet->nodes[at];
+		bool same_boot =
+		        memcmp(node->boot_id, report->boot_id.data, REPORT_BOOT_ID_BYTES) == 0;
+		if (same_boot && report->seq <= node->seq)
+			return FLEET_DUPLICATE;
+		if (!same_boot)
+			result = FLEET_NEW_BOOT;
+	} else {
+		node = insert(fleet, report->node_id, (size_t)(-at - 1));
+		if (node == NULL)
+			return FLEET_NO_MEMORY;
+		result = FLEET_NEW_BOOT;
+	}
+	if (copy_digests(node, report) != 0)
+		return FLEET_NO_MEMORY;
+	copy_text(node->cluster, sizeof(node->cluster), report->cluster);
+	copy_text(node->agent_id, sizeof(node->agent_id), report->agent_id);
+	memcpy(node->boot_id, report->boot_id.data, REPORT_BOOT_ID_BYTES);
+	node->seq = report->seq;
+	node->received_ms = now_ms;
+	node->sent_unix_ms = report->sent_unix_ms;
+	node->interval_ms = report->interval_ms;
+	node->role = report->has_role ? (int)report->role : 0;
+	node->state = report->has_state ? (int)report->state : 0;
+	copy_text(node->version, sizeof(node->version), report->trino_version);
+	copy_text(node->environment, sizeof(node->environment), report->environment);
+	copy_text(node->error, sizeof(node->error), report->error);
+	node->has_uptime = report->has_trino_uptime_ms;
+	node->uptime_ms = report->trino_uptime_ms;
+	/* how long it has not been ACTIVE, whatever the reason, for the down grace */
+	if (node->state == TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE)
+		node->not_active_since_ms = -1;
+	else if (node->not_active_since_ms < 0)
+		node->not_active_since_ms = now_ms;
+
+	const QueryCounters *c = report->counters;
+	node->has_counters = c != NULL;
+	node->counters_state = c != NULL && c->has_state ? (int)c->state : 0;
+	copy_text(node->counters_error, sizeof(node->counters_error), c != NULL ? c->error : NULL);
+	node->active_nodes = c != NULL && c->has_active_nodes ? (int64_t)c->active_nodes : -1;
+	if (c != NULL && c->state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK && c->has_completed)
+		add_sample(node, report, now_ms);
+	return result;
+}
+
+size_t fleet_forget(struct fleet *fleet, int64_t older_than_ms)
+{
+	size_t kept = 0, dropped = 0;
+	for (size_t i = 0; i < fleet->count; i++) {
+		if (fleet->nodes[i]->received_ms < older_than_ms) {
+			node_free(fleet->nodes[i]);
+			dropped++;
+		} else {
+			fleet->nodes[kept++] = fleet->nodes[i];
+		}
+	}
+	fleet->count = kept;
+	return dropped;
+}

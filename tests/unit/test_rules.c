@@ -1,0 +1,523 @@
+/*
+ * The collector's pure rules: the fleet table (duplicates, boots, forgetting),
+ * every guardrail rule and its edges (one row per case), the failure ratio
+ * window and its Wilson interval, and the diff of two ticks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "failure_ratio.h"
+#include "findings.h"
+#include "fleet.h"
+
+#define NOW         1000000
+#define COORD       TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR
+#define WORKER      TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER
+#define ACTIVE      TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE
+#define UNREACHABLE TRINOGUARD__V1__NODE_STATE__STATE_UNREACHABLE
+#define DRAINING    TRINOGUARD__V1__NODE_STATE__STATE_DRAINING
+#define C_OK        TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK
+#define C_403       TRINOGUARD__V1__COUNTER_STATE__COUNTERS_FORBIDDEN
+
+/* A report built from a few facts; strings point into the struct. */
+struct built_report {
+	NodeReport report;
+	QueryCounters counters;
+	ConfigDigest digests[8];
+	ConfigDigest *digest_ptrs[8];
+	char paths[8][64];
+	uint8_t sha[8][32];
+	uint8_t boot_id[16];
+};
+
+struct node_spec {
+	const char *id;
+	const char *cluster;
+	int role;
+	const char *version; /* NULL: unreachable, no version */
+	int state;
+	int64_t age_ms;        /* since its last report */
+	int64_t not_active_ms; /* how long it has been in `state` (when not ACTIVE) */
+	const char *digests;   /* "path=xx;path=!" (xx: the byte repeated; !: unreadable) */
+	int counters_state;    /* 0: none (workers) */
+	int64_t active_nodes;  /* -1: not exported */
+};
+
+static void build(struct built_report *b, const struct node_spec *spec, uint64_t seq, int boot)
+{
+	NodeReport init = TRINOGUARD__V1__NODE_REPORT__INIT;
+	QueryCounters counters = TRINOGUARD__V1__QUERY_COUNTERS__INIT;
+	memset(b, 0, sizeof(*b));
+	b->report = init;
+	b->counters = counters;
+	memset(b->boot_id, boot, sizeof(b->boot_id));
+	NodeReport *r = &b->report;
+	r->has_schema_version = 1;
+	r->schema_version = 1;
+	r->agent_id = (char *)spec->id;
+	r->has_boot_id = 1;
+	r->boot_id.data = b->boot_id;
+	r->boot_id.len = 16;
+	r->has_seq = 1;
+	r->seq = seq;
+	r->has_sent_unix_ms = 1;
+	r->sent_unix_ms = 1795515330000LL;
+	r->has_interval_ms = 1;
+	r->interval_ms = 1000;
+	r->cluster = (char *)spec->cluster;
+	r->node_id = (char *)spec->id;
+	r->has_role = 1;
+	r->role = spec->role;
+	r->trino_version = (char *)spec->version;
+	r->has_state = 1;
+	r->state = spec->state;
+	if (spec->counters_state != 0) {
+		b->counters.has_state = 1;
+		b->counters.state = spec->counters_state;
+		if (spec->active_nodes >= 0) {
+			b->counters.has_active_nodes = 1;
+			b->counters.active_nodes = (uint32_t)spec->active_nodes;
+		}
+		r->counters = &b->counters;
+	}
+	const char *p = spec->digests != NULL ? spec->digests : "";
+	size_t n = 0;
+	while (*p != '\0' && n < 8) {
+		const char *eq = strchr(p, '=');
+		const char *end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		ConfigDigest d = TRINOGUARD__V1__CONFIG_DIGEST__INIT;
+		b->digests[n] = d;
+		snprintf(b->paths[n], sizeof(b->paths[n]), "%.*s", (int)(eq - p), p);
+		b->digests[n].path = b->paths[n];
+		if (eq[1] == '!') {
+			b->digests[n].error = "Permission denied";
+		} else {
+			unsigned byte;
+			sscanf(eq + 1, "%2x", &byte);
+			memset(b->sha[n], (int)byte, 32);
+			b->digests[n].has_sha256 = 1;
+			b->digests[n].sha256.data = b->sha[n];
+			b->digests[n].sha256.len = 32;
+		}
+		b->digest_ptrs[n] = &b->digests[n];
+		n++;
+		p = *end == ';' ? end + 1 : end;
+	}
+	r->n_config = n;
+	r->config = b->digest_ptrs;
+}
+
+/* Feeds SPEC so that at NOW its last report is AGE old and its state NOT_ACTIVE_MS long. */
+static void feed(struct fleet *fleet, const struct node_spec *spec)
+{
+	struct built_report b;
+	int64_t last = NOW - spec->age_ms;
+	if (spec->state != ACTIVE && spec->not_active_ms > 0) {
+		build(&b, spec, 1, 1);
+		assert_int_not_equal(fleet_update(fleet, &b.report, last - spec->not_active_ms),
+		                     FLEET_NO_MEMORY);
+	}
+	build(&b, spec, 2, 1);
+	assert_int_not_equal(fleet_update(fleet, &b.report, last), FLEET_NO_MEMORY);
+}
+
+#define MAX_NODES 6
+
+struct rule_case {
+	const char *name;
+	struct node_spec nodes[MAX_NODES];
+	int64_t min_workers;
+	const char *expected; /* finding keys, sorted, joined by '|' */
+};
+
+#define COORD_447(cl)                                                                              \
+	{                                                                                          \
+		cl "-coord", cl, COORD, "447", ACTIVE, 0, 0, NULL, C_OK, -1                        \
+	}
+#define WORKER_447(cl, n)                                                                          \
+	{                                                                                          \
+		cl "-w" n, cl, WORKER, "447", ACTIVE, 0, 0, NULL, 0, -1                            \
+	}
+
+static const struct rule_case rule_cases[] = {
+        {"healthy cluster has no findings",
+         {COORD_447("g"), WORKER_447("g", "1"), WORKER_447("g", "2")},
+         2,
+         ""},
+        {"a worker on another version",
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"g-w2", "g", WORKER, "446", ACTIVE, 0, 0, NULL, 0, -1}},
+         2,
+         "mixed-version/g/g-w2"},
+        {"the coordinator's version is the reference even in a minority",
+         {{"g-coord", "g", COORD, "446", ACTIVE, 0, 0, NULL, C_OK, -1},
+          WORKER_447("g", "1"),
+          WORKER_447("g", "2")},
+         2,
+         "mixed-version/g/g-w1|mixed-version/g/g-w2"},
+        {"no coordinator: the most common version is the reference",
+         {WORKER_447("g", "1"),
+          WORKER_447("g", "2"),
+          {"g-w3", "g", WORKER, "446", ACTIVE, 0, 0, NULL, 0, -1}},
+         0,
+         "cluster-incomplete/g|mixed-version/g/g-w3"},
+        {"version tie without a coordinator: the higher wins",
+         {{"g-w1", "g", WORKER, "446", ACTIVE, 0, 0, NULL, 0, -1}, WORKER_447("g", "2")},
+         0,
+         "cluster-incomplete/g|mixed-version/g/g-w1"},
+        {"Starburst versions compare whole",
+         {{"g-coord", "g", COORD, "423-e.3", ACTIVE, 0, 0, NULL, C_OK, -1},
+          {"g-w1", "g", WORKER, "423-e.3", ACTIVE, 0, 0, NULL, 0, -1},
+          {"g-w2", "g", WORKER, "423-e.4", ACTIVE, 0, 0, NULL, 0, -1}},
+         2,
+         "mixed-version/g/g-w2"},
+        {"a stale node is stale, not mixed",
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"g-w2", "g", WORKER, "446", ACTIVE, 10000, 0, NULL, 0, -1}},
+         2,
+         "cluster-incomplete/g|node-stale/g/g-w2"},
+        {"the active cluster with no node at all is incomplete",
+         {WORKER_447("x", "1")},
+         0,
+         "cluster-incomplete/g"},
+        {"one node only, no workers required", {COORD_447("g")}, 0, ""},
+        {"too few workers", {COORD_447("g"), WORKER_447("g", "1")}, 2, "cluster-incomplete/g"},
+        {"catalogs are compared across roles",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, "catalog/tpch.properties=aa", C_OK, -1},
+          {"g-w1", "g", WORKER, "447", ACTIVE, 0, 0, "catalog/tpch.properties=aa", 0, -1},
+          {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "catalog/tpch.properties=bb", 0, -1}},
+         2,
+         "config-drift/g/catalog/tpch.properties"},
+        {"config.properties may differ between roles",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, "config.properties=aa", C_OK, -1},
+          {"g-w1", "g", WORKER, "447", ACTIVE, 0, 0, "config.properties=bb", 0, -1},
+          {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "config.properties=bb", 0, -1}},
+         2,
+         ""},
+        {"config.properties must match within a role",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, "config.properties=aa", C_OK, -1},
+          {"g-w1", "g", WORKER, "447", ACTIVE, 0, 0, "config.properties=bb", 0, -1},
+          {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "config.properties=cc", 0, -1}},
+         2,
+         "config-drift/g/worker/config.properties"},
+        {"a catalog missing on one node is drift",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, "catalog/hive.properties=aa", C_OK, -1},
+          {"g-w1", "g", WORKER, "447", ACTIVE, 0, 0, "catalog/hive.properties=aa", 0, -1},
+          {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "", 0, -1}},
+         2,
+         "config-drift/g/catalog/hive.properties"},
+        {"an unreadable file differs from a readable one",
+         {COORD_447("g"),
+          {"g-w1", "g", WORKER, "447", ACTIVE, 0, 0, "jvm.config=aa", 0, -1},
+          {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "jvm.config=!", 0, -1}},
+         2,
+         "config-drift/g/worker/jvm.config"},
+        {"Trino down past the grace",
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"g-w2", "g", WORKER, NULL, UNREACHABLE, 0, 20000, NULL, 0, -1}},
+         2,
+         "cluster-incomplete/g|trino-down/g/g-w2"},
+        {"Trino down within the grace: only the cluster is short",
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"g-w2", "g", WORKER, NULL, UNREACHABLE, 0, 5000, NULL, 0, -1}},
+         2,
+         "cluster-incomplete/g"},
+        {"a draining worker is not ACTIVE either",
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"g-w2", "g", WORKER, "447", DRAINING, 0, 30000, NULL, 0, -1}},
+         1,
+         "trino-down/g/g-w2"},
+        {"the coordinator's counters are forbidden",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, NULL, C_403, -1}, WORKER_447("g", "1")},
+         1,
+         "counters-unavailable/g/g-coord"},
+        {"the coordinator sees fewer nodes than agents report",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, NULL, C_OK, 2},
+          WORKER_447("g", "1"),
+          WORKER_447("g", "2")},
+         2,
+         "node-hidden/g"},
+        {"the coordinator sees more nodes than agents report",
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, NULL, C_OK, 4},
+          WORKER_447("g", "1"),
+          WORKER_447("g", "2")},
+         2,
+         "node-unguarded/g"},
+        {"clusters are judged apart: blue on 446, green on 447",
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"b-coord", "b", COORD, "446", ACTIVE, 0, 0, NULL, C_OK, -1},
+          {"b-w1", "b", WORKER, "446", ACTIVE, 0, 0, NULL, 0, -1}},
+         1,
+         ""},
+};
+
+static void keys_of(const struct finding_list *list, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < list->count; i++) {
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%s", i ? "|" : "", list->items[i].key);
+	}
+}
+
+static void test_rule_table(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof(rule_cases) / sizeof(rule_cases[0]); c++) {
+		const struct rule_case *rc = &rule_cases[c];
+		struct fleet fleet;
+		fleet_init(&fleet);
+		for (size_t i = 0; i < MAX_NODES && rc->nodes[i].id != NULL; i++)
+			feed(&fleet, &rc->nodes[i]);
+		struct cluster_settings clusters[2] = {
+		        {.min_workers = rc->min_workers, .down_grace_ms = 10000},
+		        {.min_workers = rc->min_workers, .down_grace_ms = 10000},
+		};
+		snprintf(clusters[0].name, sizeof(clusters[0].name), "g");
+		clusters[0].active = true; /* b is the standby */
+		snprintf(clusters[1].name, sizeof(clusters[1].name), "b");
+		struct finding_list findings = {0};
+		assert_int_equal(findings_evaluate(&fleet, clusters, 2, NOW, &findings), 0);
+		char keys[2048];
+		keys_of(&findings, keys, sizeof(keys));
+		if (strcmp(keys, rc->expected) != 0) {
+			for (size_t i = 0; i < findings.count; i++)
+				print_message("  %s: %s\n", findings.items[i].key,
+				              findings.items[i].summary);
+			fail_msg("case '%s':\n  got      '%s'\n  expected '%s'", rc->name, keys,
+			         rc->expected);
+		}
+		finding_list_free(&findings);
+		fleet_cleanup(&fleet);
+	}
+}
+
+static void test_summaries_name_what_matters(void **state)
+{
+	(void)state;
+	struct fleet fleet;
+	fleet_init(&fleet);
+	struct node_spec nodes[] = {
+	        {"g-coord", "g", COORD, "447", ACTIVE, 0, 0, "catalog/tpch.properties=aa", C_OK,
+	         -1},
+	        {"g-w1", "g", WORKER, "446", ACTIVE, 0, 0, "catalog/tpch.properties=bb", 0, -1},
+	        {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "catalog/tpch.properties=aa", 0, -1},
+	};
+	for (size_t i = 0; i < 3; i++)
+		feed(&fleet, &nodes[i]);
+	struct cluster_settings settings = {.name = "g", .min_workers = 2, .active = true};
+	struct finding_list findings = {0};
+	assert_int_equal(findings_evaluate(&fleet, &settings, 1, NOW, &findings), 0);
+	assert_int_equal(findings.count, 2);
+	assert_string_equal(findings.items[0].summary,
+	                    "catalog/tpch.properties differs between nodes of g: "
+	                    "aaaaaaaa: g-coord, g-w2; bbbbbbbb: g-w1");
+	assert_int_equal(findings.items[0].severity, SEVERITY_WARNING);
+	assert_string_equal(findings.items[1].summary,
+	                    "g-w1 runs Trino 446, cluster g runs 447 (its coordinator's version)");
+	assert_int_equal(findings.items[1].severity, SEVERITY_CRITICAL);
+	char reference[64];
+	cluster_reference_version(&fleet, &settings, NOW, reference, sizeof(reference));
+	assert_string_equal(reference, "447");
+	finding_list_free(&findings);
+	fleet_cleanup(&fleet);
+}
+
+static void test_trino_down_weighs_more_in_the_active_cluster(void **state)
+{
+	(void)state;
+	struct fleet fleet;
+	fleet_init(&fleet);
+	struct node_spec down = {"g-coord", "g", COORD, NULL, UNREACHABLE, 0, 60000, NULL, 0, -1};
+	feed(&fleet, &down);
+	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000, .active = true};
+	struct finding_list findings = {0};
+	findings_evaluate(&fleet, &settings, 1, NOW, &findings);
+	assert_int_equal(findings.count, 2); /* incomplete + down */
+	assert_int_equal(findings.items[1].kind, FINDING_TRINO_DOWN);
+	assert_int_equal(findings.items[1].severity, SEVERITY_CRITICAL);
+	settings.active = false;
+	findings_evaluate(&fleet, &settings, 1, NOW, &findings);
+	assert_int_equal(findings.items[1].severity, SEVERITY_WARNING);
+	finding_list_free(&findings);
+	fleet_cleanup(&fleet);
+}
+
+static void test_fleet_drops_old_reports_and_accepts_new_boots(void **state)
+{
+	(void)state;
+	struct fleet fleet;
+	fleet_init(&fleet);
+	struct node_spec spec = COORD_447("g");
+	struct built_report b;
+	build(&b, &spec, 5, 1);
+	assert_int_equal(fleet_update(&fleet, &b.report, 100), FLEET_NEW_BOOT);
+	assert_int_equal(fleet_update(&fleet, &b.report, 200), FLEET_DUPLICATE);
+	build(&b, &spec, 4, 1);
+	assert_int_equal(fleet_update(&fleet, &b.report, 300), FLEET_DUPLICATE);
+	assert_int_equal(fleet_find(&fleet, "g-coord")->received_ms, 100);
+	build(&b, &spec, 6, 1);
+	assert_int_equal(fleet_update(&fleet, &b.report, 400), FLEET_ACCEPTED);
+	/* the agent restarted: seq starts over under a new boot id */
+	build(&b, &spec, 1, 2);
+	assert_int_equal(fleet_update(&fleet, &b.report, 500), FLEET_NEW_BOOT);
+	assert_int_equal(fleet_find(&fleet, "g-coord")->seq, 1);
+
+	/* a node moving between clusters follows its latest report */
+	struct node_spec moved = spec;
+	moved.cluster = "b";
+	build(&b, &moved, 2, 2);
+	assert_int_equal(fleet_update(&fleet, &b.report, 600), FLEET_ACCEPTED);
+	assert_string_equal(fleet_find(&fleet, "g-coord")->cluster, "b");
+
+	/* many nodes stay sorted and findable */
+	for (int i = 0; i < 200; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "node-%03d", (i * 37) % 200);
+		struct node_spec s = {id, "g", WORKER, "447", ACTIVE, 0, 0, NULL, 0, -1};
+		build(&b, &s, 1, 3);
+		fleet_update(&fleet, &b.report, 1000 + i);
+	}
+	assert_int_equal(fleet.count, 201);
+	assert_non_null(fleet_find(&fleet, "node-123"));
+	assert_null(fleet_find(&fleet, "node-999"));
+	assert_int_equal(fleet_forget(&fleet, 1100),
+	                 101); /* g-coord and node ids fed before 1100 */
+	assert_null(fleet_find(&fleet, "g-coord"));
+	assert_int_equal(fleet.count, 100);
+	fleet_cleanup(&fleet);
+}
+
+/* Feeds a coordinator sample with the given cumulative counters at T. */
+static void sample(struct fleet *fleet, int64_t t, uint64_t seq, int boot, uint64_t uptime,
+                   uint64_t completed, uint64_t internal, uint64_t user_error)
+{
+	struct node_spec spec = COORD_447("g");
+	struct built_report b;
+	build(&b, &spec, seq, boot);
+	b.report.has_trino_uptime_ms = 1;
+	b.report.trino_uptime_ms = uptime;
+	QueryCounters *c = &b.counters;
+	c->has_completed = 1;
+	c->completed = completed;
+	c->internal = internal;
+	c->user_error = user_error;
+	c->failed = internal + user_error;
+	fleet_update(fleet, &b.report, t);
+}
+
+static void test_failure_ratio_window(void **state)
+{
+	(void)state;
+	struct fleet fleet;
+	fleet_init(&fleet);
+	struct ratio_window w;
+
+	/* zero traffic */
+	sample(&fleet, 1000, 1, 1, 1000, 50, 5, 0);
+	sample(&fleet, 2000, 2, 1, 2000, 50, 5, 0);
+	const struct fleet_node *node = fleet_find(&fleet, "g-coord");
+	failure_ratio_window(node, 2000, 60000, FAILURE_TYPES_DEFAULT, &w);
+	assert_int_equal(w.queries, 0);
+	assert_true(w.ratio == 0 && w.lower == 0 && w.upper == 1);
+
+	/* 100 queries, 10 internal failures, 7 user errors not counted by default */
+	sample(&fleet, 3000, 3, 1, 3000, 150, 10, 3);
+	sample(&fleet, 4000, 4, 1, 4000, 150 + 50, 15, 7);
+	failure_ratio_window(node, 4000, 60000, FAILURE_TYPES_DEFAULT, &w);
+	assert_int_equal(w.queries, 150);
+	assert_int_equal(w.failed, 10);
+	failure_ratio_window(node, 4000, 60000, FAILURE_TYPES_DEFAULT | FAILURE_USER_ERROR, &w);
+	assert_int_equal(w.failed, 17);
+
+	/* a Trino restart: counters back near 0; that delta is not counted */
+	sample(&fleet, 5000, 5, 1, 500, 10, 1, 0);
+	sample(&fleet, 6000, 6, 1, 1500, 20, 1, 0);
+	failure_ratio_window(node, 6000, 60000, FAILURE_TYPES_DEFAULT, &w);
+	assert_int_equal(w.queries, 160);
+	assert_int_equal(w.failed, 10);
+
+	/* a new agent boot starts a new series too */
+	sample(&fleet, 7000, 1, 2, 2500, 30, 3, 0);
+	failure_ratio_window(node, 7000, 60000, FAILURE_TYPES_DEFAULT, &w);
+	assert_int_equal(w.queries, 160);
+
+	/* the window leaves old samples out: a delta counts when its newer sample
+	 * is inside (4500, 7000]: 5000 is a restart, 6000 adds 10, 7000 a new boot */
+	failure_ratio_window(node, 7000, 2500, FAILURE_TYPES_DEFAULT, &w);
+	assert_int_equal(w.queries, 10);
+	assert_int_equal(w.failed, 0);
+	fleet_cleanup(&fleet);
+}
+
+static void test_wilson_interval(void **state)
+{
+	(void)state;
+	double lower, upper;
+	wilson_interval(100, 10, WILSON_Z_99, &lower, &upper);
+	assert_true(lower > 0.046025 && lower < 0.046027);
+	assert_true(upper > 0.203750 && upper < 0.203752);
+	wilson_interval(10, 0, WILSON_Z_99, &lower, &upper);
+	assert_true(lower == 0 && upper > 0.39 && upper < 0.41);
+	wilson_interval(5, 5, WILSON_Z_99, &lower, &upper);
+	assert_true(upper == 1 && lower > 0.4);
+}
+
+static int opened_count, closed_count;
+static char opened_keys[256], closed_keys[256];
+
+static void on_opened(const struct finding *f, void *arg)
+{
+	(void)arg;
+	opened_count++;
+	strncat(opened_keys, f->key, sizeof(opened_keys) - strlen(opened_keys) - 1);
+}
+
+static void on_closed(const struct finding *f, void *arg)
+{
+	(void)arg;
+	closed_count++;
+	strncat(closed_keys, f->key, sizeof(closed_keys) - strlen(closed_keys) - 1);
+}
+
+static void test_diff_of_two_ticks(void **state)
+{
+	(void)state;
+	struct finding a = {.key = "a"}, b = {.key = "b"}, c = {.key = "c"};
+	struct finding old_items[] = {a, b};
+	struct finding new_items[] = {b, c};
+	struct finding_list old_list = {old_items, 2, 2}, new_list = {new_items, 2, 2};
+	findings_diff(&old_list, &new_list, on_opened, on_closed, NULL);
+	assert_int_equal(opened_count, 1);
+	assert_int_equal(closed_count, 1);
+	assert_string_equal(opened_keys, "c");
+	assert_string_equal(closed_keys, "a");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_rule_table),
+	        cmocka_unit_test(test_summaries_name_what_matters),
+	        cmocka_unit_test(test_trino_down_weighs_more_in_the_active_cluster),
+	        cmocka_unit_test(test_fleet_drops_old_reports_and_accepts_new_boots),
+	        cmocka_unit_test(test_failure_ratio_window),
+	        cmocka_unit_test(test_wilson_interval),
+	        cmocka_unit_test(test_diff_of_two_ticks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
