@@ -1,0 +1,355 @@
+/*
+ * Ingest on the collector's loop. Both sockets (SUB and the ZAP REP) are
+ * watched through ZMQ_FD, which is edge-triggered: each wake-up drains until
+ * ZMQ_EVENTS has no POLLIN, with a budget per wake-up so ingest cannot starve
+ * the tick and the API; a spent budget re-activates the event itself.
+ */
+#include "ingest.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "allowlist.h"
+#include "curve_keys.h"
+#include "log.h"
+
+#define INGEST_BUDGET       2048
+#define ZAP_BUDGET          256
+#define ZAP_ENDPOINT        "inproc://zeromq.zap.01"
+#define REJECT_LOG_EVERY_MS 60000
+
+struct ingest {
+	struct collector *collector;
+	void *context;
+	void *sub;
+	void *zap;
+	struct event *sub_event;
+	struct event *zap_event;
+	struct allowlist allowlist;
+	struct ingest_stats stats;
+	int64_t reject_logged_ms[INGEST_REJECT_COUNT];
+};
+
+const char *ingest_reject_name(int reason)
+{
+	if (reason == INGEST_REJECT_IDENTITY_MISMATCH)
+		return "identity_mismatch";
+	if (reason == INGEST_REJECT_UNKNOWN_CLUSTER)
+		return "unknown_cluster";
+	return report_reject_name((enum report_reject)reason);
+}
+
+const struct ingest_stats *ingest_stats(const struct ingest *ingest)
+{
+	return &ingest->stats;
+}
+
+size_t ingest_allowed_keys(const struct ingest *ingest)
+{
+	return ingest->allowlist.count;
+}
+
+/* Counts a reject, and logs each reason at most once a minute. */
+static void reject(struct ingest *ingest, int reason, const char *peer, const char *detail)
+{
+	ingest->stats.rejected[reason]++;
+	int64_t now = collector_now_ms();
+	if (now - ingest->reject_logged_ms[reason] >= REJECT_LOG_EVERY_MS ||
+	    ingest->reject_logged_ms[reason] == 0) {
+		ingest->reject_logged_ms[reason] = now;
+		log_warn("report rejected (%s) from %s: %s (%llu so far; logged once a minute)",
+		         ingest_reject_name(reason), peer, detail,
+		         (unsigned long long)ingest->stats.rejected[reason]);
+	}
+}
+
+static bool cluster_known(const struct collector *collector, const char *name)
+{
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		if (strcmp(collector->clusters[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void handle_report(struct ingest *ingest, zmq_msg_t *msg)
+{
+	struct collector *collector = ingest->collector;
+	ingest->stats.received++;
+	const char *peer = zmq_msg_gets(msg, "Peer-Address");
+	if (peer == NULL)
+		peer = "?";
+	enum report_reject why;
+	char detail[256];
+	NodeReport *report = report_decode(zmq_msg_data(msg), zmq_msg_size(msg),
+	                                   collector_unix_ms(), &why, detail, sizeof(detail));
+	if (report == NULL) {
+		reject(ingest, why, peer, detail);
+		return;
+	}
+	if (collector->config.collector.curve) {
+		/* The ZAP handler set User-Id to the node id its key stands for. */
+		const char *identity = zmq_msg_gets(msg, "User-Id");
+		if (identity == NULL || strcmp(identity, report->node_id) != 0) {
+			snprintf(detail, sizeof(detail), "key of %s reported as node_id %s",
+			         identity != NULL ? identity : "(none)", report->node_id);
+			reject(ingest, INGEST_REJECT_IDENTITY_MISMATCH, peer, detail);
+			report_free(report);
+			return;
+		}
+	}
+	if (!cluster_known(collector, report->cluster)) {
+		snprintf(detail, sizeof(detail),
+		         "node %s reports cluster '%s', which has no "
+		         "[cluster.%s] section",
+		         report->node_id, report->cluster, report->cluster);
+		reject(ingest, INGEST_REJECT_UNKNOWN_CLUSTER, peer, detail);
+		report_free(report);
+		return;
+	}
+	enum fleet_result result = fleet_update(&collector->fleet, report, collector_now_ms());
+	if (result == FLEET_DUPLICATE)
+		ingest->stats.duplicates++;
+	else if (result == FLEET_NO_MEMORY)
+		log_error("out of memory recording a report of %s", report->node_id);
+	else
+		ingest->stats.accepted++;
+	report_free(report);
+}
+
+/* SUB's ZMQ_FD woke us: drain reports. */
+static void on_sub(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ingest *ingest = arg;
+	for (int budget = INGEST_BUDGET; budget > 0; budget--) {
+		int events = 0;
+		size_t size = sizeof(events);
+		if (zmq_getsockopt(ingest->sub, ZMQ_EVENTS, &events, &size) != 0 ||
+		    !(events & ZMQ_POLLIN))
+			return;
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, ingest->sub, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&msg);
+			return;
+		}
+		handle_report(ingest, &msg);
+		zmq_msg_close(&msg);
+	}
+	event_active(ingest->sub_event, EV_READ, 0);
+}
+
+/* One ZAP request (RFC 27): admit allow-listed CURVE keys, as their node id. */
+static void answer_zap(struct ingest *ingest)
+{
+	zmq_msg_t frames[8];
+	int count = 0;
+	int more = 1;
+	while (more) {
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, ingest->zap, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&msg);
+			break;
+		}
+		more = zmq_msg_more(&msg);
+		if (count < 8)
+			frames[count++] = msg;
+		else
+			zmq_msg_close(&msg);
+	}
+	const char *status = "400", *text = "key not allowed";
+	const char *node_id = NULL;
+	char client_key[41] = "";
+	char address[64] = "?";
+	if (count >= 7 && zmq_msg_size(&frames[5]) == 5 &&
+	    memcmp(zmq_msg_data(&frames[5]), "CURVE", 5) == 0 && zmq_msg_size(&frames[6]) == 32) {
+		zmq_z85_encode(client_key, zmq_msg_data(&frames[6]), 32);
+		node_id = allowlist_lookup(&ingest->allowlist, client_key);
+		size_t len = zmq_msg_size(&frames[3]) < 63 ? zmq_msg_size(&frames[3]) : 63;
+		memcpy(address, zmq_msg_data(&frames[3]), len);
+		address[len] = '\0';
+	}
+	if (node_id != NULL) {
+		status = "200";
+		text = "OK";
+		ingest->stats.keys_admitted++;
+	} else {
+		ingest->stats.keys_refused++;
+		log_warn("refused a connection from %s: key %s is not in the allow-list", address,
+		         client_key[0] ? client_key : "(not CURVE)");
+	}
+	/* version, request id, status, text, user id, metadata */
+	zmq_send(ingest->zap, "1.0", 3, ZMQ_SNDMORE);
+	if (count >= 2)
+		zmq_send(ingest->zap, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]),
+		         ZMQ_SNDMORE);
+	else
+		zmq_send(ingest->zap, "", 0, ZMQ_SNDMORE);
+	zmq_send(ingest->zap, status, 3, ZMQ_SNDMORE);
+	zmq_send(ingest->zap, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(ingest->zap, node_id != NULL ? node_id : "", node_id != NULL ? strlen(node_id) : 0,
+	         ZMQ_SNDMORE);
+	zmq_send(ingest->zap, "", 0, 0);
+	for (int i = 0; i < count; i++)
+		zmq_msg_close(&frames[i]);
+}
+
+/* The ZAP REP's ZMQ_FD woke us: answer every pending request. */
+static void on_zap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ingest *ingest = arg;
+	for (int budget = ZAP_BUDGET; budget > 0; budget--) {
+		int events = 0;
+		size_t size = sizeof(events);
+		/* re-read after every send: a send can make the socket readable silently */
+		if (zmq_getsockopt(ingest->zap, ZMQ_EVENTS, &events, &size) != 0 ||
+		    !(events & ZMQ_POLLIN))
+			return;
+		answer_zap(ingest);
+	}
+	event_active(ingest->zap_event, EV_READ, 0);
+}
+
+static struct event *watch(struct ingest *ingest, void *socket,
+                           void (*callback)(evutil_socket_t, short, void *), char *err,
+                           size_t err_len)
+{
+	int fd;
+	size_t size = sizeof(fd);
+	if (zmq_getsockopt(socket, ZMQ_FD, &fd, &size) != 0) {
+		snprintf(err, err_len, "ZMQ_FD: %s", zmq_strerror(zmq_errno()));
+		return NULL;
+	}
+	struct event *ev =
+	        event_new(ingest->collector->base, fd, EV_READ | EV_PERSIST, callback, ingest);
+	if (ev == NULL || event_add(ev, NULL) != 0) {
+		snprintf(err, err_len, "cannot watch a ZeroMQ socket");
+		if (ev != NULL)
+			event_free(ev);
+		return NULL;
+	}
+	/* messages or requests may be queued before the first edge */
+	event_active(ev, EV_READ, 0);
+	return ev;
+}
+
+static int set_int(void *socket, int option, int value)
+{
+	return zmq_setsockopt(socket, option, &value, sizeof(value));
+}
+
+struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len)
+{
+	const struct collector_section *cfg = &collector->config.collector;
+	struct ingest *ingest = calloc(1, sizeof(*ingest));
+	if (ingest == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	ingest->collector = collector;
+	char secret_key[41];
+	if (cfg->curve) {
+		if (allowlist_load(cfg->allowed_keys_dir, &ingest->allowlist, err, err_len) != 0)
+			goto fail;
+		if (ingest->allowlist.count == 0) {
+			snprintf(err, err_len,
+			         "allowed_keys_dir %s holds no <node-id>.pub file: with CURVE on, "
+			         "no "
+			         "agent could report (refusing to start)",
+			         cfg->allowed_keys_dir);
+			goto fail;
+		}
+		if (curve_key_read_secret(cfg->secret_key_file, secret_key, err, err_len) != 0)
+			goto fail;
+	}
+	ingest->context = zmq_ctx_new();
+	if (ingest->context == NULL) {
+		snprintf(err, err_len, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (cfg->curve) {
+		/* The handler must be bound before the server socket: with none, libzmq
+		 * lets every CURVE client in. */
+		ingest->zap = zmq_socket(ingest->context, ZMQ_REP);
+		if (ingest->zap == NULL || zmq_bind(ingest->zap, ZAP_ENDPOINT) != 0) {
+			snprintf(err, err_len, "ZAP handler: %s", zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+		ingest->zap_event = watch(ingest, ingest->zap, on_zap, err, err_len);
+		if (ingest->zap_event == NULL)
+			goto fail;
+	}
+	ingest->sub = zmq_socket(ingest->context, ZMQ_SUB);
+	int64_t max_size = REPORT_MAX_BYTES;
+	if (ingest->sub == NULL || zmq_setsockopt(ingest->sub, ZMQ_SUBSCRIBE, "", 0) != 0 ||
+	    zmq_setsockopt(ingest->sub, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size)) != 0 ||
+	    set_int(ingest->sub, ZMQ_RCVHWM, 100000) != 0 ||
+	    set_int(ingest->sub, ZMQ_HEARTBEAT_IVL, 1000) != 0 ||
+	    set_int(ingest->sub, ZMQ_HEARTBEAT_TIMEOUT, 3000) != 0 ||
+	    set_int(ingest->sub, ZMQ_LINGER, 0) != 0 ||
+	    zmq_setsockopt(ingest->sub, ZMQ_ZAP_DOMAIN, "trino-guard", 11) != 0) {
+		snprintf(err, err_len, "SUB socket: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (cfg->curve && (set_int(ingest->sub, ZMQ_CURVE_SERVER, 1) != 0 ||
+	                   zmq_setsockopt(ingest->sub, ZMQ_CURVE_SECRETKEY, secret_key, 41) != 0)) {
+		snprintf(err, err_len, "CURVE: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	explicit_bzero(secret_key, sizeof(secret_key));
+	if (zmq_bind(ingest->sub, cfg->listen) != 0) {
+		snprintf(err, err_len, "cannot listen on %s: %s", cfg->listen,
+		         zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	ingest->sub_event = watch(ingest, ingest->sub, on_sub, err, err_len);
+	if (ingest->sub_event == NULL)
+		goto fail;
+	return ingest;
+fail:
+	explicit_bzero(secret_key, sizeof(secret_key));
+	ingest_free(ingest);
+	return NULL;
+}
+
+int ingest_reload_allowlist(struct ingest *ingest, char *err, size_t err_len)
+{
+	const struct collector_section *cfg = &ingest->collector->config.collector;
+	if (!cfg->curve)
+		return 0;
+	struct allowlist fresh;
+	if (allowlist_load(cfg->allowed_keys_dir, &fresh, err, err_len) != 0)
+		return -1;
+	allowlist_free(&ingest->allowlist);
+	ingest->allowlist = fresh;
+	return 0;
+}
+
+void ingest_free(struct ingest *ingest)
+{
+	if (ingest == NULL)
+		return;
+	if (ingest->sub_event != NULL)
+		event_free(ingest->sub_event);
+	if (ingest->zap_event != NULL)
+		event_free(ingest->zap_event);
+	if (ingest->sub != NULL) {
+		set_int(ingest->sub, ZMQ_LINGER, 0);
+		zmq_close(ingest->sub);
+	}
+	if (ingest->zap != NULL) {
+		set_int(ingest->zap, ZMQ_LINGER, 0);
+		zmq_close(ingest->zap);
+	}
+	if (ingest->context != NULL)
+		zmq_ctx_term(ingest->context);
+	allowlist_free(&ingest->allowlist);
+	free(ingest);
+}

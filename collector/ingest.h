@@ -1,0 +1,45 @@
+/*
+ * Report ingest: a ZeroMQ SUB socket, bound, a CURVE server whose ZAP handler
+ * (bound first, on inproc://zeromq.zap.01) admits only allow-listed keys.
+ * Each message is size-checked, decoded, validated, matched against the
+ * key's identity and the configured clusters, then recorded in the fleet.
+ */
+#ifndef TG_INGEST_H
+#define TG_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector.h"
+#include "report_codec.h"
+
+/* Reject reasons: the codec's, then the collector's own. */
+enum {
+	INGEST_REJECT_IDENTITY_MISMATCH = REPORT_REJECT_COUNT,
+	INGEST_REJECT_UNKNOWN_CLUSTER,
+	INGEST_REJECT_COUNT
+};
+
+struct ingest_stats {
+	uint64_t received;
+	uint64_t accepted;
+	uint64_t duplicates;
+	uint64_t rejected[INGEST_REJECT_COUNT]; /* index 0 unused */
+	uint64_t keys_admitted;
+	uint64_t keys_refused;
+};
+
+/* "empty", ..., "identity_mismatch", "unknown_cluster" */
+const char *ingest_reject_name(int reason);
+
+/* Binds and starts ingest into COLLECTOR's fleet. NULL with ERR. */
+struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len);
+void ingest_free(struct ingest *ingest);
+
+/* Re-reads the allow-list (SIGHUP); keeps the old one on error. 0 or -1 with ERR. */
+int ingest_reload_allowlist(struct ingest *ingest, char *err, size_t err_len);
+
+const struct ingest_stats *ingest_stats(const struct ingest *ingest);
+size_t ingest_allowed_keys(const struct ingest *ingest);
+
+#endif

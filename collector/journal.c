@@ -1,0 +1,213 @@
+/*
+ * The JSON-lines journal. Lines are written whole with one write(2) on an
+ * O_APPEND descriptor; a line cut by a crash is skipped when the file is
+ * read back at start.
+ */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct journal {
+	char *path;
+	char *rotated_path;
+	int fd;
+	int64_t size;
+	int64_t max_bytes;
+	uint64_t next_id;
+	bool dirty;
+	json_t **ring;
+	size_t ring_capacity;
+	size_t ring_start;
+	size_t ring_count;
+};
+
+static void ring_push(struct journal *journal, json_t *event)
+{
+	size_t slot = (journal->ring_start + journal->ring_count) % journal->ring_capacity;
+	if (journal->ring_count == journal->ring_capacity) {
+		json_decref(journal->ring[journal->ring_start]);
+		journal->ring_start = (journal->ring_start + 1) % journal->ring_capacity;
+	} else {
+		journal->ring_count++;
+	}
+	journal->ring[slot] = event;
+}
+
+/* Reads PATH's events into the ring and the next id. A bad line is skipped. */
+static void restore(struct journal *journal, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	size_t skipped = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_t *event = json_loadb(line, (size_t)len, 0, NULL);
+		json_int_t id = json_integer_value(json_object_get(event, "id"));
+		if (event == NULL || id <= 0) {
+			skipped++;
+			json_decref(event);
+			continue;
+		}
+		if ((uint64_t)id >= journal->next_id)
+			journal->next_id = (uint64_t)id + 1;
+		ring_push(journal, event);
+	}
+	free(line);
+	fclose(f);
+	if (skipped > 0)
+		log_warn("%s: skipped %zu unreadable line(s) (a crash mid-write?)", path, skipped);
+}
+
+static int open_file(struct journal *journal, char *err, size_t err_len)
+{
+	journal->fd = open(journal->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (journal->fd < 0) {
+		snprintf(err, err_len, "%s: %s", journal->path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	journal->size = fstat(journal->fd, &st) == 0 ? st.st_size : 0;
+	return 0;
+}
+
+struct journal *journal_open(const char *state_dir, int64_t max_bytes, size_t keep_in_memory,
+                             char *err, size_t err_len)
+{
+	if (mkdir(state_dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, err_len, "state_dir %s: %s", state_dir, strerror(errno));
+		return NULL;
+	}
+	struct journal *journal = calloc(1, sizeof(*journal));
+	if (journal == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	journal->fd = -1;
+	journal->max_bytes = max_bytes;
+	journal->next_id = 1;
+	journal->ring_capacity = keep_in_memory > 0 ? keep_in_memory : 1;
+	journal->ring = calloc(journal->ring_capacity, sizeof(*journal->ring));
+	size_t len = strlen(state_dir) + 32;
+	journal->path = malloc(len);
+	journal->rotated_path = malloc(len);
+	if (journal->ring == NULL || journal->path == NULL || journal->rotated_path == NULL) {
+		snprintf(err, err_len, "out of memory");
+		journal_close(journal);
+		return NULL;
+	}
+	snprintf(journal->path, len, "%s/journal.jsonl", state_dir);
+	snprintf(journal->rotated_path, len, "%s/journal.jsonl.1", state_dir);
+	restore(journal, journal->rotated_path);
+	restore(journal, journal->path);
+	if (open_file(journal, err, err_len) != 0) {
+		journal_close(journal);
+		return NULL;
+	}
+	return journal;
+}
+
+void journal_close(struct journal *journal)
+{
+	if (journal == NULL)
+		return;
+	if (journal->fd >= 0) {
+		journal_sync(journal);
+		close(journal->fd);
+	}
+	for (size_t i = 0; i < journal->ring_count; i++)
+		json_decref(journal->ring[(journal->ring_start + i) % journal->ring_capacity]);
+	free(journal->ring);
+	free(journal->path);
+	free(journal->rotated_path);
+	free(journal);
+}
+
+static void rotate(struct journal *journal)
+{
+	journal_sync(journal);
+	close(journal->fd);
+	journal->fd = -1;
+	if (rename(journal->path, journal->rotated_path) != 0)
+		log_error("cannot rotate %s: %s", journal->path, strerror(errno));
+	char err[512];
+	if (open_file(journal, err, sizeof(err)) != 0)
+		log_error("journal: %s", err);
+}
+
+uint64_t journal_append(struct journal *journal, json_t *event)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	gmtime_r(&now.tv_sec, &tm);
+	char stamp[40];
+	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         now.tv_nsec / 1000000);
+	uint64_t id = journal->next_id++;
+	json_object_set_new(event, "id", json_integer((json_int_t)id));
+	json_object_set_new(event, "time", json_string(stamp));
+	char *text = json_dumps(event, JSON_COMPACT);
+	if (text == NULL) {
+		log_error("journal: cannot encode event %llu", (unsigned long long)id);
+		json_decref(event);
+		return 0;
+	}
+	size_t len = strlen(text);
+	text[len] = '\n'; /* json_dumps leaves room for the NUL we overwrite */
+	if (journal->fd >= 0 && journal->size + (int64_t)len + 1 > journal->max_bytes &&
+	    journal->size > 0)
+		rotate(journal);
+	ssize_t written = journal->fd >= 0 ? write(journal->fd, text, len + 1) : -1;
+	free(text);
+	if (written != (ssize_t)(len + 1)) {
+		log_error("journal %s: write failed: %s", journal->path,
+		          written < 0 ? strerror(errno) : "short write");
+		ring_push(journal, event);
+		return 0;
+	}
+	journal->size += (int64_t)len + 1;
+	journal->dirty = true;
+	ring_push(journal, event);
+	return id;
+}
+
+int journal_sync(struct journal *journal)
+{
+	if (!journal->dirty || journal->fd < 0)
+		return 0;
+	journal->dirty = false;
+	if (fdatasync(journal->fd) != 0) {
+		log_error("journal %s: fdatasync: %s", journal->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+json_t *journal_since(const struct journal *journal, uint64_t since, size_t limit)
+{
+	json_t *events = json_array();
+	for (size_t i = 0; i < journal->ring_count && json_array_size(events) < limit; i++) {
+		json_t *event = journal->ring[(journal->ring_start + i) % journal->ring_capacity];
+		if ((uint64_t)json_integer_value(json_object_get(event, "id")) > since)
+			json_array_append(events, event);
+	}
+	return events;
+}
+
+uint64_t journal_last_id(const struct journal *journal)
+{
+	return journal->next_id - 1;
+}

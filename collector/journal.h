@@ -1,0 +1,36 @@
+/*
+ * The event journal: JSON lines in state_dir/journal.jsonl, each with a
+ * monotonic id, fsync'd once per batch, rotated by size to journal.jsonl.1.
+ * The newest events are also kept in memory for GET /v1/events, and restored
+ * from the file at start.
+ */
+#ifndef TG_JOURNAL_H
+#define TG_JOURNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct journal;
+
+/* Opens (creating STATE_DIR and the file as needed). NULL with ERR. */
+struct journal *journal_open(const char *state_dir, int64_t max_bytes, size_t keep_in_memory,
+                             char *err, size_t err_len);
+void journal_close(struct journal *journal);
+
+/*
+ * Appends EVENT (an object; "id" and "time" are added, the reference is
+ * stolen). Returns the id, or 0 when writing failed (logged).
+ */
+uint64_t journal_append(struct journal *journal, json_t *event);
+
+/* Makes the appended events durable (fdatasync). 0 or -1. */
+int journal_sync(struct journal *journal);
+
+/* A new array of up to LIMIT events with id > SINCE, oldest first. */
+json_t *journal_since(const struct journal *journal, uint64_t since, size_t limit);
+
+/* The id of the newest event (0 when none). */
+uint64_t journal_last_id(const struct journal *journal);
+
+#endif

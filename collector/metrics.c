@@ -1,0 +1,192 @@
+/*
+ * Prometheus text format (reference/protocols.md §3): one HELP and TYPE per
+ * family, its samples together, label values escaped, counters ending in
+ * _total, base units (seconds), a final newline.
+ */
+#include "metrics.h"
+
+#include <event2/buffer.h>
+#include <string.h>
+
+#include "failure_ratio.h"
+#include "ingest.h"
+#include "journal.h"
+#include "report_codec.h"
+
+const double tick_bucket_bounds[TICK_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                 0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+
+static void family(struct evbuffer *out, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(out, "# HELP trino_guard_%s %s\n# TYPE trino_guard_%s %s\n", name, help,
+	                    name, type);
+}
+
+/* Writes VALUE as a label value: backslash, quote and newline escaped. */
+static void label(struct evbuffer *out, const char *value)
+{
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '"')
+			evbuffer_add_printf(out, "\\%c", *p);
+		else if (*p == '\n')
+			evbuffer_add(out, "\\n", 2);
+		else
+			evbuffer_add(out, p, 1);
+	}
+}
+
+static const struct cluster_settings *settings_of(const struct collector *collector,
+                                                  const char *cluster)
+{
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		if (strcmp(collector->clusters[i].name, cluster) == 0)
+			return &collector->clusters[i];
+	return NULL;
+}
+
+static void write_ingest(const struct collector *collector, struct evbuffer *out)
+{
+	const struct ingest_stats *s = ingest_stats(collector->ingest);
+	family(out, "reports_received_total", "counter", "Messages received from agents.");
+	evbuffer_add_printf(out, "trino_guard_reports_received_total %llu\n",
+	                    (unsigned long long)s->received);
+	family(out, "reports_accepted_total", "counter", "Valid reports recorded in the fleet.");
+	evbuffer_add_printf(out, "trino_guard_reports_accepted_total %llu\n",
+	                    (unsigned long long)s->accepted);
+	family(out, "reports_duplicate_total", "counter",
+	       "Reports dropped as older than the node's last one.");
+	evbuffer_add_printf(out, "trino_guard_reports_duplicate_total %llu\n",
+	                    (unsigned long long)s->duplicates);
+	family(out, "reports_rejected_total", "counter", "Reports rejected, by reason.");
+	for (int r = 1; r < INGEST_REJECT_COUNT; r++)
+		evbuffer_add_printf(out, "trino_guard_reports_rejected_total{reason=\"%s\"} %llu\n",
+		                    ingest_reject_name(r), (unsigned long long)s->rejected[r]);
+	family(out, "connections_refused_total", "counter",
+	       "Agent connections refused by the key allow-list.");
+	evbuffer_add_printf(out, "trino_guard_connections_refused_total %llu\n",
+	                    (unsigned long long)s->keys_refused);
+	family(out, "allowed_keys", "gauge", "Agent keys in the allow-list.");
+	evbuffer_add_printf(out, "trino_guard_allowed_keys %zu\n",
+	                    ingest_allowed_keys(collector->ingest));
+}
+
+static void write_nodes(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
+{
+	family(out, "nodes", "gauge", "Nodes known per cluster, live or stale.");
+	for (size_t c = 0; c < collector->cluster_count; c++) {
+		const struct cluster_settings *settings = &collector->clusters[c];
+		int live = 0, stale = 0;
+		for (size_t i = 0; i < collector->fleet.count; i++) {
+			const struct fleet_node *node = collector->fleet.nodes[i];
+			if (strcmp(node->cluster, settings->name) != 0)
+				continue;
+			if (node_live(node, settings, now_ms))
+				live++;
+			else
+				stale++;
+		}
+		evbuffer_add_printf(out, "trino_guard_nodes{cluster=\"%s\",liveness=\"live\"} %d\n",
+		                    settings->name, live);
+		evbuffer_add_printf(out,
+		                    "trino_guard_nodes{cluster=\"%s\",liveness=\"stale\"} %d\n",
+		                    settings->name, stale);
+	}
+	family(out, "node_info", "gauge",
+	       "One per node: its cluster, role, Trino version and state (value always 1).");
+	for (size_t i = 0; i < collector->fleet.count; i++) {
+		const struct fleet_node *node = collector->fleet.nodes[i];
+		evbuffer_add_printf(out, "trino_guard_node_info{cluster=\"%s\",node=\"",
+		                    node->cluster);
+		label(out, node->node_id);
+		evbuffer_add_printf(out, "\",role=\"%s\",version=\"", report_role_name(node->role));
+		label(out, node->version);
+		evbuffer_add_printf(out, "\",state=\"%s\"} 1\n", report_state_name(node->state));
+	}
+	family(out, "node_last_report_age_seconds", "gauge",
+	       "Seconds since the node's last report.");
+	for (size_t i = 0; i < collector->fleet.count; i++) {
+		const struct fleet_node *node = collector->fleet.nodes[i];
+		evbuffer_add_printf(
+		        out, "trino_guard_node_last_report_age_seconds{cluster=\"%s\",node=\"",
+		        node->cluster);
+		label(out, node->node_id);
+		evbuffer_add_printf(out, "\"} %.3f\n",
+		                    (double)(now_ms - node->received_ms) / 1000.0);
+	}
+}
+
+static void write_findings(const struct collector *collector, struct evbuffer *out)
+{
+	family(out, "findings", "gauge", "Open findings per cluster, rule and severity.");
+	for (size_t c = 0; c < collector->cluster_count; c++) {
+		for (int k = 0; k < FINDING_KIND_COUNT; k++) {
+			int count[4] = {0};
+			for (size_t i = 0; i < collector->findings.count; i++) {
+				const struct finding *f = &collector->findings.items[i];
+				if ((int)f->kind == k &&
+				    strcmp(f->cluster, collector->clusters[c].name) == 0)
+					count[f->severity]++;
+			}
+			for (int s = 0; s < 4; s++)
+				if (count[s] > 0)
+					evbuffer_add_printf(
+					        out,
+					        "trino_guard_findings{cluster=\"%s\",rule=\"%s\","
+					        "severity=\"%s\"} %d\n",
+					        collector->clusters[c].name,
+					        finding_kind_name((enum finding_kind)k),
+					        severity_name((enum severity)s), count[s]);
+		}
+	}
+	family(out, "findings_open", "gauge", "Open findings in all.");
+	evbuffer_add_printf(out, "trino_guard_findings_open %zu\n", collector->findings.count);
+}
+
+static void write_ratios(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
+{
+	family(out, "cluster_failure_ratio", "gauge",
+	       "Failed share of finished queries over the last 60 s (internal, external and "
+	       "insufficient resources).");
+	for (size_t i = 0; i < collector->fleet.count; i++) {
+		const struct fleet_node *node = collector->fleet.nodes[i];
+		const struct cluster_settings *settings = settings_of(collector, node->cluster);
+		if (node->role != TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR || settings == NULL ||
+		    !node_live(node, settings, now_ms))
+			continue;
+		struct ratio_window w;
+		failure_ratio_window(node, now_ms, 60000, FAILURE_TYPES_DEFAULT, &w);
+		evbuffer_add_printf(out, "trino_guard_cluster_failure_ratio{cluster=\"%s\"} %.6f\n",
+		                    node->cluster, w.ratio);
+	}
+}
+
+static void write_ticks(const struct collector *collector, struct evbuffer *out)
+{
+	const struct tick_stats *t = &collector->ticks;
+	family(out, "tick_duration_seconds", "histogram",
+	       "Time spent evaluating the rules per tick.");
+	for (int i = 0; i < TICK_BUCKETS; i++)
+		evbuffer_add_printf(out,
+		                    "trino_guard_tick_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		                    tick_bucket_bounds[i], (unsigned long long)t->buckets[i]);
+	evbuffer_add_printf(out, "trino_guard_tick_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+	                    (unsigned long long)t->count);
+	evbuffer_add_printf(out, "trino_guard_tick_duration_seconds_sum %.6f\n", t->sum_seconds);
+	evbuffer_add_printf(out, "trino_guard_tick_duration_seconds_count %llu\n",
+	                    (unsigned long long)t->count);
+	family(out, "journal_last_event_id", "gauge", "Id of the newest journal event.");
+	evbuffer_add_printf(out, "trino_guard_journal_last_event_id %llu\n",
+	                    (unsigned long long)journal_last_id(collector->journal));
+	family(out, "start_time_seconds", "gauge", "When the collector started (Unix time).");
+	evbuffer_add_printf(out, "trino_guard_start_time_seconds %.3f\n",
+	                    (double)collector->started_unix_ms / 1000.0);
+}
+
+void metrics_write(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
+{
+	write_ingest(collector, out);
+	write_nodes(collector, now_ms, out);
+	write_findings(collector, out);
+	write_ratios(collector, now_ms, out);
+	write_ticks(collector, out);
+}

@@ -1,0 +1,15 @@
+/*
+ * GET /metrics: the collector's state in the Prometheus text format, every
+ * name prefixed trino_guard_.
+ */
+#ifndef TG_METRICS_H
+#define TG_METRICS_H
+
+#include "collector.h"
+
+struct evbuffer;
+
+/* Appends the exposition to OUT. */
+void metrics_write(const struct collector *collector, int64_t now_ms, struct evbuffer *out);
+
+#endif
