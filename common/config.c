@@ -426,8 +426,23 @@ static char *read_line(char *buffer, int size, void *stream)
 	const char *first = line;
 	while (*first == ' ' || *first == '\t')
 		first++;
-	if (*first == '[')
+	if (*first == '[') {
 		ctx->section_line = ctx->line;
+		/* inih only reports keys; a section with none must still exist
+		 * (a [cluster.green] on defaults), so register it at its header. */
+		const char *close = strchr(first, ']');
+		if (close != NULL && !ctx->failed) {
+			const char *start = first + 1;
+			while (*start == ' ' || *start == '\t')
+				start++;
+			const char *end = close;
+			while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			char name[256];
+			snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
+			resolve_section(ctx, name);
+		}
+	}
 	size_t len = strlen(line);
 	bool at_end = ctx->file != NULL ? feof(ctx->file) : *ctx->text_cursor == '\0';
 	if (len > 0 && line[len - 1] != '\n' && !at_end) {

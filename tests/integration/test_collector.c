@@ -1,0 +1,587 @@
+/*
+ * End to end: trino-sim clusters, one agent per node and the collector, CURVE
+ * on. Both clusters visible; mixed-version within 3 s and closed after the
+ * fix; config drift naming the path; a stopped agent goes stale; refused
+ * counters; an unknown key, a report claiming another node's id and a
+ * plaintext publisher are all kept out and counted; /metrics passes promtool;
+ * API errors; the journal survives a restart; bad configs are refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "curve_keys.h"
+#include "harness.h"
+
+struct sim {
+	pid_t pid;
+	int port;
+	int control_port;
+};
+
+static struct {
+	char *dir;
+	struct sim green; /* 447, 2 workers */
+	struct sim blue;  /* 446, 1 worker */
+	int zmq_port;
+	int api_port;
+	pid_t collector;
+	char api[64];
+	pid_t agents[8];
+	const char *agent_nodes[8];
+	size_t agent_count;
+} fx;
+
+static bool url_ok(void *arg)
+{
+	char *body = harness_get_ok(arg);
+	free(body);
+	return body != NULL;
+}
+
+static int start_sim(struct sim *sim, const char *name, const char *version, const char *workers)
+{
+	int base = harness_port_range(4);
+	sim->port = base;
+	sim->control_port = base + 3;
+	char port[16], control[16], url[64];
+	snprintf(port, sizeof(port), "%d", sim->port);
+	snprintf(control, sizeof(control), "%d", sim->control_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", sim->control_port);
+	const char *argv[] = {TG_SIM_BIN, "--cluster",      name,    "--version",
+	                      version,    "--workers",      workers, "--port-base",
+	                      port,       "--control-port", control, "--etc-root",
+	                      "etc",      "--qps",          "50",    NULL};
+	char log[64];
+	snprintf(log, sizeof(log), "sim-%s.log", name);
+	sim->pid = harness_spawn(argv, log);
+	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+}
+
+static void control(const struct sim *sim, const char *node, const char *body)
+{
+	char url[256];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control/%s", sim->control_port, node);
+	struct harness_response response;
+	harness_http("POST", url, NULL, body, 5000, &response);
+	if (response.status != 200)
+		fail_msg("control %s %s: %ld %s", node, body, response.status, response.body);
+	harness_response_free(&response);
+}
+
+static void keygen(const char *name)
+{
+	char err[256];
+	if (access(name, F_OK) != 0) {
+		char prefix[128];
+		snprintf(prefix, sizeof(prefix), "%s", name);
+		if (curve_keypair_write(prefix, err, sizeof(err)) != 0)
+			fail_msg("keygen %s: %s", name, err);
+	}
+}
+
+static void allow(const char *key_name, const char *node_id)
+{
+	char from[128], to[128];
+	snprintf(from, sizeof(from), "%s.pub", key_name);
+	snprintf(to, sizeof(to), "keys/%s.pub", node_id);
+	char *text = harness_read_file(from);
+	harness_write_file(to, text);
+	free(text);
+}
+
+/* Starts an agent for NODE_ID of CLUSTER on PORT, with KEY_NAME's key pair. */
+static pid_t start_agent(const char *node_id, const char *cluster, int port, const char *key_name,
+                         bool curve)
+{
+	char ini[128], log[128], text[2048];
+	snprintf(ini, sizeof(ini), "agent-%s-%s.ini", node_id, key_name);
+	snprintf(log, sizeof(log), "agent-%s-%s.log", node_id, key_name);
+	snprintf(text, sizeof(text),
+	         "[agent]\ncluster = %s\nnode_id = %s\ninterval = 200ms\n"
+	         "[trino]\nurl = http://127.0.0.1:%d\netc_dir = etc/%s\n"
+	         "[collector]\nendpoints = tcp://127.0.0.1:%d\ncurve = %s\n"
+	         "server_public_key_file = server.pub\npublic_key_file = %s.pub\n"
+	         "secret_key_file = %s.key\n",
+	         cluster, node_id, port, node_id, fx.zmq_port, curve ? "on" : "off", key_name,
+	         key_name);
+	harness_write_file(ini, text);
+	const char *argv[] = {TG_AGENT_BIN, "-c", ini, NULL};
+	return harness_spawn(argv, log);
+}
+
+static int start_collector(void)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
+	         "allowed_keys_dir = keys\nstate_dir = state\ntick = 100ms\nenvironment = test\n"
+	         "initial_active = blue\n"
+	         "[api]\nlisten = 127.0.0.1:%d\n"
+	         "[cluster.blue]\nmin_workers = 1\nstale_after = 2s\n"
+	         "[cluster.green]\nmin_workers = 2\nstale_after = 2s\n",
+	         fx.zmq_port, fx.api_port);
+	harness_write_file("collector.ini", text);
+	const char *argv[] = {TG_COLLECTOR_BIN, "-c", "collector.ini", NULL};
+	fx.collector = harness_spawn(argv, "collector.log");
+	char url[128];
+	snprintf(url, sizeof(url), "%s/healthz", fx.api);
+	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+}
+
+static json_t *get_json(const char *path)
+{
+	char url[256];
+	snprintf(url, sizeof(url), "%s%s", fx.api, path);
+	char *body = harness_get_ok(url);
+	if (body == NULL)
+		return NULL;
+	json_t *value = json_loads(body, 0, NULL);
+	free(body);
+	return value;
+}
+
+static json_t *finding(json_t *status, const char *key)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(status, "findings"), i, f)
+	{
+		if (strcmp(json_string_value(json_object_get(f, "key")), key) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+struct finding_wait {
+	const char *key;
+	bool open;
+	char summary[1024];
+};
+
+static bool finding_state_is(void *arg)
+{
+	struct finding_wait *w = arg;
+	json_t *status = get_json("/v1/status");
+	if (status == NULL)
+		return false;
+	json_t *f = finding(status, w->key);
+	if (f != NULL)
+		snprintf(w->summary, sizeof(w->summary), "%s",
+		         json_string_value(json_object_get(f, "summary")));
+	bool ok = (f != NULL) == w->open;
+	json_decref(status);
+	return ok;
+}
+
+static void expect_finding(const char *key, bool open, int timeout_ms, char *summary)
+{
+	struct finding_wait w = {.key = key, .open = open};
+	if (!harness_wait_until(finding_state_is, &w, timeout_ms)) {
+		json_t *status = get_json("/v1/status");
+		char *text = json_dumps(json_object_get(status, "findings"), JSON_INDENT(1));
+		fail_msg("finding %s is not %s after %d ms; open: %s", key,
+		         open ? "open" : "closed", timeout_ms, text);
+	}
+	if (summary != NULL)
+		snprintf(summary, 1024, "%s", w.summary);
+}
+
+static bool no_findings(void *arg)
+{
+	(void)arg;
+	json_t *status = get_json("/v1/status");
+	bool none = status != NULL && json_array_size(json_object_get(status, "findings")) == 0 &&
+	            !json_is_true(json_object_get(status, "warming_up"));
+	json_decref(status);
+	return none;
+}
+
+static long long metric(const char *sample)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/metrics", fx.api);
+	char *body = harness_get_ok(url);
+	if (body == NULL)
+		return -1;
+	long long value = -1;
+	char line[256];
+	snprintf(line, sizeof(line), "\n%s ", sample); /* the sample, not its # HELP line */
+	const char *at = strstr(body, line);
+	if (at != NULL)
+		value = atoll(at + strlen(line));
+	free(body);
+	return value;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fx.dir = harness_tmpdir("tg-collector-test");
+	if (fx.dir == NULL || chdir(fx.dir) != 0 || mkdir("keys", 0755) != 0)
+		return -1;
+	int ports = harness_port_range(2);
+	fx.zmq_port = ports;
+	fx.api_port = ports + 1;
+	snprintf(fx.api, sizeof(fx.api), "http://127.0.0.1:%d", fx.api_port);
+	if (start_sim(&fx.green, "green", "447", "2") != 0 ||
+	    start_sim(&fx.blue, "blue", "446", "1") != 0)
+		return -1;
+	keygen("server");
+	struct {
+		const char *node;
+		const char *cluster;
+		int port;
+	} nodes[] = {
+	        {"green-coord", "green", fx.green.port},
+	        {"green-worker-1", "green", fx.green.port + 1},
+	        {"green-worker-2", "green", fx.green.port + 2},
+	        {"blue-coord", "blue", fx.blue.port},
+	        {"blue-worker-1", "blue", fx.blue.port + 1},
+	};
+	for (size_t i = 0; i < 5; i++) {
+		keygen(nodes[i].node);
+		allow(nodes[i].node, nodes[i].node);
+	}
+	if (start_collector() != 0)
+		return -1;
+	for (size_t i = 0; i < 5; i++) {
+		fx.agent_nodes[i] = nodes[i].node;
+		fx.agents[i] = start_agent(nodes[i].node, nodes[i].cluster, nodes[i].port,
+		                           nodes[i].node, true);
+	}
+	fx.agent_count = 5;
+	return harness_wait_until(no_findings, NULL, 15000) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	harness_stop_all();
+	if (chdir("/") == 0)
+		harness_rmrf(fx.dir);
+	free(fx.dir);
+	return 0;
+}
+
+static void test_both_clusters_are_visible(void **state)
+{
+	(void)state;
+	json_t *status = get_json("/v1/status");
+	assert_non_null(status);
+	assert_string_equal(json_string_value(json_object_get(status, "environment")), "test");
+	assert_string_equal(json_string_value(json_object_get(status, "active")), "blue");
+	json_t *clusters = json_object_get(status, "clusters");
+	assert_int_equal(json_array_size(clusters), 2);
+	json_t *blue = json_array_get(clusters, 0), *green = json_array_get(clusters, 1);
+	assert_string_equal(json_string_value(json_object_get(blue, "name")), "blue");
+	assert_string_equal(json_string_value(json_object_get(blue, "reference_version")), "446");
+	assert_int_equal(json_integer_value(json_object_get(blue, "nodes_live")), 2);
+	assert_true(json_is_true(json_object_get(blue, "active")));
+	assert_string_equal(json_string_value(json_object_get(green, "reference_version")), "447");
+	assert_int_equal(json_integer_value(json_object_get(green, "nodes_live")), 3);
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(green, "versions"), "447")), 3);
+	json_t *ratio = json_object_get(green, "failure_ratio");
+	assert_true(json_is_object(ratio));
+	assert_true(json_integer_value(json_object_get(ratio, "queries")) >= 0);
+	json_decref(status);
+
+	json_t *nodes = get_json("/v1/nodes");
+	assert_int_equal(json_array_size(nodes), 5);
+	json_t *first = json_array_get(nodes, 0);
+	assert_string_equal(json_string_value(json_object_get(first, "node_id")), "blue-coord");
+	assert_string_equal(json_string_value(json_object_get(first, "role")), "coordinator");
+	assert_string_equal(json_string_value(json_object_get(first, "state")), "ACTIVE");
+	assert_true(json_integer_value(json_object_get(first, "config_files")) >= 7);
+	json_decref(nodes);
+}
+
+static void test_mixed_version_found_within_3s_and_closed_after_the_fix(void **state)
+{
+	(void)state;
+	long long started = harness_now_ms();
+	control(&fx.green, "green-worker-1", "{\"version\":\"446\"}");
+	char summary[1024];
+	expect_finding("mixed-version/green/green-worker-1", true, 3000, summary);
+	long long found_after = harness_now_ms() - started;
+	print_message("mixed-version found after %lld ms\n", found_after);
+	assert_string_equal(summary, "green-worker-1 runs Trino 446, cluster green runs 447 (its "
+	                             "coordinator's version)");
+	control(&fx.green, "green-worker-1", "{\"version\":\"447\"}");
+	expect_finding("mixed-version/green/green-worker-1", false, 3000, NULL);
+	/* both moves are in the journal */
+	json_t *events = get_json("/v1/events?since=0");
+	size_t i;
+	json_t *event;
+	int opened = 0, closed = 0;
+	json_array_foreach(json_object_get(events, "events"), i, event)
+	{
+		const char *key = json_string_value(json_object_get(event, "key"));
+		const char *type = json_string_value(json_object_get(event, "type"));
+		if (key == NULL || strcmp(key, "mixed-version/green/green-worker-1") != 0)
+			continue;
+		opened += strcmp(type, "finding-opened") == 0;
+		closed += strcmp(type, "finding-closed") == 0;
+	}
+	json_decref(events);
+	assert_int_equal(opened, 1);
+	assert_int_equal(closed, 1);
+}
+
+static void test_config_drift_names_the_path(void **state)
+{
+	(void)state;
+	control(&fx.green, "green-worker-2",
+	        "{\"config_set\":{\"file\":\"catalog/tpch.properties\","
+	        "\"key\":\"tpch.splits-per-node\",\"value\":\"16\"}}");
+	char summary[1024];
+	expect_finding("config-drift/green/catalog/tpch.properties", true, 3000, summary);
+	assert_non_null(strstr(summary, "catalog/tpch.properties differs"));
+	assert_non_null(strstr(summary, "green-worker-2"));
+	assert_non_null(strstr(summary, "green-coord, green-worker-1"));
+	control(&fx.green, "green-worker-2",
+	        "{\"config_set\":{\"file\":\"catalog/tpch.properties\","
+	        "\"key\":\"tpch.splits-per-node\",\"value\":\"4\"}}");
+	expect_finding("config-drift/green/catalog/tpch.properties", false, 3000, NULL);
+}
+
+static void test_stopped_agent_goes_stale(void **state)
+{
+	(void)state;
+	harness_stop(fx.agents[4], 5000); /* blue-worker-1 */
+	expect_finding("node-stale/blue/blue-worker-1", true, 4000, NULL);
+	fx.agents[4] =
+	        start_agent("blue-worker-1", "blue", fx.blue.port + 1, "blue-worker-1", true);
+	expect_finding("node-stale/blue/blue-worker-1", false, 5000, NULL);
+}
+
+static void test_refused_counters_are_a_finding(void **state)
+{
+	(void)state;
+	control(&fx.green, "green-coord", "{\"counters\":\"403\"}");
+	char summary[1024];
+	expect_finding("counters-unavailable/green/green-coord", true, 3000, summary);
+	assert_non_null(strstr(summary, "forbidden"));
+	assert_non_null(strstr(summary, "system information"));
+	control(&fx.green, "green-coord", "{\"counters\":\"ok\"}");
+	expect_finding("counters-unavailable/green/green-coord", false, 3000, NULL);
+}
+
+static bool node_known(const char *node_id)
+{
+	json_t *nodes = get_json("/v1/nodes");
+	size_t i;
+	json_t *node;
+	bool found = false;
+	json_array_foreach(nodes, i, node)
+	{
+		found = found ||
+		        strcmp(json_string_value(json_object_get(node, "node_id")), node_id) == 0;
+	}
+	json_decref(nodes);
+	return found;
+}
+
+static bool refused_some(void *arg)
+{
+	long long *before = arg;
+	return metric("trino_guard_connections_refused_total") > *before;
+}
+
+static bool mismatch_counted(void *arg)
+{
+	(void)arg;
+	return metric("trino_guard_reports_rejected_total{reason=\"identity_mismatch\"}") > 0;
+}
+
+static void test_unknown_key_is_refused_and_counted(void **state)
+{
+	(void)state;
+	keygen("rogue");
+	long long before = metric("trino_guard_connections_refused_total");
+	pid_t rogue = start_agent("rogue-node", "green", fx.green.port + 1, "rogue", true);
+	assert_true(harness_wait_until(refused_some, &before, 5000));
+	assert_false(node_known("rogue-node"));
+	harness_stop(rogue, 5000);
+}
+
+static void test_report_claiming_another_node_is_dropped(void **state)
+{
+	(void)state;
+	keygen("spare");
+	allow("spare", "spare-node");
+	kill(fx.collector, SIGHUP); /* re-read the allow-list */
+	usleep(300 * 1000);
+	/* allowed as spare-node, but claims to be green-coord */
+	pid_t impostor = start_agent("green-coord", "green", fx.green.port, "spare", true);
+	assert_true(harness_wait_until(mismatch_counted, NULL, 5000));
+	harness_stop(impostor, 5000);
+	json_t *nodes = get_json("/v1/nodes");
+	size_t i;
+	json_t *node;
+	json_array_foreach(nodes, i, node)
+	{
+		if (strcmp(json_string_value(json_object_get(node, "node_id")), "green-coord") == 0)
+			assert_non_null(strstr(json_string_value(json_object_get(node, "agent_id")),
+			                       "green-coord@"));
+	}
+	json_decref(nodes);
+}
+
+static void test_plaintext_publisher_gets_nothing_in(void **state)
+{
+	(void)state;
+	long long accepted = metric("trino_guard_reports_accepted_total");
+	pid_t plain = start_agent("plain-node", "green", fx.green.port + 2, "rogue", false);
+	usleep(2000 * 1000);
+	assert_false(node_known("plain-node"));
+	harness_stop(plain, 5000);
+	/* the other agents went on being accepted meanwhile */
+	assert_true(metric("trino_guard_reports_accepted_total") > accepted);
+}
+
+static void test_metrics_pass_promtool(void **state)
+{
+	(void)state;
+	char command[512];
+	snprintf(command, sizeof(command),
+	         "curl -sf %s/metrics > metrics.txt && promtool check metrics < metrics.txt "
+	         "> promtool.txt 2>&1",
+	         fx.api);
+	int rc = system(command);
+	if (rc != 0) {
+		char *out = harness_read_file("promtool.txt");
+		fail_msg("promtool check metrics failed (%d): %s", rc, out);
+	}
+	char *text = harness_read_file("metrics.txt");
+	assert_non_null(strstr(text, "trino_guard_nodes{cluster=\"green\",liveness=\"live\"} 3\n"));
+	assert_non_null(strstr(text, "trino_guard_node_info{cluster=\"blue\",node=\"blue-coord\","
+	                             "role=\"coordinator\",version=\"446\",state=\"ACTIVE\"} 1\n"));
+	assert_non_null(strstr(text, "# TYPE trino_guard_tick_duration_seconds histogram\n"));
+	free(text);
+}
+
+static void expect_api_error(const char *method, const char *path, long status)
+{
+	char url[256];
+	snprintf(url, sizeof(url), "%s%s", fx.api, path);
+	struct harness_response response;
+	harness_http(method, url, NULL, NULL, 3000, &response);
+	if (response.status != status)
+		fail_msg("%s %s: %ld, expected %ld", method, path, response.status, status);
+	json_t *body = json_loads(response.body, 0, NULL);
+	if (!json_is_string(json_object_get(body, "error")))
+		fail_msg("%s %s: not a JSON error: %s", method, path, response.body);
+	json_decref(body);
+	harness_response_free(&response);
+}
+
+static void test_api_errors_are_json(void **state)
+{
+	(void)state;
+	expect_api_error("GET", "/v2/status", 404);
+	expect_api_error("GET", "/v1/status/", 404);
+	expect_api_error("GET", "/v1/events?since=abc", 400);
+	expect_api_error("GET", "/v1/events?limit=0", 400);
+	expect_api_error("GET", "/v1/events?sinse=3", 400);
+	expect_api_error("POST", "/v1/status", 405);
+	json_t *events = get_json("/v1/events?since=0&limit=1");
+	assert_int_equal(json_array_size(json_object_get(events, "events")), 1);
+	json_int_t last = json_integer_value(json_object_get(events, "last_id"));
+	json_decref(events);
+	char path[64];
+	snprintf(path, sizeof(path), "/v1/events?since=%lld", (long long)last);
+	events = get_json(path);
+	assert_int_equal(json_array_size(json_object_get(events, "events")), 0);
+	json_decref(events);
+}
+
+static void test_journal_survives_a_restart(void **state)
+{
+	(void)state;
+	json_t *before = get_json("/v1/events?since=0");
+	json_int_t last = json_integer_value(json_object_get(before, "last_id"));
+	json_decref(before);
+	assert_true(last > 1);
+	harness_kill9(fx.collector);
+	char *journal = harness_read_file("state/journal.jsonl");
+	assert_non_null(strstr(journal, "\"type\":\"finding-opened\""));
+	free(journal);
+	assert_int_equal(start_collector(), 0);
+	json_t *after = get_json("/v1/events?since=0&limit=10000");
+	json_t *list = json_object_get(after, "events");
+	/* the old events are back, and new ids continue after them */
+	assert_true(json_array_size(list) >= (size_t)last);
+	json_t *newest = json_array_get(list, json_array_size(list) - 1);
+	assert_true(json_integer_value(json_object_get(newest, "id")) > last);
+	assert_string_equal(json_string_value(json_object_get(newest, "type")),
+	                    "collector-started");
+	json_decref(after);
+	assert_true(harness_wait_until(no_findings, NULL, 10000));
+}
+
+static void test_bad_configs_are_refused(void **state)
+{
+	(void)state;
+	mkdir("empty-keys", 0755);
+	struct {
+		const char *text;
+		int exit_code;
+		const char *message;
+	} cases[] = {
+	        {"[collector]\ntik = 1s\n", 2, "bad.ini:2: unknown key 'tik' in [collector]"},
+	        {"[collector]\ncurve = on\n[cluster.g]\n", 2,
+	         "bad.ini:2: [collector] secret_key_file is required with curve on"},
+	        {"[collector]\ncurve = off\n[api]\nlisten = 0.0.0.0:7601\n[cluster.g]\n", 2,
+	         "bad.ini:4: [api] listening on 0.0.0.0 (not loopback) requires token_file"},
+	        {"[collector]\ncurve = off\n", 2, "no [cluster.NAME] section"},
+	        {"[collector]\ncurve = off\ninitial_active = red\n[cluster.g]\n", 2,
+	         "initial_active 'red' is not a [cluster.NAME] section"},
+	        {"[collector]\nsecret_key_file = server.key\nallowed_keys_dir = empty-keys\n"
+	         "state_dir = state2\nlisten = tcp://127.0.0.1:1\n[api]\nlisten = 127.0.0.1:0\n"
+	         "[cluster.g]\n",
+	         1, "holds no <node-id>.pub file"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		harness_write_file("bad.ini", cases[i].text);
+		unlink("bad.log");
+		const char *argv[] = {TG_COLLECTOR_BIN, "-c", "bad.ini", NULL};
+		pid_t pid = harness_spawn(argv, "bad.log");
+		int status = harness_wait_exit(pid, 5000);
+		char *output = harness_read_file("bad.log");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != cases[i].exit_code ||
+		    strstr(output, cases[i].message) == NULL)
+			fail_msg("case %zu: exit %d: %s", i, WEXITSTATUS(status), output);
+		free(output);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_both_clusters_are_visible),
+	        cmocka_unit_test(test_mixed_version_found_within_3s_and_closed_after_the_fix),
+	        cmocka_unit_test(test_config_drift_names_the_path),
+	        cmocka_unit_test(test_stopped_agent_goes_stale),
+	        cmocka_unit_test(test_refused_counters_are_a_finding),
+	        cmocka_unit_test(test_unknown_key_is_refused_and_counted),
+	        cmocka_unit_test(test_report_claiming_another_node_is_dropped),
+	        cmocka_unit_test(test_plaintext_publisher_gets_nothing_in),
+	        cmocka_unit_test(test_metrics_pass_promtool),
+	        cmocka_unit_test(test_api_errors_are_json),
+	        cmocka_unit_test(test_journal_survives_a_restart),
+	        cmocka_unit_test(test_bad_configs_are_refused),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
