@@ -43,12 +43,12 @@ static const struct config_key digest_keys[] = {
 };
 
 static const struct config_key collector_keys[] = {
-        KEY(collector_section, "endpoints", CONFIG_LIST, endpoints, true, NULL),
-        KEY(collector_section, "server_public_key_file", CONFIG_PATH, server_public_key_file, false,
+        KEY(publish_section, "endpoints", CONFIG_LIST, endpoints, true, NULL),
+        KEY(publish_section, "server_public_key_file", CONFIG_PATH, server_public_key_file, false,
             NULL),
-        KEY(collector_section, "public_key_file", CONFIG_PATH, public_key_file, false, NULL),
-        KEY(collector_section, "secret_key_file", CONFIG_PATH, secret_key_file, false, NULL),
-        KEY(collector_section, "curve", CONFIG_BOOL, curve, false, "on"),
+        KEY(publish_section, "public_key_file", CONFIG_PATH, public_key_file, false, NULL),
+        KEY(publish_section, "secret_key_file", CONFIG_PATH, secret_key_file, false, NULL),
+        KEY(publish_section, "curve", CONFIG_BOOL, curve, false, "on"),
 };
 
 static int validate_agent(void *object, const char **key, char *why, size_t why_len)
@@ -109,7 +109,7 @@ static int validate_trino(void *object, const char **key, char *why, size_t why_
 
 static int validate_collector(void *object, const char **key, char *why, size_t why_len)
 {
-	struct collector_section *collector = object;
+	struct publish_section *collector = object;
 	if (collector->endpoints.count == 0) {
 		*key = "endpoints";
 		snprintf(why, why_len, "endpoints lists no collector");

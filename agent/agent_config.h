@@ -41,7 +41,7 @@ struct digest_section {
 	struct config_list exclude_keys;
 };
 
-struct collector_section {
+struct publish_section {
 	struct config_list endpoints;
 	char *server_public_key_file;
 	char *public_key_file;
@@ -53,7 +53,7 @@ struct agent_config {
 	struct agent_section agent;
 	struct trino_section trino;
 	struct digest_section config;
-	struct collector_section collector;
+	struct publish_section collector;
 };
 
 extern const struct config_schema agent_config_schema;

@@ -192,7 +192,7 @@ static int set_int(void *socket, int option, int value)
 	return zmq_setsockopt(socket, option, &value, sizeof(value));
 }
 
-static int setup_curve(void *socket, const struct collector_section *config, char *err,
+static int setup_curve(void *socket, const struct publish_section *config, char *err,
                        size_t err_len)
 {
 	char server_public[CURVE_KEY_Z85_LEN + 1], public_key[CURVE_KEY_Z85_LEN + 1],
@@ -213,7 +213,7 @@ static int setup_curve(void *socket, const struct collector_section *config, cha
 	return 0;
 }
 
-struct publisher *publisher_new(struct event_base *base, const struct collector_section *config,
+struct publisher *publisher_new(struct event_base *base, const struct publish_section *config,
                                 char *err, size_t err_len)
 {
 	struct publisher *publisher = calloc(1, sizeof(*publisher));

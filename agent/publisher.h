@@ -16,7 +16,7 @@ struct event_base;
 struct publisher;
 
 /* Reads the key files and connects. Returns NULL with ERR. */
-struct publisher *publisher_new(struct event_base *base, const struct collector_section *config,
+struct publisher *publisher_new(struct event_base *base, const struct publish_section *config,
                                 char *err, size_t err_len);
 
 /* Queues one message to every connected collector; never blocks. 0, or -1 when dropped. */

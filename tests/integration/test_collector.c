@@ -567,6 +567,102 @@ static void test_bad_configs_are_refused(void **state)
 	}
 }
 
+/* Runs trino-guardctl with ARGS; returns its exit code and output (caller frees). */
+static int ctl(const char *const *args, char **output)
+{
+	const char *argv[16] = {TG_CTL_BIN};
+	size_t n = 1;
+	for (size_t i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	unlink("ctl.out");
+	pid_t pid = harness_spawn(argv, "ctl.out");
+	int status = harness_wait_exit(pid, 10000);
+	*output = harness_read_file("ctl.out");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_ctl_status_nodes_events_and_exit_codes(void **state)
+{
+	(void)state;
+	char *out;
+	const char *status_args[] = {"--url", fx.api, "status", NULL};
+	assert_int_equal(ctl(status_args, &out), 0); /* nothing open */
+	assert_non_null(strstr(out, "environment test, active cluster blue"));
+	assert_non_null(strstr(out, "green"));
+	assert_non_null(strstr(out, "447:3"));
+	assert_non_null(strstr(out, "no open findings"));
+	assert_null(strstr(out, "\033[")); /* not a terminal: no colour */
+	free(out);
+
+	control(&fx.green, "green-worker-2", "{\"version\":\"448\"}");
+	expect_finding("mixed-version/green/green-worker-2", true, 3000, NULL);
+	assert_int_equal(ctl(status_args, &out), 1); /* findings open */
+	assert_non_null(strstr(out, "OPEN FINDINGS"));
+	assert_non_null(strstr(out, "critical  mixed-version/green/green-worker-2"));
+	free(out);
+	const char *json_args[] = {"--url", fx.api, "--json", "status", NULL};
+	assert_int_equal(ctl(json_args, &out), 1);
+	json_t *parsed = json_loads(out, 0, NULL);
+	assert_non_null(parsed);
+	/* with it, node-hidden: the coordinator no longer counts the odd node */
+	assert_non_null(finding(parsed, "mixed-version/green/green-worker-2"));
+	json_decref(parsed);
+	free(out);
+	control(&fx.green, "green-worker-2", "{\"version\":\"447\"}");
+	expect_finding("mixed-version/green/green-worker-2", false, 3000, NULL);
+
+	const char *nodes_args[] = {"--url", fx.api, "nodes", NULL};
+	assert_int_equal(ctl(nodes_args, &out), 0);
+	assert_non_null(strstr(out, "green-worker-2"));
+	assert_non_null(strstr(out, "coordinator"));
+	free(out);
+	const char *events_args[] = {"--url", fx.api, "events", "--since", "1", NULL};
+	assert_int_equal(ctl(events_args, &out), 0);
+	assert_non_null(strstr(out, "finding-closed   mixed-version/green/green-worker-2"));
+	free(out);
+
+	/* a collector that is not there is an error, not "all is well" */
+	char dead[64];
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", harness_port_range(1));
+	const char *dead_args[] = {"--url", dead, "status", NULL};
+	assert_int_equal(ctl(dead_args, &out), 2);
+	free(out);
+	const char *bad_args[] = {"frobnicate", NULL};
+	assert_int_equal(ctl(bad_args, &out), 2);
+	free(out);
+}
+
+static void test_ctl_keygen_and_check_config(void **state)
+{
+	(void)state;
+	char *out;
+	const char *keygen_args[] = {"keygen", "ctl-made", NULL};
+	assert_int_equal(ctl(keygen_args, &out), 0);
+	free(out);
+	struct stat st;
+	assert_int_equal(stat("ctl-made.key", &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char key[41], err[256];
+	assert_int_equal(curve_key_read_public("ctl-made.pub", key, err, sizeof(err)), 0);
+	assert_int_equal(ctl(keygen_args, &out), 2); /* never overwrites */
+	free(out);
+
+	const char *good_collector[] = {"check-config", "collector.ini", NULL};
+	assert_int_equal(ctl(good_collector, &out), 0);
+	assert_non_null(strstr(out, "OK (collector config)"));
+	free(out);
+	const char *good_agent[] = {"check-config", "agent-blue-coord-blue-coord.ini", NULL};
+	assert_int_equal(ctl(good_agent, &out), 0);
+	assert_non_null(strstr(out, "OK (agent config)"));
+	free(out);
+	harness_write_file("typo.ini", "[agent]\ncluster = g\nintervall = 1s\n");
+	const char *bad_agent[] = {"check-config", "typo.ini", NULL};
+	assert_int_equal(ctl(bad_agent, &out), 2);
+	assert_non_null(strstr(out, "typo.ini:3: unknown key 'intervall' in [agent]"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +678,8 @@ int main(void)
 	        cmocka_unit_test(test_api_errors_are_json),
 	        cmocka_unit_test(test_journal_survives_a_restart),
 	        cmocka_unit_test(test_bad_configs_are_refused),
+	        cmocka_unit_test(test_ctl_status_nodes_events_and_exit_codes),
+	        cmocka_unit_test(test_ctl_keygen_and_check_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
