@@ -40,6 +40,7 @@ struct publisher {
 	void *socket;
 	void *monitor;
 	struct event *monitor_event;
+	struct event *monitor_resume;
 	struct endpoint *endpoints;
 	size_t endpoint_count;
 	char monitor_address[64];
@@ -184,7 +185,10 @@ static void on_monitor(evutil_socket_t fd, short what, void *arg)
 		zmq_msg_close(&header);
 		zmq_msg_close(&address);
 	}
-	event_active(publisher->monitor_event, EV_READ, 0); /* budget spent: come back */
+	/* budget spent: come back after the loop has polled I/O again (an
+	 * event_active() here would run again in this same pass) */
+	static const struct timeval zero = {0, 0};
+	evtimer_add(publisher->monitor_resume, &zero);
 }
 
 static int set_int(void *socket, int option, int value)
@@ -222,6 +226,7 @@ struct publisher *publisher_new(struct event_base *base, const struct publish_se
 		return NULL;
 	}
 	publisher->base = base;
+	publisher->monitor_resume = evtimer_new(base, on_monitor, publisher);
 	publisher->context = zmq_ctx_new();
 	publisher->socket = publisher->context ? zmq_socket(publisher->context, ZMQ_PUB) : NULL;
 	if (publisher->socket == NULL) {
@@ -315,6 +320,8 @@ void publisher_free(struct publisher *publisher, int linger_ms)
 	free(publisher->endpoints);
 	if (publisher->monitor_event != NULL)
 		event_free(publisher->monitor_event);
+	if (publisher->monitor_resume != NULL)
+		event_free(publisher->monitor_resume);
 	if (publisher->socket != NULL) {
 		zmq_socket_monitor(publisher->socket, NULL, 0);
 		set_int(publisher->socket, ZMQ_LINGER, linger_ms);
