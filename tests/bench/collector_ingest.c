@@ -175,11 +175,14 @@ struct generator {
 };
 
 static volatile sig_atomic_t generator_stop;
+static volatile sig_atomic_t generator_flood; /* SIGUSR1: from one report a second to all out */
 
 static void on_generator_signal(int sig)
 {
-	(void)sig;
-	generator_stop = 1;
+	if (sig == SIGUSR1)
+		generator_flood = 1;
+	else
+		generator_stop = 1;
 }
 
 static void *generate(void *arg)
@@ -199,7 +202,9 @@ static void *generate(void *arg)
 		}
 		g->sent += sent_round;
 		seq++;
-		if (sent_round == 0)
+		if (!generator_flood)
+			usleep(1000000); /* as real agents do, until every node is connected */
+		else if (sent_round == 0)
 			usleep(1000);
 	}
 	return NULL;
@@ -328,6 +333,7 @@ static int generator_main(const char *endpoint, const char *server_public, const
                           size_t first, size_t count)
 {
 	signal(SIGTERM, on_generator_signal);
+	signal(SIGUSR1, on_generator_signal);
 	struct generator g;
 	if (setup_generator(&g, first, count, endpoint, server_public, keys_dir) != 0)
 		return 1;
@@ -463,6 +469,9 @@ static int run(size_t nodes, int seconds, const char *self)
 		return 1;
 	}
 	long long connect_ms = now_ms() - connect_start;
+	for (size_t i = 0; i < GENERATORS; i++)
+		kill(generators[i], SIGUSR1);
+	usleep(2000000); /* let the flood reach a steady state */
 	char *before = fetch(metrics_url);
 	long long t0 = now_ms();
 	usleep((useconds_t)seconds * 1000000);

@@ -652,6 +652,10 @@ static void test_ctl_keygen_and_check_config(void **state)
 	assert_int_equal(ctl(good_collector, &out), 0);
 	assert_non_null(strstr(out, "OK (collector config)"));
 	free(out);
+	const char *example[] = {"check-config", TG_SOURCE_DIR "/deploy/examples/collector.ini",
+	                         NULL};
+	assert_int_equal(ctl(example, &out), 0); /* the documented example stays valid */
+	free(out);
 	const char *good_agent[] = {"check-config", "agent-blue-coord-blue-coord.ini", NULL};
 	assert_int_equal(ctl(good_agent, &out), 0);
 	assert_non_null(strstr(out, "OK (agent config)"));
