@@ -234,11 +234,12 @@ struct publisher *publisher_new(struct event_base *base, const struct publish_se
 		         zmq_strerror(zmq_errno()));
 		goto fail;
 	}
-	/* A few reports of backlog at most: a newer snapshot replaces an old one. */
+	/* A few reports of backlog at most: a newer snapshot replaces an old one.
+	 * Heartbeats find a frozen collector (PUB has no acknowledgements); no
+	 * HEARTBEAT_TTL, which would arm a timer per agent in the collector. */
 	if (set_int(publisher->socket, ZMQ_SNDHWM, 16) ||
 	    set_int(publisher->socket, ZMQ_HEARTBEAT_IVL, 1000) ||
 	    set_int(publisher->socket, ZMQ_HEARTBEAT_TIMEOUT, 3000) ||
-	    set_int(publisher->socket, ZMQ_HEARTBEAT_TTL, 3000) ||
 	    set_int(publisher->socket, ZMQ_RECONNECT_IVL, 200) ||
 	    set_int(publisher->socket, ZMQ_RECONNECT_IVL_MAX, 5000) ||
 	    set_int(publisher->socket, ZMQ_TCP_KEEPALIVE, 1)) {
