@@ -10,7 +10,10 @@
  * at minute 20) it prints rollbacks per 1000 watches and the median and p95
  * detection delay in seconds of traffic after the onset.
  *
- *   detection [--watches N] [--threshold H] [--seed S] [--quick]
+ *   detection [--watches N] [--threshold H] [--seed S] [--quick] [--healthy-only]
+ *
+ * --healthy-only runs only the rows where green is healthy (false rollbacks),
+ * where a rate below 1 in 1000 needs many more watches to be seen.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -140,7 +143,7 @@ int main(int argc, char **argv)
 {
 	int watches = 1000;
 	double threshold = 15;
-	bool quick = false;
+	bool quick = false, healthy_only = false;
 	rng_state = 20261124;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--watches") == 0 && i + 1 < argc)
@@ -151,6 +154,8 @@ int main(int argc, char **argv)
 			rng_state = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--quick") == 0)
 			quick = true;
+		else if (strcmp(argv[i], "--healthy-only") == 0)
+			healthy_only = true;
 		else {
 			fprintf(stderr, "usage: detection [--watches N] [--threshold H] [--seed S] "
 			                "[--quick]\n");
@@ -192,6 +197,8 @@ int main(int argc, char **argv)
 	for (size_t iv = 0; iv < (quick ? 1 : 2); iv++) {
 		for (size_t q = 0; q < sizeof(qps_list) / sizeof(qps_list[0]); q++) {
 			for (size_t r = 0; r < sizeof(ratios) / sizeof(ratios[0]); r++) {
+				if (healthy_only && !ratios[r].healthy)
+					continue;
 				for (int late = 0; late < (ratios[r].healthy ? 1 : 2); late++) {
 					int onset = late ? ONSET_LATE_SECONDS : 0;
 					struct cell_result cell = {0};

@@ -1,0 +1,329 @@
+/*
+ * The cutover state machine. One function per phase; each event either
+ * moves the state, answers a request, or changes nothing. Actions are
+ * described, never carried out here.
+ */
+#include "cutover.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *cutover_phase_name(enum cutover_phase phase)
+{
+	static const char *const names[] = {"STEADY", "SWITCHING", "WATCHING", "ROLLING_BACK",
+	                                    "ROLLED_BACK"};
+	return (unsigned)phase < 5 ? names[phase] : "UNKNOWN";
+}
+
+void cutover_state_init(struct cutover_state *state, const char *active, const char *standby)
+{
+	memset(state, 0, sizeof(*state));
+	state->phase = PHASE_STEADY;
+	snprintf(state->active, sizeof(state->active), "%s", active != NULL ? active : "");
+	snprintf(state->other, sizeof(state->other), "%s", standby != NULL ? standby : "");
+}
+
+static void answer(struct cutover_result *r, int status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void answer(struct cutover_result *r, int status, const char *fmt, ...)
+{
+	r->status = status;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->answer, sizeof(r->answer), fmt, ap);
+	va_end(ap);
+}
+
+static struct cutover_action *act(struct cutover_result *r, enum cutover_action_kind kind,
+                                  const char *cluster)
+{
+	if (r->action_count == CUTOVER_MAX_ACTIONS)
+		return NULL;
+	struct cutover_action *a = &r->actions[r->action_count++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	snprintf(a->cluster, sizeof(a->cluster), "%s", cluster);
+	return a;
+}
+
+static void alert(struct cutover_result *r, enum severity severity, const char *name,
+                  const char *cluster, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void alert(struct cutover_result *r, enum severity severity, const char *name,
+                  const char *cluster, const char *fmt, ...)
+{
+	struct cutover_action *a = act(r, ACTION_ALERT, cluster);
+	if (a == NULL)
+		return;
+	a->severity = severity;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->text, sizeof(a->text), fmt, ap);
+	va_end(ap);
+}
+
+static void move(struct cutover_result *r, enum cutover_phase phase, const char *active,
+                 const char *other)
+{
+	char a[CUTOVER_NAME_LEN], o[CUTOVER_NAME_LEN];
+	snprintf(a, sizeof(a), "%s", active); /* the arguments may point into r->next */
+	snprintf(o, sizeof(o), "%s", other);
+	r->next.phase = phase;
+	snprintf(r->next.active, sizeof(r->next.active), "%s", a);
+	snprintf(r->next.other, sizeof(r->next.other), "%s", o);
+}
+
+static bool holding_back(const struct cutover_state *s, const struct cutover_facts *f)
+{
+	return s->paused || f->dry_run;
+}
+
+static void start_watch(struct cutover_result *r, const char *active, const char *previous,
+                        const struct cutover_facts *f, const struct baseline *baseline)
+{
+	move(r, PHASE_WATCHING, active, previous);
+	r->next.since_unix_ms = f->now_unix_ms;
+	r->next.until_unix_ms = f->now_unix_ms + f->watch_ms;
+	r->next.baseline = *baseline;
+	r->next.degraded_alerted = false;
+	r->next.retry_unix_ms = 0;
+	act(r, ACTION_START_WATCH, active);
+}
+
+/* STEADY and ROLLED_BACK: the LB is where it should be; a cutover may start. */
+static void on_resting(const struct cutover_state *s, const struct cutover_event *e,
+                       const struct cutover_facts *f, struct cutover_result *r)
+{
+	switch (e->kind) {
+	case EVENT_CUTOVER: {
+		if (!f->target_known) {
+			answer(r, 400, "no cluster '%s'", e->cluster);
+			return;
+		}
+		if (strcmp(e->cluster, s->active) == 0) {
+			answer(r, 400, "%s is already active", e->cluster);
+			return;
+		}
+		if (!f->gate->pass && !e->force) {
+			answer(r, 409, "cutover to %s refused: %zu check(s) failed", e->cluster,
+			       f->gate->failed_count);
+			return;
+		}
+		if (holding_back(s, f)) {
+			answer(r, 409, "%s: the cutover to %s is journaled, the LB is not touched",
+			       s->paused ? "paused" : "dry run", e->cluster);
+			alert(r, SEVERITY_INFO, "cutover-held", e->cluster,
+			      "%s: would switch the LB from %s to %s (%s)",
+			      s->paused ? "paused" : "dry run", s->active[0] ? s->active : "(none)",
+			      e->cluster, e->text);
+			return;
+		}
+		char from[CUTOVER_NAME_LEN];
+		snprintf(from, sizeof(from), "%s", s->active);
+		move(r, PHASE_SWITCHING, from, e->cluster);
+		r->next.baseline = f->baseline;
+		snprintf(r->next.reason, sizeof(r->next.reason), "%s%s", e->text,
+		         e->force && !f->gate->pass ? " (forced past the gate)" : "");
+		act(r, ACTION_SWITCH_LB, e->cluster);
+		answer(r, 202, "switching the LB from %s to %s", from[0] ? from : "(none)",
+		       e->cluster);
+		return;
+	}
+	case EVENT_ROLLBACK:
+		answer(r, 409, "no watch in progress: nothing to roll back");
+		return;
+	case EVENT_LB_OBSERVED:
+		/* Someone moved the LB to the standby without us: watch it anyway. */
+		if (e->cluster[0] != '\0' && strcmp(e->cluster, s->active) != 0 &&
+		    strcmp(e->cluster, s->other) == 0) {
+			char previous[CUTOVER_NAME_LEN];
+			snprintf(previous, sizeof(previous), "%s", s->active);
+			start_watch(r, e->cluster, previous, f, &f->baseline);
+			snprintf(r->next.reason, sizeof(r->next.reason),
+			         "the LB was moved to %s outside trino-guard", e->cluster);
+			alert(r, SEVERITY_WARNING, "external-cutover", e->cluster,
+			      "the LB now sends users to %s (moved outside trino-guard); watching "
+			      "it",
+			      e->cluster);
+		} else if (e->cluster[0] != '\0' && s->active[0] == '\0') {
+			move(r, s->phase, e->cluster, s->other); /* first sight of the LB */
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+static void on_switching(const struct cutover_state *s, const struct cutover_event *e,
+                         const struct cutover_facts *f, struct cutover_result *r)
+{
+	if (e->kind == EVENT_CUTOVER || e->kind == EVENT_ROLLBACK) {
+		answer(r, 409, "a switch to %s is in progress", s->other);
+		return;
+	}
+	if (e->kind != EVENT_LB_RESULT || strcmp(e->cluster, s->other) != 0)
+		return;
+	char previous[CUTOVER_NAME_LEN], target[CUTOVER_NAME_LEN];
+	snprintf(previous, sizeof(previous), "%s", s->active);
+	snprintf(target, sizeof(target), "%s", s->other);
+	if (e->ok) {
+		start_watch(r, target, previous, f, &s->baseline);
+		alert(r, SEVERITY_INFO, "cutover", target,
+		      "cutover: the LB sends users to %s (was %s); watching it for %lld min",
+		      target, previous[0] ? previous : "(none)", (long long)(f->watch_ms / 60000));
+	} else {
+		move(r, PHASE_STEADY, previous, target);
+		alert(r, SEVERITY_CRITICAL, "lb-switch-failed", target,
+		      "cutover to %s failed, users stay on %s: %s", target,
+		      previous[0] ? previous : "(none)", e->text);
+	}
+}
+
+static void begin_rollback(const struct cutover_state *s, const struct cutover_facts *f,
+                           struct cutover_result *r, const char *why)
+{
+	char failed[CUTOVER_NAME_LEN], previous[CUTOVER_NAME_LEN];
+	snprintf(failed, sizeof(failed), "%s", s->active);
+	snprintf(previous, sizeof(previous), "%s", s->other);
+	move(r, PHASE_ROLLING_BACK, failed, previous);
+	snprintf(r->next.reason, sizeof(r->next.reason), "%s", why);
+	act(r, ACTION_SWITCH_LB, previous);
+	alert(r, SEVERITY_CRITICAL, "rollback", failed, "rolling back from %s to %s: %s", failed,
+	      previous, why);
+	(void)f;
+}
+
+static void on_watching(const struct cutover_state *s, const struct cutover_event *e,
+                        const struct cutover_facts *f, struct cutover_result *r)
+{
+	switch (e->kind) {
+	case EVENT_CUTOVER:
+		answer(r, 409, "watching %s until it has proven itself; roll back or wait",
+		       s->active);
+		return;
+	case EVENT_ROLLBACK:
+		if (!f->previous_healthy && !e->force) {
+			answer(r, 409, "%s is not healthy enough to take users back: %s", s->other,
+			       f->previous_problem);
+			return;
+		}
+		if (holding_back(s, f)) {
+			answer(r, 409, "%s: the rollback is journaled, the LB is not touched",
+			       s->paused ? "paused" : "dry run");
+			alert(r, SEVERITY_WARNING, "rollback-held", s->active,
+			      "%s: would roll back from %s to %s (%s)",
+			      s->paused ? "paused" : "dry run", s->active, s->other, e->text);
+			return;
+		}
+		begin_rollback(s, f, r, e->text[0] ? e->text : "manual rollback");
+		answer(r, 202, "rolling back from %s to %s", s->active, s->other);
+		return;
+	case EVENT_LB_OBSERVED:
+		if (strcmp(e->cluster, s->other) == 0) {
+			move(r, PHASE_ROLLED_BACK, s->other, s->active);
+			snprintf(r->next.reason, sizeof(r->next.reason),
+			         "the LB was moved back to %s outside trino-guard", e->cluster);
+			alert(r, SEVERITY_WARNING, "external-rollback", e->cluster,
+			      "the LB was moved back to %s outside trino-guard; watch ended",
+			      e->cluster);
+		}
+		return;
+	case EVENT_TICK:
+		break;
+	default:
+		return;
+	}
+	if (f->verdict != VERDICT_HEALTHY) {
+		if (f->now_unix_ms < s->retry_unix_ms)
+			return;
+		if (holding_back(s, f) || !f->previous_healthy) {
+			if (s->degraded_alerted)
+				return;
+			r->next.degraded_alerted = true;
+			if (holding_back(s, f))
+				alert(r, SEVERITY_CRITICAL, "degraded", s->active,
+				      "%s is degraded (%s); %s: the LB is not touched", s->active,
+				      f->explanation, s->paused ? "paused" : "dry run");
+			else
+				alert(r, SEVERITY_CRITICAL, "rollback-refused", s->active,
+				      "%s degraded and %s unavailable: %s degraded (%s), but %s "
+				      "cannot take users back (%s); users stay on %s",
+				      s->active, s->other, s->active, f->explanation, s->other,
+				      f->previous_problem, s->active);
+			return;
+		}
+		begin_rollback(s, f, r, f->explanation);
+		return;
+	}
+	if (f->now_unix_ms >= s->until_unix_ms) {
+		char stable[CUTOVER_NAME_LEN], old[CUTOVER_NAME_LEN];
+		snprintf(stable, sizeof(stable), "%s", s->active);
+		snprintf(old, sizeof(old), "%s", s->other);
+		move(r, PHASE_STEADY, stable, old);
+		alert(r, SEVERITY_INFO, "stable", stable,
+		      "stable: %s passed its %lld min watch; %s may be shut down", stable,
+		      (long long)((s->until_unix_ms - s->since_unix_ms) / 60000), old);
+	}
+}
+
+static void on_rolling_back(const struct cutover_state *s, const struct cutover_event *e,
+                            const struct cutover_facts *f, struct cutover_result *r)
+{
+	if (e->kind == EVENT_CUTOVER || e->kind == EVENT_ROLLBACK) {
+		answer(r, 409, "a rollback to %s is in progress", s->other);
+		return;
+	}
+	if (e->kind != EVENT_LB_RESULT || strcmp(e->cluster, s->other) != 0)
+		return;
+	char failed[CUTOVER_NAME_LEN], previous[CUTOVER_NAME_LEN];
+	snprintf(failed, sizeof(failed), "%s", s->active);
+	snprintf(previous, sizeof(previous), "%s", s->other);
+	if (e->ok) {
+		move(r, PHASE_ROLLED_BACK, previous, failed);
+		alert(r, SEVERITY_CRITICAL, "rolled-back", failed,
+		      "rolled back: the LB sends users to %s again; %s failed: %s", previous,
+		      failed, s->reason);
+	} else {
+		/* Still degraded: the next tick tries again, after a pause. */
+		move(r, PHASE_WATCHING, failed, previous);
+		r->next.retry_unix_ms = f->now_unix_ms + CUTOVER_RETRY_MS;
+		alert(r, SEVERITY_CRITICAL, "lb-switch-failed", previous,
+		      "rollback to %s failed, users are still on degraded %s: %s; retrying",
+		      previous, failed, e->text);
+	}
+}
+
+void cutover_step(const struct cutover_state *state, const struct cutover_event *event,
+                  const struct cutover_facts *facts, struct cutover_result *result)
+{
+	memset(result, 0, sizeof(*result));
+	result->next = *state;
+	result->status = 200;
+	if (event->kind == EVENT_PAUSE || event->kind == EVENT_RESUME) {
+		result->next.paused = event->kind == EVENT_PAUSE;
+		answer(result, 200, "%s",
+		       result->next.paused ? "paused: decisions are journaled and "
+		                             "alerted, the LB is not touched"
+		                           : "resumed");
+	} else {
+		switch (state->phase) {
+		case PHASE_STEADY:
+		case PHASE_ROLLED_BACK:
+			on_resting(state, event, facts, result);
+			break;
+		case PHASE_SWITCHING:
+			on_switching(state, event, facts, result);
+			break;
+		case PHASE_WATCHING:
+			on_watching(state, event, facts, result);
+			break;
+		case PHASE_ROLLING_BACK:
+			on_rolling_back(state, event, facts, result);
+			break;
+		}
+	}
+	result->changed = memcmp(&result->next, state, sizeof(*state)) != 0;
+}

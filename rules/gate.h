@@ -1,0 +1,33 @@
+/*
+ * The cutover gate (DESIGN §5): may the load balancer be switched to TARGET?
+ * All its nodes live; no mixed-version, config-drift, trino-down or
+ * cluster-incomplete finding; and, if it has traffic, a failure ratio whose
+ * 99 % Wilson lower bound is under p0. Every failing check is listed.
+ */
+#ifndef TG_GATE_H
+#define TG_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "findings.h"
+#include "fleet.h"
+
+#define GATE_MAX_CHECKS 16
+
+struct gate_result {
+	bool pass;
+	size_t failed_count;
+	char failed[GATE_MAX_CHECKS][512]; /* one line per failing check */
+};
+
+/*
+ * Evaluates the gate for TARGET given the open FINDINGS (as findings_evaluate
+ * made them), the fleet, P0 and the ratio window. Pure.
+ */
+void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *target,
+                   const struct finding_list *findings, double p0, int64_t ratio_window_ms,
+                   unsigned failure_types, int64_t now_ms, struct gate_result *out);
+
+#endif
