@@ -1,0 +1,156 @@
+/*
+ * cutover.json. Every field is checked on load: a state file that does not
+ * parse, names an unknown phase or holds impossible times stops the
+ * collector with the file's name, because acting on a guessed state could
+ * move production traffic.
+ */
+#include "state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int state_file_save(const char *state_dir, const struct cutover_state *s, char *err, size_t err_len)
+{
+	json_t *root =
+	        json_pack("{s:i,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version", 1,
+	                  "phase", cutover_phase_name(s->phase), "active", s->active, "other",
+	                  s->other, "since_unix_ms", (json_int_t)s->since_unix_ms, "until_unix_ms",
+	                  (json_int_t)s->until_unix_ms, "baseline", "queries",
+	                  (json_int_t)s->baseline.queries, "failed", (json_int_t)s->baseline.failed,
+	                  "user_errors", (json_int_t)s->baseline.user_errors, "paused", s->paused,
+	                  "degraded_alerted", s->degraded_alerted, "retry_unix_ms",
+	                  (json_int_t)s->retry_unix_ms, "reason", s->reason);
+	char *text = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	json_decref(root);
+	if (text == NULL) {
+		snprintf(err, err_len, "cannot encode the cutover state");
+		return -1;
+	}
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/cutover.json", state_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.cutover.json.tmp", state_dir);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int rc = -1;
+	if (fd < 0) {
+		snprintf(err, err_len, "%s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0 ||
+	    fsync(fd) != 0) {
+		snprintf(err, err_len, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto done;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		snprintf(err, err_len, "rename %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto done;
+	}
+	/* the rename itself is durable only once the directory is */
+	int dir = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0 || fsync(dir) != 0) {
+		snprintf(err, err_len, "fsync %s: %s", state_dir, strerror(errno));
+		if (dir >= 0)
+			close(dir);
+		goto done;
+	}
+	close(dir);
+	rc = 0;
+done:
+	free(text);
+	return rc;
+}
+
+static int parse_phase(const char *name, enum cutover_phase *phase)
+{
+	for (int p = PHASE_STEADY; p <= PHASE_ROLLED_BACK; p++) {
+		if (strcmp(name, cutover_phase_name((enum cutover_phase)p)) == 0) {
+			*phase = (enum cutover_phase)p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int state_file_load(const char *state_dir, struct cutover_state *s, bool *found, char *err,
+                    size_t err_len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/cutover.json", state_dir);
+	*found = false;
+	if (access(path, F_OK) != 0)
+		return errno == ENOENT
+		               ? 0
+		               : (snprintf(err, err_len, "%s: %s", path, strerror(errno)), -1);
+	json_error_t error;
+	json_t *root = json_load_file(path, 0, &error);
+	if (root == NULL) {
+		snprintf(err, err_len, "%s:%d: %s", path, error.line, error.text);
+		return -1;
+	}
+	const char *phase = NULL, *active = NULL, *other = NULL, *reason = NULL;
+	json_int_t version = 0, since = 0, until = 0, queries = 0, failed = 0, user_errors = 0,
+	           retry = 0;
+	int paused = 0, alerted = 0;
+	if (json_unpack_ex(root, &error, JSON_STRICT,
+	                   "{s:I,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version",
+	                   &version, "phase", &phase, "active", &active, "other", &other,
+	                   "since_unix_ms", &since, "until_unix_ms", &until, "baseline", "queries",
+	                   &queries, "failed", &failed, "user_errors", &user_errors, "paused",
+	                   &paused, "degraded_alerted", &alerted, "retry_unix_ms", &retry, "reason",
+	                   &reason) != 0) {
+		snprintf(err, err_len, "%s: %s", path, error.text);
+		json_decref(root);
+		return -1;
+	}
+	memset(s, 0, sizeof(*s));
+	int rc = -1;
+	if (version != 1) {
+		snprintf(err, err_len, "%s: version %lld is not understood", path,
+		         (long long)version);
+	} else if (parse_phase(phase, &s->phase) != 0) {
+		snprintf(err, err_len, "%s: unknown phase '%s'", path, phase);
+	} else if (strlen(active) >= sizeof(s->active) || strlen(other) >= sizeof(s->other)) {
+		snprintf(err, err_len, "%s: cluster name too long", path);
+	} else if (since < 0 || until < since || queries < 0 || failed < 0 || failed > queries ||
+	           user_errors < 0 || retry < 0) {
+		snprintf(err, err_len, "%s: impossible times or counts", path);
+	} else {
+		snprintf(s->active, sizeof(s->active), "%s", active);
+		snprintf(s->other, sizeof(s->other), "%s", other);
+		snprintf(s->reason, sizeof(s->reason), "%s", reason);
+		s->since_unix_ms = since;
+		s->until_unix_ms = until;
+		s->baseline.queries = (uint64_t)queries;
+		s->baseline.failed = (uint64_t)failed;
+		s->baseline.user_errors = (uint64_t)user_errors;
+		s->paused = paused;
+		s->degraded_alerted = alerted;
+		s->retry_unix_ms = retry;
+		*found = true;
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * The cutover state on disk: state_dir/cutover.json, replaced atomically on
+ * every transition (write a temp file, fsync it, rename it over the old one,
+ * fsync the directory), so a crash at any moment leaves the old state or the
+ * new one, never a torn file.
+ */
+#ifndef TG_STATE_FILE_H
+#define TG_STATE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cutover.h"
+
+/* Writes STATE. 0, or -1 with ERR (the old file is then untouched). */
+int state_file_save(const char *state_dir, const struct cutover_state *state, char *err,
+                    size_t err_len);
+
+/*
+ * Reads the state. Returns 0 with *FOUND false when there is none yet, 0 with
+ * *FOUND true and STATE filled, or -1 with ERR for a file that cannot be
+ * trusted (the collector then refuses to start rather than guess).
+ */
+int state_file_load(const char *state_dir, struct cutover_state *state, bool *found, char *err,
+                    size_t err_len);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * The cutover state on disk: a round trip, no state yet, a leftover temp file
+ * from a crash, and files that cannot be trusted (each refused with a reason).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "state_file.h"
+
+static char dir[] = "/tmp/tg-state-XXXXXX";
+
+static void write_text(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	struct cutover_state s, back;
+	cutover_state_init(&s, "green", "blue");
+	s.phase = PHASE_WATCHING;
+	s.since_unix_ms = 1795515330000LL;
+	s.until_unix_ms = s.since_unix_ms + 1800000;
+	s.baseline = (struct baseline){123456, 789, 42};
+	s.paused = true;
+	snprintf(s.reason, sizeof(s.reason), "upgrade to 447 \"quoted\"");
+	char err[512];
+	bool found = false;
+	assert_int_equal(state_file_load(dir, &back, &found, err, sizeof(err)), 0);
+	assert_false(found); /* nothing saved yet */
+	assert_int_equal(state_file_save(dir, &s, err, sizeof(err)), 0);
+	/* a temp file left by a crash mid-save is not the state */
+	write_text(".cutover.json.tmp", "{\"torn");
+	assert_int_equal(state_file_load(dir, &back, &found, err, sizeof(err)), 0);
+	assert_true(found);
+	assert_memory_equal(&s, &back, sizeof(s));
+}
+
+static void test_untrustworthy_files_are_refused(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {
+	        {"{\"version\":1,\"phase\":\"WATCH", "cutover.json:1"},
+	        {"{\"version\":2,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\","
+	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
+	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
+	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
+	         "version 2 is not understood"},
+	        {"{\"version\":1,\"phase\":\"DANCING\",\"active\":\"b\",\"other\":\"g\","
+	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
+	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
+	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
+	         "unknown phase 'DANCING'"},
+	        {"{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\","
+	         "\"since_unix_ms\":10,\"until_unix_ms\":5,\"baseline\":{\"queries\":0,\"failed\":"
+	         "0,"
+	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
+	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
+	         "impossible times or counts"},
+	        {"{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\"}", "cutover.json"},
+	        {"{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\","
+	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
+	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
+	         "\"retry_unix_ms\":0,\"reason\":\"\",\"extra\":1}",
+	         "cutover.json"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_text("cutover.json", cases[i][0]);
+		struct cutover_state s;
+		bool found = true;
+		char err[512] = "";
+		if (state_file_load(dir, &s, &found, err, sizeof(err)) != -1)
+			fail_msg("case %zu accepted", i);
+		if (strstr(err, cases[i][1]) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i][1]);
+		assert_false(found);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char command[128];
+	snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+	return system(command);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_round_trip),
+	        cmocka_unit_test(test_untrustworthy_files_are_refused),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
