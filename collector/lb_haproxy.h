@@ -1,0 +1,53 @@
+/*
+ * The haproxy load-balancer driver, map mode (DESIGN §7): haproxy.cfg routes
+ * with `use_backend %[str(<key>),map(<map_file>,<default>)]`; a switch is one
+ * `set map <map_file> <key> <backend>` per HAProxy instance, verified with
+ * `get map`, after checking the target backend has a server UP; then the map
+ * file on disk is rewritten atomically so a reload keeps the decision.
+ * Asynchronous: nothing here blocks the loop.
+ */
+#ifndef TG_LB_HAPROXY_H
+#define TG_LB_HAPROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct lb_haproxy;
+
+#define LB_MAX_INSTANCES 8
+#define LB_MAX_BACKENDS  16
+
+struct lb_haproxy_settings {
+	const char *sockets[LB_MAX_INSTANCES]; /* runtime API: a path or host:port each */
+	size_t socket_count;
+	const char *map_file;
+	const char *key; /* the map key haproxy.cfg looks up, e.g. "active" */
+	struct {
+		const char *cluster;
+		const char *backend;
+	} backends[LB_MAX_BACKENDS];
+	size_t backend_count;
+	int64_t timeout_ms; /* per command */
+	int retries;        /* extra attempts per instance, with doubling backoff */
+};
+
+/* OK, or the reason (names every instance that failed; "partial switch" when some did not). */
+typedef void (*lb_switch_done_fn)(bool ok, const char *error, void *arg);
+/* CLUSTER the LB points at (NULL when unknown, with ERROR). */
+typedef void (*lb_current_done_fn)(const char *cluster, const char *error, void *arg);
+
+struct lb_haproxy *lb_haproxy_new(struct event_base *base,
+                                  const struct lb_haproxy_settings *settings, char *err,
+                                  size_t err_len);
+void lb_haproxy_free(struct lb_haproxy *lb);
+
+/* Switches every instance to CLUSTER's backend. One switch at a time. */
+void lb_haproxy_switch(struct lb_haproxy *lb, const char *cluster, lb_switch_done_fn done,
+                       void *arg);
+
+/* Reads where the LB points now (the first instance that answers). */
+void lb_haproxy_current(struct lb_haproxy *lb, lb_current_done_fn done, void *arg);
+
+#endif
