@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cutover_runner.h"
 #include "journal.h"
 #include "metrics.h"
 #include "status.h"
@@ -131,6 +132,115 @@ static void serve_metrics(struct evhttp_request *req, struct collector *collecto
 	evbuffer_free(out);
 }
 
+/* Write calls need the bearer token when one is configured (compared in constant time). */
+static bool authorized(struct evhttp_request *req, const struct collector *collector)
+{
+	if (collector->api_token == NULL)
+		return true;
+	const char *header =
+	        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (header == NULL || strncmp(header, "Bearer ", 7) != 0)
+		return false;
+	const char *given = header + 7;
+	size_t expected_len = strlen(collector->api_token), given_len = strlen(given);
+	unsigned char diff = (unsigned char)(expected_len != given_len);
+	for (size_t i = 0; i < expected_len; i++)
+		diff |= (unsigned char)(collector->api_token[i] ^ given[i < given_len ? i : 0]);
+	return diff == 0;
+}
+
+/* The JSON object of a POST body ({} when empty); NULL after answering 400. */
+static json_t *read_body(struct evhttp_request *req, const char *const *allowed)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	char *text = malloc(len + 1);
+	if (text == NULL) {
+		reply_error(req, 500, "Internal Server Error", "out of memory");
+		return NULL;
+	}
+	evbuffer_remove(in, text, len);
+	text[len] = '\0';
+	json_error_t error;
+	json_t *body = len == 0 ? json_object() : json_loads(text, 0, &error);
+	free(text);
+	if (!json_is_object(body)) {
+		char message[256];
+		snprintf(message, sizeof(message), "the body must be a JSON object%s%s",
+		         body == NULL ? ": " : "", body == NULL ? error.text : "");
+		json_decref(body);
+		reply_error(req, 400, "Bad Request", message);
+		return NULL;
+	}
+	const char *field;
+	json_t *value;
+	json_object_foreach(body, field, value)
+	{
+		bool known = false;
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			known = known || strcmp(field, allowed[i]) == 0;
+		bool typed = strcmp(field, "force") == 0 ? json_is_boolean(value)
+		                                         : json_is_string(value);
+		if (!known || !typed) {
+			char message[256];
+			snprintf(message, sizeof(message), "%s field '%.60s'",
+			         known ? "wrongly typed" : "unknown", field);
+			json_decref(body);
+			reply_error(req, 400, "Bad Request", message);
+			return NULL;
+		}
+	}
+	return body;
+}
+
+static const char *status_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 409:
+		return "Conflict";
+	default:
+		return "Error";
+	}
+}
+
+static void serve_write(struct evhttp_request *req, struct collector *collector,
+                        enum cutover_event_kind kind)
+{
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_error(req, 405, "Method Not Allowed", "use POST");
+		return;
+	}
+	if (!authorized(req, collector)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+		                  "Bearer");
+		reply_error(req, 401, "Unauthorized", "a valid bearer token is required");
+		return;
+	}
+	static const char *const cutover_fields[] = {"to", "force", "reason", NULL};
+	static const char *const other_fields[] = {"force", "reason", NULL};
+	json_t *body = read_body(req, kind == EVENT_CUTOVER ? cutover_fields : other_fields);
+	if (body == NULL)
+		return;
+	const char *to = json_string_value(json_object_get(body, "to"));
+	if (kind == EVENT_CUTOVER && to == NULL) {
+		json_decref(body);
+		reply_error(req, 400, "Bad Request", "cutover needs {\"to\": \"<cluster>\"}");
+		return;
+	}
+	int status = 500;
+	json_t *answer = cutover_runner_request(
+	        collector->cutover, kind, to, json_is_true(json_object_get(body, "force")),
+	        json_string_value(json_object_get(body, "reason")), &status);
+	json_decref(body);
+	reply_json(req, status, status_reason(status), answer);
+}
+
 /* Every request lands here: route by exact path. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -157,6 +267,19 @@ static void on_request(struct evhttp_request *req, void *arg)
 		}
 		routes[i].serve(req, collector);
 		return;
+	}
+	static const struct {
+		const char *path;
+		enum cutover_event_kind kind;
+	} writes[] = {{"/v1/cutover", EVENT_CUTOVER},
+	              {"/v1/rollback", EVENT_ROLLBACK},
+	              {"/v1/pause", EVENT_PAUSE},
+	              {"/v1/resume", EVENT_RESUME}};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		if (strcmp(path, writes[i].path) == 0) {
+			serve_write(req, collector, writes[i].kind);
+			return;
+		}
 	}
 	if (strcmp(path, "/v1/status") == 0 || strcmp(path, "/v1/nodes") == 0) {
 		if (!method_is(req, EVHTTP_REQ_GET)) {

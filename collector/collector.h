@@ -13,6 +13,7 @@
 #include "findings.h"
 #include "fleet.h"
 
+struct cutover_runner;
 struct event_base;
 struct ingest;
 struct journal;
@@ -42,6 +43,7 @@ struct collector {
 	int64_t started_unix_ms;
 	struct ingest *ingest;
 	struct journal *journal;
+	struct cutover_runner *cutover;
 	struct tick_stats ticks;
 	char *api_token; /* NULL: write calls need no token */
 };

@@ -36,6 +36,79 @@ static const struct config_key api_keys[] = {
         KEY(api_section, "token_file", CONFIG_PATH, token_file, false, NULL),
 };
 
+static const struct config_key watch_keys[] = {
+        {"duration", CONFIG_DURATION, offsetof(struct watch_section, duration_ms), false, "30m",
+         1000, 7 * 86400000LL, NULL},
+        {"window", CONFIG_DURATION, offsetof(struct watch_section, window_ms), false, "60s", 1000,
+         3600000, NULL},
+        {"max_failure_ratio", CONFIG_DOUBLE, offsetof(struct watch_section, max_failure_ratio),
+         false, "0.05", 0.0001, 0.9, NULL},
+        {"baseline_factor", CONFIG_DOUBLE, offsetof(struct watch_section, baseline_factor), false,
+         "3", 1, 100, NULL},
+        {"baseline_window", CONFIG_DURATION, offsetof(struct watch_section, baseline_window_ms),
+         false, "15m", 60000, 86400000, NULL},
+        {"detect_factor", CONFIG_DOUBLE, offsetof(struct watch_section, detect_factor), false, "2",
+         1.1, 100, NULL},
+        {"evidence_threshold", CONFIG_DOUBLE, offsetof(struct watch_section, evidence_threshold),
+         false, "15", 1, 1000, NULL},
+        {"failure_types", CONFIG_LIST, offsetof(struct watch_section, failure_types), false,
+         "internal, external, insufficient_resources", 0, 0, NULL},
+        {"user_error_factor", CONFIG_DOUBLE, offsetof(struct watch_section, user_error_factor),
+         false, "3", 0, 100, NULL},
+        {"sustain", CONFIG_DURATION, offsetof(struct watch_section, sustain_ms), false, "5s", 0,
+         600000, NULL},
+        {"dry_run", CONFIG_BOOL, offsetof(struct watch_section, dry_run), false, "false", 0, 0,
+         NULL},
+};
+
+static const struct config_key lb_keys[] = {
+        {"driver", CONFIG_CHOICE, offsetof(struct lb_section, driver), false, "none", 0, 0,
+         "none|haproxy"},
+        {"timeout", CONFIG_DURATION, offsetof(struct lb_section, timeout_ms), false, "2s", 100,
+         60000, NULL},
+        {"retries", CONFIG_INT, offsetof(struct lb_section, retries), false, "3", 0, 10, NULL},
+        {"poll", CONFIG_DURATION, offsetof(struct lb_section, poll_ms), false, "1s", 100, 60000,
+         NULL},
+};
+
+static const struct config_key lb_haproxy_keys[] = {
+        KEY(lb_haproxy_section, "sockets", CONFIG_LIST, sockets, false, NULL),
+        KEY(lb_haproxy_section, "map_file", CONFIG_PATH, map_file, false, NULL),
+        KEY(lb_haproxy_section, "key", CONFIG_STRING, key, false, "active"),
+        KEY(lb_haproxy_section, "backend", CONFIG_KEYED, backends, false, NULL),
+};
+
+static int validate_watch(void *object, const char **key, char *why, size_t why_len)
+{
+	struct watch_section *w = object;
+	static const char *const names[] = {"internal", "external", "insufficient_resources",
+	                                    "user_error"};
+	w->failure_type_bits = 0;
+	for (size_t i = 0; i < w->failure_types.count; i++) {
+		bool known = false;
+		for (unsigned k = 0; k < 4; k++) {
+			if (strcmp(w->failure_types.items[i], names[k]) == 0) {
+				w->failure_type_bits |= 1u << k;
+				known = true;
+			}
+		}
+		if (!known) {
+			*key = "failure_types";
+			snprintf(why, why_len,
+			         "failure_types: '%s' is not internal, external, "
+			         "insufficient_resources or user_error",
+			         w->failure_types.items[i]);
+			return -1;
+		}
+	}
+	if (w->failure_type_bits == 0) {
+		*key = "failure_types";
+		snprintf(why, why_len, "failure_types names no failure type");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct config_key cluster_keys[] = {
         {"min_workers", CONFIG_INT, offsetof(struct cluster_section, min_workers), false, "1", 0,
          100000, NULL},
@@ -148,6 +221,12 @@ static const struct config_section sections[] = {
          offsetof(struct collector_config, collector), NULL, NULL, validate_collector},
         {"api", false, api_keys, sizeof(api_keys) / sizeof(api_keys[0]),
          offsetof(struct collector_config, api), NULL, NULL, validate_api},
+        {"watch", false, watch_keys, sizeof(watch_keys) / sizeof(watch_keys[0]),
+         offsetof(struct collector_config, watch), NULL, NULL, validate_watch},
+        {"lb", false, lb_keys, sizeof(lb_keys) / sizeof(lb_keys[0]),
+         offsetof(struct collector_config, lb), NULL, NULL, NULL},
+        {"lb.haproxy", false, lb_haproxy_keys, sizeof(lb_haproxy_keys) / sizeof(lb_haproxy_keys[0]),
+         offsetof(struct collector_config, lb_haproxy), NULL, NULL, NULL},
         {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
          cluster_instance, cluster_at, NULL},
 };
@@ -166,6 +245,32 @@ int collector_config_load(const char *path, struct collector_config *config, cha
 		         "(e.g. [cluster.blue] and [cluster.green])",
 		         path);
 		return -1;
+	}
+	if (config->lb.driver == LB_DRIVER_HAPROXY) {
+		const struct lb_haproxy_section *h = &config->lb_haproxy;
+		if (h->sockets.count == 0 || h->map_file == NULL) {
+			snprintf(
+			        err, err_len,
+			        "%s: [lb] driver = haproxy needs [lb.haproxy] sockets and map_file",
+			        path);
+			return -1;
+		}
+		for (size_t i = 0; i < config->cluster_count; i++) {
+			const char *name = config->clusters[i].name;
+			bool found = false;
+			for (size_t k = 0; k < h->backends.count; k++) {
+				size_t len = strlen(name);
+				found = found || (strncmp(h->backends.items[k], name, len) == 0 &&
+				                  h->backends.items[k][len] == '=');
+			}
+			if (!found) {
+				snprintf(err, err_len,
+				         "%s: [lb.haproxy] has no backend.%s = <backend> for "
+				         "cluster %s",
+				         path, name, name);
+				return -1;
+			}
+		}
 	}
 	const char *active = config->collector.initial_active;
 	if (active != NULL) {

@@ -39,9 +39,43 @@ struct cluster_section {
 	int64_t down_grace_ms;
 };
 
+struct watch_section {
+	int64_t duration_ms;
+	int64_t window_ms;
+	double max_failure_ratio;
+	double baseline_factor;
+	int64_t baseline_window_ms;
+	double detect_factor;
+	double evidence_threshold;
+	struct config_list failure_types;
+	unsigned failure_type_bits; /* from failure_types, set by the loader */
+	double user_error_factor;
+	int64_t sustain_ms;
+	bool dry_run;
+};
+
+enum lb_driver { LB_DRIVER_NONE, LB_DRIVER_HAPROXY };
+
+struct lb_section {
+	int driver; /* enum lb_driver */
+	int64_t timeout_ms;
+	int64_t retries;
+	int64_t poll_ms; /* how often the LB's current target is read */
+};
+
+struct lb_haproxy_section {
+	struct config_list sockets;
+	char *map_file;
+	char *key;
+	struct config_list backends; /* "cluster=backend", from backend.CLUSTER keys */
+};
+
 struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
+	struct watch_section watch;
+	struct lb_section lb;
+	struct lb_haproxy_section lb_haproxy;
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
 };

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "collector.h"
+#include "cutover_runner.h"
 #include "ingest.h"
 #include "journal.h"
 #include "log.h"
@@ -126,6 +127,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			collector->findings = next;
 			journal_sync(collector->journal);
 		}
+		cutover_runner_tick(collector->cutover, now);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	record_tick(&collector->ticks, (double)(end.tv_sec - start.tv_sec) +
@@ -270,6 +272,11 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
+	collector.cutover = cutover_runner_new(&collector, err, sizeof(err));
+	if (collector.cutover == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
 	api = api_start(&collector, err, sizeof(err));
 	if (api == NULL) {
 		log_error("%s", err);
@@ -311,6 +318,7 @@ int main(int argc, char **argv)
 done:
 	if (api != NULL)
 		evhttp_free(api);
+	cutover_runner_free(collector.cutover);
 	ingest_free(collector.ingest);
 	journal_close(collector.journal);
 	if (tick != NULL)

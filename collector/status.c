@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cutover_runner.h"
 #include "failure_ratio.h"
 #include "ingest.h"
 #include "report_codec.h"
@@ -135,10 +136,13 @@ json_t *status_json(const struct collector *collector, int64_t now_ms)
 	                           "accepted", (json_int_t)stats->accepted, "duplicates",
 	                           (json_int_t)stats->duplicates, "rejected", rejected,
 	                           "keys_refused", (json_int_t)stats->keys_refused);
-	return json_pack("{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o}", "environment",
+	json_t *cutover = collector->cutover != NULL
+	                          ? cutover_runner_status(collector->cutover, now_ms)
+	                          : json_null();
+	return json_pack("{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o,s:o}", "environment",
 	                 collector->config.collector.environment, "version", TG_VERSION, "active",
 	                 collector->active_cluster[0] ? collector->active_cluster : NULL,
 	                 "warming_up", !collector->findings_ready, "uptime_seconds",
 	                 (json_int_t)((now_ms - collector->started_ms) / 1000), "clusters",
-	                 clusters, "findings", findings, "ingest", ingest);
+	                 clusters, "findings", findings, "ingest", ingest, "cutover", cutover);
 }

@@ -251,6 +251,9 @@ static int store_value(struct load_context *ctx, const struct config_key *key, v
 		*(struct config_list *)slot = list;
 		return 0;
 	}
+	case CONFIG_KEYED:
+		snprintf(why, why_len, "internal: keyed values are stored by the handler");
+		return -1;
 	case CONFIG_CHOICE: {
 		int index = choice_index(key->choices, value);
 		if (index < 0) {
@@ -383,6 +386,11 @@ static int on_ini_value(void *user, const char *section_name, const char *key_na
 		const struct config_key *key = &section->keys[i];
 		if (strcmp(key->name, key_name) != 0)
 			continue;
+		if (key->type == CONFIG_KEYED) {
+			set_error(ctx, ctx->line, "[%s] %s needs a name, as in %s.NAME",
+			          section_name, key_name, key_name);
+			return 0;
+		}
 		if (seen->key_lines[i] != 0 && seen->key_lines[i] != ctx->line) {
 			set_error(ctx, ctx->line,
 			          "duplicate key '%s' in [%s] (first set on line %d)", key_name,
@@ -394,6 +402,40 @@ static int on_ini_value(void *user, const char *section_name, const char *key_na
 			set_error(ctx, ctx->line, "[%s] %s: %s", section_name, key_name, why);
 			return 0;
 		}
+		seen->key_lines[i] = ctx->line;
+		return 1;
+	}
+	/* NAME.suffix keys: one entry per suffix, each suffix once */
+	for (size_t i = 0; i < section->key_count; i++) {
+		const struct config_key *key = &section->keys[i];
+		size_t prefix_len = strlen(key->name);
+		if (key->type != CONFIG_KEYED || strncmp(key_name, key->name, prefix_len) != 0 ||
+		    key_name[prefix_len] != '.' || key_name[prefix_len + 1] == '\0')
+			continue;
+		struct config_list *list =
+		        (struct config_list *)((char *)seen->object + key->offset);
+		const char *suffix = key_name + prefix_len + 1;
+		size_t suffix_len = strlen(suffix);
+		for (size_t k = 0; k < list->count; k++) {
+			if (strncmp(list->items[k], suffix, suffix_len) == 0 &&
+			    list->items[k][suffix_len] == '=') {
+				set_error(ctx, ctx->line, "duplicate key '%s' in [%s]", key_name,
+				          section_name);
+				return 0;
+			}
+		}
+		char **grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
+		char *item = malloc(suffix_len + strlen(value) + 2);
+		if (grown == NULL || item == NULL) {
+			free(item);
+			if (grown != NULL)
+				list->items = grown;
+			set_error(ctx, ctx->line, "out of memory");
+			return 0;
+		}
+		list->items = grown;
+		sprintf(item, "%s=%s", suffix, value);
+		list->items[list->count++] = item;
 		seen->key_lines[i] = ctx->line;
 		return 1;
 	}
@@ -628,7 +670,7 @@ void config_free_section(const struct config_key *keys, size_t key_count, void *
 		if (keys[i].type == CONFIG_STRING || keys[i].type == CONFIG_PATH) {
 			free(*(char **)slot);
 			*(char **)slot = NULL;
-		} else if (keys[i].type == CONFIG_LIST) {
+		} else if (keys[i].type == CONFIG_LIST || keys[i].type == CONFIG_KEYED) {
 			config_list_free((struct config_list *)slot);
 		}
 	}

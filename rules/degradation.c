@@ -97,6 +97,25 @@ static uint64_t user_errors_between(const struct counter_sample *from,
 	return user > excused ? user - excused : 0;
 }
 
+void baseline_from_samples(const struct fleet_node *coordinator, int64_t now_ms, int64_t window_ms,
+                           unsigned failure_types, struct baseline *out)
+{
+	out->queries = out->failed = out->user_errors = 0;
+	for (size_t i = 0;; i++) {
+		const struct counter_sample *newer = fleet_sample(coordinator, i);
+		const struct counter_sample *older = fleet_sample(coordinator, i + 1);
+		if (newer == NULL || older == NULL || newer->received_ms <= now_ms - window_ms)
+			break;
+		if (newer->received_ms > now_ms || !same_series(older, newer))
+			continue;
+		out->queries += newer->completed - older->completed;
+		out->failed += failure_delta(older, newer, failure_types);
+		out->user_errors += user_errors_between(older, newer);
+	}
+	if (out->failed > out->queries)
+		out->failed = out->queries;
+}
+
 void detector_feed(struct detector *detector, const struct counter_sample *sample)
 {
 	if (detector->has_last && sample->received_ms <= detector->last.received_ms)

@@ -68,6 +68,13 @@ struct detector {
 	enum verdict verdict;   /* sticky once degraded */
 };
 
+/*
+ * The old cluster's outcomes from its coordinator's samples received in
+ * (NOW_MS - WINDOW_MS, NOW_MS], restarts skipped (DESIGN §5 baseline_window).
+ */
+void baseline_from_samples(const struct fleet_node *coordinator, int64_t now_ms, int64_t window_ms,
+                           unsigned failure_types, struct baseline *out);
+
 /* Starts a watch against BASELINE. */
 void detector_start(struct detector *detector, const struct watch_settings *settings,
                     const struct baseline *baseline);

@@ -23,6 +23,7 @@ struct test_main {
 	int64_t tick_ms;
 	struct config_list endpoints;
 	int mode;
+	struct config_list backends;
 };
 
 struct test_cluster {
@@ -48,6 +49,7 @@ static const struct config_key main_keys[] = {
         {"endpoints", CONFIG_LIST, offsetof(struct test_main, endpoints), false, NULL, 0, 0, NULL},
         {"mode", CONFIG_CHOICE, offsetof(struct test_main, mode), false, "auto", 0, 0,
          "auto|metrics|jmx"},
+        {"backend", CONFIG_KEYED, offsetof(struct test_main, backends), false, NULL, 0, 0, NULL},
 };
 
 static const struct config_key cluster_keys[] = {
@@ -144,6 +146,33 @@ static void test_full_config_loads_every_type(void **state)
 	assert_int_equal(config.clusters[0].stale_after_ms, 3000); /* family default */
 	assert_int_equal(config.clusters[1].stale_after_ms, 10000);
 	config_free(&schema, &config);
+}
+
+static void test_keyed_keys(void **state)
+{
+	(void)state;
+	struct test_config config = {0};
+	char err[512] = "";
+	const char *text = "[main]\nname=x\nbackend.blue = bk_blue\nbackend.green = bk_green\n";
+	if (config_load_string(&schema, "k.ini", text, &config, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(config.main.backends.count, 2);
+	assert_string_equal(config.main.backends.items[0], "blue=bk_blue");
+	assert_string_equal(config.main.backends.items[1], "green=bk_green");
+	config_free(&schema, &config);
+	struct test_config again = {0};
+	assert_int_equal(config_load_string(&schema, "k.ini",
+	                                    "[main]\nname=x\nbackend.blue=a\nbackend.blue=b\n",
+	                                    &again, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "k.ini:4: duplicate key 'backend.blue' in [main]");
+	config_free(&schema, &again);
+	struct test_config bare = {0};
+	assert_int_equal(config_load_string(&schema, "k.ini", "[main]\nname=x\nbackend=a\n", &bare,
+	                                    err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "k.ini:3: [main] backend needs a name, as in backend.NAME");
+	config_free(&schema, &bare);
 }
 
 static void test_defaults_apply_when_keys_are_absent(void **state)
@@ -286,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_full_config_loads_every_type),
 	        cmocka_unit_test(test_defaults_apply_when_keys_are_absent),
+	        cmocka_unit_test(test_keyed_keys),
 	        cmocka_unit_test(test_errors_name_file_and_line),
 	        cmocka_unit_test(test_overlong_line_is_refused),
 	        cmocka_unit_test(test_file_paths_are_relative_to_the_config_file),

@@ -1,0 +1,411 @@
+/*
+ * Cutover runner: the imperative shell around rules/cutover.c. Every event
+ * goes through step(): facts are gathered, the state machine decides, the new
+ * state is persisted before anything is carried out, the transition is
+ * journaled, then the actions run (LB switches are asynchronous: their result
+ * comes back as another event).
+ */
+#include "cutover_runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "degradation.h"
+#include "failure_ratio.h"
+#include "journal.h"
+#include "lb_haproxy.h"
+#include "log.h"
+#include "state_file.h"
+
+struct cutover_runner {
+	struct collector *collector;
+	struct cutover_state state;
+	struct watch_settings watch;
+	struct detector detector;
+	struct lb_haproxy *lb;
+	int64_t next_poll_ms;
+	bool polling;
+	struct gate_result gate;
+};
+
+static const struct cluster_settings *settings_of(const struct collector *c, const char *name)
+{
+	for (size_t i = 0; i < c->cluster_count; i++)
+		if (strcmp(c->clusters[i].name, name) == 0)
+			return &c->clusters[i];
+	return NULL;
+}
+
+static const struct fleet_node *live_coordinator(const struct collector *c, const char *cluster,
+                                                 int64_t now_ms)
+{
+	const struct cluster_settings *s = settings_of(c, cluster);
+	for (size_t i = 0; s != NULL && i < c->fleet.count; i++) {
+		const struct fleet_node *n = c->fleet.nodes[i];
+		if (strcmp(n->cluster, cluster) == 0 &&
+		    n->role == TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR &&
+		    node_live(n, s, now_ms))
+			return n;
+	}
+	return NULL;
+}
+
+/* A rollback target: a live ACTIVE coordinator, min_workers, not mixed. */
+static bool healthy_enough(const struct collector *c, const char *cluster, int64_t now_ms,
+                           char *why, size_t why_len)
+{
+	const struct cluster_settings *s = settings_of(c, cluster);
+	const struct fleet_node *coordinator = live_coordinator(c, cluster, now_ms);
+	if (s == NULL || coordinator == NULL ||
+	    coordinator->state != TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE) {
+		snprintf(why, why_len, "%s has no live ACTIVE coordinator", cluster);
+		return false;
+	}
+	int64_t workers = 0;
+	for (size_t i = 0; i < c->fleet.count; i++) {
+		const struct fleet_node *n = c->fleet.nodes[i];
+		if (strcmp(n->cluster, cluster) == 0 &&
+		    n->role != TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR &&
+		    n->state == TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE && node_live(n, s, now_ms))
+			workers++;
+	}
+	if (workers < s->min_workers) {
+		snprintf(why, why_len, "%s has %lld live ACTIVE workers, %lld required", cluster,
+		         (long long)workers, (long long)s->min_workers);
+		return false;
+	}
+	for (size_t i = 0; i < c->findings.count; i++) {
+		const struct finding *f = &c->findings.items[i];
+		if (f->kind == FINDING_MIXED_VERSION && strcmp(f->cluster, cluster) == 0) {
+			snprintf(why, why_len, "%s runs mixed versions (%s)", cluster, f->summary);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void baseline_of(const struct cutover_runner *r, const char *cluster, int64_t now_ms,
+                        struct baseline *b)
+{
+	memset(b, 0, sizeof(*b));
+	const struct fleet_node *coordinator = live_coordinator(r->collector, cluster, now_ms);
+	if (coordinator != NULL)
+		baseline_from_samples(coordinator, now_ms,
+		                      r->collector->config.watch.baseline_window_ms,
+		                      r->watch.failure_types, b);
+}
+
+static double tolerated_p0(const struct watch_settings *w, const struct baseline *b)
+{
+	double p0 = w->max_failure_ratio;
+	double from_baseline =
+	        b->queries > 0 ? (double)b->failed / (double)b->queries * w->baseline_factor : 0;
+	return from_baseline > p0 ? from_baseline : p0;
+}
+
+/* What the state machine needs to know about EVENT now. */
+static void gather_facts(struct cutover_runner *r, const struct cutover_event *event,
+                         int64_t now_ms, struct cutover_facts *f)
+{
+	struct collector *c = r->collector;
+	memset(f, 0, sizeof(*f));
+	f->now_unix_ms = collector_unix_ms();
+	f->dry_run = c->config.watch.dry_run;
+	f->watch_ms = c->config.watch.duration_ms;
+	f->target_known = settings_of(c, event->cluster) != NULL;
+	baseline_of(r, r->state.active, now_ms, &f->baseline);
+	f->gate = &r->gate;
+	memset(&r->gate, 0, sizeof(r->gate));
+	r->gate.pass = true;
+	if (event->kind == EVENT_CUTOVER && f->target_known)
+		gate_evaluate(&c->fleet, settings_of(c, event->cluster), &c->findings,
+		              tolerated_p0(&r->watch, &f->baseline), c->config.watch.window_ms,
+		              r->watch.failure_types, now_ms, &r->gate);
+	/* the watched cluster and the one to fall back on */
+	if (r->state.phase == PHASE_WATCHING) {
+		const struct fleet_node *coordinator = live_coordinator(c, r->state.active, now_ms);
+		const struct counter_sample *latest =
+		        coordinator != NULL ? fleet_sample(coordinator, 0) : NULL;
+		if (latest != NULL)
+			detector_feed(&r->detector, latest);
+		bool seeing =
+		        coordinator != NULL && coordinator->has_counters &&
+		        coordinator->counters_state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK;
+		f->verdict = detector_check(&r->detector, seeing, now_ms);
+		if (f->verdict != VERDICT_HEALTHY)
+			detector_explain(&r->detector, f->explanation, sizeof(f->explanation));
+		/* a watched cluster that turned incomplete or mixed is degraded too */
+		for (size_t i = 0; f->verdict == VERDICT_HEALTHY && i < c->findings.count; i++) {
+			const struct finding *fi = &c->findings.items[i];
+			if (strcmp(fi->cluster, r->state.active) == 0 &&
+			    (fi->kind == FINDING_MIXED_VERSION ||
+			     fi->kind == FINDING_CLUSTER_INCOMPLETE)) {
+				f->verdict = VERDICT_BLIND;
+				snprintf(f->explanation, sizeof(f->explanation), "%s", fi->summary);
+			}
+		}
+	}
+	const char *previous = r->state.other;
+	f->previous_healthy =
+	        previous[0] != '\0' && healthy_enough(c, previous, now_ms, f->previous_problem,
+	                                              sizeof(f->previous_problem));
+}
+
+static void journal_alert(struct cutover_runner *r, const struct cutover_action *a)
+{
+	journal_append(r->collector->journal,
+	               json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "alert", "name", a->name,
+	                         "severity", severity_name(a->severity), "cluster", a->cluster,
+	                         "summary", a->text));
+	enum log_level level = a->severity >= SEVERITY_ERROR     ? LOG_LEVEL_ERROR
+	                       : a->severity == SEVERITY_WARNING ? LOG_LEVEL_WARN
+	                                                         : LOG_LEVEL_INFO;
+	log_msg(level, "%s: %s", a->name, a->text);
+}
+
+static void on_switched(bool ok, const char *error, void *arg);
+
+/* Decides, persists, journals, acts. */
+static void step(struct cutover_runner *r, const struct cutover_event *event,
+                 struct cutover_result *result)
+{
+	struct collector *c = r->collector;
+	int64_t now_ms = collector_now_ms();
+	struct cutover_facts facts;
+	gather_facts(r, event, now_ms, &facts);
+	cutover_step(&r->state, event, &facts, result);
+	if (result->changed) {
+		char err[512];
+		if (state_file_save(c->config.collector.state_dir, &result->next, err,
+		                    sizeof(err)) != 0)
+			log_error("cannot persist the cutover state: %s", err);
+		if (result->next.phase != r->state.phase ||
+		    strcmp(result->next.active, r->state.active) != 0)
+			journal_append(c->journal,
+			               json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "transition",
+			                         "from", cutover_phase_name(r->state.phase), "to",
+			                         cutover_phase_name(result->next.phase), "active",
+			                         result->next.active, "other", result->next.other,
+			                         "reason", result->next.reason));
+		r->state = result->next;
+		snprintf(c->active_cluster, sizeof(c->active_cluster), "%s", r->state.active);
+		for (size_t i = 0; i < c->cluster_count; i++)
+			c->clusters[i].active = strcmp(c->clusters[i].name, r->state.active) == 0;
+	}
+	for (size_t i = 0; i < result->action_count; i++) {
+		const struct cutover_action *a = &result->actions[i];
+		switch (a->kind) {
+		case ACTION_ALERT:
+			journal_alert(r, a);
+			break;
+		case ACTION_START_WATCH:
+			detector_start(&r->detector, &r->watch, &r->state.baseline);
+			break;
+		case ACTION_SWITCH_LB:
+			journal_append(c->journal, json_pack("{s:s,s:s}", "type", "lb-switch-start",
+			                                     "cluster", a->cluster));
+			if (r->lb != NULL) {
+				lb_haproxy_switch(r->lb, a->cluster, on_switched, r);
+			} else {
+				/* no driver: the operator moves the LB; say so and carry on */
+				log_warn("no [lb] driver: switch the load balancer to %s by hand",
+				         a->cluster);
+				on_switched(true, NULL, r);
+			}
+			break;
+		}
+	}
+	journal_sync(c->journal);
+}
+
+/* The driver finished a switch we asked for. */
+static void on_switched(bool ok, const char *error, void *arg)
+{
+	struct cutover_runner *r = arg;
+	struct cutover_event event = {.kind = EVENT_LB_RESULT, .ok = ok};
+	snprintf(event.cluster, sizeof(event.cluster), "%s", r->state.other);
+	snprintf(event.text, sizeof(event.text), "%s", error != NULL ? error : "");
+	journal_append(r->collector->journal,
+	               json_pack("{s:s,s:s,s:b,s:s}", "type", "lb-switch", "cluster", event.cluster,
+	                         "ok", ok, "error", error != NULL ? error : ""));
+	struct cutover_result result;
+	step(r, &event, &result);
+}
+
+/* The driver read where the LB points. */
+static void on_current(const char *cluster, const char *error, void *arg)
+{
+	struct cutover_runner *r = arg;
+	r->polling = false;
+	if (cluster == NULL) {
+		log_debug("cannot read the LB's target: %s", error);
+		return;
+	}
+	if (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK)
+		return; /* our own switch is under way */
+	struct cutover_event event = {.kind = EVENT_LB_OBSERVED};
+	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster);
+	struct cutover_result result;
+	step(r, &event, &result);
+}
+
+struct cutover_runner *cutover_runner_new(struct collector *collector, char *err, size_t err_len)
+{
+	struct cutover_runner *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	r->collector = collector;
+	const struct watch_section *w = &collector->config.watch;
+	r->watch = (struct watch_settings){
+	        .max_failure_ratio = w->max_failure_ratio,
+	        .baseline_factor = w->baseline_factor,
+	        .detect_factor = w->detect_factor,
+	        .evidence_threshold = w->evidence_threshold,
+	        .user_error_factor = w->user_error_factor,
+	        .failure_types = w->failure_type_bits,
+	        .sustain_ms = w->sustain_ms,
+	};
+	bool found = false;
+	if (state_file_load(collector->config.collector.state_dir, &r->state, &found, err,
+	                    err_len) != 0) {
+		free(r);
+		return NULL;
+	}
+	if (!found) {
+		const char *active = collector->config.collector.initial_active;
+		const char *standby = "";
+		for (size_t i = 0; i < collector->cluster_count; i++)
+			if (active == NULL || strcmp(collector->clusters[i].name, active) != 0) {
+				standby = collector->clusters[i].name;
+				break;
+			}
+		cutover_state_init(&r->state, active, standby);
+	} else {
+		log_info("cutover state: %s, active %s%s", cutover_phase_name(r->state.phase),
+		         r->state.active[0] ? r->state.active : "(none)",
+		         r->state.phase == PHASE_WATCHING ? ", resuming the watch" : "");
+	}
+	/* A watch interrupted by a restart goes on with its remaining time; the
+	 * detector's evidence starts from zero (never more lenient than before). */
+	detector_start(&r->detector, &r->watch, &r->state.baseline);
+	snprintf(collector->active_cluster, sizeof(collector->active_cluster), "%s",
+	         r->state.active);
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		collector->clusters[i].active =
+		        strcmp(collector->clusters[i].name, r->state.active) == 0;
+
+	if (collector->config.lb.driver == LB_DRIVER_HAPROXY) {
+		const struct lb_haproxy_section *h = &collector->config.lb_haproxy;
+		struct lb_haproxy_settings s = {
+		        .socket_count = h->sockets.count,
+		        .map_file = h->map_file,
+		        .key = h->key,
+		        .timeout_ms = collector->config.lb.timeout_ms,
+		        .retries = (int)collector->config.lb.retries,
+		};
+		static char backend_names[LB_MAX_BACKENDS][2][128];
+		for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
+			s.sockets[i] = h->sockets.items[i];
+		for (size_t i = 0; i < h->backends.count && i < LB_MAX_BACKENDS; i++) {
+			const char *item = h->backends.items[i];
+			const char *eq = strchr(item, '=');
+			snprintf(backend_names[i][0], sizeof(backend_names[i][0]), "%.*s",
+			         (int)(eq - item), item);
+			snprintf(backend_names[i][1], sizeof(backend_names[i][1]), "%s", eq + 1);
+			s.backends[i].cluster = backend_names[i][0];
+			s.backends[i].backend = backend_names[i][1];
+			s.backend_count++;
+		}
+		r->lb = lb_haproxy_new(collector->base, &s, err, err_len);
+		if (r->lb == NULL) {
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void cutover_runner_free(struct cutover_runner *r)
+{
+	if (r == NULL)
+		return;
+	lb_haproxy_free(r->lb);
+	free(r);
+}
+
+void cutover_runner_tick(struct cutover_runner *r, int64_t now_ms)
+{
+	struct cutover_event tick = {.kind = EVENT_TICK};
+	struct cutover_result result;
+	step(r, &tick, &result);
+	if (r->lb != NULL && !r->polling && now_ms >= r->next_poll_ms) {
+		r->polling = true;
+		r->next_poll_ms = now_ms + r->collector->config.lb.poll_ms;
+		lb_haproxy_current(r->lb, on_current, r);
+	}
+}
+
+json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind kind,
+                               const char *cluster, bool force, const char *reason, int *status)
+{
+	struct cutover_event event = {.kind = kind, .force = force};
+	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster != NULL ? cluster : "");
+	snprintf(event.text, sizeof(event.text), "%s", reason != NULL ? reason : "");
+	journal_append(r->collector->journal,
+	               json_pack("{s:s,s:s,s:s,s:b,s:s}", "type", "request", "request",
+	                         kind == EVENT_CUTOVER    ? "cutover"
+	                         : kind == EVENT_ROLLBACK ? "rollback"
+	                         : kind == EVENT_PAUSE    ? "pause"
+	                                                  : "resume",
+	                         "cluster", event.cluster, "force", force, "reason", event.text));
+	struct cutover_result result;
+	step(r, &event, &result);
+	*status = result.status;
+	json_t *answer = json_pack("{s:s,s:s,s:s}", "message", result.answer, "phase",
+	                           cutover_phase_name(r->state.phase), "active", r->state.active);
+	if (kind == EVENT_CUTOVER && !r->gate.pass) {
+		json_t *checks = json_array();
+		for (size_t i = 0; i < r->gate.failed_count; i++)
+			json_array_append_new(checks, json_string(r->gate.failed[i]));
+		json_object_set_new(answer, "failed_checks", checks);
+	}
+	if (result.status >= 400)
+		json_object_set_new(answer, "error", json_string(result.answer));
+	return answer;
+}
+
+json_t *cutover_runner_status(const struct cutover_runner *r, int64_t now_ms)
+{
+	(void)now_ms;
+	const struct cutover_state *s = &r->state;
+	json_t *out = json_pack("{s:s,s:s,s:s,s:b,s:b,s:s}", "phase", cutover_phase_name(s->phase),
+	                        "active", s->active, "other", s->other, "paused", s->paused,
+	                        "dry_run", r->collector->config.watch.dry_run, "reason", s->reason);
+	if (s->phase == PHASE_WATCHING) {
+		int64_t left = s->until_unix_ms - collector_unix_ms();
+		const struct detector *d = &r->detector;
+		char explanation[512];
+		detector_explain(d, explanation, sizeof(explanation));
+		json_object_set_new(
+		        out, "watch",
+		        json_pack("{s:I,s:{s:f,s:f,s:f,s:f},s:{s:b,s:f,s:f,s:f},s:s}",
+		                  "seconds_left", (json_int_t)(left > 0 ? left / 1000 : 0),
+		                  "failures", "score", d->failures.score, "threshold",
+		                  d->failures.threshold, "p0", d->failures.p0, "estimated_ratio",
+		                  d->failures.queries
+		                          ? (double)d->failures.failed / (double)d->failures.queries
+		                          : 0.0,
+		                  "user_errors", "enabled", d->user_channel, "score",
+		                  d->user_errors.score, "threshold", d->user_errors.threshold, "p0",
+		                  d->user_errors.p0, "explanation", explanation));
+	}
+	return out;
+}
+
+const char *cutover_runner_active(const struct cutover_runner *r)
+{
+	return r->state.active;
+}

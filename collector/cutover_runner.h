@@ -1,0 +1,41 @@
+/*
+ * The collector's side of the cutover (DESIGN §6-§7): keeps the cutover
+ * state (persisted in state_dir), feeds the pure state machine with ticks,
+ * operator requests and what the load balancer did or shows, carries out its
+ * actions (LB switches through the driver, alerts into the journal and log)
+ * and runs the degradation detector while a cluster is watched.
+ */
+#ifndef TG_CUTOVER_RUNNER_H
+#define TG_CUTOVER_RUNNER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector.h"
+#include "cutover.h"
+
+struct cutover_runner;
+
+/* Loads the saved state (or starts STEADY on initial_active) and the LB driver. NULL + ERR. */
+struct cutover_runner *cutover_runner_new(struct collector *collector, char *err, size_t err_len);
+void cutover_runner_free(struct cutover_runner *runner);
+
+/* Once per tick, after the findings: the watch, the LB poll. */
+void cutover_runner_tick(struct cutover_runner *runner, int64_t now_ms);
+
+/*
+ * An operator request (EVENT_CUTOVER, EVENT_ROLLBACK, EVENT_PAUSE,
+ * EVENT_RESUME). Returns the answer as a new JSON object and its HTTP status.
+ */
+json_t *cutover_runner_request(struct cutover_runner *runner, enum cutover_event_kind kind,
+                               const char *cluster, bool force, const char *reason, int *status);
+
+/* The cutover part of /v1/status (new object). */
+json_t *cutover_runner_status(const struct cutover_runner *runner, int64_t now_ms);
+
+/* The cluster the LB sends users to, as far as we know ("" if unknown). */
+const char *cutover_runner_active(const struct cutover_runner *runner);
+
+#endif
