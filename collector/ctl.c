@@ -26,6 +26,9 @@ struct options {
 	bool json;
 	bool color;
 	long long since;
+	const char *to;
+	const char *reason;
+	bool force;
 };
 
 static void usage(FILE *out)
@@ -98,6 +101,72 @@ static json_t *api_get(const struct options *opt, const char *path)
 	return value;
 }
 
+/* POSTs BODY to PATH; prints the answer; exit code 0 when accepted. */
+static int api_post(const struct options *opt, const char *path, json_t *body)
+{
+	char url[1024];
+	snprintf(url, sizeof(url), "%s%s", opt->url, path);
+	char *payload = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	CURL *curl = curl_easy_init();
+	if (curl == NULL || payload == NULL)
+		return EXIT_ERROR;
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	char token_header[600];
+	const char *token = getenv("TRINO_GUARD_TOKEN");
+	char token_text[512] = "";
+	const char *token_file = getenv("TRINO_GUARD_TOKEN_FILE");
+	if (token == NULL && token_file != NULL) {
+		FILE *f = fopen(token_file, "r");
+		if (f != NULL && fgets(token_text, sizeof(token_text), f) != NULL) {
+			token_text[strcspn(token_text, "\r\n")] = '\0';
+			token = token_text;
+		}
+		if (f != NULL)
+			fclose(f);
+	}
+	if (token != NULL) {
+		snprintf(token_header, sizeof(token_header), "Authorization: Bearer %s", token);
+		headers = curl_slist_append(headers, token_header);
+	}
+	char *answer = NULL;
+	char error[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+	CURLcode rc = curl_easy_perform(curl);
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	free(payload);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "trino-guardctl: %s: %s\n", url, error[0] ? error : "failed");
+		free(answer);
+		return EXIT_ERROR;
+	}
+	json_t *parsed = answer != NULL ? json_loads(answer, 0, NULL) : NULL;
+	if (opt->json) {
+		printf("%s", answer != NULL ? answer : "");
+	} else {
+		const char *message = json_string_value(json_object_get(parsed, "message"));
+		printf("%s\n", message != NULL ? message : (answer != NULL ? answer : ""));
+		size_t i;
+		json_t *check;
+		json_array_foreach(json_object_get(parsed, "failed_checks"), i, check)
+		{
+			printf("  - %s\n", json_string_value(check));
+		}
+	}
+	json_decref(parsed);
+	free(answer);
+	return status == 200 || status == 202 ? EXIT_OK : EXIT_ERROR;
+}
+
 static const char *str(json_t *object, const char *key)
 {
 	const char *value = json_string_value(json_object_get(object, key));
@@ -143,6 +212,33 @@ static int cmd_status(const struct options *opt)
 	       json_is_string(json_object_get(status, "active")) ? str(status, "active") : "(none)",
 	       (long long)json_integer_value(json_object_get(status, "uptime_seconds")),
 	       json_is_true(json_object_get(status, "warming_up")) ? " (warming up)" : "");
+	json_t *cutover = json_object_get(status, "cutover");
+	if (json_is_object(cutover)) {
+		printf("cutover: %s, active %s%s%s\n", str(cutover, "phase"),
+		       str(cutover, "active"),
+		       json_is_true(json_object_get(cutover, "paused")) ? ", PAUSED" : "",
+		       json_is_true(json_object_get(cutover, "dry_run")) ? ", dry run" : "");
+		json_t *watch = json_object_get(cutover, "watch");
+		if (json_is_object(watch)) {
+			json_t *failures = json_object_get(watch, "failures");
+			json_t *users = json_object_get(watch, "user_errors");
+			printf("watching %s: %lld s left; failures %.1f %% vs tolerated %.1f %%, "
+			       "evidence %.1f/%.0f; user errors evidence %.1f/%.0f\n",
+			       str(cutover, "active"),
+			       (long long)json_integer_value(
+			               json_object_get(watch, "seconds_left")),
+			       100 * json_number_value(
+			                     json_object_get(failures, "estimated_ratio")),
+			       100 * json_number_value(json_object_get(failures, "p0")),
+			       json_number_value(json_object_get(failures, "score")),
+			       json_number_value(json_object_get(failures, "threshold")),
+			       json_number_value(json_object_get(users, "score")),
+			       json_number_value(json_object_get(users, "threshold")));
+		}
+		if (str(cutover, "reason")[0] != '\0')
+			printf("last reason: %s\n", str(cutover, "reason"));
+		printf("\n");
+	}
 	printf("%-12s %-6s %-10s %-22s %-7s %-32s %s\n", "CLUSTER", "ACTIVE", "VERSION", "VERSIONS",
 	       "NODES", "FAILURES (60s, 99% interval)", "FINDINGS");
 	size_t i;
@@ -311,6 +407,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "trino-guardctl: --since takes an event id\n");
 				return EXIT_ERROR;
 			}
+		} else if (strcmp(arg, "--to") == 0 && i + 1 < argc) {
+			opt.to = argv[++i];
+		} else if (strcmp(arg, "--reason") == 0 && i + 1 < argc) {
+			opt.reason = argv[++i];
+		} else if (strcmp(arg, "--force") == 0) {
+			opt.force = true;
 		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			usage(stdout);
 			return EXIT_OK;
@@ -354,7 +456,25 @@ int main(int argc, char **argv)
 		rc = cmd_nodes(&opt);
 	else if (strcmp(command, "events") == 0)
 		rc = cmd_events(&opt);
-	else {
+	else if (strcmp(command, "cutover") == 0) {
+		if (opt.to == NULL) {
+			fprintf(stderr, "trino-guardctl: cutover needs --to CLUSTER\n");
+			rc = EXIT_ERROR;
+		} else {
+			rc = api_post(&opt, "/v1/cutover",
+			              json_pack("{s:s,s:b,s:s}", "to", opt.to, "force", opt.force,
+			                        "reason",
+			                        opt.reason ? opt.reason : "trino-guardctl"));
+		}
+	} else if (strcmp(command, "rollback") == 0)
+		rc = api_post(&opt, "/v1/rollback",
+		              json_pack("{s:b,s:s}", "force", opt.force, "reason",
+		                        opt.reason ? opt.reason : "trino-guardctl"));
+	else if (strcmp(command, "pause") == 0 || strcmp(command, "resume") == 0) {
+		char path[32];
+		snprintf(path, sizeof(path), "/v1/%s", command);
+		rc = api_post(&opt, path, json_object());
+	} else {
 		fprintf(stderr, "trino-guardctl: unknown command '%s'\n", command);
 		usage(stderr);
 		rc = EXIT_ERROR;
