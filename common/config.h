@@ -20,7 +20,7 @@ enum config_type {
 	CONFIG_DURATION, /* int64_t milliseconds: "250ms", "5s", "30m", "1h" */
 	CONFIG_LIST,     /* struct config_list: items separated by commas and/or spaces */
 	CONFIG_CHOICE,   /* int: index of the value in `choices` ("auto|metrics|jmx") */
-	CONFIG_KEYED,    /* struct config_list of "suffix=value": every key NAME.suffix ("backend.blue") */
+	CONFIG_KEYED, /* struct config_list of "suffix=value": every key NAME.suffix ("backend.blue") */
 };
 
 struct config_list {

@@ -1,0 +1,218 @@
+#!/bin/sh
+# The end-to-end demo on simulated Trino clusters behind a real HAProxy:
+# blue (446) is live; green (447) has a worker left on 446, so the cutover is
+# refused; the worker is fixed and the cutover goes through; green starts
+# failing queries and trino-guard rolls the load balancer back by itself.
+# Installs what is missing, builds, plays the story, cleans up (also on Ctrl-C).
+set -eu
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+deploy/install-deps.sh
+echo "== building"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+
+bin="$top/build"
+ctl="$bin/collector/trino-guardctl"
+work=$(mktemp -d /tmp/trino-guard-demo-XXXXXX)
+pids=""
+started=$(date +%s)
+
+cleanup() {
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $pids; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '\n== %s\n' "$*"; }
+since() { echo $(($(date +%s) - started)); }
+timeline=""
+mark() { timeline="$timeline
+  +$(since)s  $*"; }
+
+# A run of free loopback ports, below the ephemeral range.
+port_base() {
+	base=21000
+	while [ "$base" -lt 32000 ]; do
+		if ! ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE ":($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))|$((base + 5))|$((base + 6))|$((base + 7))|$((base + 8))|$((base + 9)))\$"; then
+			echo "$base"
+			return
+		fi
+		base=$((base + 10 + $$ % 7))
+	done
+	echo "no free ports" >&2
+	exit 1
+}
+
+wait_for() { # seconds, description, command...
+	limit=$1
+	what=$2
+	shift 2
+	i=0
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt $((limit * 10)) ]; then
+			echo "demo: timed out waiting for $what" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+base=$(port_base)
+blue=$base green=$((base + 3)) blue_ctl=$((base + 6)) green_ctl=$((base + 7))
+zmq=$((base + 8)) api=$((base + 9))
+front=$((base + 10))
+cd "$work"
+mkdir keys
+
+say "starting simulated Trino clusters: blue 446 (coordinator + 2 workers), green 447"
+"$bin/tests/trino-sim" --cluster blue --version 446 --workers 2 --port-base "$blue" \
+	--control-port "$blue_ctl" --etc-root etc --qps 100 >sim-blue.log 2>&1 &
+pids="$pids $!"
+"$bin/tests/trino-sim" --cluster green --version 447 --workers 2 --port-base "$green" \
+	--control-port "$green_ctl" --etc-root etc --qps 100 >sim-green.log 2>&1 &
+pids="$pids $!"
+wait_for 10 "the sims" curl -sf "http://127.0.0.1:$green_ctl/control"
+curl -sf -XPOST "http://127.0.0.1:$green_ctl/control/green-worker-2" -d '{"version":"446"}' >/dev/null
+echo "green-worker-2 was left on 446 by a half-finished rollout"
+
+say "HAProxy in front, routing users by a one-entry map: active -> bk_blue"
+echo "active bk_blue" >active.map
+cat >haproxy.cfg <<CFG
+global
+    stats socket $work/admin.sock mode 600 level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend trino
+    bind 127.0.0.1:$front
+    use_backend %[str(active),map($work/active.map,bk_blue)]
+backend bk_blue
+    option httpchk GET /v1/info
+    server blue 127.0.0.1:$blue check inter 500ms
+backend bk_green
+    option httpchk GET /v1/info
+    server green 127.0.0.1:$green check inter 500ms
+CFG
+haproxy -db -f haproxy.cfg >haproxy.log 2>&1 &
+pids="$pids $!"
+
+say "CURVE keys, made on the fly: one for the collector, one per node"
+"$ctl" keygen collector >/dev/null
+for node in blue-coord blue-worker-1 blue-worker-2 green-coord green-worker-1 green-worker-2; do
+	"$ctl" keygen "$node" >/dev/null
+	cp "$node.pub" "keys/$node.pub"
+done
+ls keys
+
+cat >collector.ini <<CFG
+[collector]
+listen = tcp://127.0.0.1:$zmq
+secret_key_file = collector.key
+allowed_keys_dir = keys
+state_dir = state
+tick = 100ms
+environment = demo
+initial_active = blue
+[api]
+listen = 127.0.0.1:$api
+[watch]
+duration = 10m
+[lb]
+driver = haproxy
+poll = 500ms
+[lb.haproxy]
+sockets = $work/admin.sock
+map_file = $work/active.map
+key = active
+backend.blue = bk_blue
+backend.green = bk_green
+[cluster.blue]
+min_workers = 2
+[cluster.green]
+min_workers = 2
+CFG
+"$bin/collector/trino-guard-collector" -c collector.ini >collector.log 2>&1 &
+pids="$pids $!"
+export TRINO_GUARD_URL="http://127.0.0.1:$api"
+wait_for 10 "the collector" curl -sf "$TRINO_GUARD_URL/healthz"
+
+say "one agent per node"
+start_agent() { # node cluster port
+	cat >"$1.ini" <<CFG
+[agent]
+cluster = $2
+interval = 200ms
+[trino]
+url = http://127.0.0.1:$3
+etc_dir = etc/$1
+[collector]
+endpoints = tcp://127.0.0.1:$zmq
+server_public_key_file = collector.pub
+public_key_file = $1.pub
+secret_key_file = $1.key
+CFG
+	"$bin/agent/trino-guard-agent" -c "$1.ini" >"agent-$1.log" 2>&1 &
+	pids="$pids $!"
+}
+start_agent blue-coord blue "$blue"
+start_agent blue-worker-1 blue $((blue + 1))
+start_agent blue-worker-2 blue $((blue + 2))
+start_agent green-coord green "$green"
+start_agent green-worker-1 green $((green + 1))
+start_agent green-worker-2 green $((green + 2))
+status() { "$ctl" --url "$TRINO_GUARD_URL" status || true; }
+served_by() { curl -s "http://127.0.0.1:$front/v1/status" | sed -n 's/.*"nodeId":"\([^"]*\)".*/\1/p'; }
+phase_is() { "$ctl" --url "$TRINO_GUARD_URL" --json status | grep -q "\"phase\": \"$1\""; }
+finding_open() { "$ctl" --url "$TRINO_GUARD_URL" --json status | grep -q "\"key\": \"$1\""; }
+
+say "step 1: blue is live; trino-guard finds green's mixed version"
+wait_for 15 "the mixed-version finding" finding_open mixed-version/green/green-worker-2
+mark "mixed-version found in green (green-worker-2 on 446)"
+status
+echo "users are served by: $(served_by)"
+
+say "step 2: cutover to green is refused, with the reason"
+"$ctl" --url "$TRINO_GUARD_URL" cutover --to green --reason "upgrade to 447" || true
+mark "cutover to green refused by the gate"
+
+say "step 3: green-worker-2 upgraded to 447; cutover"
+curl -sf -XPOST "http://127.0.0.1:$green_ctl/control/green-worker-2" -d '{"version":"447"}' >/dev/null
+no_green_findings() { ! "$ctl" --url "$TRINO_GUARD_URL" --json status | grep -q '"cluster": "green"'; }
+wait_for 15 "green to be clean" no_green_findings
+"$ctl" --url "$TRINO_GUARD_URL" cutover --to green --reason "upgrade to 447"
+wait_for 10 "the watch" phase_is WATCHING
+mark "cutover: HAProxy now sends users to green; watch started"
+status
+echo "users are served by: $(served_by)"
+
+say "step 4: green starts failing half its queries (INTERNAL_ERROR)"
+fault=$(date +%s%N)
+curl -sf -XPOST "http://127.0.0.1:$green_ctl/control/green-coord" \
+	-d '{"fail_ratio":0.5,"error_type":"INTERNAL_ERROR"}' >/dev/null
+mark "fault injected in green: 50 % of queries fail"
+wait_for 30 "the rollback" phase_is ROLLED_BACK
+back=$(date +%s%N)
+seconds=$(awk "BEGIN { printf \"%.2f\", ($back - $fault) / 1e9 }")
+mark "rolled back to blue automatically, $seconds s after the fault"
+status
+echo "users are served by: $(served_by)"
+echo "the map file on disk: $(cat active.map)"
+
+say "the journal (trino-guardctl events)"
+"$ctl" --url "$TRINO_GUARD_URL" events | grep -E "alert|transition|finding-opened" | tail -12
+
+say "timeline"
+echo "$timeline"
+echo
+echo "demo finished in $(since) s; stopping everything"
