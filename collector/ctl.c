@@ -336,12 +336,33 @@ static int cmd_events(const struct options *opt)
 	json_t *event;
 	json_array_foreach(json_object_get(answer, "events"), i, event)
 	{
-		const char *severity = str(event, "severity");
-		printf("%-6lld %s %s%-16s%s %s%s%s\n",
+		const char *type = str(event, "type");
+		char what[1200];
+		if (strcmp(type, "transition") == 0)
+			snprintf(what, sizeof(what), "%s -> %s, active %s%s%s", str(event, "from"),
+			         str(event, "to"), str(event, "active"),
+			         str(event, "reason")[0] ? ": " : "", str(event, "reason"));
+		else if (strcmp(type, "alert") == 0)
+			snprintf(what, sizeof(what), "%s %s: %s", str(event, "severity"),
+			         str(event, "name"), str(event, "summary"));
+		else if (strcmp(type, "request") == 0)
+			snprintf(what, sizeof(what), "%s %s%s%s", str(event, "request"),
+			         str(event, "cluster"),
+			         json_is_true(json_object_get(event, "force")) ? " (forced)" : "",
+			         str(event, "reason")[0] ? "" : "");
+		else if (strncmp(type, "lb-switch", 9) == 0)
+			snprintf(what, sizeof(what), "%s%s%s", str(event, "cluster"),
+			         json_is_false(json_object_get(event, "ok")) ? ": failed: " : "",
+			         str(event, "error"));
+		else if (strncmp(type, "finding-", 8) == 0)
+			snprintf(what, sizeof(what), "%s: %s", str(event, "key"),
+			         str(event, "summary"));
+		else
+			snprintf(what, sizeof(what), "%s", str(event, "version"));
+		printf("%-6lld %s %s%-16s%s %s\n",
 		       (long long)json_integer_value(json_object_get(event, "id")),
-		       str(event, "time"), severity_color(opt, severity), str(event, "type"),
-		       reset(opt), str(event, "key"), str(event, "summary")[0] ? ": " : "",
-		       str(event, "summary"));
+		       str(event, "time"), severity_color(opt, str(event, "severity")), type,
+		       reset(opt), what);
 	}
 	json_decref(answer);
 	return EXIT_OK;

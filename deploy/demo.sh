@@ -188,7 +188,7 @@ mark "cutover to green refused by the gate"
 
 say "step 3: green-worker-2 upgraded to 447; cutover"
 curl -sf -XPOST "http://127.0.0.1:$green_ctl/control/green-worker-2" -d '{"version":"447"}' >/dev/null
-no_green_findings() { ! "$ctl" --url "$TRINO_GUARD_URL" --json status | grep -q '"cluster": "green"'; }
+no_green_findings() { ! "$ctl" --url "$TRINO_GUARD_URL" --json status | grep -q '"key": "[a-z-]*/green'; }
 wait_for 15 "green to be clean" no_green_findings
 "$ctl" --url "$TRINO_GUARD_URL" cutover --to green --reason "upgrade to 447"
 wait_for 10 "the watch" phase_is WATCHING
