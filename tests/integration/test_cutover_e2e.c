@@ -20,89 +20,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "curve_keys.h"
 #include "harness.h"
+#include "stack.h"
 
 #define TOKEN "0123456789abcdef-test-token"
 
-static struct {
-	char *dir;
-	int blue, green, blue_control, green_control;
-	int zmq_port, api_port, frontend;
-	char api[64];
-	pid_t collector;
-} fx;
+static struct stack fx;
+static char *dir;
 
-static bool url_ok(void *arg)
-{
-	char *body = harness_get_ok(arg);
-	free(body);
-	return body != NULL;
-}
-
-static int start_sim(const char *name, const char *version, int *port, int *control)
-{
-	int base = harness_port_range(3);
-	*port = base;
-	*control = base + 2;
-	char p[16], c[16], url[64];
-	snprintf(p, sizeof(p), "%d", base);
-	snprintf(c, sizeof(c), "%d", base + 2);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", base + 2);
-	const char *argv[] = {TG_SIM_BIN, "--cluster",      name,  "--version",
-	                      version,    "--workers",      "1",   "--port-base",
-	                      p,          "--control-port", c,     "--etc-root",
-	                      "etc",      "--qps",          "100", NULL};
-	harness_spawn(argv, "/dev/null");
-	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
-}
+static const struct stack_options options = {
+        .blue_version = "446",
+        .green_version = "447",
+        .workers = 1,
+        .agent_interval = "200ms",
+        .tick = "100ms",
+        .token = TOKEN "\n",
+        .sim_bin = TG_SIM_BIN,
+        .agent_bin = TG_AGENT_BIN,
+        .collector_bin = TG_COLLECTOR_BIN,
+        .haproxy_bin = TG_HAPROXY_BIN,
+};
 
 static void control(int port, const char *node, const char *body)
 {
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control/%s", port, node);
-	struct harness_response r;
-	harness_http("POST", url, NULL, body, 3000, &r);
-	if (r.status != 200)
-		fail_msg("control %s: %ld %s", body, r.status, r.body);
-	harness_response_free(&r);
-}
-
-/* NODE's key pair, allowed at the collector. */
-static void allow_node(const char *node)
-{
-	char err[256];
-	curve_keypair_write(node, err, sizeof(err));
-	char from[64], to[128];
-	snprintf(from, sizeof(from), "%s.pub", node);
-	snprintf(to, sizeof(to), "keys/%s.pub", node);
-	char *key = harness_read_file(from);
-	harness_write_file(to, key);
-	free(key);
-}
-
-static void agent(const char *node, const char *cluster, int port)
-{
-	char ini[128], text[1024];
-	snprintf(ini, sizeof(ini), "%s.ini", node);
-	snprintf(text, sizeof(text),
-	         "[agent]\ncluster = %s\ninterval = 200ms\n[trino]\nurl = http://127.0.0.1:%d\n"
-	         "etc_dir = etc/%s\n[collector]\nendpoints = tcp://127.0.0.1:%d\n"
-	         "server_public_key_file = server.pub\npublic_key_file = %s.pub\n"
-	         "secret_key_file = %s.key\n",
-	         cluster, port, node, fx.zmq_port, node, node);
-	harness_write_file(ini, text);
-	const char *argv[] = {TG_AGENT_BIN, "-c", ini, NULL};
-	harness_spawn(argv, "/dev/null");
-}
-
-static int start_collector(void)
-{
-	const char *argv[] = {TG_COLLECTOR_BIN, "-c", "collector.ini", NULL};
-	fx.collector = harness_spawn(argv, "collector.log");
-	char url[128];
-	snprintf(url, sizeof(url), "%s/healthz", fx.api);
-	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+	long status = stack_control(port, node, body);
+	if (status != 200)
+		fail_msg("control %s %s: %ld", node, body, status);
 }
 
 static json_t *status(void)
@@ -167,21 +110,9 @@ static long post(const char *path, const char *body, bool with_token, json_t **a
 	return r.status;
 }
 
-static char *served_by(void)
-{
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", fx.frontend);
-	char *body = harness_get_ok(url);
-	json_t *s = body != NULL ? json_loads(body, 0, NULL) : NULL;
-	char *node = strdup(s != NULL ? json_string_value(json_object_get(s, "nodeId")) : "none");
-	json_decref(s);
-	free(body);
-	return node;
-}
-
 static void expect_served_by(const char *node)
 {
-	char *got = served_by();
+	char *got = stack_served_by(&fx);
 	assert_string_equal(got, node);
 	free(got);
 }
@@ -189,68 +120,11 @@ static void expect_served_by(const char *node)
 static int setup(void **state)
 {
 	(void)state;
-	fx.dir = harness_tmpdir("tg-cutover-test");
-	if (fx.dir == NULL || chdir(fx.dir) != 0 || mkdir("keys", 0755) != 0)
+	dir = harness_tmpdir("tg-cutover-test");
+	if (dir == NULL || chdir(dir) != 0 || stack_start(&fx, &options) != 0)
 		return -1;
-	if (start_sim("blue", "446", &fx.blue, &fx.blue_control) != 0 ||
-	    start_sim("green", "447", &fx.green, &fx.green_control) != 0)
-		return -1;
-	int ports = harness_port_range(3);
-	fx.zmq_port = ports;
-	fx.api_port = ports + 1;
-	fx.frontend = ports + 2;
-	snprintf(fx.api, sizeof(fx.api), "http://127.0.0.1:%d", fx.api_port);
-	char text[4096], err[256];
-	harness_write_file("active.map", "active bk_blue\n");
-	snprintf(text, sizeof(text),
-	         "global\n    stats socket %s/admin.sock mode 600 level admin\n"
-	         "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n"
-	         "    timeout server 10s\n"
-	         "frontend trino\n    bind 127.0.0.1:%d\n"
-	         "    use_backend %%[str(active),map(%s/active.map,bk_blue)]\n"
-	         "backend bk_blue\n    option httpchk GET /v1/info\n"
-	         "    server blue 127.0.0.1:%d check inter 200ms fall 2 rise 1\n"
-	         "backend bk_green\n    option httpchk GET /v1/info\n"
-	         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
-	         fx.dir, fx.frontend, fx.dir, fx.blue, fx.green);
-	harness_write_file("haproxy.cfg", text);
-	const char *haproxy[] = {TG_HAPROXY_BIN, "-db", "-f", "haproxy.cfg", NULL};
-	harness_spawn(haproxy, "haproxy.log");
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", fx.frontend);
-	if (!harness_wait_until(url_ok, url, 10000)) {
-		print_error("HAProxy did not start (see %s/haproxy.log)\n", fx.dir);
-		return -1;
-	}
-	if (curve_keypair_write("server", err, sizeof(err)) != 0)
-		return -1;
-	harness_write_file("token", TOKEN "\n");
-	snprintf(text, sizeof(text),
-	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
-	         "allowed_keys_dir = keys\nstate_dir = state\ntick = 100ms\ninitial_active = blue\n"
-	         "[api]\nlisten = 127.0.0.1:%d\ntoken_file = token\n"
-	         "[watch]\nduration = 10m\nsustain = 2s\n"
-	         "[lb]\ndriver = haproxy\npoll = 300ms\ntimeout = 1s\nretries = 2\n"
-	         "[lb.haproxy]\nsockets = %s/admin.sock\nmap_file = %s/active.map\nkey = active\n"
-	         "backend.blue = bk_blue\nbackend.green = bk_green\n"
-	         "[cluster.blue]\nmin_workers = 1\nstale_after = 2s\ndown_grace = 2s\n"
-	         "[cluster.green]\nmin_workers = 1\nstale_after = 2s\ndown_grace = 2s\n",
-	         fx.zmq_port, fx.api_port, fx.dir, fx.dir);
-	harness_write_file("collector.ini", text);
-	allow_node("blue-coord");
-	allow_node("blue-worker-1");
-	allow_node("green-coord");
-	allow_node("green-worker-1");
-	if (start_collector() != 0) {
-		print_error("the collector did not start (see %s/collector.log)\n", fx.dir);
-		return -1;
-	}
-	agent("blue-coord", "blue", fx.blue);
-	agent("blue-worker-1", "blue", fx.blue + 1);
-	agent("green-coord", "green", fx.green);
-	agent("green-worker-1", "green", fx.green + 1);
 	if (!harness_wait_until(no_findings, NULL, 15000)) {
-		print_error("findings stayed open at start (see %s)\n", fx.dir);
+		print_error("findings stayed open at start (see %s)\n", dir);
 		return -1;
 	}
 	return 0;
@@ -261,8 +135,8 @@ static int teardown(void **state)
 	(void)state;
 	harness_stop_all();
 	if (getenv("TG_KEEP_TEST_DIR") == NULL && chdir("/") == 0)
-		harness_rmrf(fx.dir);
-	free(fx.dir);
+		harness_rmrf(dir);
+	free(dir);
 	return 0;
 }
 
@@ -345,7 +219,7 @@ static void test_kill9_in_mid_watch_still_rolls_back(void **state)
 	assert_int_equal(code, 202);
 	expect_phase("WATCHING", "green", 5000);
 	harness_kill9(fx.collector);
-	assert_int_equal(start_collector(), 0);
+	assert_int_equal(stack_start_collector(&fx, &options), 0);
 	expect_phase("WATCHING", "green", 5000); /* resumed from the state file */
 	expect_served_by("green-coord");
 	control(fx.green_control, "green-coord",

@@ -1,0 +1,238 @@
+/*
+ * The loopback stack. Keys are made before the collector starts (it refuses
+ * an empty allow-list); agents start last.
+ */
+#include "stack.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "curve_keys.h"
+#include "harness.h"
+
+static bool url_ok(void *arg)
+{
+	char *body = harness_get_ok(arg);
+	free(body);
+	return body != NULL;
+}
+
+static int start_sim(const struct stack_options *o, const char *name, const char *version,
+                     int *port, int *control)
+{
+	int base = harness_port_range(o->workers + 2);
+	*port = base;
+	*control = base + o->workers + 1;
+	char p[16], c[16], w[16], url[64];
+	snprintf(p, sizeof(p), "%d", base);
+	snprintf(c, sizeof(c), "%d", *control);
+	snprintf(w, sizeof(w), "%d", o->workers);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", *control);
+	const char *argv[] = {o->sim_bin, "--cluster",      name,  "--version",
+	                      version,    "--workers",      w,     "--port-base",
+	                      p,          "--control-port", c,     "--etc-root",
+	                      "etc",      "--qps",          "100", NULL};
+	harness_spawn(argv, "/dev/null");
+	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+}
+
+long stack_control(int control_port, const char *node, const char *body)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control/%s", control_port, node);
+	struct harness_response r;
+	harness_http("POST", url, NULL, body, 3000, &r);
+	harness_response_free(&r);
+	return r.status;
+}
+
+static int allow_node(const char *node)
+{
+	char err[256], from[64], to[128];
+	if (curve_keypair_write(node, err, sizeof(err)) != 0) {
+		fprintf(stderr, "stack: %s\n", err);
+		return -1;
+	}
+	snprintf(from, sizeof(from), "%s.pub", node);
+	snprintf(to, sizeof(to), "keys/%s.pub", node);
+	char *key = harness_read_file(from);
+	int rc = key != NULL ? harness_write_file(to, key) : -1;
+	free(key);
+	return rc;
+}
+
+static void start_agent(const struct stack *s, const struct stack_options *o, const char *node,
+                        const char *cluster, int port)
+{
+	char ini[128], text[1024];
+	snprintf(ini, sizeof(ini), "%s.ini", node);
+	snprintf(text, sizeof(text),
+	         "[agent]\ncluster = %s\ninterval = %s\n[trino]\nurl = http://127.0.0.1:%d\n"
+	         "etc_dir = etc/%s\n[collector]\nendpoints = tcp://127.0.0.1:%d\n"
+	         "server_public_key_file = server.pub\npublic_key_file = %s.pub\n"
+	         "secret_key_file = %s.key\n",
+	         cluster, o->agent_interval, port, node, s->zmq_port, node, node);
+	harness_write_file(ini, text);
+	const char *argv[] = {o->agent_bin, "-c", ini, NULL};
+	harness_spawn(argv, "/dev/null");
+}
+
+int stack_start_collector(struct stack *s, const struct stack_options *o)
+{
+	(void)o;
+	const char *argv[] = {o->collector_bin, "-c", "collector.ini", NULL};
+	s->collector = harness_spawn(argv, "collector.log");
+	char url[128];
+	snprintf(url, sizeof(url), "%s/healthz", s->api);
+	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+}
+
+int stack_start(struct stack *s, const struct stack_options *o)
+{
+	memset(s, 0, sizeof(*s));
+	if (getcwd(s->dir, sizeof(s->dir)) == NULL || mkdir("keys", 0755) != 0)
+		return -1;
+	if (start_sim(o, "blue", o->blue_version, &s->blue, &s->blue_control) != 0 ||
+	    start_sim(o, "green", o->green_version, &s->green, &s->green_control) != 0) {
+		fprintf(stderr, "stack: the sims did not start\n");
+		return -1;
+	}
+	int ports = harness_port_range(3);
+	s->zmq_port = ports;
+	s->api_port = ports + 1;
+	s->frontend = ports + 2;
+	snprintf(s->api, sizeof(s->api), "http://127.0.0.1:%d", s->api_port);
+
+	char text[4096], url[128], err[256];
+	harness_write_file("active.map", "active bk_blue\n");
+	snprintf(text, sizeof(text),
+	         "global\n    stats socket %s/admin.sock mode 600 level admin\n"
+	         "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n"
+	         "    timeout server 10s\n"
+	         "frontend trino\n    bind 127.0.0.1:%d\n"
+	         "    use_backend %%[str(active),map(%s/active.map,bk_blue)]\n"
+	         "backend bk_blue\n    option httpchk GET /v1/info\n"
+	         "    server blue 127.0.0.1:%d check inter 200ms fall 2 rise 1\n"
+	         "backend bk_green\n    option httpchk GET /v1/info\n"
+	         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
+	         s->dir, s->frontend, s->dir, s->blue, s->green);
+	harness_write_file("haproxy.cfg", text);
+	const char *haproxy[] = {o->haproxy_bin, "-db", "-f", "haproxy.cfg", NULL};
+	harness_spawn(haproxy, "haproxy.log");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", s->frontend);
+	if (!harness_wait_until(url_ok, url, 10000)) {
+		fprintf(stderr, "stack: HAProxy did not start (see %s/haproxy.log)\n", s->dir);
+		return -1;
+	}
+	if (curve_keypair_write("server", err, sizeof(err)) != 0)
+		return -1;
+	if (o->token != NULL)
+		harness_write_file("token", o->token);
+	snprintf(text, sizeof(text),
+	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
+	         "allowed_keys_dir = keys\nstate_dir = state\ntick = %s\ninitial_active = blue\n"
+	         "[api]\nlisten = 127.0.0.1:%d\n%s"
+	         "[watch]\nduration = 10m\nsustain = 2s\n%s"
+	         "[lb]\ndriver = haproxy\npoll = 300ms\ntimeout = 1s\nretries = 2\n"
+	         "[lb.haproxy]\nsockets = %s/admin.sock\nmap_file = %s/active.map\nkey = active\n"
+	         "backend.blue = bk_blue\nbackend.green = bk_green\n"
+	         "[cluster.blue]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n"
+	         "[cluster.green]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n",
+	         s->zmq_port, o->tick, s->api_port, o->token != NULL ? "token_file = token\n" : "",
+	         o->extra_watch != NULL ? o->extra_watch : "", s->dir, s->dir, o->workers,
+	         o->workers);
+	harness_write_file("collector.ini", text);
+	static const char *const clusters[] = {"blue", "green"};
+	for (int c = 0; c < 2; c++) {
+		for (int i = 0; i <= o->workers; i++) {
+			char node[64];
+			if (i == 0)
+				snprintf(node, sizeof(node), "%s-coord", clusters[c]);
+			else
+				snprintf(node, sizeof(node), "%s-worker-%d", clusters[c], i);
+			if (allow_node(node) != 0)
+				return -1;
+		}
+	}
+	if (stack_start_collector(s, o) != 0) {
+		fprintf(stderr, "stack: the collector did not start (see %s/collector.log)\n",
+		        s->dir);
+		return -1;
+	}
+	for (int c = 0; c < 2; c++) {
+		int port = c == 0 ? s->blue : s->green;
+		for (int i = 0; i <= o->workers; i++) {
+			char node[64];
+			if (i == 0)
+				snprintf(node, sizeof(node), "%s-coord", clusters[c]);
+			else
+				snprintf(node, sizeof(node), "%s-worker-%d", clusters[c], i);
+			start_agent(s, o, node, clusters[c], port + i);
+		}
+	}
+	return 0;
+}
+
+char *stack_served_by(const struct stack *s)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", s->frontend);
+	char *body = harness_get_ok(url);
+	json_t *status = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	const char *node = json_string_value(json_object_get(status, "nodeId"));
+	char *copy = strdup(node != NULL ? node : "none");
+	json_decref(status);
+	free(body);
+	return copy;
+}
+
+void stack_get_map(const struct stack *s, char *backend, size_t len)
+{
+	backend[0] = '\0';
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/admin.sock", s->dir);
+	char command[700], answer[1024];
+	snprintf(command, sizeof(command), "get map %s/active.map active\n", s->dir);
+	ssize_t got = 0;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+	    write(fd, command, strlen(command)) == (ssize_t)strlen(command)) {
+		ssize_t n;
+		while (got < (ssize_t)sizeof(answer) - 1 &&
+		       (n = read(fd, answer + got, sizeof(answer) - 1 - (size_t)got)) > 0)
+			got += n;
+	}
+	close(fd);
+	answer[got > 0 ? got : 0] = '\0';
+	const char *value = strstr(answer, "value=\"");
+	if (value != NULL)
+		snprintf(backend, len, "%.*s", (int)strcspn(value + 7, "\""), value + 7);
+}
+
+bool stack_phase(const struct stack *s, char *phase, size_t phase_len, char *active,
+                 size_t active_len)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/v1/status", s->api);
+	char *body = harness_get_ok(url);
+	json_t *status = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	json_t *cutover = json_object_get(status, "cutover");
+	bool ok = json_is_object(cutover);
+	if (ok) {
+		snprintf(phase, phase_len, "%s",
+		         json_string_value(json_object_get(cutover, "phase")));
+		snprintf(active, active_len, "%s",
+		         json_string_value(json_object_get(cutover, "active")));
+	}
+	json_decref(status);
+	free(body);
+	return ok;
+}
