@@ -27,7 +27,23 @@ struct cutover_runner {
 	int64_t next_poll_ms;
 	bool polling;
 	struct gate_result gate;
+	int64_t next_checkpoint_ms;
+	struct detector_checkpoint saved; /* the evidence last written */
 };
+
+/* Writes the state and, during a watch, the detector's evidence. */
+static void persist(struct cutover_runner *r, const struct cutover_state *state)
+{
+	struct detector_checkpoint checkpoint = {0};
+	if (state->phase == PHASE_WATCHING)
+		detector_checkpoint_take(&r->detector, &checkpoint);
+	char err[512];
+	if (state_file_save(r->collector->config.collector.state_dir, state, &checkpoint, err,
+	                    sizeof(err)) != 0)
+		log_error("cannot persist the cutover state: %s", err);
+	else
+		r->saved = checkpoint;
+}
 
 static const struct cluster_settings *settings_of(const struct collector *c, const char *name)
 {
@@ -176,10 +192,7 @@ static void step(struct cutover_runner *r, const struct cutover_event *event,
 	gather_facts(r, event, now_ms, &facts);
 	cutover_step(&r->state, event, &facts, result);
 	if (result->changed) {
-		char err[512];
-		if (state_file_save(c->config.collector.state_dir, &result->next, err,
-		                    sizeof(err)) != 0)
-			log_error("cannot persist the cutover state: %s", err);
+		persist(r, &result->next);
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
 			journal_append(c->journal,
@@ -269,8 +282,9 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 	        .sustain_ms = w->sustain_ms,
 	};
 	bool found = false;
-	if (state_file_load(collector->config.collector.state_dir, &r->state, &found, err,
-	                    err_len) != 0) {
+	struct detector_checkpoint checkpoint;
+	if (state_file_load(collector->config.collector.state_dir, &r->state, &checkpoint, &found,
+	                    err, err_len) != 0) {
 		free(r);
 		return NULL;
 	}
@@ -288,9 +302,11 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 		         r->state.active[0] ? r->state.active : "(none)",
 		         r->state.phase == PHASE_WATCHING ? ", resuming the watch" : "");
 	}
-	/* A watch interrupted by a restart goes on with its remaining time; the
-	 * detector's evidence starts from zero (never more lenient than before). */
+	/* A watch interrupted by a restart goes on with its remaining time and the
+	 * evidence checkpointed at most a second before the stop. */
 	detector_start(&r->detector, &r->watch, &r->state.baseline);
+	if (found && r->state.phase == PHASE_WATCHING)
+		detector_checkpoint_restore(&r->detector, &checkpoint);
 	snprintf(collector->active_cluster, sizeof(collector->active_cluster), "%s",
 	         r->state.active);
 	for (size_t i = 0; i < collector->cluster_count; i++)
@@ -341,6 +357,14 @@ void cutover_runner_tick(struct cutover_runner *r, int64_t now_ms)
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_result result;
 	step(r, &tick, &result);
+	/* the evidence, once a second at most, when it changed */
+	if (r->state.phase == PHASE_WATCHING && now_ms >= r->next_checkpoint_ms) {
+		struct detector_checkpoint now_evidence;
+		detector_checkpoint_take(&r->detector, &now_evidence);
+		if (memcmp(&now_evidence, &r->saved, sizeof(now_evidence)) != 0)
+			persist(r, &r->state);
+		r->next_checkpoint_ms = now_ms + 1000;
+	}
 	if (r->lb != NULL && !r->polling && now_ms >= r->next_poll_ms) {
 		r->polling = true;
 		r->next_poll_ms = now_ms + r->collector->config.lb.poll_ms;

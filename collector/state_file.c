@@ -28,7 +28,37 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int state_file_save(const char *state_dir, const struct cutover_state *s, char *err, size_t err_len)
+void detector_checkpoint_take(const struct detector *d, struct detector_checkpoint *out)
+{
+	*out = (struct detector_checkpoint){
+	        .present = true,
+	        .failure_score = d->failures.score,
+	        .user_score = d->user_errors.score,
+	        .failure_queries = d->failures.queries,
+	        .failure_failed = d->failures.failed,
+	        .user_queries = d->user_errors.queries,
+	        .user_failed = d->user_errors.failed,
+	        .verdict = (int)d->verdict,
+	};
+}
+
+void detector_checkpoint_restore(struct detector *d, const struct detector_checkpoint *c)
+{
+	if (!c->present)
+		return;
+	d->failures.score = c->failure_score;
+	d->failures.queries = c->failure_queries;
+	d->failures.failed = c->failure_failed;
+	d->user_errors.score = c->user_score;
+	d->user_errors.queries = c->user_queries;
+	d->user_errors.failed = c->user_failed;
+	d->verdict = (enum verdict)c->verdict;
+	/* the last sample is not restored: the monotonic clock restarts with a reboot,
+	 * so the first report after the restart starts the next delta */
+}
+
+int state_file_save(const char *state_dir, const struct cutover_state *s,
+                    const struct detector_checkpoint *checkpoint, char *err, size_t err_len)
 {
 	json_t *root =
 	        json_pack("{s:i,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version", 1,
@@ -39,6 +69,17 @@ int state_file_save(const char *state_dir, const struct cutover_state *s, char *
 	                  "user_errors", (json_int_t)s->baseline.user_errors, "paused", s->paused,
 	                  "degraded_alerted", s->degraded_alerted, "retry_unix_ms",
 	                  (json_int_t)s->retry_unix_ms, "reason", s->reason);
+	if (root != NULL && checkpoint != NULL && checkpoint->present)
+		json_object_set_new(root, "detector",
+		                    json_pack("{s:f,s:I,s:I,s:f,s:I,s:I,s:i}", "failure_score",
+		                              checkpoint->failure_score, "failure_queries",
+		                              (json_int_t)checkpoint->failure_queries,
+		                              "failure_failed",
+		                              (json_int_t)checkpoint->failure_failed, "user_score",
+		                              checkpoint->user_score, "user_queries",
+		                              (json_int_t)checkpoint->user_queries, "user_failed",
+		                              (json_int_t)checkpoint->user_failed, "verdict",
+		                              checkpoint->verdict));
 	char *text = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	json_decref(root);
 	if (text == NULL) {
@@ -93,8 +134,37 @@ static int parse_phase(const char *name, enum cutover_phase *phase)
 	return -1;
 }
 
-int state_file_load(const char *state_dir, struct cutover_state *s, bool *found, char *err,
-                    size_t err_len)
+static int load_checkpoint(json_t *object, struct detector_checkpoint *c, char *why, size_t why_len)
+{
+	memset(c, 0, sizeof(*c));
+	if (object == NULL)
+		return 0;
+	json_error_t error;
+	json_int_t fq = 0, ff = 0, uq = 0, uf = 0;
+	int verdict = 0;
+	if (json_unpack_ex(object, &error, JSON_STRICT, "{s:F,s:I,s:I,s:F,s:I,s:I,s:i}",
+	                   "failure_score", &c->failure_score, "failure_queries", &fq,
+	                   "failure_failed", &ff, "user_score", &c->user_score, "user_queries", &uq,
+	                   "user_failed", &uf, "verdict", &verdict) != 0) {
+		snprintf(why, why_len, "detector: %s", error.text);
+		return -1;
+	}
+	if (c->failure_score < 0 || c->user_score < 0 || fq < 0 || ff < 0 || uq < 0 || uf < 0 ||
+	    ff > fq || uf > uq || verdict < VERDICT_HEALTHY || verdict > VERDICT_BLIND) {
+		snprintf(why, why_len, "detector: impossible values");
+		return -1;
+	}
+	c->failure_queries = (uint64_t)fq;
+	c->failure_failed = (uint64_t)ff;
+	c->user_queries = (uint64_t)uq;
+	c->user_failed = (uint64_t)uf;
+	c->verdict = verdict;
+	c->present = true;
+	return 0;
+}
+
+int state_file_load(const char *state_dir, struct cutover_state *s,
+                    struct detector_checkpoint *checkpoint, bool *found, char *err, size_t err_len)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/cutover.json", state_dir);
@@ -113,6 +183,19 @@ int state_file_load(const char *state_dir, struct cutover_state *s, bool *found,
 	json_int_t version = 0, since = 0, until = 0, queries = 0, failed = 0, user_errors = 0,
 	           retry = 0;
 	int paused = 0, alerted = 0;
+	json_t *detector = json_incref(json_object_get(root, "detector"));
+	json_object_del(root, "detector"); /* optional; checked on its own */
+	struct detector_checkpoint scratch;
+	if (checkpoint == NULL)
+		checkpoint = &scratch;
+	char why[256];
+	if (load_checkpoint(detector, checkpoint, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "%s: %s", path, why);
+		json_decref(detector);
+		json_decref(root);
+		return -1;
+	}
+	json_decref(detector);
 	if (json_unpack_ex(root, &error, JSON_STRICT,
 	                   "{s:I,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version",
 	                   &version, "phase", &phase, "active", &active, "other", &other,

@@ -11,17 +11,31 @@
 #include <stddef.h>
 
 #include "cutover.h"
+#include "degradation.h"
 
-/* Writes STATE. 0, or -1 with ERR (the old file is then untouched). */
-int state_file_save(const char *state_dir, const struct cutover_state *state, char *err,
-                    size_t err_len);
+/* The detector's evidence, kept across restarts during a watch. */
+struct detector_checkpoint {
+	bool present;
+	double failure_score, user_score;
+	uint64_t failure_queries, failure_failed, user_queries, user_failed;
+	int verdict; /* enum verdict */
+};
+
+/* Copies the evidence of DETECTOR into a checkpoint, and back (after detector_start). */
+void detector_checkpoint_take(const struct detector *detector, struct detector_checkpoint *out);
+void detector_checkpoint_restore(struct detector *detector,
+                                 const struct detector_checkpoint *checkpoint);
+
+/* Writes STATE (and CHECKPOINT, if not NULL). 0, or -1 with ERR (the old file untouched). */
+int state_file_save(const char *state_dir, const struct cutover_state *state,
+                    const struct detector_checkpoint *checkpoint, char *err, size_t err_len);
 
 /*
  * Reads the state. Returns 0 with *FOUND false when there is none yet, 0 with
  * *FOUND true and STATE filled, or -1 with ERR for a file that cannot be
  * trusted (the collector then refuses to start rather than guess).
  */
-int state_file_load(const char *state_dir, struct cutover_state *state, bool *found, char *err,
-                    size_t err_len);
+int state_file_load(const char *state_dir, struct cutover_state *state,
+                    struct detector_checkpoint *checkpoint, bool *found, char *err, size_t err_len);
 
 #endif

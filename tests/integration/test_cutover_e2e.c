@@ -218,6 +218,18 @@ static void test_kill9_in_mid_watch_still_rolls_back(void **state)
 	json_decref(answer);
 	assert_int_equal(code, 202);
 	expect_phase("WATCHING", "green", 5000);
+	/* the detector's evidence is checkpointed into the state file during the watch */
+	long long until = harness_now_ms() + 3000;
+	char *saved = NULL;
+	while (harness_now_ms() < until) {
+		free(saved);
+		saved = harness_read_file("state/cutover.json");
+		if (saved != NULL && strstr(saved, "\"detector\"") != NULL)
+			break;
+		usleep(100000);
+	}
+	assert_non_null(strstr(saved, "\"failure_score\""));
+	free(saved);
 	harness_kill9(fx.collector);
 	assert_int_equal(stack_start_collector(&fx, &options), 0);
 	expect_phase("WATCHING", "green", 5000); /* resumed from the state file */

@@ -37,14 +37,33 @@ static void test_round_trip(void **state)
 	snprintf(s.reason, sizeof(s.reason), "upgrade to 447 \"quoted\"");
 	char err[512];
 	bool found = false;
-	assert_int_equal(state_file_load(dir, &back, &found, err, sizeof(err)), 0);
+	struct detector_checkpoint evidence = {true, 12.5, 0.75, 400, 90, 400, 3, VERDICT_HEALTHY},
+	                           evidence_back;
+	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_false(found); /* nothing saved yet */
-	assert_int_equal(state_file_save(dir, &s, err, sizeof(err)), 0);
+	assert_int_equal(state_file_save(dir, &s, &evidence, err, sizeof(err)), 0);
 	/* a temp file left by a crash mid-save is not the state */
 	write_text(".cutover.json.tmp", "{\"torn");
-	assert_int_equal(state_file_load(dir, &back, &found, err, sizeof(err)), 0);
+	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_true(found);
 	assert_memory_equal(&s, &back, sizeof(s));
+	assert_true(evidence_back.present);
+	assert_true(evidence_back.failure_score == 12.5);
+	assert_int_equal(evidence_back.failure_failed, 90);
+
+	/* the evidence goes back into a started detector */
+	struct watch_settings settings;
+	watch_settings_default(&settings);
+	struct detector detector;
+	detector_start(&detector, &settings, &s.baseline);
+	detector_checkpoint_restore(&detector, &evidence_back);
+	assert_true(detector.failures.score == 12.5);
+	assert_int_equal(detector.user_errors.failed, 3);
+
+	/* without evidence (not watching), nothing is restored */
+	assert_int_equal(state_file_save(dir, &s, NULL, err, sizeof(err)), 0);
+	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
+	assert_false(evidence_back.present);
 }
 
 static void test_untrustworthy_files_are_refused(void **state)
@@ -69,6 +88,13 @@ static void test_untrustworthy_files_are_refused(void **state)
 	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
 	         "impossible times or counts"},
 	        {"{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\"}", "cutover.json"},
+	        {"{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\","
+	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
+	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
+	         "\"retry_unix_ms\":0,\"reason\":\"\",\"detector\":{\"failure_score\":-1.0,"
+	         "\"failure_queries\":0,\"failure_failed\":0,\"user_score\":0.0,"
+	         "\"user_queries\":0,\"user_failed\":0,\"verdict\":0}}",
+	         "detector: impossible values"},
 	        {"{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\","
 	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
 	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
@@ -80,7 +106,7 @@ static void test_untrustworthy_files_are_refused(void **state)
 		struct cutover_state s;
 		bool found = true;
 		char err[512] = "";
-		if (state_file_load(dir, &s, &found, err, sizeof(err)) != -1)
+		if (state_file_load(dir, &s, NULL, &found, err, sizeof(err)) != -1)
 			fail_msg("case %zu accepted", i);
 		if (strstr(err, cases[i][1]) == NULL)
 			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i][1]);
