@@ -63,7 +63,7 @@ static const struct config_key watch_keys[] = {
 
 static const struct config_key lb_keys[] = {
         {"driver", CONFIG_CHOICE, offsetof(struct lb_section, driver), false, "none", 0, 0,
-         "none|haproxy"},
+         "none|haproxy|exec"},
         {"timeout", CONFIG_DURATION, offsetof(struct lb_section, timeout_ms), false, "2s", 100,
          60000, NULL},
         {"retries", CONFIG_INT, offsetof(struct lb_section, retries), false, "3", 0, 10, NULL},
@@ -76,6 +76,11 @@ static const struct config_key lb_haproxy_keys[] = {
         KEY(lb_haproxy_section, "map_file", CONFIG_PATH, map_file, false, NULL),
         KEY(lb_haproxy_section, "key", CONFIG_STRING, key, false, "active"),
         KEY(lb_haproxy_section, "backend", CONFIG_KEYED, backends, false, NULL),
+};
+
+static const struct config_key lb_exec_keys[] = {
+        KEY(lb_exec_section, "switch_command", CONFIG_STRING, switch_command, false, NULL),
+        KEY(lb_exec_section, "current_command", CONFIG_STRING, current_command, false, NULL),
 };
 
 static int validate_watch(void *object, const char **key, char *why, size_t why_len)
@@ -225,6 +230,8 @@ static const struct config_section sections[] = {
          offsetof(struct collector_config, watch), NULL, NULL, validate_watch},
         {"lb", false, lb_keys, sizeof(lb_keys) / sizeof(lb_keys[0]),
          offsetof(struct collector_config, lb), NULL, NULL, NULL},
+        {"lb.exec", false, lb_exec_keys, sizeof(lb_exec_keys) / sizeof(lb_exec_keys[0]),
+         offsetof(struct collector_config, lb_exec), NULL, NULL, NULL},
         {"lb.haproxy", false, lb_haproxy_keys, sizeof(lb_haproxy_keys) / sizeof(lb_haproxy_keys[0]),
          offsetof(struct collector_config, lb_haproxy), NULL, NULL, NULL},
         {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
@@ -271,6 +278,14 @@ int collector_config_load(const char *path, struct collector_config *config, cha
 				return -1;
 			}
 		}
+	}
+	if (config->lb.driver == LB_DRIVER_EXEC &&
+	    (config->lb_exec.switch_command == NULL ||
+	     strstr(config->lb_exec.switch_command, "{cluster}") == NULL)) {
+		snprintf(err, err_len,
+		         "%s: [lb] driver = exec needs [lb.exec] switch_command with {cluster}",
+		         path);
+		return -1;
 	}
 	const char *active = config->collector.initial_active;
 	if (active != NULL) {

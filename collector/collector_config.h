@@ -54,10 +54,10 @@ struct watch_section {
 	bool dry_run;
 };
 
-enum lb_driver { LB_DRIVER_NONE, LB_DRIVER_HAPROXY };
+enum lb_driver_kind { LB_DRIVER_NONE, LB_DRIVER_HAPROXY, LB_DRIVER_EXEC };
 
 struct lb_section {
-	int driver; /* enum lb_driver */
+	int driver; /* enum lb_driver_kind */
 	int64_t timeout_ms;
 	int64_t retries;
 	int64_t poll_ms; /* how often the LB's current target is read */
@@ -70,12 +70,18 @@ struct lb_haproxy_section {
 	struct config_list backends; /* "cluster=backend", from backend.CLUSTER keys */
 };
 
+struct lb_exec_section {
+	char *switch_command;  /* with {cluster} */
+	char *current_command; /* prints the cluster; optional */
+};
+
 struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
 	struct watch_section watch;
 	struct lb_section lb;
 	struct lb_haproxy_section lb_haproxy;
+	struct lb_exec_section lb_exec;
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
 };

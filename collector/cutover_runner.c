@@ -14,6 +14,7 @@
 #include "degradation.h"
 #include "failure_ratio.h"
 #include "journal.h"
+#include "lb_exec.h"
 #include "lb_haproxy.h"
 #include "log.h"
 #include "state_file.h"
@@ -23,7 +24,7 @@ struct cutover_runner {
 	struct cutover_state state;
 	struct watch_settings watch;
 	struct detector detector;
-	struct lb_haproxy *lb;
+	struct lb_driver lb; /* .impl NULL: no driver */
 	int64_t next_poll_ms;
 	bool polling;
 	struct gate_result gate;
@@ -218,8 +219,8 @@ static void step(struct cutover_runner *r, const struct cutover_event *event,
 		case ACTION_SWITCH_LB:
 			journal_append(c->journal, json_pack("{s:s,s:s}", "type", "lb-switch-start",
 			                                     "cluster", a->cluster));
-			if (r->lb != NULL) {
-				lb_haproxy_switch(r->lb, a->cluster, on_switched, r);
+			if (r->lb.impl != NULL) {
+				r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
 			} else {
 				/* no driver: the operator moves the LB; say so and carry on */
 				log_warn("no [lb] driver: switch the load balancer to %s by hand",
@@ -335,11 +336,25 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 			s.backends[i].backend = backend_names[i][1];
 			s.backend_count++;
 		}
-		r->lb = lb_haproxy_new(collector->base, &s, err, err_len);
-		if (r->lb == NULL) {
+		struct lb_haproxy *haproxy = lb_haproxy_new(collector->base, &s, err, err_len);
+		if (haproxy == NULL) {
 			free(r);
 			return NULL;
 		}
+		r->lb = lb_haproxy_driver(haproxy);
+	} else if (collector->config.lb.driver == LB_DRIVER_EXEC) {
+		struct lb_exec_settings s = {
+		        .switch_command = collector->config.lb_exec.switch_command,
+		        .current_command = collector->config.lb_exec.current_command,
+		        .timeout_ms = collector->config.lb.timeout_ms,
+		        .retries = (int)collector->config.lb.retries,
+		};
+		struct lb_exec *exec = lb_exec_new(collector->base, &s, err, err_len);
+		if (exec == NULL) {
+			free(r);
+			return NULL;
+		}
+		r->lb = lb_exec_driver(exec);
 	}
 	return r;
 }
@@ -348,7 +363,8 @@ void cutover_runner_free(struct cutover_runner *r)
 {
 	if (r == NULL)
 		return;
-	lb_haproxy_free(r->lb);
+	if (r->lb.impl != NULL)
+		r->lb.free(r->lb.impl);
 	free(r);
 }
 
@@ -365,10 +381,10 @@ void cutover_runner_tick(struct cutover_runner *r, int64_t now_ms)
 			persist(r, &r->state);
 		r->next_checkpoint_ms = now_ms + 1000;
 	}
-	if (r->lb != NULL && !r->polling && now_ms >= r->next_poll_ms) {
+	if (r->lb.current != NULL && !r->polling && now_ms >= r->next_poll_ms) {
 		r->polling = true;
 		r->next_poll_ms = now_ms + r->collector->config.lb.poll_ms;
-		lb_haproxy_current(r->lb, on_current, r);
+		r->lb.current(r->lb.impl, on_current, r);
 	}
 }
 

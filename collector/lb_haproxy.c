@@ -442,3 +442,23 @@ void lb_haproxy_current(struct lb_haproxy *lb, lb_current_done_fn done, void *ar
 	lb->current_errors[0] = '\0';
 	ask_current(lb);
 }
+
+static void driver_switch(void *impl, const char *cluster, lb_switch_done_fn done, void *arg)
+{
+	lb_haproxy_switch(impl, cluster, done, arg);
+}
+
+static void driver_current(void *impl, lb_current_done_fn done, void *arg)
+{
+	lb_haproxy_current(impl, done, arg);
+}
+
+static void driver_free(void *impl)
+{
+	lb_haproxy_free(impl);
+}
+
+struct lb_driver lb_haproxy_driver(struct lb_haproxy *lb)
+{
+	return (struct lb_driver){lb, driver_switch, driver_current, driver_free};
+}

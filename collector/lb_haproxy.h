@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb.h"
+
 struct event_base;
 struct lb_haproxy;
 
@@ -33,11 +35,6 @@ struct lb_haproxy_settings {
 	int retries;        /* extra attempts per instance, with doubling backoff */
 };
 
-/* OK, or the reason (names every instance that failed; "partial switch" when some did not). */
-typedef void (*lb_switch_done_fn)(bool ok, const char *error, void *arg);
-/* CLUSTER the LB points at (NULL when unknown, with ERROR). */
-typedef void (*lb_current_done_fn)(const char *cluster, const char *error, void *arg);
-
 struct lb_haproxy *lb_haproxy_new(struct event_base *base,
                                   const struct lb_haproxy_settings *settings, char *err,
                                   size_t err_len);
@@ -49,5 +46,9 @@ void lb_haproxy_switch(struct lb_haproxy *lb, const char *cluster, lb_switch_don
 
 /* Reads where the LB points now (the first instance that answers). */
 void lb_haproxy_current(struct lb_haproxy *lb, lb_current_done_fn done, void *arg);
+
+/* The driver behind the generic interface. A failed switch names every instance
+ * that failed ("partial switch" when some did not). */
+struct lb_driver lb_haproxy_driver(struct lb_haproxy *lb);
 
 #endif

@@ -1,0 +1,24 @@
+/*
+ * The load-balancer driver interface (DESIGN §7): switch to a cluster (with
+ * verification), and read where the LB points now. Drivers are asynchronous;
+ * each callback runs once, from the loop.
+ */
+#ifndef TG_LB_H
+#define TG_LB_H
+
+#include <stdbool.h>
+
+/* OK, or the reason. */
+typedef void (*lb_switch_done_fn)(bool ok, const char *error, void *arg);
+/* CLUSTER the LB points at (NULL when unknown, with ERROR). */
+typedef void (*lb_current_done_fn)(const char *cluster, const char *error, void *arg);
+
+struct lb_driver {
+	void *impl;
+	void (*switch_to)(void *impl, const char *cluster, lb_switch_done_fn done, void *arg);
+	/* NULL when the driver cannot tell (then no external cutover is detected) */
+	void (*current)(void *impl, lb_current_done_fn done, void *arg);
+	void (*free)(void *impl);
+};
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * The exec load-balancer driver: a command of the operator's, run through
+ * /bin/sh with {cluster} replaced by the target, exit 0 = switched; and an
+ * optional command that prints the cluster the LB points at.
+ */
+#ifndef TG_LB_EXEC_H
+#define TG_LB_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb.h"
+
+struct event_base;
+struct lb_exec;
+
+struct lb_exec_settings {
+	const char *switch_command;  /* e.g. "kubectl patch svc trino -p ... {cluster} ..." */
+	const char *current_command; /* prints the cluster name; NULL: none */
+	int64_t timeout_ms;
+	int retries;
+};
+
+struct lb_exec *lb_exec_new(struct event_base *base, const struct lb_exec_settings *settings,
+                            char *err, size_t err_len);
+void lb_exec_free(struct lb_exec *lb);
+void lb_exec_switch(struct lb_exec *lb, const char *cluster, lb_switch_done_fn done, void *arg);
+void lb_exec_current(struct lb_exec *lb, lb_current_done_fn done, void *arg);
+
+/* The driver behind the generic interface. */
+struct lb_driver lb_exec_driver(struct lb_exec *lb);
+
+#endif

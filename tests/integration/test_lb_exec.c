@@ -1,0 +1,162 @@
+/*
+ * The exec driver with real commands: a switch script that records the
+ * cluster (and current_command that reads it back), a failing command
+ * retried then reported with its exit code and output, and a hanging one
+ * killed at its timeout with its whole process group.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "lb_exec.h"
+
+static char *dir;
+static struct event_base *base;
+
+struct outcome {
+	bool finished, ok;
+	char text[1024];
+};
+
+static void on_switched(bool ok, const char *error, void *arg)
+{
+	struct outcome *o = arg;
+	o->finished = true;
+	o->ok = ok;
+	snprintf(o->text, sizeof(o->text), "%s", error != NULL ? error : "");
+	event_base_loopbreak(base);
+}
+
+static void on_current(const char *cluster, const char *error, void *arg)
+{
+	struct outcome *o = arg;
+	o->finished = true;
+	o->ok = cluster != NULL;
+	snprintf(o->text, sizeof(o->text), "%s", cluster != NULL ? cluster : error);
+	event_base_loopbreak(base);
+}
+
+static void run(struct outcome *o)
+{
+	struct timeval limit = {10, 0};
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	assert_true(o->finished);
+}
+
+static void test_switch_and_current(void **state)
+{
+	(void)state;
+	char switch_command[512], current_command[512];
+	snprintf(switch_command, sizeof(switch_command),
+	         "echo switching to {cluster}; printf '%%s\\n' {cluster} > '%s/target'", dir);
+	snprintf(current_command, sizeof(current_command), "cat '%s/target'", dir);
+	struct lb_exec_settings s = {switch_command, current_command, 2000, 1};
+	char err[256];
+	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
+	assert_non_null(lb);
+	struct outcome o = {0};
+	lb_exec_switch(lb, "green", on_switched, &o);
+	run(&o);
+	assert_true(o.ok);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/target", dir);
+	char *target = harness_read_file(path);
+	assert_string_equal(target, "green\n");
+	free(target);
+	struct outcome c = {0};
+	struct lb_driver driver = lb_exec_driver(lb);
+	driver.current(driver.impl, on_current, &c);
+	run(&c);
+	assert_true(c.ok);
+	assert_string_equal(c.text, "green");
+	driver.free(driver.impl);
+}
+
+static void test_failing_command_is_retried_then_reported(void **state)
+{
+	(void)state;
+	char command[512], counter[512];
+	snprintf(counter, sizeof(counter), "%s/attempts", dir);
+	snprintf(
+	        command, sizeof(command),
+	        "echo x >> '%s'; echo 'Error: service \"trino\" not found' >&2; exit 3 # {cluster}",
+	        counter);
+	struct lb_exec_settings s = {command, NULL, 2000, 2};
+	char err[256];
+	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
+	struct outcome o = {0};
+	lb_exec_switch(lb, "blue", on_switched, &o);
+	run(&o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.text, "switch command for blue: exit 3: Error: service \"trino\" "
+	                               "not found"));
+	char *attempts = harness_read_file(counter);
+	assert_string_equal(attempts, "x\nx\nx\n"); /* 1 + 2 retries */
+	free(attempts);
+	assert_null(lb_exec_driver(lb).current); /* no current_command: cannot tell */
+	lb_exec_free(lb);
+}
+
+static void test_hanging_command_is_killed_at_its_timeout(void **state)
+{
+	(void)state;
+	struct lb_exec_settings s = {"sleep 30 & sleep 30; echo {cluster}", NULL, 300, 0};
+	char err[256];
+	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
+	struct outcome o = {0};
+	long long started = harness_now_ms();
+	lb_exec_switch(lb, "green", on_switched, &o);
+	run(&o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.text, "timed out after 300 ms"));
+	assert_true(harness_now_ms() - started < 2000);
+	assert_int_equal(system("pgrep -f '^sleep 30$' > /dev/null"), 256); /* none left */
+	lb_exec_free(lb);
+}
+
+static void test_bad_settings(void **state)
+{
+	(void)state;
+	struct lb_exec_settings s = {"switch-without-placeholder", NULL, 1000, 0};
+	char err[256];
+	assert_null(lb_exec_new(base, &s, err, sizeof(err)));
+	assert_non_null(strstr(err, "must contain {cluster}"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = harness_tmpdir("tg-lb-exec");
+	base = event_base_new();
+	return dir != NULL && base != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	event_base_free(base);
+	harness_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_switch_and_current),
+	        cmocka_unit_test(test_failing_command_is_retried_then_reported),
+	        cmocka_unit_test(test_hanging_command_is_killed_at_its_timeout),
+	        cmocka_unit_test(test_bad_settings),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
