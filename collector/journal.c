@@ -72,13 +72,20 @@ static void restore(struct journal *journal, const char *path)
 
 static int open_file(struct journal *journal, char *err, size_t err_len)
 {
-	journal->fd = open(journal->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	journal->fd = open(journal->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (journal->fd < 0) {
 		snprintf(err, err_len, "%s: %s", journal->path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	journal->size = fstat(journal->fd, &st) == 0 ? st.st_size : 0;
+	/* A line torn by a crash has no newline: end it, or the next event would
+	 * be glued to it and lost at the next read. */
+	char last = '\n';
+	if (journal->size > 0 && pread(journal->fd, &last, 1, journal->size - 1) != 1)
+		last = '\n';
+	if (last != '\n' && write(journal->fd, "\n", 1) == 1)
+		journal->size++;
 	return 0;
 }
 
