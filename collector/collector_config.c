@@ -63,7 +63,7 @@ static const struct config_key watch_keys[] = {
 
 static const struct config_key lb_keys[] = {
         {"driver", CONFIG_CHOICE, offsetof(struct lb_section, driver), false, "none", 0, 0,
-         "none|haproxy|exec"},
+         "none|haproxy|exec|http"},
         {"timeout", CONFIG_DURATION, offsetof(struct lb_section, timeout_ms), false, "2s", 100,
          60000, NULL},
         {"retries", CONFIG_INT, offsetof(struct lb_section, retries), false, "3", 0, 10, NULL},
@@ -81,6 +81,17 @@ static const struct config_key lb_haproxy_keys[] = {
 static const struct config_key lb_exec_keys[] = {
         KEY(lb_exec_section, "switch_command", CONFIG_STRING, switch_command, false, NULL),
         KEY(lb_exec_section, "current_command", CONFIG_STRING, current_command, false, NULL),
+};
+
+static const struct config_key lb_http_keys[] = {
+        KEY(lb_http_section, "switch_method", CONFIG_STRING, switch_method, false, "POST"),
+        KEY(lb_http_section, "switch_url", CONFIG_STRING, switch_url, false, NULL),
+        KEY(lb_http_section, "switch_body", CONFIG_STRING, switch_body, false, NULL),
+        KEY(lb_http_section, "header", CONFIG_KEYED, headers, false, NULL),
+        {"switch_expect", CONFIG_INT, offsetof(struct lb_http_section, switch_expect), false, "0",
+         0, 599, NULL},
+        KEY(lb_http_section, "current_url", CONFIG_STRING, current_url, false, NULL),
+        KEY(lb_http_section, "current_json", CONFIG_STRING, current_json, false, NULL),
 };
 
 static int validate_watch(void *object, const char **key, char *why, size_t why_len)
@@ -230,6 +241,8 @@ static const struct config_section sections[] = {
          offsetof(struct collector_config, watch), NULL, NULL, validate_watch},
         {"lb", false, lb_keys, sizeof(lb_keys) / sizeof(lb_keys[0]),
          offsetof(struct collector_config, lb), NULL, NULL, NULL},
+        {"lb.http", false, lb_http_keys, sizeof(lb_http_keys) / sizeof(lb_http_keys[0]),
+         offsetof(struct collector_config, lb_http), NULL, NULL, NULL},
         {"lb.exec", false, lb_exec_keys, sizeof(lb_exec_keys) / sizeof(lb_exec_keys[0]),
          offsetof(struct collector_config, lb_exec), NULL, NULL, NULL},
         {"lb.haproxy", false, lb_haproxy_keys, sizeof(lb_haproxy_keys) / sizeof(lb_haproxy_keys[0]),
@@ -285,6 +298,14 @@ int collector_config_load(const char *path, struct collector_config *config, cha
 		snprintf(err, err_len,
 		         "%s: [lb] driver = exec needs [lb.exec] switch_command with {cluster}",
 		         path);
+		return -1;
+	}
+	if (config->lb.driver == LB_DRIVER_HTTP &&
+	    (config->lb_http.switch_url == NULL || config->lb_http.headers.count > 8)) {
+		snprintf(
+		        err, err_len,
+		        "%s: [lb] driver = http needs [lb.http] switch_url (and at most 8 headers)",
+		        path);
 		return -1;
 	}
 	const char *active = config->collector.initial_active;

@@ -54,7 +54,7 @@ struct watch_section {
 	bool dry_run;
 };
 
-enum lb_driver_kind { LB_DRIVER_NONE, LB_DRIVER_HAPROXY, LB_DRIVER_EXEC };
+enum lb_driver_kind { LB_DRIVER_NONE, LB_DRIVER_HAPROXY, LB_DRIVER_EXEC, LB_DRIVER_HTTP };
 
 struct lb_section {
 	int driver; /* enum lb_driver_kind */
@@ -75,6 +75,16 @@ struct lb_exec_section {
 	char *current_command; /* prints the cluster; optional */
 };
 
+struct lb_http_section {
+	char *switch_method;
+	char *switch_url;
+	char *switch_body;
+	struct config_list headers; /* "Name=value", from header.NAME keys */
+	int64_t switch_expect;
+	char *current_url;
+	char *current_json;
+};
+
 struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
@@ -82,6 +92,7 @@ struct collector_config {
 	struct lb_section lb;
 	struct lb_haproxy_section lb_haproxy;
 	struct lb_exec_section lb_exec;
+	struct lb_http_section lb_http;
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
 };

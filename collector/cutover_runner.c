@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "lb_exec.h"
 #include "lb_haproxy.h"
+#include "lb_http.h"
 #include "log.h"
 #include "state_file.h"
 
@@ -355,6 +356,33 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 			return NULL;
 		}
 		r->lb = lb_exec_driver(exec);
+	} else if (collector->config.lb.driver == LB_DRIVER_HTTP) {
+		const struct lb_http_section *h = &collector->config.lb_http;
+		struct lb_http_settings s = {
+		        .switch_method = h->switch_method,
+		        .switch_url = h->switch_url,
+		        .switch_body = h->switch_body,
+		        .switch_expect = h->switch_expect,
+		        .current_url = h->current_url,
+		        .current_json = h->current_json,
+		        .timeout_ms = collector->config.lb.timeout_ms,
+		        .retries = (int)collector->config.lb.retries,
+		};
+		/* header.NAME = value -> "NAME: value" */
+		static char header_lines[LB_HTTP_MAX_HEADERS][512];
+		for (size_t i = 0; i < h->headers.count && i < LB_HTTP_MAX_HEADERS; i++) {
+			const char *item = h->headers.items[i];
+			const char *eq = strchr(item, '=');
+			snprintf(header_lines[i], sizeof(header_lines[i]), "%.*s: %s",
+			         (int)(eq - item), item, eq + 1);
+			s.headers[s.header_count++] = header_lines[i];
+		}
+		struct lb_http *http = lb_http_new(collector->base, &s, err, err_len);
+		if (http == NULL) {
+			free(r);
+			return NULL;
+		}
+		r->lb = lb_http_driver(http);
 	}
 	return r;
 }

@@ -141,9 +141,9 @@ static void on_socket_ready(evutil_socket_t fd, short what, void *arg)
 	             ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 	int running;
 	curl_multi_socket_action(client->multi, fd, action, &running);
+	/* No timer cleanup here: a callback in collect_finished may start a new
+	 * transfer, whose timer curl has just armed; curl removes it with -1. */
 	collect_finished(client);
-	if (running <= 0 && evtimer_pending(client->timer, NULL))
-		evtimer_del(client->timer);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

@@ -267,6 +267,41 @@ static void test_headers_method_and_body(void **state)
 	assert_string_equal(r.body, "POST trino-guard {\"a\":1}");
 }
 
+/* A request started from another request's callback (the agent's /metrics -> JMX chain). */
+struct chained {
+	struct fixture *fx;
+	struct result second;
+	char url[128];
+};
+
+static void on_first_done(const struct http_response *response, void *arg)
+{
+	struct chained *c = arg;
+	(void)response;
+	struct http_request request = {.url = c->url};
+	char err[256];
+	c->second.fx = c->fx;
+	assert_int_equal(
+	        http_client_start(c->fx->client, &request, on_done, &c->second, err, sizeof(err)),
+	        0);
+}
+
+static void test_request_started_from_a_callback_runs(void **state)
+{
+	struct fixture *fx = *state;
+	struct chained c = {.fx = fx};
+	url(fx, c.url, sizeof(c.url), "/ok");
+	char first_url[128], err[256];
+	url(fx, first_url, sizeof(first_url), "/broken");
+	struct http_request first = {.url = first_url};
+	fx->pending = 1; /* only the second request counts */
+	assert_int_equal(http_client_start(fx->client, &first, on_first_done, &c, err, sizeof(err)),
+	                 0);
+	run_loop(fx);
+	assert_true(c.second.ok);
+	assert_string_equal(c.second.body, "hello");
+}
+
 static void test_free_with_requests_in_flight(void **state)
 {
 	struct fixture *fx = *state;
@@ -295,6 +330,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_oversized_body_fails, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_headers_method_and_body, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_request_started_from_a_callback_runs, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_free_with_requests_in_flight, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,318 @@
+/*
+ * The http driver, on the daemon's curl-multi client. A switch is the
+ * templated request, retried with a doubling backoff on a network error or
+ * an unexpected status; then, when a current request is configured, a read
+ * that must name the target.
+ */
+#include "lb_http.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_client.h"
+#include "log.h"
+
+struct lb_http {
+	struct event_base *base;
+	struct http_client *http;
+	char *method, *url, *body, *current_url, *current_json;
+	char *headers[LB_HTTP_MAX_HEADERS];
+	size_t header_count;
+	long expect;
+	int64_t timeout_ms;
+	int retries;
+	struct event *retry_timer;
+	/* the switch in progress */
+	bool busy;
+	char cluster[64];
+	int attempt;
+	lb_switch_done_fn switch_done;
+	void *switch_arg;
+	/* the current read in progress */
+	bool reading;
+	bool verifying;
+	lb_current_done_fn current_done;
+	void *current_arg;
+};
+
+static char *substitute(const char *text, const char *cluster)
+{
+	if (text == NULL)
+		return NULL;
+	size_t count = 0;
+	for (const char *p = strstr(text, "{cluster}"); p != NULL; p = strstr(p + 9, "{cluster}"))
+		count++;
+	size_t len = strlen(text) + count * strlen(cluster) + 1;
+	char *out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	size_t used = 0;
+	for (const char *p = text; *p != '\0';) {
+		if (strncmp(p, "{cluster}", 9) == 0) {
+			memcpy(out + used, cluster, strlen(cluster));
+			used += strlen(cluster);
+			p += 9;
+		} else {
+			out[used++] = *p++;
+		}
+	}
+	out[used] = '\0';
+	return out;
+}
+
+/* The cluster named by BODY at PATH ("a.b.c"), or the trimmed body without a path. */
+static int extract(const char *body, size_t len, const char *path, char *out, size_t out_len)
+{
+	if (path == NULL) {
+		while (len > 0 &&
+		       (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
+			len--;
+		if (len == 0 || len >= out_len)
+			return -1;
+		memcpy(out, body, len);
+		out[len] = '\0';
+		return 0;
+	}
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *node = root;
+	char key[128];
+	for (const char *p = path; node != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		node = json_object_get(node, key);
+		p += n + (p[n] == '.');
+	}
+	int rc = json_is_string(node) && json_string_length(node) < out_len ? 0 : -1;
+	if (rc == 0)
+		snprintf(out, out_len, "%s", json_string_value(node));
+	json_decref(root);
+	return rc;
+}
+
+static void attempt_switch(struct lb_http *lb);
+
+static void finish_switch(struct lb_http *lb, bool ok, const char *error)
+{
+	lb->busy = false;
+	lb->switch_done(ok, error, lb->switch_arg);
+}
+
+static void retry_or_fail(struct lb_http *lb, const char *error)
+{
+	if (lb->attempt < lb->retries) {
+		int64_t backoff_ms = 200LL << lb->attempt;
+		lb->attempt++;
+		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
+		struct timeval tv = {.tv_sec = backoff_ms / 1000,
+		                     .tv_usec = (backoff_ms % 1000) * 1000};
+		evtimer_add(lb->retry_timer, &tv);
+		return;
+	}
+	finish_switch(lb, false, error);
+}
+
+static void on_verified(const char *cluster, const char *error, void *arg)
+{
+	struct lb_http *lb = arg;
+	char why[600];
+	if (cluster != NULL && strcmp(cluster, lb->cluster) == 0) {
+		finish_switch(lb, true, NULL);
+		return;
+	}
+	snprintf(why, sizeof(why), "switch to %s not verified: %s%s", lb->cluster,
+	         cluster != NULL ? "the LB points at " : "", cluster != NULL ? cluster : error);
+	retry_or_fail(lb, why);
+}
+
+static void start_current(struct lb_http *lb, lb_current_done_fn done, void *arg);
+
+static void on_switch_answer(const struct http_response *response, void *arg)
+{
+	struct lb_http *lb = arg;
+	char why[700];
+	bool expected = response->ok &&
+	                (lb->expect != 0 ? response->status == lb->expect
+	                                 : response->status >= 200 && response->status < 300);
+	if (!expected) {
+		if (response->ok)
+			snprintf(why, sizeof(why), "switch request for %s: HTTP %ld: %.300s",
+			         lb->cluster, response->status, response->body);
+		else
+			snprintf(why, sizeof(why), "switch request for %s: %s", lb->cluster,
+			         response->error);
+		retry_or_fail(lb, why);
+		return;
+	}
+	if (lb->current_url != NULL)
+		start_current(lb, on_verified, lb); /* verify */
+	else
+		finish_switch(lb, true, NULL);
+}
+
+static void attempt_switch(struct lb_http *lb)
+{
+	char *url = substitute(lb->url, lb->cluster);
+	char *body = substitute(lb->body, lb->cluster);
+	const char *headers[LB_HTTP_MAX_HEADERS + 2] = {"Content-Type: application/json"};
+	char *expanded[LB_HTTP_MAX_HEADERS] = {0};
+	for (size_t i = 0; i < lb->header_count; i++) {
+		expanded[i] = substitute(lb->headers[i], lb->cluster);
+		headers[i + 1] = expanded[i];
+	}
+	struct http_request request = {
+	        .method = lb->method,
+	        .url = url,
+	        .headers = headers,
+	        .body = body,
+	        .body_len = body != NULL ? strlen(body) : 0,
+	        .timeout_ms = lb->timeout_ms,
+	};
+	char err[256];
+	int rc = url != NULL ? http_client_start(lb->http, &request, on_switch_answer, lb, err,
+	                                         sizeof(err))
+	                     : -1;
+	free(url);
+	free(body);
+	for (size_t i = 0; i < lb->header_count; i++)
+		free(expanded[i]);
+	if (rc != 0)
+		retry_or_fail(lb, err);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	attempt_switch(arg);
+}
+
+static void on_current_answer(const struct http_response *response, void *arg)
+{
+	struct lb_http *lb = arg;
+	lb->reading = false;
+	char cluster[64], why[600];
+	if (!response->ok) {
+		snprintf(why, sizeof(why), "current request: %s", response->error);
+		lb->current_done(NULL, why, lb->current_arg);
+	} else if (response->status != 200) {
+		snprintf(why, sizeof(why), "current request: HTTP %ld", response->status);
+		lb->current_done(NULL, why, lb->current_arg);
+	} else if (extract(response->body, response->body_len, lb->current_json, cluster,
+	                   sizeof(cluster)) != 0) {
+		snprintf(why, sizeof(why), "current request: no cluster at %s",
+		         lb->current_json != NULL ? lb->current_json : "(body)");
+		lb->current_done(NULL, why, lb->current_arg);
+	} else {
+		lb->current_done(cluster, NULL, lb->current_arg);
+	}
+}
+
+static void start_current(struct lb_http *lb, lb_current_done_fn done, void *arg)
+{
+	if (lb->reading) {
+		done(NULL, "a read of the LB is already in progress", arg);
+		return;
+	}
+	const char *headers[LB_HTTP_MAX_HEADERS + 1] = {0};
+	for (size_t i = 0; i < lb->header_count; i++)
+		headers[i] = lb->headers[i];
+	struct http_request request = {
+	        .url = lb->current_url, .headers = headers, .timeout_ms = lb->timeout_ms};
+	lb->current_done = done;
+	lb->current_arg = arg;
+	char err[256];
+	lb->reading = true;
+	if (http_client_start(lb->http, &request, on_current_answer, lb, err, sizeof(err)) != 0) {
+		lb->reading = false;
+		done(NULL, err, arg);
+	}
+}
+
+static void driver_switch(void *impl, const char *cluster, lb_switch_done_fn done, void *arg)
+{
+	struct lb_http *lb = impl;
+	if (lb->busy) {
+		done(false, "a switch is already in progress", arg);
+		return;
+	}
+	lb->busy = true;
+	snprintf(lb->cluster, sizeof(lb->cluster), "%s", cluster);
+	lb->attempt = 0;
+	lb->switch_done = done;
+	lb->switch_arg = arg;
+	attempt_switch(lb);
+}
+
+static void driver_current(void *impl, lb_current_done_fn done, void *arg)
+{
+	struct lb_http *lb = impl;
+	if (lb->busy) {
+		done(NULL, "a switch is in progress", arg);
+		return;
+	}
+	start_current(lb, done, arg);
+}
+
+static void driver_free(void *impl)
+{
+	lb_http_free(impl);
+}
+
+struct lb_driver lb_http_driver(struct lb_http *lb)
+{
+	return (struct lb_driver){lb, driver_switch,
+	                          lb->current_url != NULL ? driver_current : NULL, driver_free};
+}
+
+struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *s, char *err,
+                            size_t err_len)
+{
+	if (s->switch_url == NULL || s->header_count > LB_HTTP_MAX_HEADERS) {
+		snprintf(err, err_len, "http driver: switch_url is required");
+		return NULL;
+	}
+	struct lb_http *lb = calloc(1, sizeof(*lb));
+	if (lb == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	lb->base = base;
+	lb->http = http_client_new(base, err, err_len);
+	lb->method = strdup(s->switch_method != NULL ? s->switch_method : "POST");
+	lb->url = strdup(s->switch_url);
+	lb->body = s->switch_body != NULL ? strdup(s->switch_body) : NULL;
+	lb->current_url = s->current_url != NULL ? strdup(s->current_url) : NULL;
+	lb->current_json = s->current_json != NULL ? strdup(s->current_json) : NULL;
+	for (size_t i = 0; i < s->header_count; i++)
+		lb->headers[lb->header_count++] = strdup(s->headers[i]);
+	lb->expect = s->switch_expect;
+	lb->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 5000;
+	lb->retries = s->retries;
+	lb->retry_timer = evtimer_new(base, on_retry, lb);
+	if (lb->http == NULL) {
+		lb_http_free(lb);
+		return NULL;
+	}
+	return lb;
+}
+
+void lb_http_free(struct lb_http *lb)
+{
+	if (lb == NULL)
+		return;
+	http_client_free(lb->http); /* cancels requests in flight */
+	if (lb->retry_timer != NULL)
+		event_free(lb->retry_timer);
+	free(lb->method);
+	free(lb->url);
+	free(lb->body);
+	free(lb->current_url);
+	free(lb->current_json);
+	for (size_t i = 0; i < lb->header_count; i++)
+		free(lb->headers[i]);
+	free(lb);
+}
