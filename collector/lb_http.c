@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_client.h"
 #include "log.h"
@@ -157,12 +158,20 @@ static void attempt_switch(struct lb_http *lb)
 {
 	char *url = substitute(lb->url, lb->cluster);
 	char *body = substitute(lb->body, lb->cluster);
-	const char *headers[LB_HTTP_MAX_HEADERS + 2] = {"Content-Type: application/json"};
+	const char *headers[LB_HTTP_MAX_HEADERS + 2] = {0};
 	char *expanded[LB_HTTP_MAX_HEADERS] = {0};
+	size_t count = 0;
+	bool has_content_type = false;
 	for (size_t i = 0; i < lb->header_count; i++) {
 		expanded[i] = substitute(lb->headers[i], lb->cluster);
-		headers[i + 1] = expanded[i];
+		headers[count++] = expanded[i];
+		has_content_type =
+		        has_content_type ||
+		        (expanded[i] != NULL && strncasecmp(expanded[i], "Content-Type:", 13) == 0);
 	}
+	/* JSON unless the operator says otherwise (Kubernetes wants merge-patch+json) */
+	if (!has_content_type)
+		headers[count++] = "Content-Type: application/json";
 	struct http_request request = {
 	        .method = lb->method,
 	        .url = url,

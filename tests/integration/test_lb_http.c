@@ -29,6 +29,7 @@ static struct {
 	int port;
 	char selector[64];
 	char authorization[128];
+	char content_type[128];
 	int fail_next;  /* answer 500 this many times */
 	bool forbidden; /* answer 403 */
 	bool ignore;    /* answer 200, change nothing */
@@ -59,6 +60,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *auth =
 	        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	snprintf(fx.authorization, sizeof(fx.authorization), "%s", auth != NULL ? auth : "");
+	const char *type =
+	        evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	snprintf(fx.content_type, sizeof(fx.content_type), "%s", type != NULL ? type : "");
 	if (fx.fail_next > 0) {
 		fx.fail_next--;
 		reply(req, 500, "etcd timeout");
@@ -126,8 +130,9 @@ static struct lb_driver make_driver(int retries)
 	        .switch_url = switch_url,
 	        .switch_body =
 	                "{\"spec\":{\"selector\":{\"app\":\"trino\",\"cluster\":\"{cluster}\"}}}",
-	        .headers = {"Authorization: Bearer k8s-token"},
-	        .header_count = 1,
+	        .headers = {"Authorization: Bearer k8s-token",
+	                    "Content-Type: application/merge-patch+json"},
+	        .header_count = 2,
 	        .current_url = current_url,
 	        .current_json = "spec.selector.cluster",
 	        .timeout_ms = 2000,
@@ -150,6 +155,7 @@ static void test_switch_verified_through_a_json_path(void **state)
 		fail_msg("%s", o.text);
 	assert_string_equal(fx.selector, "green");
 	assert_string_equal(fx.authorization, "Bearer k8s-token");
+	assert_string_equal(fx.content_type, "application/merge-patch+json"); /* not doubled */
 	struct outcome c = {0};
 	d.current(d.impl, on_current, &c);
 	run(&c);
