@@ -63,7 +63,7 @@ static const struct config_key watch_keys[] = {
 
 static const struct config_key lb_keys[] = {
         {"driver", CONFIG_CHOICE, offsetof(struct lb_section, driver), false, "none", 0, 0,
-         "none|haproxy|exec|http"},
+         "none|haproxy|exec|http|trino-gateway"},
         {"timeout", CONFIG_DURATION, offsetof(struct lb_section, timeout_ms), false, "2s", 100,
          60000, NULL},
         {"retries", CONFIG_INT, offsetof(struct lb_section, retries), false, "3", 0, 10, NULL},
@@ -92,6 +92,16 @@ static const struct config_key lb_http_keys[] = {
          0, 599, NULL},
         KEY(lb_http_section, "current_url", CONFIG_STRING, current_url, false, NULL),
         KEY(lb_http_section, "current_json", CONFIG_STRING, current_json, false, NULL),
+};
+
+static const struct config_key lb_gateway_keys[] = {
+        KEY(lb_gateway_section, "url", CONFIG_STRING, url, false, NULL),
+        KEY(lb_gateway_section, "backend", CONFIG_KEYED, backends, false, NULL),
+        KEY(lb_gateway_section, "authorization_file", CONFIG_PATH, authorization_file, false, NULL),
+        {"healthy_timeout", CONFIG_DURATION,
+         offsetof(struct lb_gateway_section, healthy_timeout_ms), false, "3m", 1000, 3600000, NULL},
+        {"health_poll", CONFIG_DURATION, offsetof(struct lb_gateway_section, health_poll_ms), false,
+         "1s", 100, 60000, NULL},
 };
 
 static int validate_watch(void *object, const char **key, char *why, size_t why_len)
@@ -241,6 +251,9 @@ static const struct config_section sections[] = {
          offsetof(struct collector_config, watch), NULL, NULL, validate_watch},
         {"lb", false, lb_keys, sizeof(lb_keys) / sizeof(lb_keys[0]),
          offsetof(struct collector_config, lb), NULL, NULL, NULL},
+        {"lb.trino-gateway", false, lb_gateway_keys,
+         sizeof(lb_gateway_keys) / sizeof(lb_gateway_keys[0]),
+         offsetof(struct collector_config, lb_gateway), NULL, NULL, NULL},
         {"lb.http", false, lb_http_keys, sizeof(lb_http_keys) / sizeof(lb_http_keys[0]),
          offsetof(struct collector_config, lb_http), NULL, NULL, NULL},
         {"lb.exec", false, lb_exec_keys, sizeof(lb_exec_keys) / sizeof(lb_exec_keys[0]),
@@ -265,6 +278,32 @@ int collector_config_load(const char *path, struct collector_config *config, cha
 		         "(e.g. [cluster.blue] and [cluster.green])",
 		         path);
 		return -1;
+	}
+	if (config->lb.driver == LB_DRIVER_GATEWAY) {
+		const struct lb_gateway_section *g = &config->lb_gateway;
+		if (g->url == NULL) {
+			snprintf(err, err_len,
+			         "%s: [lb] driver = trino-gateway needs [lb.trino-gateway] url",
+			         path);
+			return -1;
+		}
+		for (size_t i = 0; i < config->cluster_count; i++) {
+			const char *name = config->clusters[i].name;
+			bool found = false;
+			for (size_t k = 0; k < g->backends.count; k++) {
+				size_t len = strlen(name);
+				found = found || (strncmp(g->backends.items[k], name, len) == 0 &&
+				                  g->backends.items[k][len] == '=');
+			}
+			if (!found) {
+				snprintf(err, err_len,
+				         "%s: [lb.trino-gateway] has no backend.%s = <backend "
+				         "name> for "
+				         "cluster %s",
+				         path, name, name);
+				return -1;
+			}
+		}
 	}
 	if (config->lb.driver == LB_DRIVER_HAPROXY) {
 		const struct lb_haproxy_section *h = &config->lb_haproxy;

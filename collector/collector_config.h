@@ -54,7 +54,13 @@ struct watch_section {
 	bool dry_run;
 };
 
-enum lb_driver_kind { LB_DRIVER_NONE, LB_DRIVER_HAPROXY, LB_DRIVER_EXEC, LB_DRIVER_HTTP };
+enum lb_driver_kind {
+	LB_DRIVER_NONE,
+	LB_DRIVER_HAPROXY,
+	LB_DRIVER_EXEC,
+	LB_DRIVER_HTTP,
+	LB_DRIVER_GATEWAY,
+};
 
 struct lb_section {
 	int driver; /* enum lb_driver_kind */
@@ -85,6 +91,14 @@ struct lb_http_section {
 	char *current_json;
 };
 
+struct lb_gateway_section {
+	char *url;
+	struct config_list backends; /* "cluster=backend", from backend.CLUSTER keys */
+	char *authorization_file;    /* holds "Basic ..." or "Bearer ..." */
+	int64_t healthy_timeout_ms;
+	int64_t health_poll_ms;
+};
+
 struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
@@ -93,6 +107,7 @@ struct collector_config {
 	struct lb_haproxy_section lb_haproxy;
 	struct lb_exec_section lb_exec;
 	struct lb_http_section lb_http;
+	struct lb_gateway_section lb_gateway;
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
 };

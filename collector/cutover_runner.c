@@ -15,6 +15,7 @@
 #include "failure_ratio.h"
 #include "journal.h"
 #include "lb_exec.h"
+#include "lb_gateway.h"
 #include "lb_haproxy.h"
 #include "lb_http.h"
 #include "log.h"
@@ -383,6 +384,47 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 			return NULL;
 		}
 		r->lb = lb_http_driver(http);
+	} else if (collector->config.lb.driver == LB_DRIVER_GATEWAY) {
+		const struct lb_gateway_section *g = &collector->config.lb_gateway;
+		struct lb_gateway_settings s = {
+		        .url = g->url,
+		        .timeout_ms = collector->config.lb.timeout_ms,
+		        .retries = (int)collector->config.lb.retries,
+		        .healthy_timeout_ms = g->healthy_timeout_ms,
+		        .poll_ms = g->health_poll_ms,
+		};
+		static char names[LB_GATEWAY_MAX_BACKENDS][2][128];
+		for (size_t i = 0; i < g->backends.count && i < LB_GATEWAY_MAX_BACKENDS; i++) {
+			const char *item = g->backends.items[i];
+			const char *eq = strchr(item, '=');
+			snprintf(names[i][0], sizeof(names[i][0]), "%.*s", (int)(eq - item), item);
+			snprintf(names[i][1], sizeof(names[i][1]), "%s", eq + 1);
+			s.backends[i].cluster = names[i][0];
+			s.backends[i].backend = names[i][1];
+			s.backend_count++;
+		}
+		char authorization[512] = "";
+		if (g->authorization_file != NULL) {
+			FILE *f = fopen(g->authorization_file, "r");
+			if (f == NULL || fgets(authorization, sizeof(authorization), f) == NULL) {
+				snprintf(err, err_len, "authorization_file %s cannot be read",
+				         g->authorization_file);
+				if (f != NULL)
+					fclose(f);
+				free(r);
+				return NULL;
+			}
+			fclose(f);
+			authorization[strcspn(authorization, "\r\n")] = '\0';
+			s.authorization = authorization;
+		}
+		struct lb_gateway *gateway = lb_gateway_new(collector->base, &s, err, err_len);
+		explicit_bzero(authorization, sizeof(authorization));
+		if (gateway == NULL) {
+			free(r);
+			return NULL;
+		}
+		r->lb = lb_gateway_driver(gateway);
 	}
 	return r;
 }

@@ -1,0 +1,42 @@
+/*
+ * The trino-gateway load-balancer driver (DESIGN §7, reference/trino-endpoints.md
+ * §8): activate the target cluster's backend, wait until the gateway reports it
+ * HEALTHY (a newly activated backend stays PENDING until its next health
+ * check), then deactivate the other clusters' backends, and verify with the
+ * list of active backends. Queries already running stay on their cluster: the
+ * gateway routes by query id.
+ */
+#ifndef TG_LB_GATEWAY_H
+#define TG_LB_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb.h"
+
+struct event_base;
+struct lb_gateway;
+
+#define LB_GATEWAY_MAX_BACKENDS 16
+
+struct lb_gateway_settings {
+	const char *url; /* the gateway, e.g. http://trino-gateway:8080 */
+	struct {
+		const char *cluster;
+		const char *backend;
+	} backends[LB_GATEWAY_MAX_BACKENDS];
+	size_t backend_count;
+	const char *authorization;  /* "Basic ..." or "Bearer ..."; NULL: none */
+	int64_t timeout_ms;         /* per request */
+	int retries;                /* per request */
+	int64_t healthy_timeout_ms; /* how long the target may stay PENDING */
+	int64_t poll_ms;            /* how often its state is read meanwhile */
+};
+
+struct lb_gateway *lb_gateway_new(struct event_base *base,
+                                  const struct lb_gateway_settings *settings, char *err,
+                                  size_t err_len);
+void lb_gateway_free(struct lb_gateway *lb);
+struct lb_driver lb_gateway_driver(struct lb_gateway *lb);
+
+#endif
