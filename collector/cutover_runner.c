@@ -31,6 +31,8 @@ struct cutover_runner {
 	bool polling;
 	struct gate_result gate;
 	int64_t next_checkpoint_ms;
+	char lb_problem_cluster[64]; /* "" when the last switch worked */
+	char lb_problem[600];
 	struct detector_checkpoint saved; /* the evidence last written */
 };
 
@@ -235,11 +237,24 @@ static void step(struct cutover_runner *r, const struct cutover_event *event,
 	journal_sync(c->journal);
 }
 
+/* A driver is about to retry a failed step: every attempt goes to the journal. */
+static void on_lb_retry(const char *reason, void *arg)
+{
+	struct cutover_runner *r = arg;
+	journal_append(r->collector->journal,
+	               json_pack("{s:s,s:s,s:s}", "type", "lb-attempt", "cluster", r->state.other,
+	                         "error", reason));
+}
+
 /* The driver finished a switch we asked for. */
 static void on_switched(bool ok, const char *error, void *arg)
 {
 	struct cutover_runner *r = arg;
 	struct cutover_event event = {.kind = EVENT_LB_RESULT, .ok = ok};
+	/* an open finding until a later switch works */
+	snprintf(r->lb_problem_cluster, sizeof(r->lb_problem_cluster), "%s",
+	         ok ? "" : r->state.other);
+	snprintf(r->lb_problem, sizeof(r->lb_problem), "%s", ok || error == NULL ? "" : error);
 	snprintf(event.cluster, sizeof(event.cluster), "%s", r->state.other);
 	snprintf(event.text, sizeof(event.text), "%s", error != NULL ? error : "");
 	journal_append(r->collector->journal,
@@ -324,6 +339,8 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 		        .key = h->key,
 		        .timeout_ms = collector->config.lb.timeout_ms,
 		        .retries = (int)collector->config.lb.retries,
+		        .on_retry = on_lb_retry,
+		        .on_retry_arg = r,
 		};
 		static char backend_names[LB_MAX_BACKENDS][2][128];
 		for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
@@ -350,6 +367,8 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 		        .current_command = collector->config.lb_exec.current_command,
 		        .timeout_ms = collector->config.lb.timeout_ms,
 		        .retries = (int)collector->config.lb.retries,
+		        .on_retry = on_lb_retry,
+		        .on_retry_arg = r,
 		};
 		struct lb_exec *exec = lb_exec_new(collector->base, &s, err, err_len);
 		if (exec == NULL) {
@@ -368,6 +387,8 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 		        .current_json = h->current_json,
 		        .timeout_ms = collector->config.lb.timeout_ms,
 		        .retries = (int)collector->config.lb.retries,
+		        .on_retry = on_lb_retry,
+		        .on_retry_arg = r,
 		};
 		/* header.NAME = value -> "NAME: value" */
 		static char header_lines[LB_HTTP_MAX_HEADERS][512];
@@ -390,6 +411,8 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 		        .url = g->url,
 		        .timeout_ms = collector->config.lb.timeout_ms,
 		        .retries = (int)collector->config.lb.retries,
+		        .on_retry = on_lb_retry,
+		        .on_retry_arg = r,
 		        .healthy_timeout_ms = g->healthy_timeout_ms,
 		        .poll_ms = g->health_poll_ms,
 		};
@@ -513,6 +536,28 @@ json_t *cutover_runner_status(const struct cutover_runner *r, int64_t now_ms)
 		                  d->user_errors.p0, "explanation", explanation));
 	}
 	return out;
+}
+
+void cutover_runner_metrics(const struct cutover_runner *r, struct cutover_metrics *out)
+{
+	int64_t left = r->state.until_unix_ms - collector_unix_ms();
+	*out = (struct cutover_metrics){
+	        .phase = r->state.phase,
+	        .paused = r->state.paused,
+	        .watching = r->state.phase == PHASE_WATCHING,
+	        .failure_score = r->detector.failures.score,
+	        .user_score = r->detector.user_errors.score,
+	        .threshold = r->detector.failures.threshold,
+	        .seconds_left = r->state.phase == PHASE_WATCHING && left > 0 ? left / 1000 : 0,
+	};
+}
+
+bool cutover_runner_lb_problem(const struct cutover_runner *r, const char **cluster,
+                               const char **why)
+{
+	*cluster = r->lb_problem_cluster;
+	*why = r->lb_problem;
+	return r->lb_problem_cluster[0] != '\0';
 }
 
 const char *cutover_runner_active(const struct cutover_runner *r)

@@ -35,6 +35,21 @@ json_t *cutover_runner_request(struct cutover_runner *runner, enum cutover_event
 /* The cutover part of /v1/status (new object). */
 json_t *cutover_runner_status(const struct cutover_runner *runner, int64_t now_ms);
 
+/* When the last LB switch failed: its target in CLUSTER and the reason; false otherwise. */
+bool cutover_runner_lb_problem(const struct cutover_runner *runner, const char **cluster,
+                               const char **why);
+
+struct cutover_metrics {
+	enum cutover_phase phase;
+	bool paused;
+	bool watching;
+	double failure_score, user_score, threshold;
+	int64_t seconds_left;
+};
+
+/* Numbers for /metrics. */
+void cutover_runner_metrics(const struct cutover_runner *runner, struct cutover_metrics *out);
+
 /* The cluster the LB sends users to, as far as we know ("" if unknown). */
 const char *cutover_runner_active(const struct cutover_runner *runner);
 

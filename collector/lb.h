@@ -12,6 +12,8 @@
 typedef void (*lb_switch_done_fn)(bool ok, const char *error, void *arg);
 /* CLUSTER the LB points at (NULL when unknown, with ERROR). */
 typedef void (*lb_current_done_fn)(const char *cluster, const char *error, void *arg);
+/* Told of every failed attempt that is about to be retried (for the journal). */
+typedef void (*lb_retry_fn)(const char *reason, void *arg);
 
 struct lb_driver {
 	void *impl;

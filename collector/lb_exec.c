@@ -42,6 +42,8 @@ struct lb_exec {
 	char *current_command;
 	int64_t timeout_ms;
 	int retries;
+	lb_retry_fn on_retry;
+	void *on_retry_arg;
 	struct run run; /* one command at a time */
 	struct event *retry_timer;
 	/* the switch in progress */
@@ -213,6 +215,8 @@ static void switch_finished(struct lb_exec *lb, int status, const char *output, 
 		int64_t backoff_ms = 200LL << lb->attempt;
 		lb->attempt++;
 		log_warn("%s; retrying in %lld ms", message, (long long)backoff_ms);
+		if (lb->on_retry != NULL)
+			lb->on_retry(message, lb->on_retry_arg);
 		struct timeval tv = {.tv_sec = backoff_ms / 1000,
 		                     .tv_usec = (backoff_ms % 1000) * 1000};
 		evtimer_add(lb->retry_timer, &tv);
@@ -295,6 +299,8 @@ struct lb_exec *lb_exec_new(struct event_base *base, const struct lb_exec_settin
 	        settings->current_command != NULL ? strdup(settings->current_command) : NULL;
 	lb->timeout_ms = settings->timeout_ms > 0 ? settings->timeout_ms : 10000;
 	lb->retries = settings->retries;
+	lb->on_retry = settings->on_retry;
+	lb->on_retry_arg = settings->on_retry_arg;
 	lb->run.fd = -1;
 	lb->retry_timer = evtimer_new(base, on_retry, lb);
 	return lb;

@@ -19,6 +19,8 @@ struct lb_exec_settings {
 	const char *current_command; /* prints the cluster name; NULL: none */
 	int64_t timeout_ms;
 	int retries;
+	lb_retry_fn on_retry; /* optional */
+	void *on_retry_arg;
 };
 
 struct lb_exec *lb_exec_new(struct event_base *base, const struct lb_exec_settings *settings,

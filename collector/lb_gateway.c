@@ -29,6 +29,8 @@ struct lb_gateway {
 	size_t backend_count;
 	int64_t timeout_ms, healthy_timeout_ms, poll_ms;
 	int retries;
+	lb_retry_fn on_retry;
+	void *on_retry_arg;
 	struct event *timer;
 	/* the switch in progress */
 	bool busy;
@@ -73,6 +75,8 @@ static void retry_or_fail(struct lb_gateway *lb, const char *error)
 		int64_t backoff_ms = 200LL << lb->attempt;
 		lb->attempt++;
 		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
+		if (lb->on_retry != NULL)
+			lb->on_retry(error, lb->on_retry_arg);
 		again_after(lb, backoff_ms);
 		return;
 	}
@@ -347,6 +351,8 @@ struct lb_gateway *lb_gateway_new(struct event_base *base, const struct lb_gatew
 	lb->healthy_timeout_ms = s->healthy_timeout_ms > 0 ? s->healthy_timeout_ms : 180000;
 	lb->poll_ms = s->poll_ms > 0 ? s->poll_ms : 1000;
 	lb->retries = s->retries;
+	lb->on_retry = s->on_retry;
+	lb->on_retry_arg = s->on_retry_arg;
 	lb->timer = evtimer_new(base, on_timer, lb);
 	if (lb->http == NULL || lb->url == NULL || lb->timer == NULL) {
 		lb_gateway_free(lb);

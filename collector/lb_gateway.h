@@ -31,6 +31,8 @@ struct lb_gateway_settings {
 	int retries;                /* per request */
 	int64_t healthy_timeout_ms; /* how long the target may stay PENDING */
 	int64_t poll_ms;            /* how often its state is read meanwhile */
+	lb_retry_fn on_retry;       /* optional */
+	void *on_retry_arg;
 };
 
 struct lb_gateway *lb_gateway_new(struct event_base *base,

@@ -39,6 +39,8 @@ struct lb_haproxy {
 	size_t backend_count;
 	int64_t timeout_ms;
 	int retries;
+	lb_retry_fn on_retry;
+	void *on_retry_arg;
 	struct instance instances[LB_MAX_INSTANCES];
 	size_t instance_count;
 	/* the switch in progress */
@@ -201,6 +203,8 @@ static void fail_or_retry(struct instance *in, const char *error)
 		int64_t backoff_ms = 200LL << in->attempt;
 		in->attempt++;
 		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
+		if (lb->on_retry != NULL)
+			lb->on_retry(error, lb->on_retry_arg);
 		struct timeval tv = {.tv_sec = backoff_ms / 1000,
 		                     .tv_usec = (backoff_ms % 1000) * 1000};
 		evtimer_add(in->retry_timer, &tv);
@@ -320,6 +324,8 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 	lb->key = strdup(settings->key);
 	lb->timeout_ms = settings->timeout_ms > 0 ? settings->timeout_ms : 2000;
 	lb->retries = settings->retries;
+	lb->on_retry = settings->on_retry;
+	lb->on_retry_arg = settings->on_retry_arg;
 	for (size_t i = 0; i < settings->backend_count && i < LB_MAX_BACKENDS; i++) {
 		lb->clusters[i] = strdup(settings->backends[i].cluster);
 		lb->backends[i] = strdup(settings->backends[i].backend);

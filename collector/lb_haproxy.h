@@ -31,8 +31,10 @@ struct lb_haproxy_settings {
 		const char *backend;
 	} backends[LB_MAX_BACKENDS];
 	size_t backend_count;
-	int64_t timeout_ms; /* per command */
-	int retries;        /* extra attempts per instance, with doubling backoff */
+	int64_t timeout_ms;   /* per command */
+	int retries;          /* extra attempts per instance, with doubling backoff */
+	lb_retry_fn on_retry; /* optional */
+	void *on_retry_arg;
 };
 
 struct lb_haproxy *lb_haproxy_new(struct event_base *base,

@@ -26,6 +26,8 @@ struct lb_http {
 	long expect;
 	int64_t timeout_ms;
 	int retries;
+	lb_retry_fn on_retry;
+	void *on_retry_arg;
 	struct event *retry_timer;
 	/* the switch in progress */
 	bool busy;
@@ -108,6 +110,8 @@ static void retry_or_fail(struct lb_http *lb, const char *error)
 		int64_t backoff_ms = 200LL << lb->attempt;
 		lb->attempt++;
 		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
+		if (lb->on_retry != NULL)
+			lb->on_retry(error, lb->on_retry_arg);
 		struct timeval tv = {.tv_sec = backoff_ms / 1000,
 		                     .tv_usec = (backoff_ms % 1000) * 1000};
 		evtimer_add(lb->retry_timer, &tv);
@@ -301,6 +305,8 @@ struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settin
 	lb->expect = s->switch_expect;
 	lb->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 5000;
 	lb->retries = s->retries;
+	lb->on_retry = s->on_retry;
+	lb->on_retry_arg = s->on_retry_arg;
 	lb->retry_timer = evtimer_new(base, on_retry, lb);
 	if (lb->http == NULL) {
 		lb_http_free(lb);

@@ -31,6 +31,8 @@ struct lb_http_settings {
 	const char *current_json; /* "spec.selector.cluster"; NULL: the trimmed body */
 	int64_t timeout_ms;
 	int retries;
+	lb_retry_fn on_retry; /* optional */
+	void *on_retry_arg;
 };
 
 struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *settings,

@@ -117,8 +117,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		collector->findings_ready = true;
 	if (collector->findings_ready) {
 		struct finding_list next = {0};
-		if (findings_evaluate(&collector->fleet, collector->clusters,
-		                      collector->cluster_count, now, &next) != 0) {
+		const char *lb_cluster, *lb_why;
+		int rc = findings_evaluate(&collector->fleet, collector->clusters,
+		                           collector->cluster_count, now, &next);
+		if (rc == 0 && cutover_runner_lb_problem(collector->cutover, &lb_cluster, &lb_why))
+			rc = findings_add_lb_failure(&next, lb_cluster, lb_why);
+		if (rc != 0) {
 			log_error("out of memory evaluating the rules");
 			finding_list_free(&next);
 		} else {

@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <string.h>
 
+#include "cutover_runner.h"
 #include "failure_ratio.h"
 #include "ingest.h"
 #include "journal.h"
@@ -182,11 +183,41 @@ static void write_ticks(const struct collector *collector, struct evbuffer *out)
 	                    (double)collector->started_unix_ms / 1000.0);
 }
 
+static void write_cutover(const struct collector *collector, struct evbuffer *out)
+{
+	if (collector->cutover == NULL)
+		return;
+	struct cutover_metrics m;
+	cutover_runner_metrics(collector->cutover, &m);
+	family(out, "cutover_phase", "gauge", "The cutover state machine's phase (1 = current).");
+	for (int p = PHASE_STEADY; p <= PHASE_ROLLED_BACK; p++)
+		evbuffer_add_printf(out, "trino_guard_cutover_phase{phase=\"%s\"} %d\n",
+		                    cutover_phase_name((enum cutover_phase)p), (int)m.phase == p);
+	family(out, "cutover_paused", "gauge", "1 while automatic decisions are paused.");
+	evbuffer_add_printf(out, "trino_guard_cutover_paused %d\n", m.paused);
+	family(out, "active_cluster", "gauge", "Which cluster the load balancer sends users to.");
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		evbuffer_add_printf(out, "trino_guard_active_cluster{cluster=\"%s\"} %d\n",
+		                    collector->clusters[i].name, collector->clusters[i].active);
+	family(out, "watch_evidence", "gauge",
+	       "The degradation test's evidence (CUSUM score) during a watch, per channel.");
+	evbuffer_add_printf(out, "trino_guard_watch_evidence{channel=\"failures\"} %.3f\n",
+	                    m.watching ? m.failure_score : 0.0);
+	evbuffer_add_printf(out, "trino_guard_watch_evidence{channel=\"user_errors\"} %.3f\n",
+	                    m.watching ? m.user_score : 0.0);
+	family(out, "watch_evidence_threshold", "gauge", "The evidence that means degraded.");
+	evbuffer_add_printf(out, "trino_guard_watch_evidence_threshold %.3f\n", m.threshold);
+	family(out, "watch_remaining_seconds", "gauge", "Time left in the current watch.");
+	evbuffer_add_printf(out, "trino_guard_watch_remaining_seconds %lld\n",
+	                    (long long)m.seconds_left);
+}
+
 void metrics_write(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
 {
 	write_ingest(collector, out);
 	write_nodes(collector, now_ms, out);
 	write_findings(collector, out);
 	write_ratios(collector, now_ms, out);
+	write_cutover(collector, out);
 	write_ticks(collector, out);
 }

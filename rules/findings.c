@@ -23,6 +23,7 @@ static const char *const kind_names[FINDING_KIND_COUNT] = {
         [FINDING_COUNTERS_UNAVAILABLE] = "counters-unavailable",
         [FINDING_NODE_HIDDEN] = "node-hidden",
         [FINDING_NODE_UNGUARDED] = "node-unguarded",
+        [FINDING_LB_SWITCH_FAILED] = "lb-switch-failed",
 };
 
 const char *finding_kind_name(enum finding_kind kind)
@@ -527,6 +528,15 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
 	}
 	if (out->count > 1)
 		qsort(out->items, out->count, sizeof(*out->items), compare_findings);
+	return 0;
+}
+
+int findings_add_lb_failure(struct finding_list *list, const char *cluster, const char *why)
+{
+	if (add(list, FINDING_LB_SWITCH_FAILED, SEVERITY_CRITICAL, cluster, NULL,
+	        "the load balancer could not be switched to %s: %s", cluster, why) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
 	return 0;
 }
 

@@ -20,6 +20,7 @@ enum finding_kind {
 	FINDING_COUNTERS_UNAVAILABLE,
 	FINDING_NODE_HIDDEN,
 	FINDING_NODE_UNGUARDED,
+	FINDING_LB_SWITCH_FAILED, /* from the cutover runner, not from the fleet */
 	FINDING_KIND_COUNT
 };
 
@@ -79,6 +80,12 @@ void cluster_reference_version(const struct fleet *fleet, const struct cluster_s
  */
 int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *clusters,
                       size_t cluster_count, int64_t now_ms, struct finding_list *out);
+
+/*
+ * Adds the finding that a load-balancer switch to CLUSTER failed (or was
+ * partial), with WHY, keeping LIST sorted. 0, or -1 when out of memory.
+ */
+int findings_add_lb_failure(struct finding_list *list, const char *cluster, const char *why);
 
 /* Keys of OLD not in NEW (closed) and of NEW not in OLD (opened); both lists sorted. */
 void findings_diff(const struct finding_list *old_list, const struct finding_list *new_list,

@@ -124,7 +124,7 @@ int stack_start(struct stack *s, const struct stack_options *o)
 	         s->dir, s->frontend, s->dir, s->blue, s->green);
 	harness_write_file("haproxy.cfg", text);
 	const char *haproxy[] = {o->haproxy_bin, "-db", "-f", "haproxy.cfg", NULL};
-	harness_spawn(haproxy, "haproxy.log");
+	s->haproxy = harness_spawn(haproxy, "haproxy.log");
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", s->frontend);
 	if (!harness_wait_until(url_ok, url, 10000)) {
 		fprintf(stderr, "stack: HAProxy did not start (see %s/haproxy.log)\n", s->dir);

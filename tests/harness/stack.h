@@ -28,6 +28,7 @@ struct stack {
 	int zmq_port, api_port, frontend;
 	char api[64];
 	pid_t collector;
+	pid_t haproxy;
 };
 
 /* Starts everything in the current directory. 0, or -1 with a message on stderr. */

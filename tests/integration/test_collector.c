@@ -469,6 +469,8 @@ static void test_metrics_pass_promtool(void **state)
 	assert_non_null(strstr(text, "trino_guard_node_info{cluster=\"blue\",node=\"blue-coord\","
 	                             "role=\"coordinator\",version=\"446\",state=\"ACTIVE\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE trino_guard_tick_duration_seconds histogram\n"));
+	assert_non_null(strstr(text, "trino_guard_cutover_phase{phase=\"STEADY\"} 1\n"));
+	assert_non_null(strstr(text, "trino_guard_active_cluster{cluster=\"blue\"} 1\n"));
 	free(text);
 }
 

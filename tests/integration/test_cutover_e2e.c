@@ -282,6 +282,31 @@ static void test_green_degraded_and_blue_down_no_switch(void **state)
 	control(fx.blue_control, "blue-coord", "{\"down\":false}");
 }
 
+static void test_lb_down_is_a_journaled_failure_and_an_open_finding(void **state)
+{
+	(void)state;
+	/* back to steady on blue first */
+	assert_int_equal(post("/v1/rollback", "{\"force\":true}", true, NULL), 202);
+	expect_phase("ROLLED_BACK", "blue", 10000);
+	harness_stop(fx.haproxy, 5000); /* the runtime API socket is gone */
+	long code = post("/v1/cutover", "{\"to\":\"green\",\"force\":true}", true, NULL);
+	assert_int_equal(code, 202);
+	assert_true(harness_wait_until(has_finding, "lb-switch-failed/green", 10000));
+	expect_phase("STEADY", "blue", 1000); /* users were never moved */
+	char *journal = harness_read_file("state/journal.jsonl");
+	assert_non_null(
+	        strstr(journal, "\"type\":\"lb-switch\",\"cluster\":\"green\",\"ok\":false"));
+	assert_non_null(strstr(journal, "\"name\":\"lb-switch-failed\""));
+	assert_non_null(
+	        strstr(journal, "\"type\":\"lb-attempt\",\"cluster\":\"green\"")); /* retries */
+	free(journal);
+	char url[128];
+	snprintf(url, sizeof(url), "%s/healthz", fx.api);
+	char *health = harness_get_ok(url);
+	assert_non_null(health); /* no crash */
+	free(health);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +315,7 @@ int main(void)
 	        cmocka_unit_test(test_kill9_in_mid_watch_still_rolls_back),
 	        cmocka_unit_test(test_map_changed_by_hand_starts_a_watch),
 	        cmocka_unit_test(test_green_degraded_and_blue_down_no_switch),
+	        cmocka_unit_test(test_lb_down_is_a_journaled_failure_and_an_open_finding),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

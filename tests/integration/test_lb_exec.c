@@ -60,7 +60,10 @@ static void test_switch_and_current(void **state)
 	snprintf(switch_command, sizeof(switch_command),
 	         "echo switching to {cluster}; printf '%%s\\n' {cluster} > '%s/target'", dir);
 	snprintf(current_command, sizeof(current_command), "cat '%s/target'", dir);
-	struct lb_exec_settings s = {switch_command, current_command, 2000, 1};
+	struct lb_exec_settings s = {.switch_command = switch_command,
+	                             .current_command = current_command,
+	                             .timeout_ms = 2000,
+	                             .retries = 1};
 	char err[256];
 	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
 	assert_non_null(lb);
@@ -82,6 +85,12 @@ static void test_switch_and_current(void **state)
 	driver.free(driver.impl);
 }
 
+static void count_retry(const char *reason, void *arg)
+{
+	assert_non_null(strstr(reason, "exit 3"));
+	(*(int *)arg)++;
+}
+
 static void test_failing_command_is_retried_then_reported(void **state)
 {
 	(void)state;
@@ -91,7 +100,12 @@ static void test_failing_command_is_retried_then_reported(void **state)
 	        command, sizeof(command),
 	        "echo x >> '%s'; echo 'Error: service \"trino\" not found' >&2; exit 3 # {cluster}",
 	        counter);
-	struct lb_exec_settings s = {command, NULL, 2000, 2};
+	int retries_seen = 0;
+	struct lb_exec_settings s = {.switch_command = command,
+	                             .timeout_ms = 2000,
+	                             .retries = 2,
+	                             .on_retry = count_retry,
+	                             .on_retry_arg = &retries_seen};
 	char err[256];
 	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
 	struct outcome o = {0};
@@ -102,6 +116,7 @@ static void test_failing_command_is_retried_then_reported(void **state)
 	                               "not found"));
 	char *attempts = harness_read_file(counter);
 	assert_string_equal(attempts, "x\nx\nx\n"); /* 1 + 2 retries */
+	assert_int_equal(retries_seen, 2);          /* each one reported, for the journal */
 	free(attempts);
 	assert_null(lb_exec_driver(lb).current); /* no current_command: cannot tell */
 	lb_exec_free(lb);
@@ -110,7 +125,8 @@ static void test_failing_command_is_retried_then_reported(void **state)
 static void test_hanging_command_is_killed_at_its_timeout(void **state)
 {
 	(void)state;
-	struct lb_exec_settings s = {"sleep 30 & sleep 30; echo {cluster}", NULL, 300, 0};
+	struct lb_exec_settings s = {.switch_command = "sleep 30 & sleep 30; echo {cluster}",
+	                             .timeout_ms = 300};
 	char err[256];
 	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
 	struct outcome o = {0};
@@ -127,7 +143,8 @@ static void test_hanging_command_is_killed_at_its_timeout(void **state)
 static void test_bad_settings(void **state)
 {
 	(void)state;
-	struct lb_exec_settings s = {"switch-without-placeholder", NULL, 1000, 0};
+	struct lb_exec_settings s = {.switch_command = "switch-without-placeholder",
+	                             .timeout_ms = 1000};
 	char err[256];
 	assert_null(lb_exec_new(base, &s, err, sizeof(err)));
 	assert_non_null(strstr(err, "must contain {cluster}"));
