@@ -33,6 +33,7 @@ struct cutover_runner {
 	int64_t next_checkpoint_ms;
 	char lb_problem_cluster[64]; /* "" when the last switch worked */
 	char lb_problem[600];
+	char degraded_why[CUTOVER_TEXT_LEN];
 	struct detector_checkpoint saved; /* the evidence last written */
 };
 
@@ -536,6 +537,16 @@ json_t *cutover_runner_status(const struct cutover_runner *r, int64_t now_ms)
 		                  d->user_errors.p0, "explanation", explanation));
 	}
 	return out;
+}
+
+bool cutover_runner_degraded(struct cutover_runner *r, const char **cluster, const char **why)
+{
+	if (r->state.phase != PHASE_WATCHING || r->detector.verdict == VERDICT_HEALTHY)
+		return false;
+	detector_explain(&r->detector, r->degraded_why, sizeof(r->degraded_why));
+	*cluster = r->state.active;
+	*why = r->degraded_why;
+	return true;
 }
 
 void cutover_runner_metrics(const struct cutover_runner *r, struct cutover_metrics *out)

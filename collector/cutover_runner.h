@@ -50,6 +50,9 @@ struct cutover_metrics {
 /* Numbers for /metrics. */
 void cutover_runner_metrics(const struct cutover_runner *runner, struct cutover_metrics *out);
 
+/* While a watched cluster is degraded (and users are still on it): which, and why. */
+bool cutover_runner_degraded(struct cutover_runner *runner, const char **cluster, const char **why);
+
 /* The cluster the LB sends users to, as far as we know ("" if unknown). */
 const char *cutover_runner_active(const struct cutover_runner *runner);
 

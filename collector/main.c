@@ -122,6 +122,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		                           collector->cluster_count, now, &next);
 		if (rc == 0 && cutover_runner_lb_problem(collector->cutover, &lb_cluster, &lb_why))
 			rc = findings_add_lb_failure(&next, lb_cluster, lb_why);
+		const char *degraded_cluster, *degraded_why;
+		if (rc == 0 &&
+		    cutover_runner_degraded(collector->cutover, &degraded_cluster, &degraded_why))
+			rc = findings_add_degraded(&next, degraded_cluster, degraded_why);
 		if (rc != 0) {
 			log_error("out of memory evaluating the rules");
 			finding_list_free(&next);

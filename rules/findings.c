@@ -24,6 +24,7 @@ static const char *const kind_names[FINDING_KIND_COUNT] = {
         [FINDING_NODE_HIDDEN] = "node-hidden",
         [FINDING_NODE_UNGUARDED] = "node-unguarded",
         [FINDING_LB_SWITCH_FAILED] = "lb-switch-failed",
+        [FINDING_DEGRADED] = "degraded",
 };
 
 const char *finding_kind_name(enum finding_kind kind)
@@ -535,6 +536,15 @@ int findings_add_lb_failure(struct finding_list *list, const char *cluster, cons
 {
 	if (add(list, FINDING_LB_SWITCH_FAILED, SEVERITY_CRITICAL, cluster, NULL,
 	        "the load balancer could not be switched to %s: %s", cluster, why) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
+	return 0;
+}
+
+int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why)
+{
+	if (add(list, FINDING_DEGRADED, SEVERITY_CRITICAL, cluster, NULL,
+	        "%s is degraded during its watch: %s", cluster, why) == NULL)
 		return -1;
 	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
 	return 0;

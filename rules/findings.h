@@ -21,6 +21,7 @@ enum finding_kind {
 	FINDING_NODE_HIDDEN,
 	FINDING_NODE_UNGUARDED,
 	FINDING_LB_SWITCH_FAILED, /* from the cutover runner, not from the fleet */
+	FINDING_DEGRADED,         /* the watched cluster failed the degradation test */
 	FINDING_KIND_COUNT
 };
 
@@ -86,6 +87,9 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
  * partial), with WHY, keeping LIST sorted. 0, or -1 when out of memory.
  */
 int findings_add_lb_failure(struct finding_list *list, const char *cluster, const char *why);
+
+/* Adds the finding that the watched CLUSTER is degraded, with WHY; LIST stays sorted. */
+int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why);
 
 /* Keys of OLD not in NEW (closed) and of NEW not in OLD (opened); both lists sorted. */
 void findings_diff(const struct finding_list *old_list, const struct finding_list *new_list,

@@ -276,6 +276,8 @@ static void test_green_degraded_and_blue_down_no_switch(void **state)
 	}
 	assert_non_null(strstr(journal, "green degraded and blue unavailable"));
 	free(journal);
+	/* and it stays visible as a critical finding while users are on degraded green */
+	assert_true(harness_wait_until(has_finding, "degraded/green", 3000));
 	expect_phase("WATCHING", "green", 1000); /* no switch into a dead cluster */
 	expect_served_by("green-coord");
 	control(fx.green_control, "green-coord", "{\"fail_ratio\":0}");

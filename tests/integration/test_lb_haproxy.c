@@ -26,6 +26,7 @@ static struct {
 	char *dir;
 	int blue_port, green_port, blue_control, green_control;
 	int frontend[2];
+	char tcp_socket[64]; /* the first instance's runtime API over TCP too */
 	pid_t haproxy[2];
 	char socket[2][256];
 	char map[256];
@@ -57,12 +58,16 @@ static int start_sim(const char *name, int *port, int *control)
 static int start_haproxy(int index)
 {
 	char cfg[512], text[2048], url[128];
-	fx.frontend[index] = harness_port_range(1);
+	int ports = harness_port_range(2);
+	fx.frontend[index] = ports;
+	if (index == 0)
+		snprintf(fx.tcp_socket, sizeof(fx.tcp_socket), "127.0.0.1:%d", ports + 1);
 	snprintf(fx.socket[index], sizeof(fx.socket[index]), "%s/admin%d.sock", fx.dir, index);
 	snprintf(cfg, sizeof(cfg), "%s/haproxy%d.cfg", fx.dir, index);
 	snprintf(text, sizeof(text),
 	         "global\n"
 	         "    stats socket %s mode 600 level admin\n"
+	         "%s%s%s"
 	         "    stats timeout 30s\n"
 	         "defaults\n"
 	         "    mode http\n"
@@ -78,7 +83,9 @@ static int start_haproxy(int index)
 	         "backend bk_green\n"
 	         "    option httpchk GET /v1/info\n"
 	         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
-	         fx.socket[index], fx.frontend[index], fx.map, fx.blue_port, fx.green_port);
+	         fx.socket[index], index == 0 ? "    stats socket ipv4@" : "",
+	         index == 0 ? fx.tcp_socket : "", index == 0 ? " level admin\n" : "",
+	         fx.frontend[index], fx.map, fx.blue_port, fx.green_port);
 	harness_write_file(cfg, text);
 	char log[512];
 	snprintf(log, sizeof(log), "%s/haproxy%d.log", fx.dir, index);
@@ -283,6 +290,22 @@ static void test_map_changed_by_hand_is_seen(void **state)
 	lb_haproxy_free(lb);
 }
 
+static void test_runtime_api_over_tcp(void **state)
+{
+	(void)state;
+	struct lb_haproxy *lb = make_lb(1, fx.tcp_socket, 0);
+	struct outcome o = {0};
+	lb_haproxy_switch(lb, "green", on_switched, &o);
+	run_until(&o);
+	if (!o.ok)
+		fail_msg("%s", o.error);
+	struct outcome current = {0};
+	lb_haproxy_current(lb, on_current, &current);
+	run_until(&current);
+	assert_string_equal(current.cluster, "green");
+	lb_haproxy_free(lb);
+}
+
 static void test_one_instance_down_is_a_partial_switch(void **state)
 {
 	(void)state;
@@ -308,6 +331,7 @@ int main(void)
 	        cmocka_unit_test(test_backend_without_a_server_up_is_refused),
 	        cmocka_unit_test(test_missing_socket_is_retried_then_fails),
 	        cmocka_unit_test(test_map_changed_by_hand_is_seen),
+	        cmocka_unit_test(test_runtime_api_over_tcp),
 	        cmocka_unit_test(test_one_instance_down_is_a_partial_switch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -508,6 +508,40 @@ static void test_diff_of_two_ticks(void **state)
 	assert_string_equal(closed_keys, "a");
 }
 
+static void test_collector_findings_join_the_sorted_list(void **state)
+{
+	(void)state;
+	struct fleet fleet;
+	fleet_init(&fleet);
+	struct node_spec down = {"g-coord", "g", COORD, NULL, UNREACHABLE, 0, 60000, NULL, 0, -1};
+	feed(&fleet, &down);
+	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000, .active = true};
+	struct finding_list findings = {0};
+	assert_int_equal(findings_evaluate(&fleet, &settings, 1, NOW, &findings), 0);
+	assert_int_equal(findings_add_degraded(&findings, "g", "failure ratio 0.40 (CUSUM 16.0)"),
+	                 0);
+	assert_int_equal(findings_add_lb_failure(&findings, "g", "haproxy: timeout"), 0);
+	assert_int_equal(findings.count, 4);
+	const struct finding *degraded = NULL, *lb = NULL;
+	for (size_t i = 0; i < findings.count; i++) {
+		if (findings.items[i].kind == FINDING_DEGRADED)
+			degraded = &findings.items[i];
+		if (findings.items[i].kind == FINDING_LB_SWITCH_FAILED)
+			lb = &findings.items[i];
+		if (i > 0)
+			assert_true(strcmp(findings.items[i - 1].key, findings.items[i].key) < 0);
+	}
+	assert_non_null(degraded);
+	assert_non_null(lb);
+	assert_string_equal(degraded->key, "degraded/g");
+	assert_int_equal(degraded->severity, SEVERITY_CRITICAL);
+	assert_string_equal(degraded->summary,
+	                    "g is degraded during its watch: failure ratio 0.40 (CUSUM 16.0)");
+	assert_int_equal(lb->severity, SEVERITY_CRITICAL);
+	finding_list_free(&findings);
+	fleet_cleanup(&fleet);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +552,7 @@ int main(void)
 	        cmocka_unit_test(test_failure_ratio_window),
 	        cmocka_unit_test(test_wilson_interval),
 	        cmocka_unit_test(test_diff_of_two_ticks),
+	        cmocka_unit_test(test_collector_findings_join_the_sorted_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
