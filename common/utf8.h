@@ -12,4 +12,13 @@
 /* True when the LEN bytes at TEXT are well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool utf8_valid(const char *text, size_t len);
 
+/*
+ * Copies the NUL-terminated TEXT into OUT (OUT_SIZE bytes, always
+ * terminated) as well-formed UTF-8 of at most MAX_BYTES bytes: each byte
+ * that starts no well-formed sequence becomes U+FFFD, and text that does
+ * not fit is cut at a character boundary and ends in U+2026. Returns true
+ * when the copy differs from TEXT.
+ */
+bool utf8_clean_copy(const char *text, size_t max_bytes, char *out, size_t out_size);
+
 #endif

@@ -107,6 +107,46 @@ static void test_utf8_table(void **state)
 	}
 }
 
+struct clean_case {
+	const char *name;
+	const char *text;
+	size_t max_bytes;
+	const char *expected;
+	bool changed;
+};
+
+static const struct clean_case clean_cases[] = {
+        {"plain fits", "rollback to blue", 64, "rollback to blue", false},
+        {"exact fit", "abcd", 4, "abcd", false},
+        {"cut with ellipsis", "abcdefgh", 6, "abc\xe2\x80\xa6", true},
+        {"latin-1 byte replaced", "caf\xe9!", 64, "caf\xef\xbf\xbd!", true},
+        {"lone continuation replaced", "a\x80z", 64, "a\xef\xbf\xbdz", true},
+        {"truncated sequence at end", "ok\xe2\x82", 64, "ok\xef\xbf\xbd\xef\xbf\xbd", true},
+        /* the euro sign is 3 bytes: never split, the cut falls before it */
+        {"cut at a character boundary", "ab\xe2\x82\xac\xe2\x82\xac", 7, "ab\xe2\x80\xa6", true},
+        {"multibyte fits", "\xe2\x82\xac", 3, "\xe2\x82\xac", false},
+        {"too small for anything", "abcdef", 2, "", true},
+        {"empty", "", 8, "", false},
+};
+
+static void test_utf8_clean_copy_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(clean_cases) / sizeof(clean_cases[0]); i++) {
+		const struct clean_case *c = &clean_cases[i];
+		char out[64];
+		bool changed = utf8_clean_copy(c->text, c->max_bytes, out, sizeof(out));
+		if (strcmp(out, c->expected) != 0 || changed != c->changed)
+			fail_msg("case '%s': got '%s' (changed %d)", c->name, out, changed);
+		if (!utf8_valid(out, strlen(out)))
+			fail_msg("case '%s': output is not UTF-8", c->name);
+	}
+	/* the output buffer bounds the copy as well as MAX_BYTES */
+	char small[5];
+	assert_true(utf8_clean_copy("abcdefgh", 100, small, sizeof(small)));
+	assert_string_equal(small, "a\xe2\x80\xa6");
+}
+
 static void test_log_level_parse(void **state)
 {
 	(void)state;
@@ -124,6 +164,7 @@ int main(void)
 	        cmocka_unit_test(test_duration_table),
 	        cmocka_unit_test(test_duration_format_round_trip),
 	        cmocka_unit_test(test_utf8_table),
+	        cmocka_unit_test(test_utf8_clean_copy_table),
 	        cmocka_unit_test(test_log_level_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,48 @@
+/*
+ * The request bodies each alert sink sends (reference: protocols.md §2):
+ * PagerDuty Events API v2, Alertmanager API v2, Slack incoming webhooks and
+ * our generic webhook. Every string is cleaned to well-formed UTF-8 and cut
+ * to the sink's limit before it goes into JSON, since jansson refuses
+ * invalid UTF-8 and an alert must never be dropped for its text.
+ */
+#ifndef TG_ALERT_PAYLOAD_H
+#define TG_ALERT_PAYLOAD_H
+
+#include <jansson.h>
+
+#include "alert.h"
+
+struct pagerduty_fields {
+	const char *routing_key;
+	const char *source;     /* the collector's host name */
+	const char *component;  /* "trino" when NULL */
+	const char *status_url; /* linked from the incident; NULL for none */
+};
+
+/*
+ * The Events v2 body: "trigger" for a firing alert or an event (summary cut
+ * to 1024 bytes), "resolve" with only the key for a resolved one. New
+ * reference, or NULL when out of memory.
+ */
+json_t *alert_pagerduty_body(const struct alert *alert, const struct pagerduty_fields *fields);
+
+/*
+ * The Alertmanager body: an array with one alert. Labels: alertname (the
+ * rule), environment, cluster, subject (when there is one), severity,
+ * service="trino-guard"; annotations: summary, dedup_key. A resolved alert
+ * carries endsAt = when it closed; an event ends EVENT_TTL_MS after it
+ * happened, so it shows for a while and then resolves by itself.
+ */
+json_t *alert_alertmanager_body(const struct alert *alert, int64_t started_unix_ms,
+                                const char *generator_url, int64_t event_ttl_ms);
+
+/* The Slack body: {"text": "..."} with the severity, the summary and the key. */
+json_t *alert_slack_body(const struct alert *alert, const char *status_url);
+
+/* Our generic webhook body: every field of the alert, flat. */
+json_t *alert_webhook_body(const struct alert *alert, const char *status_url);
+
+/* RFC 3339 UTC with milliseconds, "2026-11-24T19:00:00.000Z", into OUT (>= 25 bytes). */
+void alert_format_time(int64_t unix_ms, char *out, size_t out_len);
+
+#endif

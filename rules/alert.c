@@ -1,0 +1,143 @@
+/*
+ * Building alerts from findings and cutover actions: dedup keys, severities
+ * and summaries.
+ */
+#include "alert.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+        [ALERT_FIRING] = "firing",
+        [ALERT_RESOLVED] = "resolved",
+        [ALERT_EVENT] = "event",
+};
+
+static const char *const action_names[] = {
+        [ALERT_ACTION_CUTOVER] = "cutover",
+        [ALERT_ACTION_ROLLBACK] = "rollback",
+        [ALERT_ACTION_ROLLBACK_REFUSED] = "rollback-refused",
+        [ALERT_ACTION_STABLE] = "stable",
+        [ALERT_ACTION_LB_SWITCH_FAILED] = "lb-switch-failed",
+};
+
+const char *alert_state_name(enum alert_state state)
+{
+	return state_names[state];
+}
+
+const char *alert_action_name(enum alert_action action)
+{
+	return action_names[action];
+}
+
+int severity_parse(const char *text, enum severity *out)
+{
+	static const enum severity all[] = {SEVERITY_INFO, SEVERITY_WARNING, SEVERITY_ERROR,
+	                                    SEVERITY_CRITICAL};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(text, severity_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint64_t fnv1a(const char *text)
+{
+	uint64_t hash = 14695981039346656037ULL;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		hash ^= *p;
+		hash *= 1099511628211ULL;
+	}
+	return hash;
+}
+
+/*
+ * "trino-guard/<environment>/<tail>". A key longer than PagerDuty allows
+ * keeps its start, cut at a character boundary, and ends in a hash of the
+ * whole key, so two long keys that share a start stay apart.
+ */
+static void make_key(const char *environment, const char *tail, char *out)
+{
+	char whole[1024];
+	int len = snprintf(whole, sizeof(whole), "trino-guard/%s/%s", environment, tail);
+	if (len >= 0 && (size_t)len < ALERT_KEY_LEN) {
+		memcpy(out, whole, (size_t)len + 1);
+		return;
+	}
+	char suffix[18];
+	snprintf(suffix, sizeof(suffix), "#%016llx", (unsigned long long)fnv1a(whole));
+	size_t keep = ALERT_KEY_LEN - 1 - strlen(suffix);
+	while (keep > 0 && ((unsigned char)whole[keep] & 0xC0) == 0x80)
+		keep--; /* never split a UTF-8 sequence */
+	memcpy(out, whole, keep);
+	memcpy(out + keep, suffix, strlen(suffix) + 1);
+}
+
+static void copy(char *out, size_t out_size, const char *text)
+{
+	snprintf(out, out_size, "%s", text ? text : "");
+}
+
+void alert_from_finding(const char *environment, const struct finding *finding,
+                        enum alert_state state, int64_t at_unix_ms, struct alert *out)
+{
+	memset(out, 0, sizeof(*out));
+	make_key(environment, finding->key, out->dedup_key);
+	copy(out->environment, sizeof(out->environment), environment);
+	copy(out->rule, sizeof(out->rule), finding_kind_name(finding->kind));
+	copy(out->cluster, sizeof(out->cluster), finding->cluster);
+	copy(out->subject, sizeof(out->subject), finding->subject);
+	out->severity = finding->severity;
+	out->state = state;
+	if (state == ALERT_RESOLVED)
+		snprintf(out->summary, sizeof(out->summary), "resolved: %s", finding->summary);
+	else
+		copy(out->summary, sizeof(out->summary), finding->summary);
+	out->at_unix_ms = at_unix_ms;
+}
+
+void alert_from_action(const char *environment, enum alert_action action, const char *cluster,
+                       const char *reason, int64_t at_unix_ms, struct alert *out)
+{
+	memset(out, 0, sizeof(*out));
+	const char *name = alert_action_name(action);
+	char tail[128];
+	snprintf(tail, sizeof(tail), "%s/%s", name, cluster);
+	make_key(environment, tail, out->dedup_key);
+	copy(out->environment, sizeof(out->environment), environment);
+	copy(out->rule, sizeof(out->rule), name);
+	copy(out->cluster, sizeof(out->cluster), cluster);
+	out->state = ALERT_EVENT;
+	out->at_unix_ms = at_unix_ms;
+	const char *why = reason && *reason ? reason : "no reason given";
+	switch (action) {
+	case ALERT_ACTION_CUTOVER:
+		out->severity = SEVERITY_INFO;
+		snprintf(out->summary, sizeof(out->summary), "users moved to %s: %s", cluster, why);
+		break;
+	case ALERT_ACTION_ROLLBACK:
+		out->severity = SEVERITY_CRITICAL;
+		snprintf(out->summary, sizeof(out->summary), "rolled back from %s: %s", cluster,
+		         why);
+		break;
+	case ALERT_ACTION_ROLLBACK_REFUSED:
+		out->severity = SEVERITY_CRITICAL;
+		snprintf(out->summary, sizeof(out->summary),
+		         "rollback refused, users stay on %s: %s", cluster, why);
+		break;
+	case ALERT_ACTION_STABLE:
+		out->severity = SEVERITY_INFO;
+		snprintf(out->summary, sizeof(out->summary),
+		         "%s passed its watch and is stable; the old cluster may be shut down (%s)",
+		         cluster, why);
+		break;
+	case ALERT_ACTION_LB_SWITCH_FAILED:
+		out->severity = SEVERITY_CRITICAL;
+		snprintf(out->summary, sizeof(out->summary),
+		         "load-balancer switch to %s failed: %s", cluster, why);
+		break;
+	}
+}

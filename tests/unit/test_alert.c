@@ -1,0 +1,272 @@
+/*
+ * Unit tests for the alert model (rules/alert.c) and the sink bodies
+ * (collector/alert_payload.c): dedup keys, severities, the exact PagerDuty,
+ * Alertmanager, Slack and webhook JSON, and text that is too long or not
+ * UTF-8.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alert.h"
+#include "alert_payload.h"
+#include "utf8.h"
+
+#define AT 1795546800123LL /* 2026-11-24T19:00:00.123Z */
+
+static struct finding mixed_version(void)
+{
+	struct finding f = {.kind = FINDING_MIXED_VERSION, .severity = SEVERITY_CRITICAL};
+	strcpy(f.cluster, "green");
+	strcpy(f.subject, "green-worker-2");
+	strcpy(f.key, "mixed-version/green/green-worker-2");
+	strcpy(f.summary, "green-worker-2 runs Trino 446, cluster green runs 447");
+	return f;
+}
+
+/* BODY as compact JSON with sorted keys; frees BODY. */
+static char *dump(json_t *body)
+{
+	assert_non_null(body);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(body);
+	assert_non_null(text);
+	return text;
+}
+
+static void test_finding_alerts_fire_and_resolve_under_one_key(void **state)
+{
+	(void)state;
+	struct finding f = mixed_version();
+	struct alert firing, resolved;
+	alert_from_finding("prod", &f, ALERT_FIRING, AT, &firing);
+	alert_from_finding("prod", &f, ALERT_RESOLVED, AT + 5000, &resolved);
+	assert_string_equal(firing.dedup_key,
+	                    "trino-guard/prod/mixed-version/green/green-worker-2");
+	assert_string_equal(resolved.dedup_key, firing.dedup_key);
+	assert_string_equal(firing.rule, "mixed-version");
+	assert_int_equal(firing.severity, SEVERITY_CRITICAL);
+	assert_int_equal(resolved.state, ALERT_RESOLVED);
+	assert_string_equal(resolved.summary,
+	                    "resolved: green-worker-2 runs Trino 446, cluster green runs 447");
+}
+
+static void test_long_keys_fit_pagerduty_and_stay_distinct(void **state)
+{
+	(void)state;
+	struct finding a = mixed_version(), b = mixed_version();
+	char path[400];
+	memset(path, 'x', sizeof(path));
+	/* a 3-byte character straddles the cut */
+	memcpy(path + 230, "\xe2\x82\xac", 3);
+	path[sizeof(path) - 1] = '\0';
+	snprintf(a.key, sizeof(a.key), "config-drift/green/%s-a", path);
+	snprintf(b.key, sizeof(b.key), "config-drift/green/%s-b", path);
+	struct alert alert_a, alert_b;
+	alert_from_finding("prod", &a, ALERT_FIRING, AT, &alert_a);
+	alert_from_finding("prod", &b, ALERT_FIRING, AT, &alert_b);
+	assert_true(strlen(alert_a.dedup_key) <= 255);
+	assert_true(utf8_valid(alert_a.dedup_key, strlen(alert_a.dedup_key)));
+	assert_string_not_equal(alert_a.dedup_key, alert_b.dedup_key);
+	assert_memory_equal(alert_a.dedup_key, "trino-guard/prod/config-drift/green/xxx", 39);
+	/* the same finding always gets the same key */
+	struct alert again;
+	alert_from_finding("prod", &a, ALERT_RESOLVED, AT, &again);
+	assert_string_equal(again.dedup_key, alert_a.dedup_key);
+}
+
+struct action_case {
+	enum alert_action action;
+	enum severity severity;
+	const char *key;
+	const char *summary;
+};
+
+static void test_actions_are_one_shot_events(void **state)
+{
+	(void)state;
+	static const struct action_case cases[] = {
+	        {ALERT_ACTION_CUTOVER, SEVERITY_INFO, "trino-guard/prod/cutover/green",
+	         "users moved to green: requested by trino-guardctl"},
+	        {ALERT_ACTION_ROLLBACK, SEVERITY_CRITICAL, "trino-guard/prod/rollback/green",
+	         "rolled back from green: internal failures 40.0 % vs tolerated 5.0 %"},
+	        {ALERT_ACTION_ROLLBACK_REFUSED, SEVERITY_CRITICAL,
+	         "trino-guard/prod/rollback-refused/green",
+	         "rollback refused, users stay on green: blue has no live coordinator"},
+	        {ALERT_ACTION_STABLE, SEVERITY_INFO, "trino-guard/prod/stable/green",
+	         "green passed its watch and is stable; the old cluster may be shut down (30m)"},
+	        {ALERT_ACTION_LB_SWITCH_FAILED, SEVERITY_CRITICAL,
+	         "trino-guard/prod/lb-switch-failed/green",
+	         "load-balancer switch to green failed: connection refused"},
+	};
+	static const char *const reasons[] = {
+	        "requested by trino-guardctl", "internal failures 40.0 % vs tolerated 5.0 %",
+	        "blue has no live coordinator", "30m", "connection refused"};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct alert a;
+		alert_from_action("prod", cases[i].action, "green", reasons[i], AT, &a);
+		assert_int_equal(a.state, ALERT_EVENT);
+		assert_int_equal(a.severity, cases[i].severity);
+		assert_string_equal(a.dedup_key, cases[i].key);
+		assert_string_equal(a.summary, cases[i].summary);
+	}
+	struct alert a;
+	alert_from_action("prod", ALERT_ACTION_ROLLBACK, "green", NULL, AT, &a);
+	assert_string_equal(a.summary, "rolled back from green: no reason given");
+}
+
+static void test_severity_parse(void **state)
+{
+	(void)state;
+	enum severity s;
+	assert_int_equal(severity_parse("critical", &s), 0);
+	assert_int_equal(s, SEVERITY_CRITICAL);
+	assert_int_equal(severity_parse("info", &s), 0);
+	assert_int_equal(s, SEVERITY_INFO);
+	assert_int_equal(severity_parse("warn", &s), -1);
+	assert_int_equal(severity_parse("", &s), -1);
+}
+
+static const struct pagerduty_fields pd_fields = {
+        .routing_key = "0123456789abcdef0123456789abcdef",
+        .source = "collector-01",
+        .status_url = "http://collector-01:8080/v1/status",
+};
+
+static void test_pagerduty_trigger_and_resolve_bodies(void **state)
+{
+	(void)state;
+	struct finding f = mixed_version();
+	struct alert a;
+	alert_from_finding("prod", &f, ALERT_FIRING, AT, &a);
+	char *text = dump(alert_pagerduty_body(&a, &pd_fields));
+	assert_string_equal(
+	        text,
+	        "{\"client\":\"trino-guard\",\"client_url\":\"http://collector-01:8080/v1/status\","
+	        "\"dedup_key\":\"trino-guard/prod/mixed-version/green/green-worker-2\","
+	        "\"event_action\":\"trigger\",\"links\":[{\"href\":\"http://collector-01:8080/v1/"
+	        "status\",\"text\":\"trino-guard "
+	        "status\"}],\"payload\":{\"class\":\"mixed-version\","
+	        "\"component\":\"trino\",\"custom_details\":{\"cluster\":\"green\",\"environment\":"
+	        "\"prod\",\"kind\":\"firing\",\"subject\":\"green-worker-2\"},\"group\":\"green\","
+	        "\"severity\":\"critical\",\"source\":\"collector-01\",\"summary\":\"green-worker-"
+	        "2 "
+	        "runs Trino 446, cluster green runs "
+	        "447\",\"timestamp\":\"2026-11-24T19:00:00.123Z\"},"
+	        "\"routing_key\":\"0123456789abcdef0123456789abcdef\"}");
+	free(text);
+	alert_from_finding("prod", &f, ALERT_RESOLVED, AT, &a);
+	text = dump(alert_pagerduty_body(&a, &pd_fields));
+	assert_string_equal(text, "{\"dedup_key\":\"trino-guard/prod/mixed-version/green/"
+	                          "green-worker-2\",\"event_action\":\"resolve\",\"routing_key\":"
+	                          "\"0123456789abcdef0123456789abcdef\"}");
+	free(text);
+}
+
+static void test_bad_text_never_drops_an_alert(void **state)
+{
+	(void)state;
+	struct finding f = mixed_version();
+	/* a node name in Latin-1 and a summary far over PagerDuty's 1024 */
+	strcpy(f.subject, "caf\xe9-worker");
+	memset(f.summary, 's', sizeof(f.summary) - 1);
+	f.summary[sizeof(f.summary) - 1] = '\0';
+	f.summary[10] = '\xff';
+	struct alert a;
+	alert_from_finding("prod", &f, ALERT_FIRING, AT, &a);
+	json_t *body = alert_pagerduty_body(&a, &pd_fields);
+	assert_non_null(body);
+	const char *summary =
+	        json_string_value(json_object_get(json_object_get(body, "payload"), "summary"));
+	assert_non_null(summary);
+	assert_true(strlen(summary) <= 1024);
+	assert_memory_equal(summary + 10, "\xef\xbf\xbd", 3);
+	const char *subject = json_string_value(json_object_get(
+	        json_object_get(json_object_get(body, "payload"), "custom_details"), "subject"));
+	assert_string_equal(subject, "caf\xef\xbf\xbd-worker");
+	json_decref(body);
+	body = alert_alertmanager_body(&a, AT, NULL, 0);
+	assert_non_null(body);
+	json_decref(body);
+	body = alert_webhook_body(&a, NULL);
+	assert_non_null(body);
+	json_decref(body);
+}
+
+static void test_alertmanager_firing_resolved_and_event(void **state)
+{
+	(void)state;
+	struct finding f = mixed_version();
+	struct alert a;
+	alert_from_finding("prod", &f, ALERT_FIRING, AT, &a);
+	char *text = dump(alert_alertmanager_body(&a, AT, "http://c:8080/v1/status", 300000));
+	assert_string_equal(
+	        text,
+	        "[{\"annotations\":{\"dedup_key\":\"trino-guard/prod/mixed-version/green/"
+	        "green-worker-2\",\"summary\":\"green-worker-2 runs Trino 446, cluster green "
+	        "runs 447\"},\"generatorURL\":\"http://c:8080/v1/status\",\"labels\":{"
+	        "\"alertname\":\"mixed-version\",\"cluster\":\"green\",\"environment\":\"prod\","
+	        "\"service\":\"trino-guard\",\"severity\":\"critical\",\"subject\":"
+	        "\"green-worker-2\"},\"startsAt\":\"2026-11-24T19:00:00.123Z\"}]");
+	free(text);
+	/* resolved: the same labels, with endsAt when it closed */
+	alert_from_finding("prod", &f, ALERT_RESOLVED, AT + 60000, &a);
+	json_t *body = alert_alertmanager_body(&a, AT, NULL, 300000);
+	json_t *item = json_array_get(body, 0);
+	assert_string_equal(json_string_value(json_object_get(item, "endsAt")),
+	                    "2026-11-24T19:01:00.123Z");
+	assert_string_equal(json_string_value(json_object_get(item, "startsAt")),
+	                    "2026-11-24T19:00:00.123Z");
+	assert_null(json_object_get(item, "generatorURL"));
+	json_decref(body);
+	/* an event ends by itself after the TTL; no subject label for a cluster event */
+	alert_from_action("prod", ALERT_ACTION_ROLLBACK, "green", "why", AT, &a);
+	body = alert_alertmanager_body(&a, AT, NULL, 300000);
+	item = json_array_get(body, 0);
+	assert_string_equal(json_string_value(json_object_get(item, "endsAt")),
+	                    "2026-11-24T19:05:00.123Z");
+	assert_null(json_object_get(json_object_get(item, "labels"), "subject"));
+	json_decref(body);
+}
+
+static void test_slack_and_webhook_bodies(void **state)
+{
+	(void)state;
+	struct finding f = mixed_version();
+	struct alert a;
+	alert_from_finding("prod", &f, ALERT_RESOLVED, AT, &a);
+	char *text = dump(alert_slack_body(&a, "http://c/v1/status"));
+	assert_string_equal(text,
+	                    "{\"text\":\"[critical] RESOLVED resolved: green-worker-2 runs "
+	                    "Trino 446, cluster green runs 447 (trino-guard/prod/mixed-version/"
+	                    "green/green-worker-2) http://c/v1/status\"}");
+	free(text);
+	alert_from_action("prod", ALERT_ACTION_CUTOVER, "green", "by hand", AT, &a);
+	text = dump(alert_webhook_body(&a, NULL));
+	assert_string_equal(text,
+	                    "{\"at\":\"2026-11-24T19:00:00.123Z\",\"cluster\":\"green\","
+	                    "\"dedup_key\":\"trino-guard/prod/cutover/green\",\"environment\":"
+	                    "\"prod\",\"rule\":\"cutover\",\"severity\":\"info\",\"state\":"
+	                    "\"event\",\"subject\":\"\",\"summary\":\"users moved to green: by "
+	                    "hand\"}");
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_finding_alerts_fire_and_resolve_under_one_key),
+	        cmocka_unit_test(test_long_keys_fit_pagerduty_and_stay_distinct),
+	        cmocka_unit_test(test_actions_are_one_shot_events),
+	        cmocka_unit_test(test_severity_parse),
+	        cmocka_unit_test(test_pagerduty_trigger_and_resolve_bodies),
+	        cmocka_unit_test(test_bad_text_never_drops_an_alert),
+	        cmocka_unit_test(test_alertmanager_firing_resolved_and_event),
+	        cmocka_unit_test(test_slack_and_webhook_bodies),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
