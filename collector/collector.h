@@ -44,6 +44,7 @@ struct collector {
 	struct ingest *ingest;
 	struct journal *journal;
 	struct cutover_runner *cutover;
+	struct alerts *alerts; /* the alert feed; NULL until started */
 	struct tick_stats ticks;
 	char *api_token; /* NULL: write calls need no token */
 };

@@ -34,6 +34,7 @@ static const struct config_key collector_keys[] = {
 static const struct config_key api_keys[] = {
         KEY(api_section, "listen", CONFIG_STRING, listen, false, "127.0.0.1:7601"),
         KEY(api_section, "token_file", CONFIG_PATH, token_file, false, NULL),
+        KEY(api_section, "public_url", CONFIG_STRING, public_url, false, NULL),
 };
 
 static const struct config_key watch_keys[] = {
@@ -236,6 +237,96 @@ static void *cluster_instance(void *target, const char *name, char *err, size_t 
 	return cluster;
 }
 
+static const struct config_key alert_keys[] = {
+        {"type", CONFIG_CHOICE, offsetof(struct alert_section, type), false, "auto", 0, 0,
+         "auto|pagerduty|alertmanager|slack|webhook|log"},
+        {"min_severity", CONFIG_CHOICE, offsetof(struct alert_section, min_severity), false,
+         "warning", 0, 0, "info|warning|error|critical"},
+        KEY(alert_section, "url", CONFIG_STRING, url, false, NULL),
+        KEY(alert_section, "routing_key_file", CONFIG_PATH, routing_key_file, false, NULL),
+        KEY(alert_section, "webhook_url_file", CONFIG_PATH, webhook_url_file, false, NULL),
+        KEY(alert_section, "header", CONFIG_KEYED, headers, false, NULL),
+        KEY(alert_section, "source", CONFIG_STRING, source, false, NULL),
+        KEY(alert_section, "component", CONFIG_STRING, component, false, "trino"),
+        {"resend", CONFIG_DURATION, offsetof(struct alert_section, resend_ms), false, "60s", 1000,
+         3600000, NULL},
+        {"timeout", CONFIG_DURATION, offsetof(struct alert_section, timeout_ms), false, "10s", 100,
+         120000, NULL},
+        {"max_queued", CONFIG_INT, offsetof(struct alert_section, max_queued), false, "10000", 1,
+         1000000, NULL},
+};
+
+static void *alert_instance(void *target, const char *name, char *err, size_t err_len)
+{
+	struct collector_config *config = target;
+	for (size_t i = 0; i < config->alert_count; i++) {
+		if (strcmp(config->alerts[i].name, name) == 0)
+			return &config->alerts[i];
+	}
+	if (config->alert_count == COLLECTOR_MAX_ALERT_SINKS) {
+		snprintf(err, err_len, "at most %d [alert.NAME] sections",
+		         COLLECTOR_MAX_ALERT_SINKS);
+		return NULL;
+	}
+	if (strlen(name) >= sizeof(config->alerts[0].name) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+	            strlen(name)) {
+		snprintf(err, err_len, "an alert sink name uses letters, digits, '-' and '_'");
+		return NULL;
+	}
+	struct alert_section *alert = &config->alerts[config->alert_count++];
+	memset(alert, 0, sizeof(*alert));
+	snprintf(alert->name, sizeof(alert->name), "%s", name);
+	return alert;
+}
+
+static void *alert_at(void *target, size_t index)
+{
+	struct collector_config *config = target;
+	return index < config->alert_count ? &config->alerts[index] : NULL;
+}
+
+/* The type from the name when none is given; each type's required keys. */
+static int validate_alert(void *object, const char **key, char *why, size_t why_len)
+{
+	struct alert_section *a = object;
+	static const char *const names[] = {"",      "pagerduty", "alertmanager",
+	                                    "slack", "webhook",   "log"};
+	if (a->type == ALERT_SINK_AUTO) {
+		for (int t = ALERT_SINK_PAGERDUTY; t <= ALERT_SINK_LOG; t++) {
+			if (strcmp(a->name, names[t]) == 0)
+				a->type = t;
+		}
+		if (a->type == ALERT_SINK_AUTO) {
+			snprintf(
+			        why, why_len,
+			        "needs type = pagerduty, alertmanager, slack, webhook or log (or a "
+			        "section name that is one of them)");
+			return -1;
+		}
+	}
+	if (a->type == ALERT_SINK_PAGERDUTY && a->routing_key_file == NULL) {
+		snprintf(why, why_len, "a pagerduty sink needs routing_key_file");
+		return -1;
+	}
+	if ((a->type == ALERT_SINK_ALERTMANAGER || a->type == ALERT_SINK_WEBHOOK) &&
+	    a->url == NULL) {
+		snprintf(why, why_len, "an %s sink needs url",
+		         a->type == ALERT_SINK_WEBHOOK ? "webhook" : "alertmanager");
+		return -1;
+	}
+	if (a->type == ALERT_SINK_SLACK && a->webhook_url_file == NULL) {
+		snprintf(why, why_len, "a slack sink needs webhook_url_file (the URL is a secret)");
+		return -1;
+	}
+	if (a->headers.count > 8) {
+		*key = "header";
+		snprintf(why, why_len, "at most 8 header.NAME keys");
+		return -1;
+	}
+	return 0;
+}
+
 static void *cluster_at(void *target, size_t index)
 {
 	struct collector_config *config = target;
@@ -262,6 +353,8 @@ static const struct config_section sections[] = {
          offsetof(struct collector_config, lb_haproxy), NULL, NULL, NULL},
         {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
          cluster_instance, cluster_at, NULL},
+        {"alert.", true, alert_keys, sizeof(alert_keys) / sizeof(alert_keys[0]), 0, alert_instance,
+         alert_at, validate_alert},
 };
 
 const struct config_schema collector_config_schema = {sections,

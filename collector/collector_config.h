@@ -11,7 +11,8 @@
 
 #include "config.h"
 
-#define COLLECTOR_MAX_CLUSTERS 16
+#define COLLECTOR_MAX_CLUSTERS    16
+#define COLLECTOR_MAX_ALERT_SINKS 8
 
 struct collector_section {
 	char *listen;
@@ -30,6 +31,7 @@ struct collector_section {
 struct api_section {
 	char *listen; /* host:port */
 	char *token_file;
+	char *public_url; /* how people reach this API; alerts link to its /v1/status */
 };
 
 struct cluster_section {
@@ -99,6 +101,30 @@ struct lb_gateway_section {
 	int64_t health_poll_ms;
 };
 
+enum alert_sink_type {
+	ALERT_SINK_AUTO, /* from the section's name */
+	ALERT_SINK_PAGERDUTY,
+	ALERT_SINK_ALERTMANAGER,
+	ALERT_SINK_SLACK,
+	ALERT_SINK_WEBHOOK,
+	ALERT_SINK_LOG,
+};
+
+struct alert_section {
+	char name[64];
+	int type;         /* enum alert_sink_type; never AUTO after loading */
+	int min_severity; /* enum severity */
+	char *url;
+	char *routing_key_file;     /* pagerduty */
+	char *webhook_url_file;     /* slack */
+	struct config_list headers; /* "Name=value", from header.NAME keys (webhook) */
+	char *source;               /* pagerduty payload.source; the host name when unset */
+	char *component;
+	int64_t resend_ms; /* alertmanager */
+	int64_t timeout_ms;
+	int64_t max_queued;
+};
+
 struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
@@ -110,6 +136,8 @@ struct collector_config {
 	struct lb_gateway_section lb_gateway;
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
+	struct alert_section alerts[COLLECTOR_MAX_ALERT_SINKS];
+	size_t alert_count;
 };
 
 extern const struct config_schema collector_config_schema;

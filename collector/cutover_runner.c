@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "degradation.h"
 #include "failure_ratio.h"
 #include "journal.h"
@@ -184,6 +185,10 @@ static void journal_alert(struct cutover_runner *r, const struct cutover_action 
 	                       : a->severity == SEVERITY_WARNING ? LOG_LEVEL_WARN
 	                                                         : LOG_LEVEL_INFO;
 	log_msg(level, "%s: %s", a->name, a->text);
+	struct alert alert;
+	alert_from_event(r->collector->config.collector.environment, a->name, a->severity,
+	                 a->cluster, a->text, collector_unix_ms(), &alert);
+	alerts_publish(r->collector->alerts, &alert);
 }
 
 static void on_switched(bool ok, const char *error, void *arg);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts.h"
 #include "api.h"
 #include "collector.h"
 #include "cutover_runner.h"
@@ -66,6 +67,10 @@ static void on_opened(const struct finding *finding, void *arg)
 {
 	struct collector *collector = arg;
 	journal_finding(collector, "finding-opened", finding);
+	struct alert alert;
+	alert_from_finding(collector->config.collector.environment, finding, ALERT_FIRING,
+	                   collector_unix_ms(), &alert);
+	alerts_publish(collector->alerts, &alert);
 	enum log_level level =
 	        finding->severity == SEVERITY_CRITICAL ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN;
 	log_msg(level, "%s %s: %s", severity_name(finding->severity), finding->key,
@@ -76,6 +81,10 @@ static void on_closed(const struct finding *finding, void *arg)
 {
 	struct collector *collector = arg;
 	journal_finding(collector, "finding-closed", finding);
+	struct alert alert;
+	alert_from_finding(collector->config.collector.environment, finding, ALERT_RESOLVED,
+	                   collector_unix_ms(), &alert);
+	alerts_publish(collector->alerts, &alert);
 	log_info("resolved %s", finding->key);
 }
 
@@ -275,6 +284,12 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
+	collector.alerts =
+	        alerts_new(collector.base, &collector.config, collector.journal, err, sizeof(err));
+	if (collector.alerts == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
 	collector.ingest = ingest_new(&collector, err, sizeof(err));
 	if (collector.ingest == NULL) {
 		log_error("%s", err);
@@ -327,6 +342,7 @@ done:
 	if (api != NULL)
 		evhttp_free(api);
 	cutover_runner_free(collector.cutover);
+	alerts_free(collector.alerts);
 	ingest_free(collector.ingest);
 	journal_close(collector.journal);
 	if (tick != NULL)

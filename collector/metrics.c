@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "cutover_runner.h"
 #include "failure_ratio.h"
 #include "ingest.h"
@@ -212,6 +213,60 @@ static void write_cutover(const struct collector *collector, struct evbuffer *ou
 	                    (long long)m.seconds_left);
 }
 
+static void write_alerts(const struct collector *collector, struct evbuffer *out)
+{
+	size_t count = alerts_sink_count(collector->alerts);
+	if (count == 0)
+		return;
+	struct alert_sink_stats stats[COLLECTOR_MAX_ALERT_SINKS];
+	int64_t now_unix_ms = collector_unix_ms();
+	for (size_t i = 0; i < count; i++)
+		alerts_sink_stats(collector->alerts, i, now_unix_ms, &stats[i]);
+	static const struct {
+		const char *name, *type, *help;
+	} families[] = {
+	        {"alerts_sent_total", "counter", "Alerts a sink accepted."},
+	        {"alerts_retried_total", "counter",
+	         "Deliveries retried after 429, 5xx or a network error."},
+	        {"alerts_failed_total", "counter",
+	         "Alerts a sink refused for good (4xx other than 429); see the journal."},
+	        {"alerts_dropped_total", "counter",
+	         "Alerts dropped because the sink's queue was full."},
+	        {"alerts_queued", "gauge", "Alerts waiting for delivery (spooled on disk)."},
+	        {"alerts_oldest_queued_seconds", "gauge", "Age of the oldest queued alert."},
+	};
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		family(out, families[f].name, families[f].type, families[f].help);
+		for (size_t i = 0; i < count; i++) {
+			const struct alert_sink_stats *s = &stats[i];
+			evbuffer_add_printf(out, "trino_guard_%s{sink=\"", families[f].name);
+			label(out, s->name);
+			evbuffer_add_printf(out, "\",type=\"%s\"} ", s->type);
+			switch (f) {
+			case 0:
+				evbuffer_add_printf(out, "%llu\n", (unsigned long long)s->sent);
+				break;
+			case 1:
+				evbuffer_add_printf(out, "%llu\n", (unsigned long long)s->retried);
+				break;
+			case 2:
+				evbuffer_add_printf(out, "%llu\n", (unsigned long long)s->failed);
+				break;
+			case 3:
+				evbuffer_add_printf(out, "%llu\n", (unsigned long long)s->dropped);
+				break;
+			case 4:
+				evbuffer_add_printf(out, "%zu\n", s->queued);
+				break;
+			default:
+				evbuffer_add_printf(out, "%.3f\n",
+				                    (double)s->oldest_queued_ms / 1000.0);
+				break;
+			}
+		}
+	}
+}
+
 void metrics_write(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
 {
 	write_ingest(collector, out);
@@ -220,4 +275,5 @@ void metrics_write(const struct collector *collector, int64_t now_ms, struct evb
 	write_ratios(collector, now_ms, out);
 	write_cutover(collector, out);
 	write_ticks(collector, out);
+	write_alerts(collector, out);
 }

@@ -13,22 +13,9 @@ static const char *const state_names[] = {
         [ALERT_EVENT] = "event",
 };
 
-static const char *const action_names[] = {
-        [ALERT_ACTION_CUTOVER] = "cutover",
-        [ALERT_ACTION_ROLLBACK] = "rollback",
-        [ALERT_ACTION_ROLLBACK_REFUSED] = "rollback-refused",
-        [ALERT_ACTION_STABLE] = "stable",
-        [ALERT_ACTION_LB_SWITCH_FAILED] = "lb-switch-failed",
-};
-
 const char *alert_state_name(enum alert_state state)
 {
 	return state_names[state];
-}
-
-const char *alert_action_name(enum alert_action action)
-{
-	return action_names[action];
 }
 
 int severity_parse(const char *text, enum severity *out)
@@ -99,45 +86,19 @@ void alert_from_finding(const char *environment, const struct finding *finding,
 	out->at_unix_ms = at_unix_ms;
 }
 
-void alert_from_action(const char *environment, enum alert_action action, const char *cluster,
-                       const char *reason, int64_t at_unix_ms, struct alert *out)
+void alert_from_event(const char *environment, const char *name, enum severity severity,
+                      const char *cluster, const char *summary, int64_t at_unix_ms,
+                      struct alert *out)
 {
 	memset(out, 0, sizeof(*out));
-	const char *name = alert_action_name(action);
 	char tail[128];
 	snprintf(tail, sizeof(tail), "%s/%s", name, cluster);
 	make_key(environment, tail, out->dedup_key);
 	copy(out->environment, sizeof(out->environment), environment);
 	copy(out->rule, sizeof(out->rule), name);
 	copy(out->cluster, sizeof(out->cluster), cluster);
+	copy(out->summary, sizeof(out->summary), summary);
+	out->severity = severity;
 	out->state = ALERT_EVENT;
 	out->at_unix_ms = at_unix_ms;
-	const char *why = reason && *reason ? reason : "no reason given";
-	switch (action) {
-	case ALERT_ACTION_CUTOVER:
-		out->severity = SEVERITY_INFO;
-		snprintf(out->summary, sizeof(out->summary), "users moved to %s: %s", cluster, why);
-		break;
-	case ALERT_ACTION_ROLLBACK:
-		out->severity = SEVERITY_CRITICAL;
-		snprintf(out->summary, sizeof(out->summary), "rolled back from %s: %s", cluster,
-		         why);
-		break;
-	case ALERT_ACTION_ROLLBACK_REFUSED:
-		out->severity = SEVERITY_CRITICAL;
-		snprintf(out->summary, sizeof(out->summary),
-		         "rollback refused, users stay on %s: %s", cluster, why);
-		break;
-	case ALERT_ACTION_STABLE:
-		out->severity = SEVERITY_INFO;
-		snprintf(out->summary, sizeof(out->summary),
-		         "%s passed its watch and is stable; the old cluster may be shut down (%s)",
-		         cluster, why);
-		break;
-	case ALERT_ACTION_LB_SWITCH_FAILED:
-		out->severity = SEVERITY_CRITICAL;
-		snprintf(out->summary, sizeof(out->summary),
-		         "load-balancer switch to %s failed: %s", cluster, why);
-		break;
-	}
 }

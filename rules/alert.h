@@ -21,14 +21,6 @@ enum alert_state {
 	ALERT_EVENT, /* one-shot: an action, never resolved */
 };
 
-enum alert_action {
-	ALERT_ACTION_CUTOVER,
-	ALERT_ACTION_ROLLBACK,
-	ALERT_ACTION_ROLLBACK_REFUSED,
-	ALERT_ACTION_STABLE,
-	ALERT_ACTION_LB_SWITCH_FAILED,
-};
-
 struct alert {
 	char dedup_key[ALERT_KEY_LEN]; /* trino-guard/<environment>/<rule>/<cluster>[/<subject>] */
 	char environment[64];
@@ -43,8 +35,6 @@ struct alert {
 
 /* "firing", "resolved", "event" */
 const char *alert_state_name(enum alert_state state);
-/* "cutover", "rollback", "rollback-refused", "stable", "lb-switch-failed" */
-const char *alert_action_name(enum alert_action action);
 
 /* Parses "critical", "error", "warning" or "info". 0, or -1 for anything else. */
 int severity_parse(const char *text, enum severity *out);
@@ -54,11 +44,12 @@ void alert_from_finding(const char *environment, const struct finding *finding,
                         enum alert_state state, int64_t at_unix_ms, struct alert *out);
 
 /*
- * The one-shot event for ACTION on CLUSTER (the cluster the action is about:
- * the one cut over to, rolled back from, refused, found stable, or switched
- * to) with the one-line REASON.
+ * The one-shot event NAME ("cutover", "rollback", "rollback-refused",
+ * "stable", "lb-switch-failed", ... as the cutover state machine names its
+ * alerts) about CLUSTER, with its SEVERITY and one-line SUMMARY.
  */
-void alert_from_action(const char *environment, enum alert_action action, const char *cluster,
-                       const char *reason, int64_t at_unix_ms, struct alert *out);
+void alert_from_event(const char *environment, const char *name, enum severity severity,
+                      const char *cluster, const char *summary, int64_t at_unix_ms,
+                      struct alert *out);
 
 #endif

@@ -79,44 +79,23 @@ static void test_long_keys_fit_pagerduty_and_stay_distinct(void **state)
 	assert_string_equal(again.dedup_key, alert_a.dedup_key);
 }
 
-struct action_case {
-	enum alert_action action;
-	enum severity severity;
-	const char *key;
-	const char *summary;
-};
-
 static void test_actions_are_one_shot_events(void **state)
 {
 	(void)state;
-	static const struct action_case cases[] = {
-	        {ALERT_ACTION_CUTOVER, SEVERITY_INFO, "trino-guard/prod/cutover/green",
-	         "users moved to green: requested by trino-guardctl"},
-	        {ALERT_ACTION_ROLLBACK, SEVERITY_CRITICAL, "trino-guard/prod/rollback/green",
-	         "rolled back from green: internal failures 40.0 % vs tolerated 5.0 %"},
-	        {ALERT_ACTION_ROLLBACK_REFUSED, SEVERITY_CRITICAL,
-	         "trino-guard/prod/rollback-refused/green",
-	         "rollback refused, users stay on green: blue has no live coordinator"},
-	        {ALERT_ACTION_STABLE, SEVERITY_INFO, "trino-guard/prod/stable/green",
-	         "green passed its watch and is stable; the old cluster may be shut down (30m)"},
-	        {ALERT_ACTION_LB_SWITCH_FAILED, SEVERITY_CRITICAL,
-	         "trino-guard/prod/lb-switch-failed/green",
-	         "load-balancer switch to green failed: connection refused"},
-	};
-	static const char *const reasons[] = {
-	        "requested by trino-guardctl", "internal failures 40.0 % vs tolerated 5.0 %",
-	        "blue has no live coordinator", "30m", "connection refused"};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct alert a;
-		alert_from_action("prod", cases[i].action, "green", reasons[i], AT, &a);
-		assert_int_equal(a.state, ALERT_EVENT);
-		assert_int_equal(a.severity, cases[i].severity);
-		assert_string_equal(a.dedup_key, cases[i].key);
-		assert_string_equal(a.summary, cases[i].summary);
-	}
 	struct alert a;
-	alert_from_action("prod", ALERT_ACTION_ROLLBACK, "green", NULL, AT, &a);
-	assert_string_equal(a.summary, "rolled back from green: no reason given");
+	alert_from_event("prod", "rollback", SEVERITY_CRITICAL, "green",
+	                 "rolling back from green to blue: internal failures 40.0 % vs tolerated "
+	                 "5.0 %",
+	                 AT, &a);
+	assert_int_equal(a.state, ALERT_EVENT);
+	assert_int_equal(a.severity, SEVERITY_CRITICAL);
+	assert_string_equal(a.dedup_key, "trino-guard/prod/rollback/green");
+	assert_string_equal(a.rule, "rollback");
+	assert_string_equal(a.summary, "rolling back from green to blue: internal failures 40.0 % "
+	                               "vs tolerated 5.0 %");
+	alert_from_event("staging", "stable", SEVERITY_INFO, "green", "green is stable", AT, &a);
+	assert_string_equal(a.dedup_key, "trino-guard/staging/stable/green");
+	assert_int_equal(a.severity, SEVERITY_INFO);
 }
 
 static void test_severity_parse(void **state)
@@ -224,7 +203,7 @@ static void test_alertmanager_firing_resolved_and_event(void **state)
 	assert_null(json_object_get(item, "generatorURL"));
 	json_decref(body);
 	/* an event ends by itself after the TTL; no subject label for a cluster event */
-	alert_from_action("prod", ALERT_ACTION_ROLLBACK, "green", "why", AT, &a);
+	alert_from_event("prod", "rollback", SEVERITY_CRITICAL, "green", "why", AT, &a);
 	body = alert_alertmanager_body(&a, AT, NULL, 300000);
 	item = json_array_get(body, 0);
 	assert_string_equal(json_string_value(json_object_get(item, "endsAt")),
@@ -245,7 +224,8 @@ static void test_slack_and_webhook_bodies(void **state)
 	                    "Trino 446, cluster green runs 447 (trino-guard/prod/mixed-version/"
 	                    "green/green-worker-2) http://c/v1/status\"}");
 	free(text);
-	alert_from_action("prod", ALERT_ACTION_CUTOVER, "green", "by hand", AT, &a);
+	alert_from_event("prod", "cutover", SEVERITY_INFO, "green", "users moved to green: by hand",
+	                 AT, &a);
 	text = dump(alert_webhook_body(&a, NULL));
 	assert_string_equal(text,
 	                    "{\"at\":\"2026-11-24T19:00:00.123Z\",\"cluster\":\"green\","

@@ -1,0 +1,47 @@
+/*
+ * The alert feed (DESIGN §8): every [alert.NAME] sink gets the alerts at or
+ * above its min_severity, through its own durable spool, delivered one at a
+ * time in order (so a resolve never overtakes its trigger), retried with
+ * exponential backoff and jitter on 429, 5xx and network errors (honouring
+ * Retry-After), dropped and journaled on any other 4xx. Alertmanager sinks
+ * re-send firing alerts every `resend`. Secrets are read from files and
+ * never logged.
+ */
+#ifndef TG_ALERTS_H
+#define TG_ALERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "collector_config.h"
+
+struct event_base;
+struct journal;
+struct alerts;
+
+struct alert_sink_stats {
+	const char *name;
+	const char *type;
+	uint64_t sent, retried, failed, dropped;
+	size_t queued;
+	int64_t oldest_queued_ms; /* age of the oldest queued alert; 0 when none */
+};
+
+/*
+ * Opens every sink of CONFIG (spools in state_dir/alerts-NAME.spool, which
+ * are replayed: what a previous run did not deliver goes out now). NULL with
+ * ERR (naming the sink) on failure, e.g. an unreadable secret file.
+ */
+struct alerts *alerts_new(struct event_base *base, const struct collector_config *config,
+                          struct journal *journal, char *err, size_t err_len);
+void alerts_free(struct alerts *alerts);
+
+/* Queues ALERT to every sink it is meant for. */
+void alerts_publish(struct alerts *alerts, const struct alert *alert);
+
+size_t alerts_sink_count(const struct alerts *alerts);
+void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_unix_ms,
+                       struct alert_sink_stats *out);
+
+#endif

@@ -1,0 +1,427 @@
+/*
+ * The alert feed (collector/alerts.c) against a PagerDuty stand-in and a
+ * webhook receiver served by evhttp in this process. Covered: the exact
+ * Events v2 trigger and resolve, in order; 429 with Retry-After retried;
+ * 400 not retried (journaled, counted, the next alert still goes); a
+ * receiver that is down for a while (spooled, delivered after); a restart
+ * with undelivered alerts (delivered once after); min_severity; the
+ * [alert.NAME] config checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "alerts.h"
+#include "harness.h"
+#include "journal.h"
+
+#define ROUTING_KEY "0123456789abcdef0123456789abcdef"
+#define MAX_BODIES  32
+
+static struct {
+	struct event_base *base;
+	struct evhttp *server;
+	int port;
+	char *dir;
+	int answers[8]; /* the next statuses to answer with; 0: 202 */
+	size_t answer_count;
+	char *bodies[MAX_BODIES]; /* what arrived with a 2xx, in order */
+	size_t body_count;
+	int requests;
+	size_t wait_for; /* stop the loop once this many bodies arrived */
+} fx;
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	fx.requests++;
+	int status = 202;
+	if (fx.answer_count > 0) {
+		status = fx.answers[0];
+		memmove(fx.answers, fx.answers + 1, --fx.answer_count * sizeof(fx.answers[0]));
+	}
+	struct evbuffer *out = evbuffer_new();
+	if (status == 429)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+	if (status == 400)
+		evbuffer_add_printf(out,
+		                    "{\"status\":\"invalid event\",\"message\":\"Event object is "
+		                    "invalid\"}");
+	if (status >= 200 && status < 300 && fx.body_count < MAX_BODIES) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(req);
+		size_t len = evbuffer_get_length(in);
+		char *body = malloc(len + 1);
+		evbuffer_remove(in, body, len);
+		body[len] = '\0';
+		fx.bodies[fx.body_count++] = body;
+		evbuffer_add_printf(out,
+		                    "{\"status\":\"success\",\"message\":\"Event processed\"}");
+	}
+	evhttp_send_reply(req, status, "x", out);
+	evbuffer_free(out);
+	if (fx.body_count >= fx.wait_for)
+		event_base_loopbreak(fx.base);
+}
+
+static void serve(void)
+{
+	fx.server = evhttp_new(fx.base);
+	assert_int_equal(evhttp_bind_socket(fx.server, "127.0.0.1", (uint16_t)fx.port), 0);
+	evhttp_set_gencb(fx.server, on_request, NULL);
+}
+
+static void stop_serving(void)
+{
+	evhttp_free(fx.server);
+	fx.server = NULL;
+}
+
+/* Runs the loop for MS milliseconds whatever arrives. */
+static void run_for(int ms)
+{
+	fx.wait_for = SIZE_MAX;
+	struct timeval limit = {ms / 1000, (ms % 1000) * 1000};
+	event_base_loopexit(fx.base, &limit);
+	event_base_dispatch(fx.base);
+}
+
+/* Runs the loop until WANT bodies arrived or SECONDS passed, then lets the replies land. */
+static void run_until(size_t want, int seconds)
+{
+	fx.wait_for = want;
+	if (fx.body_count < want) {
+		struct timeval limit = {seconds, 0};
+		event_base_loopexit(fx.base, &limit);
+		event_base_dispatch(fx.base);
+	}
+	run_for(200);
+}
+
+static void forget_bodies(void)
+{
+	for (size_t i = 0; i < fx.body_count; i++)
+		free(fx.bodies[i]);
+	fx.body_count = 0;
+	fx.requests = 0;
+}
+
+struct setup {
+	struct collector_config config;
+	struct journal *journal;
+	struct alerts *alerts;
+};
+
+static int state_number; /* a fresh state_dir per test; a restart keeps it */
+
+static void start(struct setup *s, const char *extra)
+{
+	char path[512], key_path[512], text[4096];
+	snprintf(key_path, sizeof(key_path), "%s/pagerduty.key", fx.dir);
+	harness_write_file(key_path, ROUTING_KEY "\n");
+	snprintf(text, sizeof(text),
+	         "[collector]\ncurve = off\nstate_dir = %s/state-%d\nenvironment = prod\n"
+	         "[api]\npublic_url = http://collector-01:7601\n"
+	         "[cluster.blue]\n[cluster.green]\n"
+	         "[alert.pagerduty]\nrouting_key_file = %s\nurl = "
+	         "http://127.0.0.1:%d/v2/enqueue\nsource = collector-01\nmin_severity = warning\n"
+	         "timeout = 2s\n%s",
+	         fx.dir, state_number, key_path, fx.port, extra ? extra : "");
+	snprintf(path, sizeof(path), "%s/collector.ini", fx.dir);
+	harness_write_file(path, text);
+	char err[512];
+	memset(&s->config, 0, sizeof(s->config));
+	if (collector_config_load(path, &s->config, err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+	s->journal = journal_open(s->config.collector.state_dir, 1 << 20, 100, err, sizeof(err));
+	assert_non_null(s->journal);
+	s->alerts = alerts_new(fx.base, &s->config, s->journal, err, sizeof(err));
+	if (s->alerts == NULL)
+		fail_msg("alerts: %s", err);
+}
+
+static void stop(struct setup *s)
+{
+	alerts_free(s->alerts);
+	journal_close(s->journal);
+	collector_config_free(&s->config);
+}
+
+static struct finding mixed(void)
+{
+	struct finding f = {.kind = FINDING_MIXED_VERSION, .severity = SEVERITY_CRITICAL};
+	strcpy(f.cluster, "green");
+	strcpy(f.subject, "green-worker-2");
+	strcpy(f.key, "mixed-version/green/green-worker-2");
+	strcpy(f.summary, "green-worker-2 runs Trino 446, cluster green runs 447");
+	return f;
+}
+
+static void publish_finding(struct setup *s, enum alert_state state)
+{
+	struct finding f = mixed();
+	struct alert a;
+	alert_from_finding("prod", &f, state, 1795546800123LL, &a);
+	alerts_publish(s->alerts, &a);
+}
+
+static const char *field(json_t *root, const char *a, const char *b)
+{
+	json_t *v = json_object_get(root, a);
+	if (b != NULL)
+		v = json_object_get(v, b);
+	return json_string_value(v);
+}
+
+static struct alert_sink_stats stats_of(struct setup *s, size_t index)
+{
+	struct alert_sink_stats st;
+	alerts_sink_stats(s->alerts, index, 0, &st);
+	return st;
+}
+
+static void test_trigger_then_resolve_in_order_through_a_429(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	fx.answers[0] = 429; /* the trigger is refused once; the resolve must still come second */
+	fx.answer_count = 1;
+	publish_finding(&s, ALERT_FIRING);
+	publish_finding(&s, ALERT_RESOLVED);
+	run_until(2, 20);
+	assert_int_equal(fx.body_count, 2);
+	assert_int_equal(fx.requests, 3);
+	json_t *trigger = json_loads(fx.bodies[0], 0, NULL);
+	json_t *resolve = json_loads(fx.bodies[1], 0, NULL);
+	assert_string_equal(field(trigger, "event_action", NULL), "trigger");
+	assert_string_equal(field(trigger, "routing_key", NULL), ROUTING_KEY);
+	assert_string_equal(field(trigger, "dedup_key", NULL),
+	                    "trino-guard/prod/mixed-version/green/green-worker-2");
+	assert_string_equal(field(trigger, "payload", "summary"),
+	                    "green-worker-2 runs Trino 446, cluster green runs 447");
+	assert_string_equal(field(trigger, "payload", "severity"), "critical");
+	assert_string_equal(field(trigger, "payload", "source"), "collector-01");
+	assert_string_equal(field(trigger, "client_url", NULL),
+	                    "http://collector-01:7601/v1/status");
+	assert_string_equal(field(resolve, "event_action", NULL), "resolve");
+	assert_string_equal(field(resolve, "dedup_key", NULL),
+	                    "trino-guard/prod/mixed-version/green/green-worker-2");
+	assert_null(json_object_get(resolve, "payload"));
+	json_decref(trigger);
+	json_decref(resolve);
+	struct alert_sink_stats st = stats_of(&s, 0);
+	assert_int_equal(st.sent, 2);
+	assert_int_equal(st.retried, 1);
+	assert_int_equal(st.queued, 0);
+	stop(&s);
+	forget_bodies();
+}
+
+static void test_bad_request_is_not_retried(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	fx.answers[0] = 400;
+	fx.answer_count = 1;
+	publish_finding(&s, ALERT_FIRING);
+	struct alert a;
+	alert_from_event("prod", "rollback", SEVERITY_CRITICAL, "green",
+	                 "rolling back from green to blue: failures 40 %", 1795546800123LL, &a);
+	alerts_publish(s.alerts, &a);
+	run_until(1, 10);
+	assert_int_equal(fx.requests, 2); /* the 400 once, then the rollback */
+	assert_int_equal(fx.body_count, 1);
+	json_t *body = json_loads(fx.bodies[0], 0, NULL);
+	assert_string_equal(field(body, "dedup_key", NULL), "trino-guard/prod/rollback/green");
+	json_decref(body);
+	struct alert_sink_stats st = stats_of(&s, 0);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.retried, 0);
+	json_t *events = journal_since(s.journal, 0, 100);
+	bool journaled = false;
+	for (size_t i = 0; i < json_array_size(events); i++) {
+		json_t *e = json_array_get(events, i);
+		journaled = journaled || (strcmp(field(e, "type", NULL), "alert-failed") == 0 &&
+		                          json_integer_value(json_object_get(e, "status")) == 400);
+	}
+	json_decref(events);
+	assert_true(journaled);
+	stop(&s);
+	forget_bodies();
+}
+
+static void test_receiver_down_for_a_while(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	stop_serving();
+	publish_finding(&s, ALERT_FIRING);
+	run_for(2000); /* refused, retried with backoff */
+	struct alert_sink_stats st = stats_of(&s, 0);
+	assert_true(st.retried >= 1);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(st.sent, 0);
+	serve();
+	run_until(1, 15);
+	assert_int_equal(fx.body_count, 1);
+	assert_int_equal(stats_of(&s, 0).queued, 0);
+	stop(&s);
+	forget_bodies();
+}
+
+static void test_restart_delivers_what_was_left_once(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	for (size_t i = 0; i < 6; i++)
+		fx.answers[i] = 503;
+	fx.answer_count = 6;
+	publish_finding(&s, ALERT_FIRING);
+	publish_finding(&s, ALERT_RESOLVED);
+	run_for(1000);
+	assert_int_equal(fx.body_count, 0);
+	stop(&s); /* as a crash would: nothing delivered, both spooled */
+	fx.answer_count = 0;
+	start(&s, NULL);
+	run_until(2, 10);
+	assert_int_equal(fx.body_count, 2);
+	json_t *first = json_loads(fx.bodies[0], 0, NULL);
+	assert_string_equal(field(first, "event_action", NULL), "trigger");
+	json_decref(first);
+	/* a further while: nothing is sent twice */
+	run_for(1500);
+	assert_int_equal(fx.body_count, 2);
+	stop(&s);
+	forget_bodies();
+}
+
+static void test_min_severity_and_a_second_sink(void **state)
+{
+	(void)state;
+	struct setup s;
+	char extra[256];
+	snprintf(extra, sizeof(extra),
+	         "[alert.hook]\ntype = webhook\nurl = http://127.0.0.1:%d/hook\nmin_severity = "
+	         "info\n"
+	         "header.X-Team = data-platform\n",
+	         fx.port);
+	start(&s, extra);
+	struct alert a;
+	alert_from_event("prod", "cutover", SEVERITY_INFO, "green", "users moved to green",
+	                 1795546800123LL, &a);
+	alerts_publish(s.alerts, &a);
+	run_until(1, 10);
+	run_for(500);
+	assert_int_equal(fx.body_count, 1); /* the webhook only: pagerduty wants warning+ */
+	json_t *body = json_loads(fx.bodies[0], 0, NULL);
+	assert_string_equal(field(body, "rule", NULL), "cutover");
+	assert_string_equal(field(body, "state", NULL), "event");
+	json_decref(body);
+	assert_int_equal(stats_of(&s, 0).sent, 0);
+	assert_int_equal(stats_of(&s, 1).sent, 1);
+	assert_string_equal(stats_of(&s, 1).type, "webhook");
+	stop(&s);
+	forget_bodies();
+}
+
+static void expect_config_error(const char *text, const char *expected)
+{
+	char path[512], err[512];
+	snprintf(path, sizeof(path), "%s/bad.ini", fx.dir);
+	harness_write_file(path, text);
+	struct collector_config config = {0};
+	int rc = collector_config_load(path, &config, err, sizeof(err));
+	collector_config_free(&config);
+	assert_int_equal(rc, -1);
+	if (strstr(err, expected) == NULL)
+		fail_msg("got '%s', expected '%s'", err, expected);
+}
+
+static void test_config_checks(void **state)
+{
+	(void)state;
+	expect_config_error(
+	        "[collector]\ncurve = off\n[cluster.blue]\n[alert.oncall]\nurl = http://x\n",
+	        "bad.ini:4: [alert.oncall] needs type = pagerduty");
+	expect_config_error("[collector]\ncurve = "
+	                    "off\n[cluster.blue]\n[alert.pagerduty]\nmin_severity = high\n",
+	                    "bad.ini:5:");
+	expect_config_error("[collector]\ncurve = off\n[cluster.blue]\n[alert.pagerduty]\n",
+	                    "needs routing_key_file");
+	expect_config_error("[collector]\ncurve = off\n[cluster.blue]\n[alert.slack]\n",
+	                    "needs webhook_url_file");
+	expect_config_error(
+	        "[collector]\ncurve = off\n[cluster.blue]\n[alert.am]\ntype = alertmanager\n",
+	        "needs url");
+	/* an unreadable secret names the file, never a content */
+	struct collector_config config = {0};
+	char path[512], err[512];
+	snprintf(path, sizeof(path), "%s/secret.ini", fx.dir);
+	char text[512];
+	snprintf(text, sizeof(text),
+	         "[collector]\ncurve = off\nstate_dir = "
+	         "%s/state\n[cluster.blue]\n[alert.pagerduty]\n"
+	         "routing_key_file = %s/missing.key\n",
+	         fx.dir, fx.dir);
+	harness_write_file(path, text);
+	assert_int_equal(collector_config_load(path, &config, err, sizeof(err)), 0);
+	assert_null(alerts_new(fx.base, &config, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "[alert.pagerduty]: "));
+	assert_non_null(strstr(err, "missing.key: No such file"));
+	collector_config_free(&config);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fx.base = event_base_new();
+	fx.dir = harness_tmpdir("tg-alerts");
+	fx.port = harness_port_range(1);
+	if (fx.base == NULL || fx.dir == NULL || fx.port <= 0)
+		return -1;
+	serve();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (fx.server != NULL)
+		evhttp_free(fx.server);
+	event_base_free(fx.base);
+	char command[600];
+	snprintf(command, sizeof(command), "rm -rf '%s'", fx.dir);
+	free(fx.dir);
+	return system(command);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_trigger_then_resolve_in_order_through_a_429),
+	        cmocka_unit_test(test_bad_request_is_not_retried),
+	        cmocka_unit_test(test_receiver_down_for_a_while),
+	        cmocka_unit_test(test_restart_delivers_what_was_left_once),
+	        cmocka_unit_test(test_min_severity_and_a_second_sink),
+	        cmocka_unit_test(test_config_checks),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
