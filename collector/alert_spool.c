@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,8 @@ static char *entry_line(const struct spool_entry *entry)
 	return text;
 }
 
-/* Writes TEXT and a newline, then fdatasync. 0 or -1. */
-static int write_line(struct alert_spool *spool, const char *text)
+/* Writes TEXT and a newline, then fdatasync when SYNC. 0 or -1. */
+static int write_line(struct alert_spool *spool, const char *text, bool sync)
 {
 	size_t len = strlen(text);
 	char *buffer = malloc(len + 1);
@@ -83,7 +84,7 @@ static int write_line(struct alert_spool *spool, const char *text)
 		return -1;
 	}
 	spool->file_bytes += (int64_t)len + 1;
-	if (fdatasync(spool->fd) != 0) {
+	if (sync && fdatasync(spool->fd) != 0) {
 		log_error("%s: fdatasync: %s", spool->path, strerror(errno));
 		return -1;
 	}
@@ -309,7 +310,7 @@ int alert_spool_push(struct alert_spool *spool, const char *key, const char *bod
 	char *line = entry_line(&entry);
 	if (line == NULL)
 		return -1;
-	int rc = write_line(spool, line);
+	int rc = write_line(spool, line, false);
 	size_t line_bytes = strlen(line) + 1;
 	free(line);
 	if (rc != 0)
@@ -317,6 +318,15 @@ int alert_spool_push(struct alert_spool *spool, const char *key, const char *bod
 	if (add_entry(spool, spool->next_seq, now_unix_ms, key, body, line_bytes) != 0)
 		return -1;
 	spool->next_seq++;
+	return 0;
+}
+
+int alert_spool_sync(struct alert_spool *spool)
+{
+	if (fdatasync(spool->fd) != 0) {
+		log_error("%s: fdatasync: %s", spool->path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -331,7 +341,7 @@ int alert_spool_pop(struct alert_spool *spool)
 		return 0;
 	char line[48];
 	snprintf(line, sizeof(line), "{\"done\":%llu}", (unsigned long long)at(spool, 0)->seq);
-	if (write_line(spool, line) != 0)
+	if (write_line(spool, line, true) != 0)
 		return -1;
 	drop_head(spool);
 	if (spool->count == 0) {

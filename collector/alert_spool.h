@@ -32,12 +32,16 @@ struct alert_spool *alert_spool_open(const char *path, size_t max_entries, size_
 void alert_spool_close(struct alert_spool *spool);
 
 /*
- * Appends an entry and makes it durable. When the spool is full the oldest
- * entry is dropped first and *DROPPED is set to 1 (else 0). 0, or -1 when
- * the entry could not be written (nothing is queued then).
+ * Appends an entry; alert_spool_sync() makes it durable (so a burst costs
+ * one fdatasync). When the spool is full the oldest entry is dropped first
+ * and *DROPPED is set to 1 (else 0). 0, or -1 when the entry could not be
+ * written (nothing is queued then).
  */
 int alert_spool_push(struct alert_spool *spool, const char *key, const char *body,
                      int64_t now_unix_ms, int *dropped);
+
+/* Makes what was pushed durable (fdatasync). 0 or -1. */
+int alert_spool_sync(struct alert_spool *spool);
 
 /* The oldest pending entry, or NULL. Valid until the next push or pop. */
 const struct spool_entry *alert_spool_head(const struct alert_spool *spool);

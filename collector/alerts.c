@@ -62,6 +62,14 @@ struct alerts {
 	char source[256];
 	struct sink sinks[COLLECTOR_MAX_ALERT_SINKS];
 	size_t sink_count;
+	/* finding alerts firing now, kept in state_dir/alerts-firing.json across restarts */
+	struct alert *firing;
+	size_t firing_count, firing_capacity;
+	struct alert *carried; /* firing before the restart, not yet seen again */
+	size_t carried_count;
+	char firing_path[1024];
+	bool firing_dirty;
+	bool reconciled;
 };
 
 static void deliver_next(struct sink *sink);
@@ -116,7 +124,7 @@ static int64_t backoff_ms(int attempts, int64_t retry_after_s)
 }
 
 static void journal_sink_event(struct sink *sink, const char *type, const char *key, long status,
-                               const char *detail)
+                               const char *detail, bool sync)
 {
 	char clean[512];
 	utf8_clean_copy(detail ? detail : "", 400, clean, sizeof(clean));
@@ -124,7 +132,8 @@ static void journal_sink_event(struct sink *sink, const char *type, const char *
 	               json_pack("{s:s,s:s,s:s,s:I,s:s}", "type", type, "sink",
 	                         sink->settings->name, "key", key, "status", (json_int_t)status,
 	                         "detail", clean));
-	journal_sync(sink->owner->journal);
+	if (sync)
+		journal_sync(sink->owner->journal);
 }
 
 static void on_delivered(const struct http_response *response, void *arg)
@@ -168,7 +177,7 @@ static void on_delivered(const struct http_response *response, void *arg)
 	sink->attempts = 0;
 	log_error("alert sink %s: HTTP %ld for %s, not retried: %.200s", sink->settings->name,
 	          status, head->key, response->body ? response->body : "");
-	journal_sink_event(sink, "alert-failed", head->key, status, response->body);
+	journal_sink_event(sink, "alert-failed", head->key, status, response->body, true);
 	alert_spool_pop(sink->spool);
 	deliver_next(sink);
 }
@@ -260,7 +269,7 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 		sink->dropped++;
 		log_error("alert sink %s: queue full (%lld), the oldest alert was dropped",
 		          sink->settings->name, (long long)sink->settings->max_queued);
-		journal_sink_event(sink, "alert-dropped", alert->dedup_key, 0, "queue full");
+		journal_sink_event(sink, "alert-dropped", alert->dedup_key, 0, "queue full", false);
 		if (!sink->dropping) {
 			sink->dropping = true;
 			struct alert notice;
@@ -275,7 +284,7 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 			enqueue(sink, &notice, notice.at_unix_ms);
 		}
 	}
-	deliver_next(sink);
+	/* sending starts at alerts_flush(), once the entry is durable */
 }
 
 /* Alertmanager: remember what fires (to re-send it), forget what resolves. */
@@ -315,12 +324,156 @@ static void on_resend(evutil_socket_t fd, short what, void *arg)
 		return;
 	for (size_t i = 0; i < sink->firing_count; i++)
 		enqueue(sink, &sink->firing[i].alert, sink->firing[i].started_unix_ms);
+	alert_spool_sync(sink->spool);
+	deliver_next(sink);
+}
+
+/*
+ * Writes the firing set (and what is carried over, until it is reconciled):
+ * temp file, fsync, rename. A failure is logged; alerts still go out.
+ */
+static void save_firing(struct alerts *alerts)
+{
+	json_t *list = json_array();
+	size_t total = alerts->firing_count + alerts->carried_count;
+	for (size_t i = 0; list != NULL && i < total; i++) {
+		const struct alert *a = i < alerts->firing_count
+		                                ? &alerts->firing[i]
+		                                : &alerts->carried[i - alerts->firing_count];
+		json_array_append_new(list,
+		                      json_pack("{ss ss ss ss ss ss ss sI}", "key", a->dedup_key,
+		                                "environment", a->environment, "rule", a->rule,
+		                                "cluster", a->cluster, "subject", a->subject,
+		                                "severity", severity_name(a->severity), "summary",
+		                                a->summary, "at", (json_int_t)a->at_unix_ms));
+	}
+	char tmp[1100];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", alerts->firing_path);
+	FILE *f = list != NULL ? fopen(tmp, "w") : NULL;
+	int rc = f != NULL && json_dumpf(list, f, JSON_COMPACT) == 0 ? 0 : -1;
+	if (f != NULL) {
+		rc |= fflush(f) | fsync(fileno(f));
+		rc |= fclose(f);
+	}
+	if (rc == 0)
+		rc = rename(tmp, alerts->firing_path);
+	if (rc != 0)
+		log_error("%s: cannot save the firing alerts: %s", alerts->firing_path,
+		          strerror(errno));
+	json_decref(list);
+}
+
+static const char *text_of(json_t *object, const char *name)
+{
+	const char *text = json_string_value(json_object_get(object, name));
+	return text != NULL ? text : "";
+}
+
+static void load_firing(struct alerts *alerts)
+{
+	json_t *list = json_load_file(alerts->firing_path, 0, NULL);
+	size_t n = json_array_size(list);
+	alerts->carried = n > 0 ? calloc(n, sizeof(*alerts->carried)) : NULL;
+	for (size_t i = 0; alerts->carried != NULL && i < n; i++) {
+		json_t *item = json_array_get(list, i);
+		struct alert *a = &alerts->carried[alerts->carried_count];
+		const char *key = json_string_value(json_object_get(item, "key"));
+		const char *severity = json_string_value(json_object_get(item, "severity"));
+		if (key == NULL || severity == NULL || severity_parse(severity, &a->severity) != 0)
+			continue;
+#define COPY(field, name) snprintf(a->field, sizeof(a->field), "%s", text_of(item, name))
+		COPY(dedup_key, "key");
+		COPY(environment, "environment");
+		COPY(rule, "rule");
+		COPY(cluster, "cluster");
+		COPY(subject, "subject");
+		COPY(summary, "summary");
+#undef COPY
+		a->at_unix_ms = json_integer_value(json_object_get(item, "at"));
+		a->state = ALERT_FIRING;
+		alerts->carried_count++;
+	}
+	json_decref(list);
+}
+
+/* Keeps the firing set of finding alerts up to date; true when it changed. */
+static bool track_finding(struct alerts *alerts, const struct alert *alert)
+{
+	for (size_t i = 0; i < alerts->carried_count; i++) {
+		if (strcmp(alerts->carried[i].dedup_key, alert->dedup_key) == 0)
+			alerts->carried[i] = alerts->carried[--alerts->carried_count];
+	}
+	for (size_t i = 0; i < alerts->firing_count; i++) {
+		if (strcmp(alerts->firing[i].dedup_key, alert->dedup_key) != 0)
+			continue;
+		if (alert->state == ALERT_RESOLVED)
+			alerts->firing[i] = alerts->firing[--alerts->firing_count];
+		else
+			alerts->firing[i] = *alert;
+		return true;
+	}
+	if (alert->state != ALERT_FIRING)
+		return false;
+	if (alerts->firing_count == alerts->firing_capacity) {
+		size_t capacity = alerts->firing_capacity ? alerts->firing_capacity * 2 : 16;
+		struct alert *grown = realloc(alerts->firing, capacity * sizeof(*grown));
+		if (grown == NULL)
+			return false;
+		alerts->firing = grown;
+		alerts->firing_capacity = capacity;
+	}
+	alerts->firing[alerts->firing_count++] = *alert;
+	return true;
+}
+
+void alerts_flush(struct alerts *alerts)
+{
+	if (alerts == NULL)
+		return;
+	if (alerts->firing_dirty) {
+		save_firing(alerts);
+		alerts->firing_dirty = false;
+	}
+	for (size_t i = 0; i < alerts->sink_count; i++) {
+		struct sink *sink = &alerts->sinks[i];
+		if (sink->spool == NULL)
+			continue;
+		alert_spool_sync(sink->spool);
+		deliver_next(sink);
+	}
+}
+
+void alerts_reconcile(struct alerts *alerts)
+{
+	if (alerts == NULL || alerts->reconciled)
+		return;
+	alerts->reconciled = true;
+	if (alerts->carried_count == 0) {
+		alerts_flush(alerts);
+		return;
+	}
+	log_info("resolving %zu alert(s) that cleared while the collector was down",
+	         alerts->carried_count);
+	while (alerts->carried_count > 0) {
+		struct alert a = alerts->carried[alerts->carried_count - 1];
+		a.state = ALERT_RESOLVED;
+		a.at_unix_ms = unix_ms();
+		char summary[sizeof(a.summary)];
+		snprintf(summary, sizeof(summary), "resolved (seen after a collector restart): %s",
+		         alerts->carried[alerts->carried_count - 1].summary);
+		memcpy(a.summary, summary, sizeof(a.summary));
+		alerts_publish(alerts, &a); /* takes it off the carried list */
+	}
+	alerts->firing_dirty = true;
+	alerts_flush(alerts);
 }
 
 void alerts_publish(struct alerts *alerts, const struct alert *alert)
 {
 	if (alerts == NULL)
 		return;
+	if (alert->state != ALERT_EVENT && track_finding(alerts, alert))
+		alerts->firing_dirty = true;
 	for (size_t i = 0; i < alerts->sink_count; i++) {
 		struct sink *sink = &alerts->sinks[i];
 		if ((int)alert->severity < sink->settings->min_severity)
@@ -427,6 +580,9 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 		         url[0] != '\0' && url[strlen(url) - 1] == '/' ? "" : "/");
 		alerts->status_url = alerts->status_url_buffer;
 	}
+	snprintf(alerts->firing_path, sizeof(alerts->firing_path), "%s/alerts-firing.json",
+	         config->collector.state_dir);
+	load_firing(alerts);
 	if (gethostname(alerts->source, sizeof(alerts->source)) != 0)
 		snprintf(alerts->source, sizeof(alerts->source), "trino-guard-collector");
 	alerts->http = http_client_new(base, err, err_len);
@@ -465,6 +621,8 @@ void alerts_free(struct alerts *alerts)
 			explicit_bzero(sink->routing_key, strlen(sink->routing_key));
 		free(sink->routing_key);
 	}
+	free(alerts->firing);
+	free(alerts->carried);
 	free(alerts);
 }
 

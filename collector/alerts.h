@@ -40,6 +40,21 @@ void alerts_free(struct alerts *alerts);
 /* Queues ALERT to every sink it is meant for. */
 void alerts_publish(struct alerts *alerts, const struct alert *alert);
 
+/*
+ * Makes what was published durable (one fdatasync per sink, one write of
+ * the firing set), then starts delivery. Call after each batch of
+ * alerts_publish(): after a tick, after a cutover decision.
+ */
+void alerts_flush(struct alerts *alerts);
+
+/*
+ * Call after the findings of the first tick after a start were published:
+ * every finding alert that was firing before the restart and has not fired
+ * again is resolved now, so a problem that cleared while the collector was
+ * down does not stay open in the pager. Later calls do nothing. Flushes.
+ */
+void alerts_reconcile(struct alerts *alerts);
+
 size_t alerts_sink_count(const struct alerts *alerts);
 void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_unix_ms,
                        struct alert_sink_stats *out);

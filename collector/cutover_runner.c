@@ -189,6 +189,7 @@ static void journal_alert(struct cutover_runner *r, const struct cutover_action 
 	alert_from_event(r->collector->config.collector.environment, a->name, a->severity,
 	                 a->cluster, a->text, collector_unix_ms(), &alert);
 	alerts_publish(r->collector->alerts, &alert);
+	alerts_flush(r->collector->alerts);
 }
 
 static void on_switched(bool ok, const char *error, void *arg);

@@ -140,6 +140,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			finding_list_free(&next);
 		} else {
 			findings_diff(&collector->findings, &next, on_opened, on_closed, collector);
+			alerts_reconcile(collector->alerts); /* once, after a restart */
+			alerts_flush(collector->alerts);
 			finding_list_free(&collector->findings);
 			collector->findings = next;
 			journal_sync(collector->journal);

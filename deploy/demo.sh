@@ -37,15 +37,22 @@ timeline=""
 mark() { timeline="$timeline
   +$(since)s  $*"; }
 
-# A run of free loopback ports, below the ephemeral range.
+# A run of 12 free loopback ports, below the ephemeral range.
 port_base() {
 	base=21000
+	listening=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://')
 	while [ "$base" -lt 32000 ]; do
-		if ! ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE ":($base|$((base + 1))|$((base + 2))|$((base + 3))|$((base + 4))|$((base + 5))|$((base + 6))|$((base + 7))|$((base + 8))|$((base + 9)))\$"; then
+		free=yes
+		for offset in 0 1 2 3 4 5 6 7 8 9 10 11; do
+			if echo "$listening" | grep -qx "$((base + offset))"; then
+				free=no
+			fi
+		done
+		if [ "$free" = yes ]; then
 			echo "$base"
 			return
 		fi
-		base=$((base + 10 + $$ % 7))
+		base=$((base + 12 + $$ % 7))
 	done
 	echo "no free ports" >&2
 	exit 1
@@ -69,7 +76,7 @@ wait_for() { # seconds, description, command...
 base=$(port_base)
 blue=$base green=$((base + 3)) blue_ctl=$((base + 6)) green_ctl=$((base + 7))
 zmq=$((base + 8)) api=$((base + 9))
-front=$((base + 10))
+front=$((base + 10)) pager=$((base + 11))
 cd "$work"
 mkdir keys
 
@@ -141,7 +148,25 @@ backend.green = bk_green
 min_workers = 2
 [cluster.green]
 min_workers = 2
+[alert.pager]
+type = webhook
+url = http://127.0.0.1:$pager/alerts
+min_severity = info
 CFG
+say "the on-call's pager: a webhook receiver that prints each alert it gets"
+"$bin/tests/pager-sim" "$pager" >pager.log 2>&1 &
+pids="$pids $!"
+pages_seen=0
+pages() { # prints the pages that arrived since the last call
+	sleep 0.5
+	total=$(wc -l <pager.log)
+	if [ "$total" -gt "$pages_seen" ]; then
+		echo "pages received:"
+		tail -n +$((pages_seen + 1)) pager.log
+	fi
+	pages_seen=$total
+}
+
 "$bin/collector/trino-guard-collector" -c collector.ini >collector.log 2>&1 &
 pids="$pids $!"
 export TRINO_GUARD_URL="http://127.0.0.1:$api"
@@ -181,10 +206,12 @@ wait_for 15 "the mixed-version finding" finding_open mixed-version/green/green-w
 mark "mixed-version found in green (green-worker-2 on 446)"
 status
 echo "users are served by: $(served_by)"
+pages
 
 say "step 2: cutover to green is refused, with the reason"
 "$ctl" --url "$TRINO_GUARD_URL" cutover --to green --reason "upgrade to 447" || true
 mark "cutover to green refused by the gate"
+pages
 
 say "step 3: green-worker-2 upgraded to 447; cutover"
 curl -sf -XPOST "http://127.0.0.1:$green_ctl/control/green-worker-2" -d '{"version":"447"}' >/dev/null
@@ -195,6 +222,7 @@ wait_for 10 "the watch" phase_is WATCHING
 mark "cutover: HAProxy now sends users to green; watch started"
 status
 echo "users are served by: $(served_by)"
+pages
 
 say "step 4: green starts failing half its queries (INTERNAL_ERROR)"
 fault=$(date +%s%N)
@@ -208,6 +236,7 @@ mark "rolled back to blue automatically, $seconds s after the fault"
 status
 echo "users are served by: $(served_by)"
 echo "the map file on disk: $(cat active.map)"
+pages
 
 say "the journal (trino-guardctl events)"
 "$ctl" --url "$TRINO_GUARD_URL" events | grep -E "alert|transition|finding-opened" | tail -12

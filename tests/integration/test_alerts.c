@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
@@ -173,6 +175,7 @@ static void publish_finding(struct setup *s, enum alert_state state)
 	struct alert a;
 	alert_from_finding("prod", &f, state, 1795546800123LL, &a);
 	alerts_publish(s->alerts, &a);
+	alerts_flush(s->alerts);
 }
 
 static const char *field(json_t *root, const char *a, const char *b)
@@ -242,6 +245,7 @@ static void test_bad_request_is_not_retried(void **state)
 	alert_from_event("prod", "rollback", SEVERITY_CRITICAL, "green",
 	                 "rolling back from green to blue: failures 40 %", 1795546800123LL, &a);
 	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
 	run_until(1, 10);
 	assert_int_equal(fx.requests, 2); /* the 400 once, then the rollback */
 	assert_int_equal(fx.body_count, 1);
@@ -313,6 +317,61 @@ static void test_restart_delivers_what_was_left_once(void **state)
 	forget_bodies();
 }
 
+static void test_what_cleared_during_a_restart_is_resolved(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	struct finding still = mixed(), cleared = mixed();
+	strcpy(cleared.key, "trino-down/green/green-worker-1");
+	strcpy(cleared.subject, "green-worker-1");
+	cleared.kind = FINDING_TRINO_DOWN;
+	struct alert a;
+	alert_from_finding("prod", &still, ALERT_FIRING, 1795546800123LL, &a);
+	alerts_publish(s.alerts, &a);
+	alert_from_finding("prod", &cleared, ALERT_FIRING, 1795546800123LL, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	run_until(2, 10);
+	assert_int_equal(fx.body_count, 2);
+	stop(&s);
+
+	/* after the restart only the first finding is open again */
+	start(&s, NULL);
+	alert_from_finding("prod", &still, ALERT_FIRING, 1795546900000LL, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_reconcile(s.alerts);
+	run_until(4, 10);
+	assert_int_equal(fx.body_count, 4);
+	json_t *again = json_loads(fx.bodies[2], 0, NULL);
+	json_t *resolve = json_loads(fx.bodies[3], 0, NULL);
+	assert_string_equal(field(again, "event_action", NULL), "trigger"); /* PagerDuty folds it */
+	assert_string_equal(field(again, "dedup_key", NULL),
+	                    "trino-guard/prod/mixed-version/green/green-worker-2");
+	assert_string_equal(field(resolve, "event_action", NULL), "resolve");
+	assert_string_equal(field(resolve, "dedup_key", NULL),
+	                    "trino-guard/prod/trino-down/green/green-worker-1");
+	json_decref(again);
+	json_decref(resolve);
+	alerts_reconcile(s.alerts); /* only once */
+	run_for(500);
+	assert_int_equal(fx.body_count, 4);
+	stop(&s);
+
+	/* and a third start has nothing left to resolve but the open finding */
+	start(&s, NULL);
+	alerts_reconcile(s.alerts);
+	run_until(5, 10);
+	assert_int_equal(fx.body_count, 5);
+	resolve = json_loads(fx.bodies[4], 0, NULL);
+	assert_string_equal(field(resolve, "dedup_key", NULL),
+	                    "trino-guard/prod/mixed-version/green/green-worker-2");
+	json_decref(resolve);
+	stop(&s);
+	forget_bodies();
+}
+
 static void test_min_severity_and_a_second_sink(void **state)
 {
 	(void)state;
@@ -328,6 +387,7 @@ static void test_min_severity_and_a_second_sink(void **state)
 	alert_from_event("prod", "cutover", SEVERITY_INFO, "green", "users moved to green",
 	                 1795546800123LL, &a);
 	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
 	run_until(1, 10);
 	run_for(500);
 	assert_int_equal(fx.body_count, 1); /* the webhook only: pagerduty wants warning+ */
@@ -339,6 +399,110 @@ static void test_min_severity_and_a_second_sink(void **state)
 	assert_int_equal(stats_of(&s, 1).sent, 1);
 	assert_string_equal(stats_of(&s, 1).type, "webhook");
 	stop(&s);
+	forget_bodies();
+}
+
+/* The active alerts of the Alertmanager at AM_URL whose alertname is NAME. */
+static json_t *am_alerts(const char *am_url, const char *name)
+{
+	char url[512];
+	snprintf(url, sizeof(url), "%s/api/v2/alerts?filter=alertname%%3D%%22%s%%22", am_url, name);
+	char *body = harness_get_ok(url);
+	json_t *list = body ? json_loads(body, 0, NULL) : NULL;
+	free(body);
+	return list;
+}
+
+/* Delivers for a while, then asks Alertmanager, until it has WANT alerts named NAME. */
+static json_t *wait_am(const char *am_url, const char *name, size_t want)
+{
+	for (int i = 0; i < 50; i++) {
+		run_for(200);
+		json_t *list = am_alerts(am_url, name);
+		if (list != NULL && json_array_size(list) == want)
+			return list;
+		json_decref(list);
+	}
+	fail_msg("Alertmanager never showed %zu %s alert(s)", want, name);
+	return NULL;
+}
+
+static void test_real_alertmanager(void **state)
+{
+	(void)state;
+	state_number++;
+	int am_port = harness_port_range(1);
+	char am_dir[512], am_config[600], am_listen[64], am_url[128], am_log[600], am_storage[600];
+	snprintf(am_dir, sizeof(am_dir), "%s/am", fx.dir);
+	snprintf(am_config, sizeof(am_config), "%s/am.yml", fx.dir);
+	snprintf(am_storage, sizeof(am_storage), "--storage.path=%s", am_dir);
+	snprintf(am_log, sizeof(am_log), "%s/am.log", fx.dir);
+	snprintf(am_listen, sizeof(am_listen), "--web.listen-address=127.0.0.1:%d", am_port);
+	snprintf(am_url, sizeof(am_url), "http://127.0.0.1:%d", am_port);
+	harness_write_file(am_config, "route:\n  receiver: sink\nreceivers:\n  - name: sink\n");
+	char config_flag[700];
+	snprintf(config_flag, sizeof(config_flag), "--config.file=%s", am_config);
+	const char *argv[] = {
+	        "/usr/bin/prometheus-alertmanager", config_flag, am_storage, am_listen,
+	        "--cluster.listen-address=",        NULL};
+	pid_t am = harness_spawn(argv, am_log);
+	assert_true(am > 0);
+	char ready[200];
+	snprintf(ready, sizeof(ready), "%s/-/ready", am_url);
+	bool up = false;
+	for (int i = 0; i < 100 && !up; i++) {
+		char *body = harness_get_ok(ready);
+		up = body != NULL;
+		free(body);
+		if (!up)
+			usleep(100000);
+	}
+	if (!up) {
+		harness_stop(am, 2000);
+		fail_msg("Alertmanager did not start; see %s", am_log);
+	}
+
+	char extra[256];
+	snprintf(extra, sizeof(extra), "[alert.alertmanager]\nurl = %s\nmin_severity = info\n",
+	         am_url);
+	struct setup s;
+	start(&s, extra);
+	struct finding f = mixed();
+	struct alert a;
+	alert_from_finding("prod", &f, ALERT_FIRING, time(NULL) * 1000LL, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	json_t *list = wait_am(am_url, "mixed-version", 1);
+	json_t *labels = json_object_get(json_array_get(list, 0), "labels");
+	assert_string_equal(field(labels, "cluster", NULL), "green");
+	assert_string_equal(field(labels, "subject", NULL), "green-worker-2");
+	assert_string_equal(field(labels, "severity", NULL), "critical");
+	assert_string_equal(field(labels, "environment", NULL), "prod");
+	assert_string_equal(field(labels, "service", NULL), "trino-guard");
+	assert_string_equal(
+	        field(json_object_get(json_array_get(list, 0), "annotations"), "summary", NULL),
+	        "green-worker-2 runs Trino 446, cluster green runs 447");
+	json_decref(list);
+
+	alert_from_finding("prod", &f, ALERT_RESOLVED, time(NULL) * 1000LL, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	json_decref(wait_am(am_url, "mixed-version", 0)); /* resolved alerts are not listed */
+
+	alert_from_event(
+	        "prod", "rollback", SEVERITY_CRITICAL, "green",
+	        "rolling back from green to blue: internal failures 40.0 % vs tolerated 5.0 %",
+	        time(NULL) * 1000LL, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	list = wait_am(am_url, "rollback", 1);
+	assert_string_equal(
+	        field(json_object_get(json_array_get(list, 0), "labels"), "cluster", NULL),
+	        "green");
+	json_decref(list);
+	assert_int_equal(stats_of(&s, 1).failed, 0);
+	stop(&s);
+	harness_stop(am, 5000);
 	forget_bodies();
 }
 
@@ -420,7 +584,9 @@ int main(void)
 	        cmocka_unit_test(test_bad_request_is_not_retried),
 	        cmocka_unit_test(test_receiver_down_for_a_while),
 	        cmocka_unit_test(test_restart_delivers_what_was_left_once),
+	        cmocka_unit_test(test_what_cleared_during_a_restart_is_resolved),
 	        cmocka_unit_test(test_min_severity_and_a_second_sink),
+	        cmocka_unit_test(test_real_alertmanager),
 	        cmocka_unit_test(test_config_checks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
