@@ -14,6 +14,7 @@
 
 #include "alert_payload.h"
 #include "alert_spool.h"
+#include "duration.h"
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
@@ -69,10 +70,18 @@ struct alerts {
 	size_t carried_count;
 	char firing_path[1024];
 	bool firing_dirty;
+	/* findings opened but not yet fired: their rule's for delay has not passed */
+	struct pending {
+		struct alert alert;
+		int64_t due_unix_ms;
+	} * pending;
+	size_t pending_count, pending_capacity;
+	const struct config_list *for_rules; /* "rule=duration" */
 	bool reconciled;
 };
 
 static void deliver_next(struct sink *sink);
+static void release_due(struct alerts *alerts, int64_t now_unix_ms);
 
 static int64_t unix_ms(void)
 {
@@ -430,6 +439,7 @@ void alerts_flush(struct alerts *alerts)
 {
 	if (alerts == NULL)
 		return;
+	release_due(alerts, unix_ms());
 	if (alerts->firing_dirty) {
 		save_firing(alerts);
 		alerts->firing_dirty = false;
@@ -468,10 +478,86 @@ void alerts_reconcile(struct alerts *alerts)
 	alerts_flush(alerts);
 }
 
+/* The for delay of RULE, or 0. */
+static int64_t for_delay_ms(const struct alerts *alerts, const char *rule)
+{
+	size_t len = strlen(rule);
+	for (size_t i = 0; alerts->for_rules != NULL && i < alerts->for_rules->count; i++) {
+		const char *item = alerts->for_rules->items[i];
+		int64_t ms;
+		char err[64];
+		if (strncmp(item, rule, len) == 0 && item[len] == '=' &&
+		    duration_parse_ms(item + len + 1, &ms, err, sizeof(err)) == 0)
+			return ms;
+	}
+	return 0;
+}
+
+/*
+ * Holds a finding that opened back for its rule's for delay; drops a held one
+ * that closes in time (it never fired, so nothing is resolved). True when
+ * ALERT was held or dropped here.
+ */
+static bool hold(struct alerts *alerts, const struct alert *alert)
+{
+	for (size_t i = 0; i < alerts->pending_count; i++) {
+		if (strcmp(alerts->pending[i].alert.dedup_key, alert->dedup_key) != 0)
+			continue;
+		if (alert->state == ALERT_RESOLVED)
+			alerts->pending[i] = alerts->pending[--alerts->pending_count];
+		else
+			alerts->pending[i].alert = *alert; /* fresher summary, same due time */
+		return true;
+	}
+	if (alert->state != ALERT_FIRING)
+		return false;
+	for (size_t i = 0; i < alerts->carried_count; i++) {
+		if (strcmp(alerts->carried[i].dedup_key, alert->dedup_key) == 0)
+			return false; /* it had fired before the restart: its delay is long past */
+	}
+	int64_t delay = for_delay_ms(alerts, alert->rule);
+	if (delay <= 0)
+		return false;
+	if (alerts->pending_count == alerts->pending_capacity) {
+		size_t capacity = alerts->pending_capacity ? alerts->pending_capacity * 2 : 16;
+		struct pending *grown = realloc(alerts->pending, capacity * sizeof(*grown));
+		if (grown == NULL)
+			return false; /* fire at once rather than never */
+		alerts->pending = grown;
+		alerts->pending_capacity = capacity;
+	}
+	alerts->pending[alerts->pending_count++] =
+	        (struct pending){*alert, alert->at_unix_ms + delay};
+	return true;
+}
+
+static void publish_now(struct alerts *alerts, const struct alert *alert);
+
 void alerts_publish(struct alerts *alerts, const struct alert *alert)
 {
 	if (alerts == NULL)
 		return;
+	if (alert->state != ALERT_EVENT && hold(alerts, alert))
+		return;
+	publish_now(alerts, alert);
+}
+
+/* Fires the held findings whose for delay has passed. */
+static void release_due(struct alerts *alerts, int64_t now_unix_ms)
+{
+	for (size_t i = 0; i < alerts->pending_count;) {
+		if (alerts->pending[i].due_unix_ms > now_unix_ms) {
+			i++;
+			continue;
+		}
+		struct alert due = alerts->pending[i].alert;
+		alerts->pending[i] = alerts->pending[--alerts->pending_count];
+		publish_now(alerts, &due);
+	}
+}
+
+static void publish_now(struct alerts *alerts, const struct alert *alert)
+{
 	if (alert->state != ALERT_EVENT && track_finding(alerts, alert))
 		alerts->firing_dirty = true;
 	for (size_t i = 0; i < alerts->sink_count; i++) {
@@ -573,6 +659,7 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	alerts->base = base;
 	alerts->journal = journal;
 	alerts->environment = config->collector.environment;
+	alerts->for_rules = &config->alerting.for_rules;
 	if (config->api.public_url != NULL) {
 		const char *url = config->api.public_url;
 		snprintf(alerts->status_url_buffer, sizeof(alerts->status_url_buffer),
@@ -623,6 +710,7 @@ void alerts_free(struct alerts *alerts)
 	}
 	free(alerts->firing);
 	free(alerts->carried);
+	free(alerts->pending);
 	free(alerts);
 }
 

@@ -37,7 +37,11 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
                           struct journal *journal, char *err, size_t err_len);
 void alerts_free(struct alerts *alerts);
 
-/* Queues ALERT to every sink it is meant for. */
+/*
+ * Queues ALERT to every sink it is meant for. A finding whose rule has a
+ * `[alerts] for.RULE` delay fires only if still open when it has passed
+ * (checked at each alerts_flush); one that closes sooner is never sent.
+ */
 void alerts_publish(struct alerts *alerts, const struct alert *alert);
 
 /*

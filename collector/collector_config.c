@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
+
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
 		name, type, offsetof(struct section, field), required, def, 0, 0, NULL             \
@@ -256,6 +258,29 @@ static const struct config_key alert_keys[] = {
          1000000, NULL},
 };
 
+static const struct config_key alerting_keys[] = {
+        KEY(alerts_section, "for", CONFIG_KEYED, for_rules, false, NULL),
+};
+
+/* Every for.RULE is a duration. */
+static int validate_alerting(void *object, const char **key, char *why, size_t why_len)
+{
+	const struct alerts_section *a = object;
+	for (size_t i = 0; i < a->for_rules.count; i++) {
+		const char *eq = strchr(a->for_rules.items[i], '=');
+		int64_t ms;
+		char err[128];
+		if (eq == NULL || duration_parse_ms(eq + 1, &ms, err, sizeof(err)) != 0 || ms < 0) {
+			*key = "for";
+			snprintf(why, why_len, "for.%.*s: %s",
+			         eq ? (int)(eq - a->for_rules.items[i]) : 0, a->for_rules.items[i],
+			         eq ? err : "no value");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void *alert_instance(void *target, const char *name, char *err, size_t err_len)
 {
 	struct collector_config *config = target;
@@ -353,6 +378,8 @@ static const struct config_section sections[] = {
          offsetof(struct collector_config, lb_haproxy), NULL, NULL, NULL},
         {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
          cluster_instance, cluster_at, NULL},
+        {"alerts", false, alerting_keys, sizeof(alerting_keys) / sizeof(alerting_keys[0]),
+         offsetof(struct collector_config, alerting), NULL, NULL, validate_alerting},
         {"alert.", true, alert_keys, sizeof(alert_keys) / sizeof(alert_keys[0]), 0, alert_instance,
          alert_at, validate_alert},
 };

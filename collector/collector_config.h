@@ -125,6 +125,10 @@ struct alert_section {
 	int64_t max_queued;
 };
 
+struct alerts_section {
+	struct config_list for_rules; /* "rule=duration", from for.RULE keys */
+};
+
 struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
@@ -136,6 +140,7 @@ struct collector_config {
 	struct lb_gateway_section lb_gateway;
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
+	struct alerts_section alerting; /* [alerts]: what applies to every sink */
 	struct alert_section alerts[COLLECTOR_MAX_ALERT_SINKS];
 	size_t alert_count;
 };

@@ -4,8 +4,9 @@
  * Events v2 trigger and resolve, in order; 429 with Retry-After retried;
  * 400 not retried (journaled, counted, the next alert still goes); a
  * receiver that is down for a while (spooled, delivered after); a restart
- * with undelivered alerts (delivered once after); min_severity; the
- * [alert.NAME] config checks.
+ * with undelivered alerts (delivered once after), in process and with the
+ * real collector killed -9; what cleared during a restart is resolved; a
+ * real Alertmanager; min_severity; the [alert.NAME] config checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,6 +42,7 @@ static struct {
 	char *bodies[MAX_BODIES]; /* what arrived with a 2xx, in order */
 	size_t body_count;
 	int requests;
+	bool fail_all;   /* answer 503 to everything */
 	size_t wait_for; /* stop the loop once this many bodies arrived */
 } fx;
 
@@ -48,7 +50,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
 	fx.requests++;
-	int status = 202;
+	int status = fx.fail_all ? 503 : 202;
 	if (fx.answer_count > 0) {
 		status = fx.answers[0];
 		memmove(fx.answers, fx.answers + 1, --fx.answer_count * sizeof(fx.answers[0]));
@@ -372,6 +374,51 @@ static void test_what_cleared_during_a_restart_is_resolved(void **state)
 	forget_bodies();
 }
 
+static void test_for_delay_holds_a_flapping_finding(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, "[alerts]\nfor.mixed-version = 1s\n");
+	int64_t now = (int64_t)time(NULL) * 1000;
+	struct finding f = mixed();
+	struct alert a;
+	/* opens and closes within its delay: never sent */
+	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	alert_from_finding("prod", &f, ALERT_RESOLVED, now + 200, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	run_for(1500);
+	alerts_flush(s.alerts);
+	run_for(300);
+	assert_int_equal(fx.body_count, 0);
+	/* stays open past its delay: fires then, once */
+	now = (int64_t)time(NULL) * 1000;
+	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	run_for(300);
+	assert_int_equal(fx.body_count, 0);
+	for (int i = 0; i < 20 && fx.body_count == 0; i++) {
+		run_for(200);
+		alerts_flush(s.alerts); /* what the collector does every tick */
+	}
+	run_for(300);
+	assert_int_equal(fx.body_count, 1);
+	/* a rule without a delay fires at once */
+	f.kind = FINDING_TRINO_DOWN;
+	strcpy(f.key, "trino-down/green/green-worker-2");
+	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
+	alerts_publish(s.alerts, &a);
+	alerts_flush(s.alerts);
+	run_until(2, 5);
+	assert_int_equal(fx.body_count, 2);
+	stop(&s);
+	forget_bodies();
+}
+
 static void test_min_severity_and_a_second_sink(void **state)
 {
 	(void)state;
@@ -506,6 +553,80 @@ static void test_real_alertmanager(void **state)
 	forget_bodies();
 }
 
+/* Bodies received whose "rule" is RULE. */
+static size_t bodies_with_rule(const char *rule)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < fx.body_count; i++) {
+		json_t *body = json_loads(fx.bodies[i], 0, NULL);
+		n += strcmp(field(body, "rule", NULL) ? field(body, "rule", NULL) : "", rule) == 0;
+		json_decref(body);
+	}
+	return n;
+}
+
+static pid_t start_collector(const char *config_path, const char *log_path, int api_port)
+{
+	const char *argv[] = {TG_COLLECTOR_BIN, "-c", config_path, NULL};
+	pid_t pid = harness_spawn(argv, log_path);
+	assert_true(pid > 0);
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", api_port);
+	for (int i = 0; i < 100; i++) {
+		char *body = harness_get_ok(url);
+		free(body);
+		if (body != NULL)
+			return pid;
+		run_for(50);
+	}
+	harness_stop(pid, 2000);
+	fail_msg("the collector did not start; see %s", log_path);
+	return -1;
+}
+
+static void test_collector_killed_with_undelivered_alerts(void **state)
+{
+	(void)state;
+	int ports = harness_port_range(2);
+	char config_path[600], log_path[600], text[2048];
+	snprintf(config_path, sizeof(config_path), "%s/kill9.ini", fx.dir);
+	snprintf(log_path, sizeof(log_path), "%s/kill9.log", fx.dir);
+	snprintf(text, sizeof(text),
+	         "[collector]\ncurve = off\nlisten = tcp://127.0.0.1:%d\nstate_dir = %s/kill9\n"
+	         "environment = prod\ninitial_active = blue\ntick = 100ms\n"
+	         "[api]\nlisten = 127.0.0.1:%d\n[cluster.blue]\n[cluster.green]\n"
+	         "[alert.hook]\ntype = webhook\nurl = http://127.0.0.1:%d/hook\nmin_severity = "
+	         "info\n",
+	         ports, fx.dir, ports + 1, fx.port);
+	harness_write_file(config_path, text);
+	fx.fail_all = true;
+	pid_t collector = start_collector(config_path, log_path, ports + 1);
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/cutover", ports + 1);
+	struct harness_response response;
+	assert_int_equal(harness_http("POST", url, NULL,
+	                              "{\"to\":\"green\",\"force\":true,\"reason\":\"kill test\"}",
+	                              5000, &response),
+	                 0);
+	long status = response.status;
+	harness_response_free(&response);
+	assert_int_equal(status, 202);
+	run_for(1500); /* the cutover event is refused (503) and retried */
+	assert_true(fx.requests >= 1);
+	assert_int_equal(fx.body_count, 0);
+	harness_kill9(collector);
+
+	fx.fail_all = false;
+	collector = start_collector(config_path, log_path, ports + 1);
+	for (int i = 0; i < 50 && bodies_with_rule("cutover") == 0; i++)
+		run_for(200);
+	run_for(1000);
+	harness_stop(collector, 5000);
+	/* the event is not made again after the restart: this one came from the spool */
+	assert_int_equal(bodies_with_rule("cutover"), 1);
+	forget_bodies();
+}
+
 static void expect_config_error(const char *text, const char *expected)
 {
 	char path[512], err[512];
@@ -532,6 +653,9 @@ static void test_config_checks(void **state)
 	                    "needs routing_key_file");
 	expect_config_error("[collector]\ncurve = off\n[cluster.blue]\n[alert.slack]\n",
 	                    "needs webhook_url_file");
+	expect_config_error(
+	        "[collector]\ncurve = off\n[cluster.blue]\n[alerts]\nfor.node-stale = soon\n",
+	        "bad.ini:5: [alerts] for.node-stale:");
 	expect_config_error(
 	        "[collector]\ncurve = off\n[cluster.blue]\n[alert.am]\ntype = alertmanager\n",
 	        "needs url");
@@ -585,8 +709,10 @@ int main(void)
 	        cmocka_unit_test(test_receiver_down_for_a_while),
 	        cmocka_unit_test(test_restart_delivers_what_was_left_once),
 	        cmocka_unit_test(test_what_cleared_during_a_restart_is_resolved),
+	        cmocka_unit_test(test_for_delay_holds_a_flapping_finding),
 	        cmocka_unit_test(test_min_severity_and_a_second_sink),
 	        cmocka_unit_test(test_real_alertmanager),
+	        cmocka_unit_test(test_collector_killed_with_undelivered_alerts),
 	        cmocka_unit_test(test_config_checks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
