@@ -15,6 +15,7 @@
 
 #include "http_client.h"
 #include "log.h"
+#include "secret_file.h"
 #include "report_codec.h"
 #include "utf8.h"
 
@@ -61,26 +62,6 @@ static int64_t monotonic_ms(void)
 	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static char *read_secret(const char *path, char *err, size_t err_len)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char text[4096];
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
-		text[--n] = '\0';
-	if (n == 0) {
-		snprintf(err, err_len, "%s is empty", path);
-		return NULL;
-	}
-	return strdup(text);
-}
-
 struct poller *poller_new(struct http_client *http, const struct agent_config *config, char *err,
                           size_t err_len)
 {
@@ -111,14 +92,14 @@ struct poller *poller_new(struct http_client *http, const struct agent_config *c
 	if (config->trino.basic_user != NULL) {
 		poller->basic_user = strdup(config->trino.basic_user);
 		poller->basic_password =
-		        read_secret(config->trino.basic_password_file, err, err_len);
+		        secret_file_read(config->trino.basic_password_file, err, err_len);
 		if (poller->basic_password == NULL) {
 			poller_free(poller);
 			return NULL;
 		}
 	}
 	if (config->trino.bearer_token_file != NULL) {
-		char *token = read_secret(config->trino.bearer_token_file, err, err_len);
+		char *token = secret_file_read(config->trino.bearer_token_file, err, err_len);
 		if (token == NULL) {
 			poller_free(poller);
 			return NULL;
@@ -127,8 +108,7 @@ struct poller *poller_new(struct http_client *http, const struct agent_config *c
 		poller->bearer_header = malloc(len);
 		if (poller->bearer_header != NULL)
 			snprintf(poller->bearer_header, len, "Authorization: Bearer %s", token);
-		explicit_bzero(token, strlen(token));
-		free(token);
+		secret_free(token);
 		if (poller->bearer_header == NULL)
 			goto fail_memory;
 	}

@@ -18,6 +18,7 @@
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
+#include "secret_file.h"
 #include "utf8.h"
 
 #define BACKOFF_FIRST_MS   1000
@@ -88,30 +89,6 @@ static int64_t unix_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads a one-line secret (trailing whitespace trimmed). NULL with ERR (never the content). */
-static char *read_secret(const char *path, char *err, size_t err_len)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char buffer[4096];
-	size_t n = fread(buffer, 1, sizeof(buffer) - 1, f);
-	fclose(f);
-	buffer[n] = '\0';
-	while (n > 0 && isspace((unsigned char)buffer[n - 1]))
-		buffer[--n] = '\0';
-	if (n == 0 || strchr(buffer, '\n') != NULL) {
-		snprintf(err, err_len, "%s: expected one line holding the secret", path);
-		return NULL;
-	}
-	char *secret = strdup(buffer);
-	if (secret == NULL)
-		snprintf(err, err_len, "out of memory");
-	return secret;
 }
 
 static int64_t backoff_ms(int attempts, int64_t retry_after_s)
@@ -587,10 +564,10 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 	sink->settings = s;
 	char why[512];
 	if (s->type == ALERT_SINK_PAGERDUTY) {
-		sink->routing_key = read_secret(s->routing_key_file, why, sizeof(why));
+		sink->routing_key = secret_file_read(s->routing_key_file, why, sizeof(why));
 		sink->url = strdup(s->url ? s->url : "https://events.pagerduty.com/v2/enqueue");
 	} else if (s->type == ALERT_SINK_SLACK) {
-		sink->url = read_secret(s->webhook_url_file, why, sizeof(why));
+		sink->url = secret_file_read(s->webhook_url_file, why, sizeof(why));
 	} else if (s->type == ALERT_SINK_ALERTMANAGER) {
 		size_t len = strlen(s->url) + 32;
 		sink->url = malloc(len);
@@ -658,6 +635,8 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	}
 	alerts->base = base;
 	alerts->journal = journal;
+	/* jitter that differs between collectors, so an HA pair does not retry in step */
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	alerts->environment = config->collector.environment;
 	alerts->for_rules = &config->alerting.for_rules;
 	if (config->api.public_url != NULL) {
@@ -703,10 +682,8 @@ void alerts_free(struct alerts *alerts)
 		for (size_t h = 0; sink->headers[h] != NULL; h++)
 			free(sink->headers[h]);
 		free(sink->firing);
-		free(sink->url);
-		if (sink->routing_key != NULL)
-			explicit_bzero(sink->routing_key, strlen(sink->routing_key));
-		free(sink->routing_key);
+		secret_free(sink->url); /* a secret for slack */
+		secret_free(sink->routing_key);
 	}
 	free(alerts->firing);
 	free(alerts->carried);

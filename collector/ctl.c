@@ -16,6 +16,7 @@
 #include "agent_config.h"
 #include "collector_config.h"
 #include "curve_keys.h"
+#include "secret_file.h"
 
 #define EXIT_OK       0
 #define EXIT_FINDINGS 1
@@ -114,21 +115,20 @@ static int api_post(const struct options *opt, const char *path, json_t *body)
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	char token_header[600];
 	const char *token = getenv("TRINO_GUARD_TOKEN");
-	char token_text[512] = "";
+	char *token_from_file = NULL;
 	const char *token_file = getenv("TRINO_GUARD_TOKEN_FILE");
 	if (token == NULL && token_file != NULL) {
-		FILE *f = fopen(token_file, "r");
-		if (f != NULL && fgets(token_text, sizeof(token_text), f) != NULL) {
-			token_text[strcspn(token_text, "\r\n")] = '\0';
-			token = token_text;
-		}
-		if (f != NULL)
-			fclose(f);
+		char why[512];
+		token = token_from_file = secret_file_read(token_file, why, sizeof(why));
+		if (token == NULL)
+			fprintf(stderr, "trino-guardctl: TRINO_GUARD_TOKEN_FILE %s\n", why);
 	}
 	if (token != NULL) {
 		snprintf(token_header, sizeof(token_header), "Authorization: Bearer %s", token);
 		headers = curl_slist_append(headers, token_header);
+		explicit_bzero(token_header, sizeof(token_header));
 	}
+	secret_free(token_from_file);
 	char *answer = NULL;
 	char error[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(curl, CURLOPT_URL, url);

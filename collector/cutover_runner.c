@@ -20,6 +20,7 @@
 #include "lb_haproxy.h"
 #include "lb_http.h"
 #include "log.h"
+#include "secret_file.h"
 #include "state_file.h"
 
 struct cutover_runner {
@@ -433,23 +434,20 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 			s.backends[i].backend = names[i][1];
 			s.backend_count++;
 		}
-		char authorization[512] = "";
+		char *authorization = NULL;
 		if (g->authorization_file != NULL) {
-			FILE *f = fopen(g->authorization_file, "r");
-			if (f == NULL || fgets(authorization, sizeof(authorization), f) == NULL) {
-				snprintf(err, err_len, "authorization_file %s cannot be read",
-				         g->authorization_file);
-				if (f != NULL)
-					fclose(f);
+			char why[512];
+			authorization = secret_file_read(g->authorization_file, why, sizeof(why));
+			if (authorization == NULL) {
+				snprintf(err, err_len, "[lb.trino-gateway] authorization_file %s",
+				         why);
 				free(r);
 				return NULL;
 			}
-			fclose(f);
-			authorization[strcspn(authorization, "\r\n")] = '\0';
 			s.authorization = authorization;
 		}
 		struct lb_gateway *gateway = lb_gateway_new(collector->base, &s, err, err_len);
-		explicit_bzero(authorization, sizeof(authorization));
+		secret_free(authorization);
 		if (gateway == NULL) {
 			free(r);
 			return NULL;

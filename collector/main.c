@@ -21,6 +21,7 @@
 #include "ingest.h"
 #include "journal.h"
 #include "log.h"
+#include "secret_file.h"
 #include "status.h"
 
 #define JOURNAL_EVENTS_IN_MEMORY 10000
@@ -170,25 +171,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(collector->base);
 }
 
+/* The API token: a secret file, long enough not to be guessed. */
 static char *read_token(const char *path, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, err_len, "token_file %s: %s", path, strerror(errno));
+	char why[512];
+	char *token = secret_file_read(path, why, sizeof(why));
+	if (token == NULL) {
+		snprintf(err, err_len, "token_file %s", why);
 		return NULL;
 	}
-	char text[512];
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
-		text[--n] = '\0';
-	if (n < 16) {
+	if (strlen(token) < 16) {
 		snprintf(err, err_len, "token_file %s: the token must be at least 16 characters",
 		         path);
+		secret_free(token);
 		return NULL;
 	}
-	return strdup(text);
+	return token;
 }
 
 static void setup_clusters(struct collector *collector)
@@ -356,7 +354,7 @@ done:
 		event_base_free(collector.base);
 	finding_list_free(&collector.findings);
 	fleet_cleanup(&collector.fleet);
-	free(collector.api_token);
+	secret_free(collector.api_token);
 	collector_config_free(&collector.config);
 	return exit_code;
 }
