@@ -334,6 +334,12 @@ static int validate_alert(void *object, const char **key, char *why, size_t why_
 		snprintf(why, why_len, "a pagerduty sink needs routing_key_file");
 		return -1;
 	}
+	if (a->url != NULL && strncmp(a->url, "http://", 7) != 0 &&
+	    strncmp(a->url, "https://", 8) != 0) {
+		*key = "url";
+		snprintf(why, why_len, "url must start with http:// or https://");
+		return -1;
+	}
 	if ((a->type == ALERT_SINK_ALERTMANAGER || a->type == ALERT_SINK_WEBHOOK) &&
 	    a->url == NULL) {
 		snprintf(why, why_len, "an %s sink needs url",

@@ -659,6 +659,9 @@ static void test_config_checks(void **state)
 	expect_config_error(
 	        "[collector]\ncurve = off\n[cluster.blue]\n[alert.am]\ntype = alertmanager\n",
 	        "needs url");
+	expect_config_error("[collector]\ncurve = off\n[cluster.blue]\n[alert.am]\ntype = "
+	                    "alertmanager\nurl = alertmanager:9093\n",
+	                    "bad.ini:6: [alert.am] url must start with http:// or https://");
 	/* an unreadable secret names the file, never a content */
 	struct collector_config config = {0};
 	char path[512], err[512];
