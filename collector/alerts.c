@@ -30,11 +30,6 @@
 static const char *const type_names[] = {"auto",  "pagerduty", "alertmanager",
                                          "slack", "webhook",   "log"};
 
-struct firing {
-	struct alert alert;
-	int64_t started_unix_ms;
-};
-
 struct sink {
 	struct alerts *owner;
 	const struct alert_section *settings;
@@ -49,8 +44,6 @@ struct sink {
 	int attempts;
 	struct event *retry_timer;
 	struct event *resend_timer;
-	struct firing *firing; /* alertmanager: what is firing now, re-sent every resend */
-	size_t firing_count, firing_capacity;
 	uint64_t sent, retried, failed, dropped;
 };
 
@@ -273,33 +266,6 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 	/* sending starts at alerts_flush(), once the entry is durable */
 }
 
-/* Alertmanager: remember what fires (to re-send it), forget what resolves. */
-static int64_t track_firing(struct sink *sink, const struct alert *alert)
-{
-	for (size_t i = 0; i < sink->firing_count; i++) {
-		if (strcmp(sink->firing[i].alert.dedup_key, alert->dedup_key) != 0)
-			continue;
-		int64_t started = sink->firing[i].started_unix_ms;
-		if (alert->state == ALERT_RESOLVED)
-			sink->firing[i] = sink->firing[--sink->firing_count];
-		else
-			sink->firing[i].alert = *alert;
-		return started;
-	}
-	if (alert->state != ALERT_FIRING)
-		return alert->at_unix_ms;
-	if (sink->firing_count == sink->firing_capacity) {
-		size_t capacity = sink->firing_capacity ? sink->firing_capacity * 2 : 16;
-		struct firing *grown = realloc(sink->firing, capacity * sizeof(*grown));
-		if (grown == NULL)
-			return alert->at_unix_ms; /* it is sent once; only the re-sends are lost */
-		sink->firing = grown;
-		sink->firing_capacity = capacity;
-	}
-	sink->firing[sink->firing_count++] = (struct firing){*alert, alert->at_unix_ms};
-	return alert->at_unix_ms;
-}
-
 static void on_resend(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -308,8 +274,11 @@ static void on_resend(evutil_socket_t fd, short what, void *arg)
 	/* a sink still catching up has these queued already */
 	if (alert_spool_count(sink->spool) > 0)
 		return;
-	for (size_t i = 0; i < sink->firing_count; i++)
-		enqueue(sink, &sink->firing[i].alert, sink->firing[i].started_unix_ms);
+	const struct alerts *alerts = sink->owner;
+	for (size_t i = 0; i < alerts->firing_count; i++) {
+		if ((int)alerts->firing[i].severity >= sink->settings->min_severity)
+			enqueue(sink, &alerts->firing[i], alerts->firing[i].at_unix_ms);
+	}
 	alert_spool_sync(sink->spool);
 	deliver_next(sink);
 }
@@ -392,10 +361,13 @@ static bool track_finding(struct alerts *alerts, const struct alert *alert)
 	for (size_t i = 0; i < alerts->firing_count; i++) {
 		if (strcmp(alerts->firing[i].dedup_key, alert->dedup_key) != 0)
 			continue;
-		if (alert->state == ALERT_RESOLVED)
+		if (alert->state == ALERT_RESOLVED) {
 			alerts->firing[i] = alerts->firing[--alerts->firing_count];
-		else
+		} else {
+			int64_t opened = alerts->firing[i].at_unix_ms; /* it fires since then */
 			alerts->firing[i] = *alert;
+			alerts->firing[i].at_unix_ms = opened;
+		}
 		return true;
 	}
 	if (alert->state != ALERT_FIRING)
@@ -535,6 +507,12 @@ static void release_due(struct alerts *alerts, int64_t now_unix_ms)
 
 static void publish_now(struct alerts *alerts, const struct alert *alert)
 {
+	/* Alertmanager's startsAt: when a finding first fired, also in its resolve */
+	int64_t started = alert->at_unix_ms;
+	for (size_t i = 0; i < alerts->firing_count; i++) {
+		if (strcmp(alerts->firing[i].dedup_key, alert->dedup_key) == 0)
+			started = alerts->firing[i].at_unix_ms;
+	}
 	if (alert->state != ALERT_EVENT && track_finding(alerts, alert))
 		alerts->firing_dirty = true;
 	for (size_t i = 0; i < alerts->sink_count; i++) {
@@ -550,9 +528,6 @@ static void publish_now(struct alerts *alerts, const struct alert *alert)
 			sink->sent++;
 			continue;
 		}
-		int64_t started = alert->at_unix_ms;
-		if (sink->settings->type == ALERT_SINK_ALERTMANAGER)
-			started = track_firing(sink, alert);
 		enqueue(sink, alert, started);
 	}
 }
@@ -681,7 +656,6 @@ void alerts_free(struct alerts *alerts)
 			event_free(sink->resend_timer);
 		for (size_t h = 0; sink->headers[h] != NULL; h++)
 			free(sink->headers[h]);
-		free(sink->firing);
 		secret_free(sink->url); /* a secret for slack */
 		secret_free(sink->routing_key);
 	}

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <event2/event.h>
 
 #define HARNESS_MAX_CHILDREN 128
 
@@ -316,4 +317,22 @@ char *harness_read_file(const char *path)
 	if (text != NULL)
 		text[len] = '\0';
 	return text;
+}
+
+static void on_loop_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+void harness_run_loop(struct event_base *base, int timeout_ms)
+{
+	struct event *deadline = evtimer_new(base, on_loop_deadline, base);
+	if (deadline == NULL)
+		return;
+	struct timeval limit = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	evtimer_add(deadline, &limit);
+	event_base_dispatch(base);
+	event_free(deadline);
 }

@@ -43,6 +43,16 @@ bool harness_alive(pid_t pid);
 /* Polls COND(ARG) every 20 ms until true (returns true) or TIMEOUT_MS passes (false). */
 bool harness_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
 
+struct event_base;
+
+/*
+ * Runs BASE until a callback calls event_base_loopbreak() or TIMEOUT_MS
+ * pass. The deadline is a timer of its own, freed on return:
+ * event_base_loopexit() would stay armed after an early break and cut a
+ * later run short.
+ */
+void harness_run_loop(struct event_base *base, int timeout_ms);
+
 /* Milliseconds on the monotonic clock. */
 long long harness_now_ms(void);
 

@@ -91,24 +91,24 @@ static void stop_serving(void)
 	fx.server = NULL;
 }
 
+/* Runs the loop until MS pass or, once WANT bodies arrived, sooner. */
+static void run_loop(int ms, size_t want)
+{
+	fx.wait_for = want;
+	if (fx.body_count < want)
+		harness_run_loop(fx.base, ms);
+}
+
 /* Runs the loop for MS milliseconds whatever arrives. */
 static void run_for(int ms)
 {
-	fx.wait_for = SIZE_MAX;
-	struct timeval limit = {ms / 1000, (ms % 1000) * 1000};
-	event_base_loopexit(fx.base, &limit);
-	event_base_dispatch(fx.base);
+	run_loop(ms, SIZE_MAX);
 }
 
 /* Runs the loop until WANT bodies arrived or SECONDS passed, then lets the replies land. */
 static void run_until(size_t want, int seconds)
 {
-	fx.wait_for = want;
-	if (fx.body_count < want) {
-		struct timeval limit = {seconds, 0};
-		event_base_loopexit(fx.base, &limit);
-		event_base_dispatch(fx.base);
-	}
+	run_loop(seconds * 1000, want);
 	run_for(200);
 }
 
@@ -419,6 +419,56 @@ static void test_for_delay_holds_a_flapping_finding(void **state)
 	forget_bodies();
 }
 
+static void test_alertmanager_resends_what_fires(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	char extra[256];
+	snprintf(extra, sizeof(extra),
+	         "[alert.alertmanager]\nurl = http://127.0.0.1:%d\nresend = 1s\nmin_severity = "
+	         "info\n",
+	         fx.port);
+	start(&s, extra);
+	publish_finding(&s, ALERT_FIRING);
+	alerts_flush(s.alerts);
+	run_for(2600);
+	/* pagerduty once; alertmanager at once and after each second */
+	size_t firing = 0;
+	for (size_t i = 0; i < fx.body_count; i++) {
+		json_t *body = json_loads(fx.bodies[i], 0, NULL);
+		json_t *item = json_array_get(body, 0);
+		if (item != NULL) {
+			assert_null(json_object_get(item, "endsAt"));
+			assert_string_equal(field(item, "startsAt", NULL),
+			                    "2026-11-24T19:00:00.123Z");
+			firing++;
+		}
+		json_decref(body);
+	}
+	if (firing < 3)
+		fail_msg("%zu alertmanager bodies of %zu, %d requests", firing, fx.body_count,
+		         fx.requests);
+	publish_finding(&s, ALERT_RESOLVED);
+	alerts_flush(s.alerts);
+	run_for(300);
+	size_t after_resolve = fx.body_count;
+	run_for(1500); /* resolved: no longer re-sent */
+	assert_int_equal(fx.body_count, after_resolve);
+	json_t *last = json_loads(fx.bodies[fx.body_count - 1], 0, NULL);
+	json_t *item = json_array_get(last, 0);
+	if (item == NULL) { /* the pagerduty resolve came last */
+		json_decref(last);
+		last = json_loads(fx.bodies[fx.body_count - 2], 0, NULL);
+		item = json_array_get(last, 0);
+	}
+	assert_non_null(json_object_get(item, "endsAt"));
+	assert_string_equal(field(item, "startsAt", NULL), "2026-11-24T19:00:00.123Z");
+	json_decref(last);
+	stop(&s);
+	forget_bodies();
+}
+
 static void test_min_severity_and_a_second_sink(void **state)
 {
 	(void)state;
@@ -713,6 +763,7 @@ int main(void)
 	        cmocka_unit_test(test_restart_delivers_what_was_left_once),
 	        cmocka_unit_test(test_what_cleared_during_a_restart_is_resolved),
 	        cmocka_unit_test(test_for_delay_holds_a_flapping_finding),
+	        cmocka_unit_test(test_alertmanager_resends_what_fires),
 	        cmocka_unit_test(test_min_severity_and_a_second_sink),
 	        cmocka_unit_test(test_real_alertmanager),
 	        cmocka_unit_test(test_collector_killed_with_undelivered_alerts),

@@ -47,9 +47,7 @@ static void on_current(const char *cluster, const char *error, void *arg)
 
 static void run(struct outcome *o)
 {
-	struct timeval limit = {10, 0};
-	event_base_loopexit(base, &limit);
-	event_base_dispatch(base);
+	harness_run_loop(base, 10000);
 	assert_true(o->finished);
 }
 

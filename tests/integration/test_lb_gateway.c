@@ -23,6 +23,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "lb_gateway.h"
+#include "harness.h"
 
 struct backend {
 	const char *name;
@@ -148,9 +149,7 @@ static void on_current(const char *cluster, const char *error, void *arg)
 
 static void run(struct outcome *o)
 {
-	struct timeval limit = {10, 0};
-	event_base_loopexit(fx.base, &limit);
-	event_base_dispatch(fx.base);
+	harness_run_loop(fx.base, 10000);
 	assert_true(o->finished);
 }
 

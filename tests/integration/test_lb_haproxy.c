@@ -182,9 +182,7 @@ static struct lb_haproxy *make_lb(size_t sockets, const char *first_socket, int 
 
 static void run_until(struct outcome *o)
 {
-	struct timeval limit = {15, 0};
-	event_base_loopexit(fx.base, &limit);
-	event_base_dispatch(fx.base);
+	harness_run_loop(fx.base, 15000);
 	assert_true(o->finished);
 }
 

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "lb_http.h"
+#include "harness.h"
 
 static struct {
 	struct event_base *base;
@@ -113,9 +114,7 @@ static void on_current(const char *cluster, const char *error, void *arg)
 
 static void run(struct outcome *o)
 {
-	struct timeval limit = {10, 0};
-	event_base_loopexit(fx.base, &limit);
-	event_base_dispatch(fx.base);
+	harness_run_loop(fx.base, 10000);
 	assert_true(o->finished);
 }
 
