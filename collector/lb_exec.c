@@ -211,17 +211,9 @@ static void switch_finished(struct lb_exec *lb, int status, const char *output, 
 	char why[512], message[700];
 	describe(status, output, timed_out, lb->timeout_ms, why, sizeof(why));
 	snprintf(message, sizeof(message), "switch command for %s: %s", lb->cluster, why);
-	if (lb->attempt < lb->retries) {
-		int64_t backoff_ms = 200LL << lb->attempt;
-		lb->attempt++;
-		log_warn("%s; retrying in %lld ms", message, (long long)backoff_ms);
-		if (lb->on_retry != NULL)
-			lb->on_retry(message, lb->on_retry_arg);
-		struct timeval tv = {.tv_sec = backoff_ms / 1000,
-		                     .tv_usec = (backoff_ms % 1000) * 1000};
-		evtimer_add(lb->retry_timer, &tv);
+	if (lb_retry_later(&lb->attempt, lb->retries, lb->retry_timer, lb->on_retry,
+	                   lb->on_retry_arg, message))
 		return;
-	}
 	lb->busy = false;
 	lb->switch_done(false, message, lb->switch_arg);
 }

@@ -71,15 +71,9 @@ static void again_after(struct lb_gateway *lb, int64_t ms)
 
 static void retry_or_fail(struct lb_gateway *lb, const char *error)
 {
-	if (lb->attempt < lb->retries) {
-		int64_t backoff_ms = 200LL << lb->attempt;
-		lb->attempt++;
-		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
-		if (lb->on_retry != NULL)
-			lb->on_retry(error, lb->on_retry_arg);
-		again_after(lb, backoff_ms);
+	if (lb_retry_later(&lb->attempt, lb->retries, lb->timer, lb->on_retry, lb->on_retry_arg,
+	                   error))
 		return;
-	}
 	finish(lb, false, error);
 }
 

@@ -199,17 +199,9 @@ static void fail_or_retry(struct instance *in, const char *error)
 {
 	struct lb_haproxy *lb = in->lb;
 	snprintf(in->error, sizeof(in->error), "%s", error);
-	if (in->attempt < lb->retries) {
-		int64_t backoff_ms = 200LL << in->attempt;
-		in->attempt++;
-		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
-		if (lb->on_retry != NULL)
-			lb->on_retry(error, lb->on_retry_arg);
-		struct timeval tv = {.tv_sec = backoff_ms / 1000,
-		                     .tv_usec = (backoff_ms % 1000) * 1000};
-		evtimer_add(in->retry_timer, &tv);
+	if (lb_retry_later(&in->attempt, lb->retries, in->retry_timer, lb->on_retry,
+	                   lb->on_retry_arg, error))
 		return;
-	}
 	in->step = STEP_FAILED;
 	instance_finished(in);
 }

@@ -106,17 +106,9 @@ static void finish_switch(struct lb_http *lb, bool ok, const char *error)
 
 static void retry_or_fail(struct lb_http *lb, const char *error)
 {
-	if (lb->attempt < lb->retries) {
-		int64_t backoff_ms = 200LL << lb->attempt;
-		lb->attempt++;
-		log_warn("%s; retrying in %lld ms", error, (long long)backoff_ms);
-		if (lb->on_retry != NULL)
-			lb->on_retry(error, lb->on_retry_arg);
-		struct timeval tv = {.tv_sec = backoff_ms / 1000,
-		                     .tv_usec = (backoff_ms % 1000) * 1000};
-		evtimer_add(lb->retry_timer, &tv);
+	if (lb_retry_later(&lb->attempt, lb->retries, lb->retry_timer, lb->on_retry,
+	                   lb->on_retry_arg, error))
 		return;
-	}
 	finish_switch(lb, false, error);
 }
 
