@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent_config.h"
+#include "clock.h"
 #include "digests.h"
 #include "http_client.h"
 #include "log.h"
@@ -46,20 +47,6 @@ struct agent {
 	bool print;
 	int exit_code;
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int64_t unix_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void usage(FILE *out)
 {
@@ -169,16 +156,17 @@ static void publish(struct agent *agent)
 	agent->cycle_open = false;
 	event_del(agent->deadline);
 	int64_t pending_since = poller_info_pending_since(agent->poller);
+	struct clock_now now = clock_read();
 	struct report_input input = {
 	        .agent_id = agent->agent_id,
 	        .boot_id = agent->boot_id,
 	        .seq = ++agent->seq,
-	        .sent_unix_ms = unix_ms(),
+	        .sent_unix_ms = now.unix_ms,
 	        .interval_ms = (uint32_t)agent->config.agent.interval_ms,
 	        .cluster = agent->config.agent.cluster,
 	        .node_id = agent->node_id,
 	        .snapshot = poller_snapshot(agent->poller),
-	        .info_silent_ms = pending_since >= 0 ? monotonic_ms() - pending_since : 0,
+	        .info_silent_ms = pending_since >= 0 ? now.mono_ms - pending_since : 0,
 	        .digests = agent->digests,
 	};
 	size_t len = 0;
@@ -247,7 +235,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	                              : agent->config.agent.interval_ms / 2;
 	struct timeval tv = {.tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000};
 	evtimer_add(agent->deadline, &tv);
-	poller_start_cycle(agent->poller, monotonic_ms(), on_cycle_done, agent);
+	poller_start_cycle(agent->poller, clock_mono_ms(), on_cycle_done, agent);
 }
 
 static void arm_tick(struct agent *agent)
@@ -309,7 +297,7 @@ static void make_identity(struct agent *agent)
 {
 	if (getrandom(agent->boot_id, sizeof(agent->boot_id), 0) != sizeof(agent->boot_id)) {
 		/* no entropy source: still unique enough per start */
-		uint64_t mix = (uint64_t)unix_ms() ^ ((uint64_t)getpid() << 32);
+		uint64_t mix = (uint64_t)clock_unix_ms() ^ ((uint64_t)getpid() << 32);
 		memcpy(agent->boot_id, &mix, sizeof(mix));
 	}
 	char host[128] = "unknown-host";

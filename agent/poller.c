@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "http_client.h"
 #include "log.h"
 #include "secret_file.h"
@@ -54,13 +55,6 @@ struct poller {
 	int64_t now_ms;
 	struct poll_snapshot snapshot;
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 struct poller *poller_new(struct http_client *http, const struct agent_config *config, char *err,
                           size_t err_len)
@@ -356,7 +350,7 @@ static void on_info_answer(struct poller *poller, const struct http_response *re
 		snap->have_info = true;
 		snap->info_ok = true;
 		snap->info_error[0] = '\0';
-		snap->info_answered_ms = monotonic_ms();
+		snap->info_answered_ms = clock_mono_ms(); /* this answer's callback */
 	}
 }
 
@@ -410,7 +404,7 @@ static void start_kind(struct poller *poller, enum poll_kind kind)
 	int rc;
 	if (kind == POLL_INFO) {
 		rc = start_request(poller, kind, 0, poller->cycle, "/v1/info");
-		poller->info_started_ms = monotonic_ms();
+		poller->info_started_ms = poller->now_ms;
 	} else if (kind == POLL_STATE) {
 		rc = start_request(poller, kind, 0, poller->cycle, "/v1/info/state");
 	} else {

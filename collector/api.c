@@ -58,10 +58,10 @@ static bool method_is(struct evhttp_request *req, enum evhttp_cmd_type method)
 
 static void serve_healthz(struct evhttp_request *req, struct collector *collector)
 {
-	int64_t now = collector_now_ms();
+	struct clock_now now = collector_clock(collector);
 	reply_json(req, 200, "OK",
 	           json_pack("{s:s,s:I,s:I,s:b}", "status", "ok", "uptime_seconds",
-	                     (json_int_t)((now - collector->started_ms) / 1000), "nodes",
+	                     (json_int_t)((now.mono_ms - collector->started_ms) / 1000), "nodes",
 	                     (json_int_t)collector->fleet.count, "warming_up",
 	                     !collector->findings_ready));
 }
@@ -125,7 +125,7 @@ static void serve_metrics(struct evhttp_request *req, struct collector *collecto
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	metrics_write(collector, collector_now_ms(), out);
+	metrics_write(collector, collector_clock(collector), out);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	                  "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", out);
@@ -234,9 +234,10 @@ static void serve_write(struct evhttp_request *req, struct collector *collector,
 		return;
 	}
 	int status = 500;
-	json_t *answer = cutover_runner_request(
-	        collector->cutover, kind, to, json_is_true(json_object_get(body, "force")),
-	        json_string_value(json_object_get(body, "reason")), &status);
+	json_t *answer = cutover_runner_request(collector->cutover, kind, to,
+	                                        json_is_true(json_object_get(body, "force")),
+	                                        json_string_value(json_object_get(body, "reason")),
+	                                        collector_clock(collector), &status);
 	json_decref(body);
 	reply_json(req, status, status_reason(status), answer);
 }
@@ -286,10 +287,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 			reply_error(req, 405, "Method Not Allowed", "use GET");
 			return;
 		}
-		int64_t now = collector_now_ms();
+		struct clock_now now = collector_clock(collector);
 		reply_json(req, 200, "OK",
-		           strcmp(path, "/v1/status") == 0 ? status_json(collector, now)
-		                                           : status_nodes_json(collector, now));
+		           strcmp(path, "/v1/status") == 0
+		                   ? status_json(collector, now)
+		                   : status_nodes_json(collector, now.mono_ms));
 		return;
 	}
 	char message[300];

@@ -1,7 +1,9 @@
 /*
  * The collector daemon's state, shared by its parts (ingest, tick, API):
  * the config, the fleet table, the open findings, the journal, counters.
- * One instance per process, owned by main.c; everything runs on its loop.
+ * collector.c creates it, runs its tick and frees it; main.c only adds the
+ * options, the signals and the loop, so tests drive a whole collector as a
+ * library, with a fake clock and a fake load-balancer driver.
  */
 #ifndef TG_COLLECTOR_H
 #define TG_COLLECTOR_H
@@ -9,12 +11,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "collector_config.h"
 #include "findings.h"
 #include "fleet.h"
+#include "lb.h"
 
+struct alerts;
 struct cutover_runner;
 struct event_base;
+struct evhttp;
 struct ingest;
 struct journal;
 
@@ -29,13 +35,18 @@ struct tick_stats {
 
 extern const double tick_bucket_bounds[TICK_BUCKETS];
 
+/* What a caller may replace; zero for the real thing. */
+struct collector_hooks {
+	struct clock_now (*read_clock)(void); /* NULL: clock_read() */
+	/* NULL: the driver [lb] names. Owned by the collector once started. */
+	struct lb_driver *lb;
+};
+
 struct collector {
 	struct event_base *base;
-	const char *config_path;
-	struct collector_config config;
+	struct collector_config config; /* owned; freed by collector_stop() */
 	struct cluster_settings clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
-	char active_cluster[64]; /* "" when none is known yet */
 	struct fleet fleet;
 	struct finding_list findings; /* open now, sorted by key */
 	bool findings_ready;          /* false during the start-up grace */
@@ -43,14 +54,36 @@ struct collector {
 	int64_t started_unix_ms;
 	struct ingest *ingest;
 	struct journal *journal;
-	struct cutover_runner *cutover;
-	struct alerts *alerts; /* the alert feed; NULL until started */
+	struct cutover_runner *cutover; /* holds the active cluster (cutover_runner_active) */
+	struct alerts *alerts;
+	struct evhttp *api;
 	struct tick_stats ticks;
 	char *api_token; /* NULL: write calls need no token */
+	struct clock_now (*read_clock)(void);
 };
 
-/* The collector's monotonic clock and wall clock in milliseconds. */
-int64_t collector_now_ms(void);
-int64_t collector_unix_ms(void);
+/*
+ * Starts everything CONFIG (loaded, taken over) asks for on BASE: journal,
+ * alert feed, ingest, cutover runner with its LB driver, HTTP API. 0, or -1
+ * with ERR; on error collector_stop() still cleans up what was started.
+ */
+int collector_start(struct collector *collector, struct event_base *base,
+                    struct collector_config *config, const struct collector_hooks *hooks, char *err,
+                    size_t err_len);
+
+/* Journals the stop and frees everything. Safe after a failed start. */
+void collector_stop(struct collector *collector);
+
+/* One evaluation of the rules and one step of the cutover at NOW. */
+void collector_tick(struct collector *collector, struct clock_now now);
+
+/* Re-reads the allow-list (SIGHUP). 0, or -1 with ERR (the old list is kept). */
+int collector_reload(struct collector *collector, char *err, size_t err_len);
+
+/* The collector's clock, read once by each callback at its start. */
+struct clock_now collector_clock(const struct collector *collector);
+
+/* The cluster the load balancer sends users to ("" when unknown). */
+const char *collector_active_cluster(const struct collector *collector);
 
 #endif

@@ -15,12 +15,7 @@
 #include "degradation.h"
 #include "failure_ratio.h"
 #include "journal.h"
-#include "lb_exec.h"
-#include "lb_gateway.h"
-#include "lb_haproxy.h"
-#include "lb_http.h"
 #include "log.h"
-#include "secret_file.h"
 #include "state_file.h"
 
 struct cutover_runner {
@@ -130,11 +125,12 @@ static double tolerated_p0(const struct watch_settings *w, const struct baseline
 
 /* What the state machine needs to know about EVENT now. */
 static void gather_facts(struct cutover_runner *r, const struct cutover_event *event,
-                         int64_t now_ms, struct cutover_facts *f)
+                         struct clock_now now, struct cutover_facts *f)
 {
 	struct collector *c = r->collector;
+	int64_t now_ms = now.mono_ms;
 	memset(f, 0, sizeof(*f));
-	f->now_unix_ms = collector_unix_ms();
+	f->now_unix_ms = now.unix_ms;
 	f->dry_run = c->config.watch.dry_run;
 	f->watch_ms = c->config.watch.duration_ms;
 	f->target_known = settings_of(c, event->cluster) != NULL;
@@ -176,9 +172,10 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	                                              sizeof(f->previous_problem));
 }
 
-static void journal_alert(struct cutover_runner *r, const struct cutover_action *a)
+static void journal_alert(struct cutover_runner *r, const struct cutover_action *a,
+                          struct clock_now now)
 {
-	journal_append(r->collector->journal,
+	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "alert", "name", a->name,
 	                         "severity", severity_name(a->severity), "cluster", a->cluster,
 	                         "summary", a->text));
@@ -188,49 +185,46 @@ static void journal_alert(struct cutover_runner *r, const struct cutover_action 
 	log_msg(level, "%s: %s", a->name, a->text);
 	struct alert alert;
 	alert_from_event(r->collector->config.collector.environment, a->name, a->severity,
-	                 a->cluster, a->text, collector_unix_ms(), &alert);
-	alerts_publish(r->collector->alerts, &alert);
-	alerts_flush(r->collector->alerts);
+	                 a->cluster, a->text, now.unix_ms, &alert);
+	alerts_publish(r->collector->alerts, &alert, now);
+	alerts_flush(r->collector->alerts, now);
 }
 
 static void on_switched(bool ok, const char *error, void *arg);
 
 /* Decides, persists, journals, acts. */
-static void step(struct cutover_runner *r, const struct cutover_event *event,
+static void step(struct cutover_runner *r, const struct cutover_event *event, struct clock_now now,
                  struct cutover_result *result)
 {
 	struct collector *c = r->collector;
-	int64_t now_ms = collector_now_ms();
 	struct cutover_facts facts;
-	gather_facts(r, event, now_ms, &facts);
+	gather_facts(r, event, now, &facts);
 	cutover_step(&r->state, event, &facts, result);
 	if (result->changed) {
 		persist(r, &result->next);
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
-			journal_append(c->journal,
+			journal_append(c->journal, now.unix_ms,
 			               json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "transition",
 			                         "from", cutover_phase_name(r->state.phase), "to",
 			                         cutover_phase_name(result->next.phase), "active",
 			                         result->next.active, "other", result->next.other,
 			                         "reason", result->next.reason));
 		r->state = result->next;
-		snprintf(c->active_cluster, sizeof(c->active_cluster), "%s", r->state.active);
-		for (size_t i = 0; i < c->cluster_count; i++)
-			c->clusters[i].active = strcmp(c->clusters[i].name, r->state.active) == 0;
 	}
 	for (size_t i = 0; i < result->action_count; i++) {
 		const struct cutover_action *a = &result->actions[i];
 		switch (a->kind) {
 		case ACTION_ALERT:
-			journal_alert(r, a);
+			journal_alert(r, a, now);
 			break;
 		case ACTION_START_WATCH:
 			detector_start(&r->detector, &r->watch, &r->state.baseline);
 			break;
 		case ACTION_SWITCH_LB:
-			journal_append(c->journal, json_pack("{s:s,s:s}", "type", "lb-switch-start",
-			                                     "cluster", a->cluster));
+			journal_append(c->journal, now.unix_ms,
+			               json_pack("{s:s,s:s}", "type", "lb-switch-start", "cluster",
+			                         a->cluster));
 			if (r->lb.impl != NULL) {
 				r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
 			} else {
@@ -245,19 +239,18 @@ static void step(struct cutover_runner *r, const struct cutover_event *event,
 	journal_sync(c->journal);
 }
 
-/* A driver is about to retry a failed step: every attempt goes to the journal. */
-static void on_lb_retry(const char *reason, void *arg)
+void cutover_runner_lb_retrying(struct cutover_runner *r, const char *reason, struct clock_now now)
 {
-	struct cutover_runner *r = arg;
-	journal_append(r->collector->journal,
+	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:s}", "type", "lb-attempt", "cluster", r->state.other,
 	                         "error", reason));
 }
 
-/* The driver finished a switch we asked for. */
+/* The driver finished a switch we asked for (from the driver's callback). */
 static void on_switched(bool ok, const char *error, void *arg)
 {
 	struct cutover_runner *r = arg;
+	struct clock_now now = collector_clock(r->collector);
 	struct cutover_event event = {.kind = EVENT_LB_RESULT, .ok = ok};
 	/* an open finding until a later switch works */
 	snprintf(r->lb_problem_cluster, sizeof(r->lb_problem_cluster), "%s",
@@ -265,11 +258,11 @@ static void on_switched(bool ok, const char *error, void *arg)
 	snprintf(r->lb_problem, sizeof(r->lb_problem), "%s", ok || error == NULL ? "" : error);
 	snprintf(event.cluster, sizeof(event.cluster), "%s", r->state.other);
 	snprintf(event.text, sizeof(event.text), "%s", error != NULL ? error : "");
-	journal_append(r->collector->journal,
+	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:b,s:s}", "type", "lb-switch", "cluster", event.cluster,
 	                         "ok", ok, "error", error != NULL ? error : ""));
 	struct cutover_result result;
-	step(r, &event, &result);
+	step(r, &event, now, &result);
 }
 
 /* The driver read where the LB points. */
@@ -286,10 +279,11 @@ static void on_current(const char *cluster, const char *error, void *arg)
 	struct cutover_event event = {.kind = EVENT_LB_OBSERVED};
 	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster);
 	struct cutover_result result;
-	step(r, &event, &result);
+	step(r, &event, collector_clock(r->collector), &result);
 }
 
-struct cutover_runner *cutover_runner_new(struct collector *collector, char *err, size_t err_len)
+struct cutover_runner *cutover_runner_new(struct collector *collector,
+                                          const struct lb_driver *driver, char *err, size_t err_len)
 {
 	struct cutover_runner *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
@@ -333,127 +327,7 @@ struct cutover_runner *cutover_runner_new(struct collector *collector, char *err
 	detector_start(&r->detector, &r->watch, &r->state.baseline);
 	if (found && r->state.phase == PHASE_WATCHING)
 		detector_checkpoint_restore(&r->detector, &checkpoint);
-	snprintf(collector->active_cluster, sizeof(collector->active_cluster), "%s",
-	         r->state.active);
-	for (size_t i = 0; i < collector->cluster_count; i++)
-		collector->clusters[i].active =
-		        strcmp(collector->clusters[i].name, r->state.active) == 0;
-
-	if (collector->config.lb.driver == LB_DRIVER_HAPROXY) {
-		const struct lb_haproxy_section *h = &collector->config.lb_haproxy;
-		struct lb_haproxy_settings s = {
-		        .socket_count = h->sockets.count,
-		        .map_file = h->map_file,
-		        .key = h->key,
-		        .timeout_ms = collector->config.lb.timeout_ms,
-		        .retries = (int)collector->config.lb.retries,
-		        .on_retry = on_lb_retry,
-		        .on_retry_arg = r,
-		};
-		static char backend_names[LB_MAX_BACKENDS][2][128];
-		for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
-			s.sockets[i] = h->sockets.items[i];
-		for (size_t i = 0; i < h->backends.count && i < LB_MAX_BACKENDS; i++) {
-			const char *item = h->backends.items[i];
-			const char *eq = strchr(item, '=');
-			snprintf(backend_names[i][0], sizeof(backend_names[i][0]), "%.*s",
-			         (int)(eq - item), item);
-			snprintf(backend_names[i][1], sizeof(backend_names[i][1]), "%s", eq + 1);
-			s.backends[i].cluster = backend_names[i][0];
-			s.backends[i].backend = backend_names[i][1];
-			s.backend_count++;
-		}
-		struct lb_haproxy *haproxy = lb_haproxy_new(collector->base, &s, err, err_len);
-		if (haproxy == NULL) {
-			free(r);
-			return NULL;
-		}
-		r->lb = lb_haproxy_driver(haproxy);
-	} else if (collector->config.lb.driver == LB_DRIVER_EXEC) {
-		struct lb_exec_settings s = {
-		        .switch_command = collector->config.lb_exec.switch_command,
-		        .current_command = collector->config.lb_exec.current_command,
-		        .timeout_ms = collector->config.lb.timeout_ms,
-		        .retries = (int)collector->config.lb.retries,
-		        .on_retry = on_lb_retry,
-		        .on_retry_arg = r,
-		};
-		struct lb_exec *exec = lb_exec_new(collector->base, &s, err, err_len);
-		if (exec == NULL) {
-			free(r);
-			return NULL;
-		}
-		r->lb = lb_exec_driver(exec);
-	} else if (collector->config.lb.driver == LB_DRIVER_HTTP) {
-		const struct lb_http_section *h = &collector->config.lb_http;
-		struct lb_http_settings s = {
-		        .switch_method = h->switch_method,
-		        .switch_url = h->switch_url,
-		        .switch_body = h->switch_body,
-		        .switch_expect = h->switch_expect,
-		        .current_url = h->current_url,
-		        .current_json = h->current_json,
-		        .timeout_ms = collector->config.lb.timeout_ms,
-		        .retries = (int)collector->config.lb.retries,
-		        .on_retry = on_lb_retry,
-		        .on_retry_arg = r,
-		};
-		/* header.NAME = value -> "NAME: value" */
-		static char header_lines[LB_HTTP_MAX_HEADERS][512];
-		for (size_t i = 0; i < h->headers.count && i < LB_HTTP_MAX_HEADERS; i++) {
-			const char *item = h->headers.items[i];
-			const char *eq = strchr(item, '=');
-			snprintf(header_lines[i], sizeof(header_lines[i]), "%.*s: %s",
-			         (int)(eq - item), item, eq + 1);
-			s.headers[s.header_count++] = header_lines[i];
-		}
-		struct lb_http *http = lb_http_new(collector->base, &s, err, err_len);
-		if (http == NULL) {
-			free(r);
-			return NULL;
-		}
-		r->lb = lb_http_driver(http);
-	} else if (collector->config.lb.driver == LB_DRIVER_GATEWAY) {
-		const struct lb_gateway_section *g = &collector->config.lb_gateway;
-		struct lb_gateway_settings s = {
-		        .url = g->url,
-		        .timeout_ms = collector->config.lb.timeout_ms,
-		        .retries = (int)collector->config.lb.retries,
-		        .on_retry = on_lb_retry,
-		        .on_retry_arg = r,
-		        .healthy_timeout_ms = g->healthy_timeout_ms,
-		        .poll_ms = g->health_poll_ms,
-		};
-		static char names[LB_GATEWAY_MAX_BACKENDS][2][128];
-		for (size_t i = 0; i < g->backends.count && i < LB_GATEWAY_MAX_BACKENDS; i++) {
-			const char *item = g->backends.items[i];
-			const char *eq = strchr(item, '=');
-			snprintf(names[i][0], sizeof(names[i][0]), "%.*s", (int)(eq - item), item);
-			snprintf(names[i][1], sizeof(names[i][1]), "%s", eq + 1);
-			s.backends[i].cluster = names[i][0];
-			s.backends[i].backend = names[i][1];
-			s.backend_count++;
-		}
-		char *authorization = NULL;
-		if (g->authorization_file != NULL) {
-			char why[512];
-			authorization = secret_file_read(g->authorization_file, why, sizeof(why));
-			if (authorization == NULL) {
-				snprintf(err, err_len, "[lb.trino-gateway] authorization_file %s",
-				         why);
-				free(r);
-				return NULL;
-			}
-			s.authorization = authorization;
-		}
-		struct lb_gateway *gateway = lb_gateway_new(collector->base, &s, err, err_len);
-		secret_free(authorization);
-		if (gateway == NULL) {
-			free(r);
-			return NULL;
-		}
-		r->lb = lb_gateway_driver(gateway);
-	}
+	r->lb = *driver;
 	return r;
 }
 
@@ -466,11 +340,12 @@ void cutover_runner_free(struct cutover_runner *r)
 	free(r);
 }
 
-void cutover_runner_tick(struct cutover_runner *r, int64_t now_ms)
+void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 {
+	int64_t now_ms = now.mono_ms;
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_result result;
-	step(r, &tick, &result);
+	step(r, &tick, now, &result);
 	/* the evidence, once a second at most, when it changed */
 	if (r->state.phase == PHASE_WATCHING && now_ms >= r->next_checkpoint_ms) {
 		struct detector_checkpoint now_evidence;
@@ -487,12 +362,13 @@ void cutover_runner_tick(struct cutover_runner *r, int64_t now_ms)
 }
 
 json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind kind,
-                               const char *cluster, bool force, const char *reason, int *status)
+                               const char *cluster, bool force, const char *reason,
+                               struct clock_now now, int *status)
 {
 	struct cutover_event event = {.kind = kind, .force = force};
 	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster != NULL ? cluster : "");
 	snprintf(event.text, sizeof(event.text), "%s", reason != NULL ? reason : "");
-	journal_append(r->collector->journal,
+	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:s,s:b,s:s}", "type", "request", "request",
 	                         kind == EVENT_CUTOVER    ? "cutover"
 	                         : kind == EVENT_ROLLBACK ? "rollback"
@@ -500,7 +376,7 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
 	                                                  : "resume",
 	                         "cluster", event.cluster, "force", force, "reason", event.text));
 	struct cutover_result result;
-	step(r, &event, &result);
+	step(r, &event, now, &result);
 	*status = result.status;
 	json_t *answer = json_pack("{s:s,s:s,s:s}", "message", result.answer, "phase",
 	                           cutover_phase_name(r->state.phase), "active", r->state.active);
@@ -515,15 +391,14 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
 	return answer;
 }
 
-json_t *cutover_runner_status(const struct cutover_runner *r, int64_t now_ms)
+json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now now)
 {
-	(void)now_ms;
 	const struct cutover_state *s = &r->state;
 	json_t *out = json_pack("{s:s,s:s,s:s,s:b,s:b,s:s}", "phase", cutover_phase_name(s->phase),
 	                        "active", s->active, "other", s->other, "paused", s->paused,
 	                        "dry_run", r->collector->config.watch.dry_run, "reason", s->reason);
 	if (s->phase == PHASE_WATCHING) {
-		int64_t left = s->until_unix_ms - collector_unix_ms();
+		int64_t left = s->until_unix_ms - now.unix_ms;
 		const struct detector *d = &r->detector;
 		char explanation[512];
 		detector_explain(d, explanation, sizeof(explanation));
@@ -553,9 +428,10 @@ bool cutover_runner_degraded(struct cutover_runner *r, const char **cluster, con
 	return true;
 }
 
-void cutover_runner_metrics(const struct cutover_runner *r, struct cutover_metrics *out)
+void cutover_runner_metrics(const struct cutover_runner *r, struct clock_now now,
+                            struct cutover_metrics *out)
 {
-	int64_t left = r->state.until_unix_ms - collector_unix_ms();
+	int64_t left = r->state.until_unix_ms - now.unix_ms;
 	*out = (struct cutover_metrics){
 	        .phase = r->state.phase,
 	        .paused = r->state.paused,

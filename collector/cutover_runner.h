@@ -13,27 +13,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "cutover.h"
+#include "lb.h"
 
 struct cutover_runner;
 
-/* Loads the saved state (or starts STEADY on initial_active) and the LB driver. NULL + ERR. */
-struct cutover_runner *cutover_runner_new(struct collector *collector, char *err, size_t err_len);
+/*
+ * Loads the saved state (or starts STEADY on initial_active). DRIVER (copied;
+ * .impl NULL for none) is the runner's once this succeeds, freed with it; on
+ * failure (NULL with ERR) the caller still owns it.
+ */
+struct cutover_runner *cutover_runner_new(struct collector *collector,
+                                          const struct lb_driver *driver, char *err,
+                                          size_t err_len);
 void cutover_runner_free(struct cutover_runner *runner);
 
 /* Once per tick, after the findings: the watch, the LB poll. */
-void cutover_runner_tick(struct cutover_runner *runner, int64_t now_ms);
+void cutover_runner_tick(struct cutover_runner *runner, struct clock_now now);
+
+/* The LB driver is about to retry a failed attempt: journaled as lb-attempt. */
+void cutover_runner_lb_retrying(struct cutover_runner *runner, const char *reason,
+                                struct clock_now now);
 
 /*
  * An operator request (EVENT_CUTOVER, EVENT_ROLLBACK, EVENT_PAUSE,
  * EVENT_RESUME). Returns the answer as a new JSON object and its HTTP status.
  */
 json_t *cutover_runner_request(struct cutover_runner *runner, enum cutover_event_kind kind,
-                               const char *cluster, bool force, const char *reason, int *status);
+                               const char *cluster, bool force, const char *reason,
+                               struct clock_now now, int *status);
 
 /* The cutover part of /v1/status (new object). */
-json_t *cutover_runner_status(const struct cutover_runner *runner, int64_t now_ms);
+json_t *cutover_runner_status(const struct cutover_runner *runner, struct clock_now now);
 
 /* When the last LB switch failed: its target in CLUSTER and the reason; false otherwise. */
 bool cutover_runner_lb_problem(const struct cutover_runner *runner, const char **cluster,
@@ -48,7 +61,8 @@ struct cutover_metrics {
 };
 
 /* Numbers for /metrics. */
-void cutover_runner_metrics(const struct cutover_runner *runner, struct cutover_metrics *out);
+void cutover_runner_metrics(const struct cutover_runner *runner, struct clock_now now,
+                            struct cutover_metrics *out);
 
 /* While a watched cluster is degraded (and users are still on it): which, and why. */
 bool cutover_runner_degraded(struct cutover_runner *runner, const char **cluster, const char **why);

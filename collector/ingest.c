@@ -71,10 +71,10 @@ size_t ingest_allowed_keys(const struct ingest *ingest)
 }
 
 /* Counts a reject, and logs each reason at most once a minute. */
-static void reject(struct ingest *ingest, int reason, const char *peer, const char *detail)
+static void reject(struct ingest *ingest, int reason, const char *peer, const char *detail,
+                   int64_t now)
 {
 	ingest->stats.rejected[reason]++;
-	int64_t now = collector_now_ms();
 	if (now - ingest->reject_logged_ms[reason] >= REJECT_LOG_EVERY_MS ||
 	    ingest->reject_logged_ms[reason] == 0) {
 		ingest->reject_logged_ms[reason] = now;
@@ -92,7 +92,7 @@ static bool cluster_known(const struct collector *collector, const char *name)
 	return false;
 }
 
-static void handle_report(struct ingest *ingest, zmq_msg_t *msg)
+static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_now now)
 {
 	struct collector *collector = ingest->collector;
 	ingest->stats.received++;
@@ -101,10 +101,10 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg)
 		peer = "?";
 	enum report_reject why;
 	char detail[256];
-	NodeReport *report = report_decode(zmq_msg_data(msg), zmq_msg_size(msg),
-	                                   collector_unix_ms(), &why, detail, sizeof(detail));
+	NodeReport *report = report_decode(zmq_msg_data(msg), zmq_msg_size(msg), now.unix_ms, &why,
+	                                   detail, sizeof(detail));
 	if (report == NULL) {
-		reject(ingest, why, peer, detail);
+		reject(ingest, why, peer, detail, now.mono_ms);
 		return;
 	}
 	if (collector->config.collector.curve) {
@@ -113,7 +113,7 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg)
 		if (identity == NULL || strcmp(identity, report->node_id) != 0) {
 			snprintf(detail, sizeof(detail), "key of %s reported as node_id %s",
 			         identity != NULL ? identity : "(none)", report->node_id);
-			reject(ingest, INGEST_REJECT_IDENTITY_MISMATCH, peer, detail);
+			reject(ingest, INGEST_REJECT_IDENTITY_MISMATCH, peer, detail, now.mono_ms);
 			report_free(report);
 			return;
 		}
@@ -123,11 +123,11 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg)
 		         "node %s reports cluster '%s', which has no "
 		         "[cluster.%s] section",
 		         report->node_id, report->cluster, report->cluster);
-		reject(ingest, INGEST_REJECT_UNKNOWN_CLUSTER, peer, detail);
+		reject(ingest, INGEST_REJECT_UNKNOWN_CLUSTER, peer, detail, now.mono_ms);
 		report_free(report);
 		return;
 	}
-	enum fleet_result result = fleet_update(&collector->fleet, report, collector_now_ms());
+	enum fleet_result result = fleet_update(&collector->fleet, report, now.mono_ms);
 	if (result == FLEET_DUPLICATE)
 		ingest->stats.duplicates++;
 	else if (result == FLEET_NO_MEMORY)
@@ -143,6 +143,7 @@ static void on_sub(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ingest *ingest = arg;
+	struct clock_now now = collector_clock(ingest->collector);
 	for (int budget = INGEST_BUDGET; budget > 0; budget--) {
 		int events = 0;
 		size_t size = sizeof(events);
@@ -155,7 +156,7 @@ static void on_sub(evutil_socket_t fd, short what, void *arg)
 			zmq_msg_close(&msg);
 			return;
 		}
-		handle_report(ingest, &msg);
+		handle_report(ingest, &msg, now);
 		zmq_msg_close(&msg);
 	}
 	static const struct timeval zero = {0, 0};

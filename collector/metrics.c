@@ -184,12 +184,14 @@ static void write_ticks(const struct collector *collector, struct evbuffer *out)
 	                    (double)collector->started_unix_ms / 1000.0);
 }
 
-static void write_cutover(const struct collector *collector, struct evbuffer *out)
+static void write_cutover(const struct collector *collector, struct clock_now now,
+                          struct evbuffer *out)
 {
 	if (collector->cutover == NULL)
 		return;
 	struct cutover_metrics m;
-	cutover_runner_metrics(collector->cutover, &m);
+	cutover_runner_metrics(collector->cutover, now, &m);
+	const char *active = collector_active_cluster(collector);
 	family(out, "cutover_phase", "gauge", "The cutover state machine's phase (1 = current).");
 	for (int p = PHASE_STEADY; p <= PHASE_ROLLED_BACK; p++)
 		evbuffer_add_printf(out, "trino_guard_cutover_phase{phase=\"%s\"} %d\n",
@@ -199,7 +201,8 @@ static void write_cutover(const struct collector *collector, struct evbuffer *ou
 	family(out, "active_cluster", "gauge", "Which cluster the load balancer sends users to.");
 	for (size_t i = 0; i < collector->cluster_count; i++)
 		evbuffer_add_printf(out, "trino_guard_active_cluster{cluster=\"%s\"} %d\n",
-		                    collector->clusters[i].name, collector->clusters[i].active);
+		                    collector->clusters[i].name,
+		                    strcmp(collector->clusters[i].name, active) == 0);
 	family(out, "watch_evidence", "gauge",
 	       "The degradation test's evidence (CUSUM score) during a watch, per channel.");
 	evbuffer_add_printf(out, "trino_guard_watch_evidence{channel=\"failures\"} %.3f\n",
@@ -213,13 +216,13 @@ static void write_cutover(const struct collector *collector, struct evbuffer *ou
 	                    (long long)m.seconds_left);
 }
 
-static void write_alerts(const struct collector *collector, struct evbuffer *out)
+static void write_alerts(const struct collector *collector, int64_t now_unix_ms,
+                         struct evbuffer *out)
 {
 	size_t count = alerts_sink_count(collector->alerts);
 	if (count == 0)
 		return;
 	struct alert_sink_stats stats[COLLECTOR_MAX_ALERT_SINKS];
-	int64_t now_unix_ms = collector_unix_ms();
 	for (size_t i = 0; i < count; i++)
 		alerts_sink_stats(collector->alerts, i, now_unix_ms, &stats[i]);
 	static const struct {
@@ -267,13 +270,13 @@ static void write_alerts(const struct collector *collector, struct evbuffer *out
 	}
 }
 
-void metrics_write(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
+void metrics_write(const struct collector *collector, struct clock_now now, struct evbuffer *out)
 {
 	write_ingest(collector, out);
-	write_nodes(collector, now_ms, out);
+	write_nodes(collector, now.mono_ms, out);
 	write_findings(collector, out);
-	write_ratios(collector, now_ms, out);
-	write_cutover(collector, out);
+	write_ratios(collector, now.mono_ms, out);
+	write_cutover(collector, now, out);
 	write_ticks(collector, out);
-	write_alerts(collector, out);
+	write_alerts(collector, now.unix_ms, out);
 }

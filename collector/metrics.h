@@ -5,11 +5,12 @@
 #ifndef TG_METRICS_H
 #define TG_METRICS_H
 
+#include "clock.h"
 #include "collector.h"
 
 struct evbuffer;
 
 /* Appends the exposition to OUT. */
-void metrics_write(const struct collector *collector, int64_t now_ms, struct evbuffer *out);
+void metrics_write(const struct collector *collector, struct clock_now now, struct evbuffer *out);
 
 #endif

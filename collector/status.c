@@ -111,14 +111,15 @@ static json_t *cluster_json(const struct collector *collector,
 			json_array_append_new(findings,
 			                      status_finding_json(&collector->findings.items[i]));
 	return json_pack("{s:s,s:b,s:s,s:o,s:i,s:i,s:I,s:o,s:o,s:o}", "name", settings->name,
-	                 "active", settings->active, "reference_version", reference, "versions",
-	                 versions, "nodes_live", live, "nodes_total", total, "min_workers",
-	                 (json_int_t)settings->min_workers, "failure_ratio", ratio, "findings",
-	                 findings, "nodes", nodes);
+	                 "active", strcmp(settings->name, collector_active_cluster(collector)) == 0,
+	                 "reference_version", reference, "versions", versions, "nodes_live", live,
+	                 "nodes_total", total, "min_workers", (json_int_t)settings->min_workers,
+	                 "failure_ratio", ratio, "findings", findings, "nodes", nodes);
 }
 
-json_t *status_json(const struct collector *collector, int64_t now_ms)
+json_t *status_json(const struct collector *collector, struct clock_now now)
 {
+	int64_t now_ms = now.mono_ms;
 	json_t *clusters = json_array();
 	for (size_t i = 0; i < collector->cluster_count; i++)
 		json_array_append_new(clusters,
@@ -137,12 +138,13 @@ json_t *status_json(const struct collector *collector, int64_t now_ms)
 	                           (json_int_t)stats->duplicates, "rejected", rejected,
 	                           "keys_refused", (json_int_t)stats->keys_refused);
 	json_t *cutover = collector->cutover != NULL
-	                          ? cutover_runner_status(collector->cutover, now_ms)
+	                          ? cutover_runner_status(collector->cutover, now)
 	                          : json_null();
+	const char *active = collector_active_cluster(collector);
 	return json_pack("{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o,s:o}", "environment",
 	                 collector->config.collector.environment, "version", TG_VERSION, "active",
-	                 collector->active_cluster[0] ? collector->active_cluster : NULL,
-	                 "warming_up", !collector->findings_ready, "uptime_seconds",
+	                 active[0] != '\0' ? active : NULL, "warming_up",
+	                 !collector->findings_ready, "uptime_seconds",
 	                 (json_int_t)((now_ms - collector->started_ms) / 1000), "clusters",
 	                 clusters, "findings", findings, "ingest", ingest, "cutover", cutover);
 }

@@ -12,8 +12,8 @@
 
 #define STATUS_RATIO_WINDOW_MS 60000
 
-/* New JSON object of the whole status at NOW_MS. */
-json_t *status_json(const struct collector *collector, int64_t now_ms);
+/* New JSON object of the whole status at NOW. */
+json_t *status_json(const struct collector *collector, struct clock_now now);
 
 /* New JSON array of every node. */
 json_t *status_nodes_json(const struct collector *collector, int64_t now_ms);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define HTTP_DEFAULT_TIMEOUT_MS   10000
 #define HTTP_DEFAULT_MAX_RESPONSE (1024 * 1024)
 
@@ -27,7 +29,7 @@ struct http_transfer {
 	size_t max_response_bytes;
 	bool too_large;
 	int64_t timeout_ms;
-	struct timespec started;
+	int64_t started_ms; /* monotonic */
 	http_done_fn done;
 	void *arg;
 	char curl_error[CURL_ERROR_SIZE];
@@ -48,14 +50,6 @@ struct http_client {
 };
 
 static int curl_global_ready;
-
-static int64_t elapsed_ms_since(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
-}
 
 static void transfer_unlink(struct http_client *client, struct http_transfer *transfer)
 {
@@ -114,7 +108,7 @@ static void collect_finished(struct http_client *client)
 
 		struct http_response response = {.retry_after_s = -1};
 		char why[CURL_ERROR_SIZE + 64];
-		response.elapsed_ms = elapsed_ms_since(&transfer->started);
+		response.elapsed_ms = clock_mono_ms() - transfer->started_ms;
 		if (code == CURLE_OK) {
 			curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &response.status);
 			curl_off_t retry_after = -1;
@@ -354,7 +348,7 @@ int http_client_start(struct http_client *client, const struct http_request *req
 		transfer_free(transfer);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &transfer->started);
+	transfer->started_ms = clock_mono_ms();
 	if (curl_multi_add_handle(client->multi, easy) != CURLM_OK) {
 		snprintf(err, err_len, "curl_multi_add_handle failed for %s", request->url);
 		transfer_free(transfer);

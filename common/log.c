@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static const char *log_program = "trino-guard";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 

@@ -14,7 +14,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 
 bin="$top/build"
-ctl="$bin/collector/trino-guardctl"
+ctl="$bin/collector/ctl/trino-guardctl"
 work=$(mktemp -d /tmp/trino-guard-demo-XXXXXX)
 pids=""
 started=$(date +%s)

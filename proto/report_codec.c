@@ -37,37 +37,6 @@ const char *report_reject_name(enum report_reject reject)
 	return reject_names[reject];
 }
 
-const char *report_role_name(int role)
-{
-	switch (role) {
-	case TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR:
-		return "coordinator";
-	case TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER:
-		return "worker";
-	default:
-		return "unknown";
-	}
-}
-
-const char *report_state_name(int state)
-{
-	static const char *const names[] = {"UNKNOWN", "ACTIVE",        "INACTIVE", "DRAINING",
-	                                    "DRAINED", "SHUTTING_DOWN", "STARTING", "UNREACHABLE"};
-	if (state < 0 || state >= (int)(sizeof(names) / sizeof(names[0])))
-		return "UNKNOWN";
-	return names[state];
-}
-
-const char *report_counter_state_name(int state)
-{
-	static const char *const names[] = {
-	        "unknown",     "ok",          "unauthorized",    "forbidden",   "not_found",
-	        "unavailable", "parse_error", "not_coordinator", "unreachable", "http_error"};
-	if (state < 0 || state >= (int)(sizeof(names) / sizeof(names[0])))
-		return "unknown";
-	return names[state];
-}
-
 static enum report_reject fail(char *detail, size_t detail_len, enum report_reject reject,
                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

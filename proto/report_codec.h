@@ -68,9 +68,6 @@ void report_free(NodeReport *report);
 /* Encodes REPORT. Returns a new buffer (caller frees) and its length, or NULL. */
 uint8_t *report_encode(const NodeReport *report, size_t *len);
 
-/* Names for people and JSON: "coordinator", "ACTIVE", "forbidden", ... */
-const char *report_role_name(int role);
-const char *report_state_name(int state);
-const char *report_counter_state_name(int state);
+#include "report_names.h"
 
 #endif

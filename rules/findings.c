@@ -96,6 +96,16 @@ bool node_live(const struct fleet_node *node, const struct cluster_settings *set
 	return now_ms - node->received_ms < stale_after(node, settings);
 }
 
+bool findings_warmed_up(const struct cluster_settings *clusters, size_t cluster_count,
+                        int64_t elapsed_ms)
+{
+	int64_t grace_ms = DEFAULT_STALE_MIN_MS;
+	for (size_t i = 0; i < cluster_count; i++)
+		if (clusters[i].stale_after_ms > grace_ms)
+			grace_ms = clusters[i].stale_after_ms;
+	return elapsed_ms >= grace_ms;
+}
+
 static bool reachable(const struct fleet_node *node)
 {
 	return node->state != TRINOGUARD__V1__NODE_STATE__STATE_UNREACHABLE &&
@@ -118,6 +128,7 @@ struct members {
 	size_t live_count;
 	const struct fleet_node **stale;
 	size_t stale_count;
+	bool users_on_it; /* the cluster the load balancer sends users to */
 };
 
 static int collect(const struct fleet *fleet, const struct cluster_settings *settings,
@@ -195,9 +206,10 @@ void cluster_reference_version(const struct fleet *fleet, const struct cluster_s
 	members_free(&m);
 }
 
-static enum severity weigh(const struct cluster_settings *settings)
+/* A problem where the users are is critical; on the standby it is a warning. */
+static enum severity weigh(const struct members *m)
 {
-	return settings->active ? SEVERITY_CRITICAL : SEVERITY_WARNING;
+	return m->users_on_it ? SEVERITY_CRITICAL : SEVERITY_WARNING;
 }
 
 static int rule_mixed_version(const struct members *m, const struct cluster_settings *settings,
@@ -393,7 +405,7 @@ static int rule_trino_down(const struct members *m, const struct cluster_setting
 		    now_ms - node->not_active_since_ms < settings->down_grace_ms)
 			continue;
 		const char *state = report_state_name(node->state);
-		if (add(out, FINDING_TRINO_DOWN, weigh(settings), settings->name, node->node_id,
+		if (add(out, FINDING_TRINO_DOWN, weigh(m), settings->name, node->node_id,
 		        "Trino on %s is %s for %lld s%s%s", node->node_id, state,
 		        (long long)((now_ms - node->not_active_since_ms) / 1000),
 		        node->error[0] ? ": " : "", node->error) == NULL)
@@ -415,7 +427,7 @@ static int rule_cluster_incomplete(const struct members *m, const struct cluster
 		return 0;
 	/* A standby with no node at all (not built yet, or shut down after a
 	 * cutover) is absent, not incomplete; the active cluster is never absent. */
-	if (!settings->active && m->live_count == 0 && m->stale_count == 0)
+	if (!m->users_on_it && m->live_count == 0 && m->stale_count == 0)
 		return 0;
 	char why[200];
 	if (!coordinator_ok)
@@ -423,7 +435,7 @@ static int rule_cluster_incomplete(const struct members *m, const struct cluster
 	else
 		snprintf(why, sizeof(why), "%lld live ACTIVE workers, %lld required",
 		         (long long)workers, (long long)settings->min_workers);
-	return add(out, FINDING_CLUSTER_INCOMPLETE, weigh(settings), settings->name, NULL,
+	return add(out, FINDING_CLUSTER_INCOMPLETE, weigh(m), settings->name, NULL,
 	           "cluster %s is incomplete: %s", settings->name, why) != NULL
 	               ? 0
 	               : -1;
@@ -502,7 +514,8 @@ static int compare_findings(const void *a, const void *b)
 }
 
 int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *clusters,
-                      size_t cluster_count, int64_t now_ms, struct finding_list *out)
+                      size_t cluster_count, const char *active_cluster, int64_t now_ms,
+                      struct finding_list *out)
 {
 	finding_list_clear(out);
 	for (size_t c = 0; c < cluster_count; c++) {
@@ -510,6 +523,8 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
 		struct members m;
 		if (collect(fleet, settings, now_ms, &m) != 0)
 			return -1;
+		m.users_on_it =
+		        active_cluster != NULL && strcmp(active_cluster, settings->name) == 0;
 		int rc = rule_mixed_version(&m, settings, out);
 		if (rc == 0)
 			rc = rule_config_drift(&m, settings, out);

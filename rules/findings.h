@@ -52,7 +52,6 @@ struct cluster_settings {
 	int64_t min_workers;
 	int64_t stale_after_ms; /* 0: 3 x the node's interval, at least 3 s */
 	int64_t down_grace_ms;  /* how long not ACTIVE before trino-down */
-	bool active;            /* the cluster users are on: its findings weigh more */
 };
 
 /* "mixed-version", "config-drift", ... */
@@ -68,6 +67,14 @@ bool node_live(const struct fleet_node *node, const struct cluster_settings *set
                int64_t now_ms);
 
 /*
+ * True once ELAPSED_MS since the collector started gave every agent time to
+ * report once (the longest stale_after, at least the default staleness):
+ * before that, a node not heard from yet is not yet a finding.
+ */
+bool findings_warmed_up(const struct cluster_settings *clusters, size_t cluster_count,
+                        int64_t elapsed_ms);
+
+/*
  * The reference version of CLUSTER: its live coordinator's, else the most
  * common among live nodes (ties: the higher). Writes "" when no live node
  * reports a version.
@@ -77,10 +84,13 @@ void cluster_reference_version(const struct fleet *fleet, const struct cluster_s
 
 /*
  * Evaluates every rule for every configured cluster into OUT (cleared first),
- * sorted by key. Returns 0, or -1 when out of memory.
+ * sorted by key. ACTIVE_CLUSTER is where the load balancer sends users (NULL
+ * or "": none known): its problems are critical, the standby's warnings.
+ * Returns 0, or -1 when out of memory.
  */
 int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *clusters,
-                      size_t cluster_count, int64_t now_ms, struct finding_list *out);
+                      size_t cluster_count, const char *active_cluster, int64_t now_ms,
+                      struct finding_list *out);
 
 /*
  * Adds the finding that a load-balancer switch to CLUSTER failed (or was

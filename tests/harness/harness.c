@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "clock.h"
+
 #define HARNESS_MAX_CHILDREN 128
 
 static pid_t children[HARNESS_MAX_CHILDREN];
@@ -31,9 +33,7 @@ static bool exit_hook_installed;
 
 long long harness_now_ms(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return (long long)clock_mono_ms();
 }
 
 char *harness_tmpdir(const char *prefix)

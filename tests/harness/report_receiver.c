@@ -13,6 +13,8 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "clock.h"
+
 #define MAX_ALLOWED 64
 
 struct allowed_key {
@@ -37,9 +39,7 @@ struct report_receiver {
 
 static int64_t unix_ms(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return clock_unix_ms();
 }
 
 static void *zap_main(void *arg)
@@ -198,13 +198,9 @@ size_t report_receiver_invalid(const struct report_receiver *receiver)
 
 NodeReport *report_receiver_next(struct report_receiver *receiver, int timeout_ms)
 {
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	int64_t start_ms = clock_mono_ms();
 	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-		               (now.tv_nsec - start.tv_nsec) / 1000000;
+		long elapsed = (long)(clock_mono_ms() - start_ms);
 		if (elapsed >= timeout_ms)
 			return NULL;
 		zmq_pollitem_t item = {receiver->sub, 0, ZMQ_POLLIN, 0};

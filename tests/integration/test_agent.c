@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #include "curve_keys.h"
 #include "harness.h"
 #include "report_receiver.h"
@@ -41,9 +43,7 @@ static struct {
 
 static int64_t unix_ms(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return clock_unix_ms();
 }
 
 static bool sim_ready(void *arg)

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "alerts.h"
+#include "clock.h"
 #include "harness.h"
 #include "journal.h"
 
@@ -149,7 +150,7 @@ static void start(struct setup *s, const char *extra)
 		fail_msg("config: %s", err);
 	s->journal = journal_open(s->config.collector.state_dir, 1 << 20, 100, err, sizeof(err));
 	assert_non_null(s->journal);
-	s->alerts = alerts_new(fx.base, &s->config, s->journal, err, sizeof(err));
+	s->alerts = alerts_new(fx.base, &s->config, s->journal, clock_read(), err, sizeof(err));
 	if (s->alerts == NULL)
 		fail_msg("alerts: %s", err);
 }
@@ -176,8 +177,8 @@ static void publish_finding(struct setup *s, enum alert_state state)
 	struct finding f = mixed();
 	struct alert a;
 	alert_from_finding("prod", &f, state, 1795546800123LL, &a);
-	alerts_publish(s->alerts, &a);
-	alerts_flush(s->alerts);
+	alerts_publish(s->alerts, &a, clock_read());
+	alerts_flush(s->alerts, clock_read());
 }
 
 static const char *field(json_t *root, const char *a, const char *b)
@@ -246,8 +247,8 @@ static void test_bad_request_is_not_retried(void **state)
 	struct alert a;
 	alert_from_event("prod", "rollback", SEVERITY_CRITICAL, "green",
 	                 "rolling back from green to blue: failures 40 %", 1795546800123LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	run_until(1, 10);
 	assert_int_equal(fx.requests, 2); /* the 400 once, then the rollback */
 	assert_int_equal(fx.body_count, 1);
@@ -331,10 +332,10 @@ static void test_what_cleared_during_a_restart_is_resolved(void **state)
 	cleared.kind = FINDING_TRINO_DOWN;
 	struct alert a;
 	alert_from_finding("prod", &still, ALERT_FIRING, 1795546800123LL, &a);
-	alerts_publish(s.alerts, &a);
+	alerts_publish(s.alerts, &a, clock_read());
 	alert_from_finding("prod", &cleared, ALERT_FIRING, 1795546800123LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	run_until(2, 10);
 	assert_int_equal(fx.body_count, 2);
 	stop(&s);
@@ -342,8 +343,8 @@ static void test_what_cleared_during_a_restart_is_resolved(void **state)
 	/* after the restart only the first finding is open again */
 	start(&s, NULL);
 	alert_from_finding("prod", &still, ALERT_FIRING, 1795546900000LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_reconcile(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_reconcile(s.alerts, clock_read());
 	run_until(4, 10);
 	assert_int_equal(fx.body_count, 4);
 	json_t *again = json_loads(fx.bodies[2], 0, NULL);
@@ -356,14 +357,14 @@ static void test_what_cleared_during_a_restart_is_resolved(void **state)
 	                    "trino-guard/prod/trino-down/green/green-worker-1");
 	json_decref(again);
 	json_decref(resolve);
-	alerts_reconcile(s.alerts); /* only once */
+	alerts_reconcile(s.alerts, clock_read()); /* only once */
 	run_for(500);
 	assert_int_equal(fx.body_count, 4);
 	stop(&s);
 
 	/* and a third start has nothing left to resolve but the open finding */
 	start(&s, NULL);
-	alerts_reconcile(s.alerts);
+	alerts_reconcile(s.alerts, clock_read());
 	run_until(5, 10);
 	assert_int_equal(fx.body_count, 5);
 	resolve = json_loads(fx.bodies[4], 0, NULL);
@@ -385,25 +386,25 @@ static void test_for_delay_holds_a_flapping_finding(void **state)
 	struct alert a;
 	/* opens and closes within its delay: never sent */
 	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	alert_from_finding("prod", &f, ALERT_RESOLVED, now + 200, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	run_for(1500);
-	alerts_flush(s.alerts);
+	alerts_flush(s.alerts, clock_read());
 	run_for(300);
 	assert_int_equal(fx.body_count, 0);
 	/* stays open past its delay: fires then, once */
 	now = (int64_t)time(NULL) * 1000;
 	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	run_for(300);
 	assert_int_equal(fx.body_count, 0);
 	for (int i = 0; i < 20 && fx.body_count == 0; i++) {
 		run_for(200);
-		alerts_flush(s.alerts); /* what the collector does every tick */
+		alerts_flush(s.alerts, clock_read()); /* what the collector does every tick */
 	}
 	run_for(300);
 	assert_int_equal(fx.body_count, 1);
@@ -411,8 +412,8 @@ static void test_for_delay_holds_a_flapping_finding(void **state)
 	f.kind = FINDING_TRINO_DOWN;
 	strcpy(f.key, "trino-down/green/green-worker-2");
 	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	run_until(2, 5);
 	assert_int_equal(fx.body_count, 2);
 	stop(&s);
@@ -431,7 +432,7 @@ static void test_alertmanager_resends_what_fires(void **state)
 	         fx.port);
 	start(&s, extra);
 	publish_finding(&s, ALERT_FIRING);
-	alerts_flush(s.alerts);
+	alerts_flush(s.alerts, clock_read());
 	run_for(2600);
 	/* pagerduty once; alertmanager at once and after each second */
 	size_t firing = 0;
@@ -450,7 +451,7 @@ static void test_alertmanager_resends_what_fires(void **state)
 		fail_msg("%zu alertmanager bodies of %zu, %d requests", firing, fx.body_count,
 		         fx.requests);
 	publish_finding(&s, ALERT_RESOLVED);
-	alerts_flush(s.alerts);
+	alerts_flush(s.alerts, clock_read());
 	run_for(300);
 	size_t after_resolve = fx.body_count;
 	run_for(1500); /* resolved: no longer re-sent */
@@ -483,8 +484,8 @@ static void test_min_severity_and_a_second_sink(void **state)
 	struct alert a;
 	alert_from_event("prod", "cutover", SEVERITY_INFO, "green", "users moved to green",
 	                 1795546800123LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	run_until(1, 10);
 	run_for(500);
 	assert_int_equal(fx.body_count, 1); /* the webhook only: pagerduty wants warning+ */
@@ -567,8 +568,8 @@ static void test_real_alertmanager(void **state)
 	struct finding f = mixed();
 	struct alert a;
 	alert_from_finding("prod", &f, ALERT_FIRING, time(NULL) * 1000LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	json_t *list = wait_am(am_url, "mixed-version", 1);
 	json_t *labels = json_object_get(json_array_get(list, 0), "labels");
 	assert_string_equal(field(labels, "cluster", NULL), "green");
@@ -582,16 +583,16 @@ static void test_real_alertmanager(void **state)
 	json_decref(list);
 
 	alert_from_finding("prod", &f, ALERT_RESOLVED, time(NULL) * 1000LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	json_decref(wait_am(am_url, "mixed-version", 0)); /* resolved alerts are not listed */
 
 	alert_from_event(
 	        "prod", "rollback", SEVERITY_CRITICAL, "green",
 	        "rolling back from green to blue: internal failures 40.0 % vs tolerated 5.0 %",
 	        time(NULL) * 1000LL, &a);
-	alerts_publish(s.alerts, &a);
-	alerts_flush(s.alerts);
+	alerts_publish(s.alerts, &a, clock_read());
+	alerts_flush(s.alerts, clock_read());
 	list = wait_am(am_url, "rollback", 1);
 	assert_string_equal(
 	        field(json_object_get(json_array_get(list, 0), "labels"), "cluster", NULL),
@@ -724,7 +725,7 @@ static void test_config_checks(void **state)
 	         fx.dir, fx.dir);
 	harness_write_file(path, text);
 	assert_int_equal(collector_config_load(path, &config, err, sizeof(err)), 0);
-	assert_null(alerts_new(fx.base, &config, NULL, err, sizeof(err)));
+	assert_null(alerts_new(fx.base, &config, NULL, clock_read(), err, sizeof(err)));
 	assert_non_null(strstr(err, "[alert.pagerduty]: "));
 	assert_non_null(strstr(err, "missing.key: No such file"));
 	collector_config_free(&config);

@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define QUERY_MANAGER_MBEAN  "trino.execution:name=QueryManager"
 #define NODE_MANAGER_MBEAN   "trino.metadata:name=DiscoveryNodeManager"
 #define QUERY_MANAGER_PREFIX "trino_execution_name_QueryManager_"
@@ -33,9 +35,7 @@ struct sim_deferred {
 
 int64_t sim_now_ms(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 static void send_text(struct evhttp_request *req, int code, const char *reason,

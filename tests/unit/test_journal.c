@@ -22,7 +22,8 @@ static char dir[] = "/tmp/tg-journal-XXXXXX";
 static void append(struct journal *j, int n)
 {
 	for (int i = 0; i < n; i++)
-		assert_true(journal_append(j, json_pack("{s:s,s:i}", "type", "test", "n", i)) > 0);
+		assert_true(journal_append(j, 1764547200000,
+		                           json_pack("{s:s,s:i}", "type", "test", "n", i)) > 0);
 	assert_int_equal(journal_sync(j), 0);
 }
 
@@ -46,7 +47,7 @@ static void test_ids_continue_and_events_come_back(void **state)
 	j = journal_open(dir, 1 << 20, 100, err, sizeof(err));
 	assert_non_null(j);
 	assert_int_equal(journal_last_id(j), 5); /* the torn line is not an event */
-	assert_int_equal(journal_append(j, json_pack("{s:s}", "type", "after")), 6);
+	assert_int_equal(journal_append(j, 1764547200000, json_pack("{s:s}", "type", "after")), 6);
 	json_t *events = journal_since(j, 3, 100);
 	assert_int_equal(json_array_size(events), 3); /* 4, 5, 6 */
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 0), "id")), 4);

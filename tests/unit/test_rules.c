@@ -288,10 +288,11 @@ static void test_rule_table(void **state)
 		        {.min_workers = rc->min_workers, .down_grace_ms = 10000},
 		};
 		snprintf(clusters[0].name, sizeof(clusters[0].name), "g");
-		clusters[0].active = true; /* b is the standby */
 		snprintf(clusters[1].name, sizeof(clusters[1].name), "b");
 		struct finding_list findings = {0};
-		assert_int_equal(findings_evaluate(&fleet, clusters, 2, NOW, &findings), 0);
+		assert_int_equal(findings_evaluate(&fleet, clusters, 2, "g", NOW,
+		                                   &findings) /* b is the standby */,
+		                 0);
 		char keys[2048];
 		keys_of(&findings, keys, sizeof(keys));
 		if (strcmp(keys, rc->expected) != 0) {
@@ -319,9 +320,9 @@ static void test_summaries_name_what_matters(void **state)
 	};
 	for (size_t i = 0; i < 3; i++)
 		feed(&fleet, &nodes[i]);
-	struct cluster_settings settings = {.name = "g", .min_workers = 2, .active = true};
+	struct cluster_settings settings = {.name = "g", .min_workers = 2};
 	struct finding_list findings = {0};
-	assert_int_equal(findings_evaluate(&fleet, &settings, 1, NOW, &findings), 0);
+	assert_int_equal(findings_evaluate(&fleet, &settings, 1, "g", NOW, &findings), 0);
 	assert_int_equal(findings.count, 2);
 	assert_string_equal(findings.items[0].summary,
 	                    "catalog/tpch.properties differs between nodes of g: "
@@ -344,14 +345,13 @@ static void test_trino_down_weighs_more_in_the_active_cluster(void **state)
 	fleet_init(&fleet);
 	struct node_spec down = {"g-coord", "g", COORD, NULL, UNREACHABLE, 0, 60000, NULL, 0, -1};
 	feed(&fleet, &down);
-	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000, .active = true};
+	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000};
 	struct finding_list findings = {0};
-	findings_evaluate(&fleet, &settings, 1, NOW, &findings);
+	findings_evaluate(&fleet, &settings, 1, "g", NOW, &findings);
 	assert_int_equal(findings.count, 2); /* incomplete + down */
 	assert_int_equal(findings.items[1].kind, FINDING_TRINO_DOWN);
 	assert_int_equal(findings.items[1].severity, SEVERITY_CRITICAL);
-	settings.active = false;
-	findings_evaluate(&fleet, &settings, 1, NOW, &findings);
+	findings_evaluate(&fleet, &settings, 1, "b", NOW, &findings);
 	assert_int_equal(findings.items[1].severity, SEVERITY_WARNING);
 	finding_list_free(&findings);
 	fleet_cleanup(&fleet);
@@ -515,9 +515,9 @@ static void test_collector_findings_join_the_sorted_list(void **state)
 	fleet_init(&fleet);
 	struct node_spec down = {"g-coord", "g", COORD, NULL, UNREACHABLE, 0, 60000, NULL, 0, -1};
 	feed(&fleet, &down);
-	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000, .active = true};
+	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000};
 	struct finding_list findings = {0};
-	assert_int_equal(findings_evaluate(&fleet, &settings, 1, NOW, &findings), 0);
+	assert_int_equal(findings_evaluate(&fleet, &settings, 1, "g", NOW, &findings), 0);
 	assert_int_equal(findings_add_degraded(&findings, "g", "failure ratio 0.40 (CUSUM 16.0)"),
 	                 0);
 	assert_int_equal(findings_add_lb_failure(&findings, "g", "haproxy: timeout"), 0);

@@ -153,16 +153,15 @@ static void rotate(struct journal *journal)
 		log_error("journal: %s", err);
 }
 
-uint64_t journal_append(struct journal *journal, json_t *event)
+uint64_t journal_append(struct journal *journal, int64_t now_unix_ms, json_t *event)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
+	time_t seconds = (time_t)(now_unix_ms / 1000);
 	struct tm tm;
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&seconds, &tm);
 	char stamp[40];
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         now.tv_nsec / 1000000);
+	         (long)(now_unix_ms % 1000));
 	uint64_t id = journal->next_id++;
 	json_object_set_new(event, "id", json_integer((json_int_t)id));
 	json_object_set_new(event, "time", json_string(stamp));

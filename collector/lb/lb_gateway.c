@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -47,13 +48,6 @@ struct lb_gateway {
 	lb_current_done_fn current_done;
 	void *current_arg;
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void run_step(struct lb_gateway *lb);
 
@@ -127,7 +121,7 @@ static void on_answer(const struct http_response *response, void *arg)
 	switch (lb->step) {
 	case STEP_ACTIVATE:
 		lb->step = STEP_STATE;
-		lb->pending_until_ms = monotonic_ms() + lb->healthy_timeout_ms;
+		lb->pending_until_ms = clock_mono_ms() + lb->healthy_timeout_ms;
 		break;
 	case STEP_STATE: {
 		json_t *state = json_loadb(response->body, response->body_len, 0, NULL);
@@ -136,7 +130,7 @@ static void on_answer(const struct http_response *response, void *arg)
 		         status != NULL ? status : "unknown");
 		json_decref(state);
 		if (strcmp(lb->last_state, "HEALTHY") != 0) {
-			if (monotonic_ms() >= lb->pending_until_ms) {
+			if (clock_mono_ms() >= lb->pending_until_ms) {
 				snprintf(why, sizeof(why),
 				         "trino-gateway: backend %s stayed %s for %lld s after "
 				         "activation; nothing was deactivated",

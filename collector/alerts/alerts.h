@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "clock.h"
 #include "collector_config.h"
 
 struct event_base;
@@ -34,7 +35,7 @@ struct alert_sink_stats {
  * ERR (naming the sink) on failure, e.g. an unreadable secret file.
  */
 struct alerts *alerts_new(struct event_base *base, const struct collector_config *config,
-                          struct journal *journal, char *err, size_t err_len);
+                          struct journal *journal, struct clock_now now, char *err, size_t err_len);
 void alerts_free(struct alerts *alerts);
 
 /*
@@ -42,14 +43,14 @@ void alerts_free(struct alerts *alerts);
  * `[alerts] for.RULE` delay fires only if still open when it has passed
  * (checked at each alerts_flush); one that closes sooner is never sent.
  */
-void alerts_publish(struct alerts *alerts, const struct alert *alert);
+void alerts_publish(struct alerts *alerts, const struct alert *alert, struct clock_now now);
 
 /*
  * Makes what was published durable (one fdatasync per sink, one write of
  * the firing set), then starts delivery. Call after each batch of
  * alerts_publish(): after a tick, after a cutover decision.
  */
-void alerts_flush(struct alerts *alerts);
+void alerts_flush(struct alerts *alerts, struct clock_now now);
 
 /*
  * Call after the findings of the first tick after a start were published:
@@ -57,7 +58,7 @@ void alerts_flush(struct alerts *alerts);
  * again is resolved now, so a problem that cleared while the collector was
  * down does not stay open in the pager. Later calls do nothing. Flushes.
  */
-void alerts_reconcile(struct alerts *alerts);
+void alerts_reconcile(struct alerts *alerts, struct clock_now now);
 
 size_t alerts_sink_count(const struct alerts *alerts);
 void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_unix_ms,

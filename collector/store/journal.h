@@ -19,10 +19,10 @@ struct journal *journal_open(const char *state_dir, int64_t max_bytes, size_t ke
 void journal_close(struct journal *journal);
 
 /*
- * Appends EVENT (an object; "id" and "time" are added, the reference is
- * stolen). Returns the id, or 0 when writing failed (logged).
+ * Appends EVENT (an object; "id" and "time", from NOW_UNIX_MS, are added; the
+ * reference is stolen). Returns the id, or 0 when writing failed (logged).
  */
-uint64_t journal_append(struct journal *journal, json_t *event);
+uint64_t journal_append(struct journal *journal, int64_t now_unix_ms, json_t *event);
 
 /* Makes the appended events durable (fdatasync). 0 or -1. */
 int journal_sync(struct journal *journal);

@@ -2,6 +2,7 @@
  * Alert sinks: queueing, delivery, retries and Alertmanager re-sends.
  */
 #include "alerts.h"
+#include "clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -79,9 +80,7 @@ static void release_due(struct alerts *alerts, int64_t now_unix_ms);
 
 static int64_t unix_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_unix_ms();
 }
 
 static int64_t backoff_ms(int attempts, int64_t retry_after_s)
@@ -107,7 +106,7 @@ static void journal_sink_event(struct sink *sink, const char *type, const char *
 {
 	char clean[512];
 	utf8_clean_copy(detail ? detail : "", 400, clean, sizeof(clean));
-	journal_append(sink->owner->journal,
+	journal_append(sink->owner->journal, unix_ms(),
 	               json_pack("{s:s,s:s,s:s,s:I,s:s}", "type", type, "sink",
 	                         sink->settings->name, "key", key, "status", (json_int_t)status,
 	                         "detail", clean));
@@ -384,8 +383,9 @@ static bool track_finding(struct alerts *alerts, const struct alert *alert)
 	return true;
 }
 
-void alerts_flush(struct alerts *alerts)
+void alerts_flush(struct alerts *alerts, struct clock_now now)
 {
+	(void)now;
 	if (alerts == NULL)
 		return;
 	release_due(alerts, unix_ms());
@@ -402,13 +402,14 @@ void alerts_flush(struct alerts *alerts)
 	}
 }
 
-void alerts_reconcile(struct alerts *alerts)
+void alerts_reconcile(struct alerts *alerts, struct clock_now now)
 {
+	(void)now;
 	if (alerts == NULL || alerts->reconciled)
 		return;
 	alerts->reconciled = true;
 	if (alerts->carried_count == 0) {
-		alerts_flush(alerts);
+		alerts_flush(alerts, now);
 		return;
 	}
 	log_info("resolving %zu alert(s) that cleared while the collector was down",
@@ -421,10 +422,10 @@ void alerts_reconcile(struct alerts *alerts)
 		snprintf(summary, sizeof(summary), "resolved (seen after a collector restart): %s",
 		         alerts->carried[alerts->carried_count - 1].summary);
 		memcpy(a.summary, summary, sizeof(a.summary));
-		alerts_publish(alerts, &a); /* takes it off the carried list */
+		alerts_publish(alerts, &a, now); /* takes it off the carried list */
 	}
 	alerts->firing_dirty = true;
-	alerts_flush(alerts);
+	alerts_flush(alerts, now);
 }
 
 /* The for delay of RULE, or 0. */
@@ -482,8 +483,9 @@ static bool hold(struct alerts *alerts, const struct alert *alert)
 
 static void publish_now(struct alerts *alerts, const struct alert *alert);
 
-void alerts_publish(struct alerts *alerts, const struct alert *alert)
+void alerts_publish(struct alerts *alerts, const struct alert *alert, struct clock_now now)
 {
+	(void)now;
 	if (alerts == NULL)
 		return;
 	if (alert->state != ALERT_EVENT && hold(alerts, alert))
@@ -601,8 +603,9 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 }
 
 struct alerts *alerts_new(struct event_base *base, const struct collector_config *config,
-                          struct journal *journal, char *err, size_t err_len)
+                          struct journal *journal, struct clock_now now, char *err, size_t err_len)
 {
+	(void)now;
 	struct alerts *alerts = calloc(1, sizeof(*alerts));
 	if (alerts == NULL) {
 		snprintf(err, err_len, "out of memory");

@@ -1,0 +1,257 @@
+/*
+ * The collector as a library: start and stop every part in order, and the
+ * tick that evaluates the rules, journals and pages what changed, and steps
+ * the cutover. Reads no clock of its own: the tick gets NOW from its caller.
+ */
+#include "collector.h"
+
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "api.h"
+#include "cutover_runner.h"
+#include "ingest.h"
+#include "journal.h"
+#include "lb_drivers.h"
+#include "log.h"
+#include "secret_file.h"
+#include "status.h"
+
+#define JOURNAL_EVENTS_IN_MEMORY 10000
+
+struct clock_now collector_clock(const struct collector *collector)
+{
+	return collector->read_clock != NULL ? collector->read_clock() : clock_read();
+}
+
+const char *collector_active_cluster(const struct collector *collector)
+{
+	return collector->cutover != NULL ? cutover_runner_active(collector->cutover) : "";
+}
+
+struct finding_change {
+	struct collector *collector;
+	struct clock_now now;
+};
+
+static void journal_finding(struct collector *collector, const char *type,
+                            const struct finding *finding, int64_t now_unix_ms)
+{
+	json_t *event = status_finding_json(finding);
+	json_object_set_new(event, "type", json_string(type));
+	journal_append(collector->journal, now_unix_ms, event);
+}
+
+static void on_opened(const struct finding *finding, void *arg)
+{
+	struct finding_change *change = arg;
+	struct collector *collector = change->collector;
+	journal_finding(collector, "finding-opened", finding, change->now.unix_ms);
+	struct alert alert;
+	alert_from_finding(collector->config.collector.environment, finding, ALERT_FIRING,
+	                   change->now.unix_ms, &alert);
+	alerts_publish(collector->alerts, &alert, change->now);
+	enum log_level level =
+	        finding->severity == SEVERITY_CRITICAL ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN;
+	log_msg(level, "%s %s: %s", severity_name(finding->severity), finding->key,
+	        finding->summary);
+}
+
+static void on_closed(const struct finding *finding, void *arg)
+{
+	struct finding_change *change = arg;
+	struct collector *collector = change->collector;
+	journal_finding(collector, "finding-closed", finding, change->now.unix_ms);
+	struct alert alert;
+	alert_from_finding(collector->config.collector.environment, finding, ALERT_RESOLVED,
+	                   change->now.unix_ms, &alert);
+	alerts_publish(collector->alerts, &alert, change->now);
+	log_info("resolved %s", finding->key);
+}
+
+static void record_tick(struct tick_stats *ticks, double seconds)
+{
+	ticks->count++;
+	ticks->sum_seconds += seconds;
+	ticks->last_seconds = seconds;
+	for (int i = 0; i < TICK_BUCKETS; i++)
+		if (seconds <= tick_bucket_bounds[i])
+			ticks->buckets[i]++;
+}
+
+/* The findings of NOW, the LB's and the watch's included, into NEXT. 0 or -1 (memory). */
+static int evaluate(struct collector *collector, int64_t now_ms, struct finding_list *next)
+{
+	const char *lb_cluster, *lb_why, *degraded_cluster, *degraded_why;
+	int rc = findings_evaluate(&collector->fleet, collector->clusters, collector->cluster_count,
+	                           collector_active_cluster(collector), now_ms, next);
+	if (rc == 0 && cutover_runner_lb_problem(collector->cutover, &lb_cluster, &lb_why))
+		rc = findings_add_lb_failure(next, lb_cluster, lb_why);
+	if (rc == 0 &&
+	    cutover_runner_degraded(collector->cutover, &degraded_cluster, &degraded_why))
+		rc = findings_add_degraded(next, degraded_cluster, degraded_why);
+	return rc;
+}
+
+void collector_tick(struct collector *collector, struct clock_now now)
+{
+	int64_t started_ns = clock_mono_ns();
+	size_t forgotten = fleet_forget(&collector->fleet,
+	                                now.mono_ms - collector->config.collector.forget_after_ms);
+	if (forgotten > 0)
+		log_info("forgot %zu node(s) not heard from for %lld s", forgotten,
+		         (long long)(collector->config.collector.forget_after_ms / 1000));
+	if (!collector->findings_ready &&
+	    findings_warmed_up(collector->clusters, collector->cluster_count,
+	                       now.mono_ms - collector->started_ms))
+		collector->findings_ready = true;
+	if (collector->findings_ready) {
+		struct finding_list next = {0};
+		if (evaluate(collector, now.mono_ms, &next) != 0) {
+			log_error("out of memory evaluating the rules");
+			finding_list_free(&next);
+		} else {
+			struct finding_change change = {collector, now};
+			findings_diff(&collector->findings, &next, on_opened, on_closed, &change);
+			alerts_reconcile(collector->alerts, now); /* once, after a restart */
+			alerts_flush(collector->alerts, now);
+			finding_list_free(&collector->findings);
+			collector->findings = next;
+			journal_sync(collector->journal);
+		}
+		cutover_runner_tick(collector->cutover, now);
+	}
+	record_tick(&collector->ticks, (double)(clock_mono_ns() - started_ns) / 1e9);
+}
+
+int collector_reload(struct collector *collector, char *err, size_t err_len)
+{
+	return ingest_reload_allowlist(collector->ingest, err, err_len);
+}
+
+/* The API token: a secret file, long enough not to be guessed. */
+static char *read_token(const char *path, char *err, size_t err_len)
+{
+	char why[512];
+	char *token = secret_file_read(path, why, sizeof(why));
+	if (token == NULL) {
+		snprintf(err, err_len, "token_file %s", why);
+		return NULL;
+	}
+	if (strlen(token) < 16) {
+		snprintf(err, err_len, "token_file %s: the token must be at least 16 characters",
+		         path);
+		secret_free(token);
+		return NULL;
+	}
+	return token;
+}
+
+static void setup_clusters(struct collector *collector)
+{
+	const struct collector_config *config = &collector->config;
+	collector->cluster_count = config->cluster_count;
+	for (size_t i = 0; i < config->cluster_count; i++) {
+		struct cluster_settings *s = &collector->clusters[i];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", config->clusters[i].name);
+		s->min_workers = config->clusters[i].min_workers;
+		s->stale_after_ms = config->clusters[i].stale_after_ms;
+		s->down_grace_ms = config->clusters[i].down_grace_ms;
+	}
+}
+
+/* A driver retries a failed attempt (from the driver's callback). */
+static void on_lb_retry(const char *reason, void *arg)
+{
+	struct collector *collector = arg;
+	if (collector->cutover != NULL)
+		cutover_runner_lb_retrying(collector->cutover, reason, collector_clock(collector));
+}
+
+/* The runner with the LB driver HOOKS give, or the one [lb] names. */
+static int start_cutover(struct collector *collector, const struct collector_hooks *hooks,
+                         char *err, size_t err_len)
+{
+	struct lb_driver driver = {0};
+	if (hooks != NULL && hooks->lb != NULL)
+		driver = *hooks->lb;
+	else if (lb_driver_from_config(collector->base, &collector->config, on_lb_retry, collector,
+	                               &driver, err, err_len) != 0)
+		return -1;
+	collector->cutover = cutover_runner_new(collector, &driver, err, err_len);
+	if (collector->cutover == NULL) {
+		if (driver.impl != NULL)
+			driver.free(driver.impl);
+		return -1;
+	}
+	return 0;
+}
+
+int collector_start(struct collector *collector, struct event_base *base,
+                    struct collector_config *config, const struct collector_hooks *hooks, char *err,
+                    size_t err_len)
+{
+	memset(collector, 0, sizeof(*collector));
+	collector->base = base;
+	collector->config = *config;
+	memset(config, 0, sizeof(*config));
+	collector->read_clock = hooks != NULL ? hooks->read_clock : NULL;
+	struct clock_now now = collector_clock(collector);
+	collector->started_ms = now.mono_ms;
+	collector->started_unix_ms = now.unix_ms;
+	setup_clusters(collector);
+	fleet_init(&collector->fleet);
+	const struct collector_section *c = &collector->config.collector;
+	if (collector->config.api.token_file != NULL &&
+	    (collector->api_token = read_token(collector->config.api.token_file, err, err_len)) ==
+	            NULL)
+		return -1;
+	collector->journal = journal_open(c->state_dir, c->journal_max_bytes,
+	                                  JOURNAL_EVENTS_IN_MEMORY, err, err_len);
+	if (collector->journal == NULL)
+		return -1;
+	collector->alerts =
+	        alerts_new(base, &collector->config, collector->journal, now, err, err_len);
+	if (collector->alerts == NULL)
+		return -1;
+	collector->ingest = ingest_new(collector, err, err_len);
+	if (collector->ingest == NULL)
+		return -1;
+	if (start_cutover(collector, hooks, err, err_len) != 0)
+		return -1;
+	collector->api = api_start(collector, err, err_len);
+	if (collector->api == NULL)
+		return -1;
+	if (!c->curve)
+		log_warn("curve = off: reports are accepted from anyone who can reach %s, in "
+		         "clear text",
+		         c->listen);
+	journal_append(collector->journal, now.unix_ms,
+	               json_pack("{s:s,s:s,s:s,s:i}", "type", "collector-started", "version",
+	                         TG_VERSION, "listen", c->listen, "clusters",
+	                         (int)collector->cluster_count));
+	journal_sync(collector->journal);
+	return 0;
+}
+
+void collector_stop(struct collector *collector)
+{
+	if (collector->journal != NULL && collector->api != NULL)
+		journal_append(collector->journal, collector_clock(collector).unix_ms,
+		               json_pack("{s:s}", "type", "collector-stopped"));
+	if (collector->api != NULL)
+		evhttp_free(collector->api);
+	cutover_runner_free(collector->cutover);
+	alerts_free(collector->alerts);
+	ingest_free(collector->ingest);
+	journal_close(collector->journal);
+	finding_list_free(&collector->findings);
+	fleet_cleanup(&collector->fleet);
+	secret_free(collector->api_token);
+	collector_config_free(&collector->config);
+	memset(collector, 0, sizeof(*collector));
+}
