@@ -267,14 +267,12 @@ static int validate_alerting(void *object, const char **key, char *why, size_t w
 {
 	const struct alerts_section *a = object;
 	for (size_t i = 0; i < a->for_rules.count; i++) {
-		const char *eq = strchr(a->for_rules.items[i], '=');
+		const struct config_pair *rule = &a->for_rules.items[i];
 		int64_t ms;
 		char err[128];
-		if (eq == NULL || duration_parse_ms(eq + 1, &ms, err, sizeof(err)) != 0 || ms < 0) {
+		if (duration_parse_ms(rule->value, &ms, err, sizeof(err)) != 0 || ms < 0) {
 			*key = "for";
-			snprintf(why, why_len, "for.%.*s: %s",
-			         eq ? (int)(eq - a->for_rules.items[i]) : 0, a->for_rules.items[i],
-			         eq ? err : "no value");
+			snprintf(why, why_len, "for.%s: %s", rule->name, err);
 			return -1;
 		}
 	}
@@ -415,13 +413,7 @@ int collector_config_load(const char *path, struct collector_config *config, cha
 		}
 		for (size_t i = 0; i < config->cluster_count; i++) {
 			const char *name = config->clusters[i].name;
-			bool found = false;
-			for (size_t k = 0; k < g->backends.count; k++) {
-				size_t len = strlen(name);
-				found = found || (strncmp(g->backends.items[k], name, len) == 0 &&
-				                  g->backends.items[k][len] == '=');
-			}
-			if (!found) {
+			if (config_pairs_get(&g->backends, name) == NULL) {
 				snprintf(err, err_len,
 				         "%s: [lb.trino-gateway] has no backend.%s = <backend "
 				         "name> for "
@@ -442,13 +434,7 @@ int collector_config_load(const char *path, struct collector_config *config, cha
 		}
 		for (size_t i = 0; i < config->cluster_count; i++) {
 			const char *name = config->clusters[i].name;
-			bool found = false;
-			for (size_t k = 0; k < h->backends.count; k++) {
-				size_t len = strlen(name);
-				found = found || (strncmp(h->backends.items[k], name, len) == 0 &&
-				                  h->backends.items[k][len] == '=');
-			}
-			if (!found) {
+			if (config_pairs_get(&h->backends, name) == NULL) {
 				snprintf(err, err_len,
 				         "%s: [lb.haproxy] has no backend.%s = <backend> for "
 				         "cluster %s",

@@ -75,7 +75,7 @@ struct lb_haproxy_section {
 	struct config_list sockets;
 	char *map_file;
 	char *key;
-	struct config_list backends; /* "cluster=backend", from backend.CLUSTER keys */
+	struct config_pairs backends; /* backend.CLUSTER = haproxy backend */
 };
 
 struct lb_exec_section {
@@ -87,7 +87,7 @@ struct lb_http_section {
 	char *switch_method;
 	char *switch_url;
 	char *switch_body;
-	struct config_list headers; /* "Name=value", from header.NAME keys */
+	struct config_pairs headers; /* header.NAME = value */
 	int64_t switch_expect;
 	char *current_url;
 	char *current_json;
@@ -95,8 +95,8 @@ struct lb_http_section {
 
 struct lb_gateway_section {
 	char *url;
-	struct config_list backends; /* "cluster=backend", from backend.CLUSTER keys */
-	char *authorization_file;    /* holds "Basic ..." or "Bearer ..." */
+	struct config_pairs backends; /* backend.CLUSTER = gateway backend name */
+	char *authorization_file;     /* holds "Basic ..." or "Bearer ..." */
 	int64_t healthy_timeout_ms;
 	int64_t health_poll_ms;
 };
@@ -115,10 +115,10 @@ struct alert_section {
 	int type;         /* enum alert_sink_type; never AUTO after loading */
 	int min_severity; /* enum severity */
 	char *url;
-	char *routing_key_file;     /* pagerduty */
-	char *webhook_url_file;     /* slack */
-	struct config_list headers; /* "Name=value", from header.NAME keys (webhook) */
-	char *source;               /* pagerduty payload.source; the host name when unset */
+	char *routing_key_file;      /* pagerduty */
+	char *webhook_url_file;      /* slack */
+	struct config_pairs headers; /* header.NAME = value (webhook) */
+	char *source;                /* pagerduty payload.source; the host name when unset */
 	char *component;
 	int64_t resend_ms; /* alertmanager */
 	int64_t timeout_ms;
@@ -126,7 +126,7 @@ struct alert_section {
 };
 
 struct alerts_section {
-	struct config_list for_rules; /* "rule=duration", from for.RULE keys */
+	struct config_pairs for_rules; /* for.RULE = duration */
 };
 
 struct collector_config {

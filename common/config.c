@@ -94,6 +94,25 @@ void config_list_free(struct config_list *list)
 	list->count = 0;
 }
 
+void config_pairs_free(struct config_pairs *pairs)
+{
+	for (size_t i = 0; i < pairs->count; i++) {
+		free(pairs->items[i].name);
+		free(pairs->items[i].value);
+	}
+	free(pairs->items);
+	pairs->items = NULL;
+	pairs->count = 0;
+}
+
+const char *config_pairs_get(const struct config_pairs *pairs, const char *name)
+{
+	for (size_t i = 0; i < pairs->count; i++)
+		if (strcmp(pairs->items[i].name, name) == 0)
+			return pairs->items[i].value;
+	return NULL;
+}
+
 static int parse_list(const char *text, struct config_list *out)
 {
 	struct config_list list = {0};
@@ -412,30 +431,27 @@ static int on_ini_value(void *user, const char *section_name, const char *key_na
 		if (key->type != CONFIG_KEYED || strncmp(key_name, key->name, prefix_len) != 0 ||
 		    key_name[prefix_len] != '.' || key_name[prefix_len + 1] == '\0')
 			continue;
-		struct config_list *list =
-		        (struct config_list *)((char *)seen->object + key->offset);
+		struct config_pairs *pairs =
+		        (struct config_pairs *)((char *)seen->object + key->offset);
 		const char *suffix = key_name + prefix_len + 1;
-		size_t suffix_len = strlen(suffix);
-		for (size_t k = 0; k < list->count; k++) {
-			if (strncmp(list->items[k], suffix, suffix_len) == 0 &&
-			    list->items[k][suffix_len] == '=') {
-				set_error(ctx, ctx->line, "duplicate key '%s' in [%s]", key_name,
-				          section_name);
-				return 0;
-			}
+		if (config_pairs_get(pairs, suffix) != NULL) {
+			set_error(ctx, ctx->line, "duplicate key '%s' in [%s]", key_name,
+			          section_name);
+			return 0;
 		}
-		char **grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
-		char *item = malloc(suffix_len + strlen(value) + 2);
-		if (grown == NULL || item == NULL) {
-			free(item);
-			if (grown != NULL)
-				list->items = grown;
+		struct config_pair *grown =
+		        realloc(pairs->items, (pairs->count + 1) * sizeof(*grown));
+		if (grown != NULL)
+			pairs->items = grown;
+		char *name = strdup(suffix), *copy = strdup(value);
+		if (grown == NULL || name == NULL || copy == NULL) {
+			free(name);
+			free(copy);
 			set_error(ctx, ctx->line, "out of memory");
 			return 0;
 		}
-		list->items = grown;
-		sprintf(item, "%s=%s", suffix, value);
-		list->items[list->count++] = item;
+		pairs->items[pairs->count++] =
+		        (struct config_pair){.name = name, .value = copy, .line = ctx->line};
 		seen->key_lines[i] = ctx->line;
 		return 1;
 	}
@@ -670,8 +686,10 @@ void config_free_section(const struct config_key *keys, size_t key_count, void *
 		if (keys[i].type == CONFIG_STRING || keys[i].type == CONFIG_PATH) {
 			free(*(char **)slot);
 			*(char **)slot = NULL;
-		} else if (keys[i].type == CONFIG_LIST || keys[i].type == CONFIG_KEYED) {
+		} else if (keys[i].type == CONFIG_LIST) {
 			config_list_free((struct config_list *)slot);
+		} else if (keys[i].type == CONFIG_KEYED) {
+			config_pairs_free((struct config_pairs *)slot);
 		}
 	}
 }

@@ -20,11 +20,23 @@ enum config_type {
 	CONFIG_DURATION, /* int64_t milliseconds: "250ms", "5s", "30m", "1h" */
 	CONFIG_LIST,     /* struct config_list: items separated by commas and/or spaces */
 	CONFIG_CHOICE,   /* int: index of the value in `choices` ("auto|metrics|jmx") */
-	CONFIG_KEYED, /* struct config_list of "suffix=value": every key NAME.suffix ("backend.blue") */
+	CONFIG_KEYED,    /* struct config_pairs: every key NAME.suffix ("backend.blue = b1") */
 };
 
 struct config_list {
 	char **items;
+	size_t count;
+};
+
+/* The NAME.suffix keys of one kind, in file order: suffix, value and line. */
+struct config_pair {
+	char *name;  /* the suffix: "blue" of backend.blue */
+	char *value; /* as written */
+	int line;
+};
+
+struct config_pairs {
+	struct config_pair *items;
 	size_t count;
 };
 
@@ -85,6 +97,12 @@ void config_free_section(const struct config_key *keys, size_t key_count, void *
 
 /* Frees a list's items and zeroes it. */
 void config_list_free(struct config_list *list);
+
+/* Frees the pairs and zeroes them. */
+void config_pairs_free(struct config_pairs *pairs);
+
+/* The value of NAME among PAIRS, or NULL. Borrowed. */
+const char *config_pairs_get(const struct config_pairs *pairs, const char *name);
 
 /* Parses a boolean the way config files spell it; returns 0 or -1. */
 int config_parse_bool(const char *text, bool *value);

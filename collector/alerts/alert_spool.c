@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable_file.h"
 #include "log.h"
 
 /* Rewrite the file when it is this large and mostly retired entries. */
@@ -240,59 +241,37 @@ void alert_spool_close(struct alert_spool *spool)
 	free(spool);
 }
 
-/* Rewrites the file with only the pending entries: temp file, fsync, rename, fsync the directory. */
+/* Rewrites the file with only the pending entries, durably (durable_file.h). */
 static int compact(struct alert_spool *spool)
 {
-	size_t len = strlen(spool->path) + 8;
-	char *tmp = malloc(len);
-	if (tmp == NULL)
-		return -1;
-	snprintf(tmp, len, "%s.tmp", spool->path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -1 : 0;
-	int64_t bytes = 0;
+	char *text = NULL;
+	size_t bytes = 0;
+	FILE *out = open_memstream(&text, &bytes);
+	int rc = out != NULL ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < spool->count; i++) {
 		char *line = entry_line(at(spool, i));
-		if (line == NULL) {
+		if (line == NULL || fprintf(out, "%s\n", line) < 0)
 			rc = -1;
-			break;
-		}
-		size_t n = strlen(line);
-
-		if (write(fd, line, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
-			rc = -1;
-		bytes += (int64_t)n + 1;
 		free(line);
 	}
-	if (rc == 0 && fsync(fd) != 0)
+	if (out != NULL && fclose(out) != 0)
 		rc = -1;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, spool->path) != 0)
-		rc = -1;
+	char err[1200];
+	if (rc != 0)
+		snprintf(err, sizeof(err), "%s: out of memory", spool->path);
+	else
+		rc = durable_file_replace(spool->path, text, bytes, 0600, err, sizeof(err));
+	free(text);
 	if (rc != 0) {
-		log_warn("%s: compaction failed: %s (the spool stays as it is)", spool->path,
-		         strerror(errno));
-		unlink(tmp);
-		free(tmp);
+		log_warn("compaction failed: %s (the spool stays as it is)", err);
 		return -1;
-	}
-	free(tmp);
-	char *dir_copy = strdup(spool->path);
-	if (dir_copy != NULL) {
-		int dir = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dir >= 0) {
-			fsync(dir);
-			close(dir);
-		}
-		free(dir_copy);
 	}
 	int new_fd = open(spool->path, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (new_fd < 0)
 		return -1;
 	close(spool->fd);
 	spool->fd = new_fd;
-	spool->file_bytes = bytes;
+	spool->file_bytes = (int64_t)bytes;
 	spool->pending_bytes = bytes;
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "alert_payload.h"
 #include "alert_spool.h"
+#include "durable_file.h"
 #include "duration.h"
 #include "http_client.h"
 #include "journal.h"
@@ -71,7 +72,7 @@ struct alerts {
 		int64_t due_unix_ms;
 	} * pending;
 	size_t pending_count, pending_capacity;
-	const struct config_list *for_rules; /* "rule=duration" */
+	const struct config_pairs *for_rules; /* for.RULE = duration */
 	bool reconciled;
 };
 
@@ -284,7 +285,7 @@ static void on_resend(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Writes the firing set (and what is carried over, until it is reconciled):
- * temp file, fsync, rename. A failure is logged; alerts still go out.
+ * replaced durably. A failure is logged; alerts still go out.
  */
 static void save_firing(struct alerts *alerts)
 {
@@ -301,19 +302,14 @@ static void save_firing(struct alerts *alerts)
 		                                "severity", severity_name(a->severity), "summary",
 		                                a->summary, "at", (json_int_t)a->at_unix_ms));
 	}
-	char tmp[1100];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", alerts->firing_path);
-	FILE *f = list != NULL ? fopen(tmp, "w") : NULL;
-	int rc = f != NULL && json_dumpf(list, f, JSON_COMPACT) == 0 ? 0 : -1;
-	if (f != NULL) {
-		rc |= fflush(f) | fsync(fileno(f));
-		rc |= fclose(f);
-	}
-	if (rc == 0)
-		rc = rename(tmp, alerts->firing_path);
-	if (rc != 0)
-		log_error("%s: cannot save the firing alerts: %s", alerts->firing_path,
-		          strerror(errno));
+	char *text = list != NULL ? json_dumps(list, JSON_COMPACT) : NULL;
+	char err[1200];
+	if (text == NULL)
+		log_error("%s: cannot encode the firing alerts", alerts->firing_path);
+	else if (durable_file_replace(alerts->firing_path, text, strlen(text), 0600, err,
+	                              sizeof(err)) != 0)
+		log_error("cannot save the firing alerts: %s", err);
+	free(text);
 	json_decref(list);
 }
 
@@ -431,15 +427,12 @@ void alerts_reconcile(struct alerts *alerts, struct clock_now now)
 /* The for delay of RULE, or 0. */
 static int64_t for_delay_ms(const struct alerts *alerts, const char *rule)
 {
-	size_t len = strlen(rule);
-	for (size_t i = 0; alerts->for_rules != NULL && i < alerts->for_rules->count; i++) {
-		const char *item = alerts->for_rules->items[i];
-		int64_t ms;
-		char err[64];
-		if (strncmp(item, rule, len) == 0 && item[len] == '=' &&
-		    duration_parse_ms(item + len + 1, &ms, err, sizeof(err)) == 0)
-			return ms;
-	}
+	const char *value =
+	        alerts->for_rules != NULL ? config_pairs_get(alerts->for_rules, rule) : NULL;
+	int64_t ms;
+	char err[64];
+	if (value != NULL && duration_parse_ms(value, &ms, err, sizeof(err)) == 0)
+		return ms;
 	return 0;
 }
 
@@ -564,14 +557,11 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 	size_t h = 0;
 	sink->headers[h++] = strdup("Content-Type: application/json");
 	for (size_t i = 0; i < s->headers.count && h < MAX_HEADERS + 1; i++) {
-		const char *item = s->headers.items[i]; /* "Name=value" */
-		const char *eq = strchr(item, '=');
-		size_t len = strlen(item) + 2;
+		const struct config_pair *header = &s->headers.items[i];
+		size_t len = strlen(header->name) + strlen(header->value) + 3;
 		char *line = malloc(len);
-		if (line != NULL && eq != NULL)
-			snprintf(line, len, "%.*s: %s", (int)(eq - item), item, eq + 1);
-		else if (line != NULL)
-			snprintf(line, len, "%s", item);
+		if (line != NULL)
+			snprintf(line, len, "%s: %s", header->name, header->value);
 		sink->headers[h++] = line;
 	}
 	sink->headers[h] = NULL;

@@ -29,17 +29,11 @@ int lb_driver_from_config(struct event_base *base, const struct collector_config
 		        .on_retry = on_retry,
 		        .on_retry_arg = on_retry_arg,
 		};
-		static char backend_names[LB_MAX_BACKENDS][2][128];
 		for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
 			s.sockets[i] = h->sockets.items[i];
 		for (size_t i = 0; i < h->backends.count && i < LB_MAX_BACKENDS; i++) {
-			const char *item = h->backends.items[i];
-			const char *eq = strchr(item, '=');
-			snprintf(backend_names[i][0], sizeof(backend_names[i][0]), "%.*s",
-			         (int)(eq - item), item);
-			snprintf(backend_names[i][1], sizeof(backend_names[i][1]), "%s", eq + 1);
-			s.backends[i].cluster = backend_names[i][0];
-			s.backends[i].backend = backend_names[i][1];
+			s.backends[i].cluster = h->backends.items[i].name;
+			s.backends[i].backend = h->backends.items[i].value;
 			s.backend_count++;
 		}
 		struct lb_haproxy *haproxy = lb_haproxy_new(base, &s, err, err_len);
@@ -75,13 +69,11 @@ int lb_driver_from_config(struct event_base *base, const struct collector_config
 		        .on_retry = on_retry,
 		        .on_retry_arg = on_retry_arg,
 		};
-		/* header.NAME = value -> "NAME: value" */
-		static char header_lines[LB_HTTP_MAX_HEADERS][512];
+		/* header.NAME = value -> "NAME: value" (lb_http_new copies them) */
+		char header_lines[LB_HTTP_MAX_HEADERS][512];
 		for (size_t i = 0; i < h->headers.count && i < LB_HTTP_MAX_HEADERS; i++) {
-			const char *item = h->headers.items[i];
-			const char *eq = strchr(item, '=');
-			snprintf(header_lines[i], sizeof(header_lines[i]), "%.*s: %s",
-			         (int)(eq - item), item, eq + 1);
+			snprintf(header_lines[i], sizeof(header_lines[i]), "%s: %s",
+			         h->headers.items[i].name, h->headers.items[i].value);
 			s.headers[s.header_count++] = header_lines[i];
 		}
 		struct lb_http *http = lb_http_new(base, &s, err, err_len);
@@ -100,14 +92,9 @@ int lb_driver_from_config(struct event_base *base, const struct collector_config
 		        .healthy_timeout_ms = g->healthy_timeout_ms,
 		        .poll_ms = g->health_poll_ms,
 		};
-		static char names[LB_GATEWAY_MAX_BACKENDS][2][128];
 		for (size_t i = 0; i < g->backends.count && i < LB_GATEWAY_MAX_BACKENDS; i++) {
-			const char *item = g->backends.items[i];
-			const char *eq = strchr(item, '=');
-			snprintf(names[i][0], sizeof(names[i][0]), "%.*s", (int)(eq - item), item);
-			snprintf(names[i][1], sizeof(names[i][1]), "%s", eq + 1);
-			s.backends[i].cluster = names[i][0];
-			s.backends[i].backend = names[i][1];
+			s.backends[i].cluster = g->backends.items[i].name;
+			s.backends[i].backend = g->backends.items[i].value;
 			s.backend_count++;
 		}
 		char *authorization = NULL;

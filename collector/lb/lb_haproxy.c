@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "durable_file.h"
 #include "haproxy_cli.h"
 #include "log.h"
 
@@ -119,6 +120,48 @@ static bool some_server_up(const char *csv, char *states, size_t states_len)
 
 static void run_step(struct instance *in);
 
+/*
+ * The map file says what HAProxy serves after a reload: the key's row is
+ * replaced (or added), every other row kept, and the file replaced durably.
+ * A map file is a few rows, so this costs one small write and three fsyncs
+ * (a few milliseconds on a local disk), once per switch, never per tick.
+ */
+static int rewrite_map_file(const struct lb_haproxy *lb, char *why, size_t why_len)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (out == NULL) {
+		snprintf(why, why_len, "%s: out of memory", lb->map_file);
+		return -1;
+	}
+	FILE *in_file = fopen(lb->map_file, "r");
+	char row[1024];
+	size_t key_len = strlen(lb->key);
+	bool replaced = false;
+	while (in_file != NULL && fgets(row, sizeof(row), in_file) != NULL) {
+		if (strncmp(row, lb->key, key_len) == 0 &&
+		    (row[key_len] == ' ' || row[key_len] == '\t')) {
+			if (!replaced)
+				fprintf(out, "%s %s\n", lb->key, lb->target_backend);
+			replaced = true;
+		} else {
+			fputs(row, out);
+		}
+	}
+	if (in_file != NULL)
+		fclose(in_file);
+	if (!replaced)
+		fprintf(out, "%s %s\n", lb->key, lb->target_backend);
+	int rc = fclose(out) == 0
+	                 ? durable_file_replace(lb->map_file, text, len, 0644, why, why_len)
+	                 : -1;
+	if (rc != 0 && text == NULL)
+		snprintf(why, why_len, "%s: out of memory", lb->map_file);
+	free(text);
+	return rc;
+}
+
 static void instance_finished(struct instance *in)
 {
 	struct lb_haproxy *lb = in->lb;
@@ -141,44 +184,8 @@ static void instance_finished(struct instance *in)
 	if (ok) {
 		/* only now: a map file saying green while HAProxy says blue would lie */
 		char why[512];
-		if (lb->map_file != NULL) {
-			char tmp[4200];
-			snprintf(tmp, sizeof(tmp), "%s.trino-guard.tmp", lb->map_file);
-			FILE *in_file = fopen(lb->map_file, "r");
-			FILE *out = fopen(tmp, "w");
-			bool replaced = false;
-			if (out == NULL) {
-				snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
-				ok = false;
-			} else {
-				char row[1024];
-				size_t key_len = strlen(lb->key);
-				while (in_file != NULL &&
-				       fgets(row, sizeof(row), in_file) != NULL) {
-					if (strncmp(row, lb->key, key_len) == 0 &&
-					    (row[key_len] == ' ' || row[key_len] == '\t')) {
-						if (!replaced)
-							fprintf(out, "%s %s\n", lb->key,
-							        lb->target_backend);
-						replaced = true;
-					} else {
-						fputs(row, out);
-					}
-				}
-				if (!replaced)
-					fprintf(out, "%s %s\n", lb->key, lb->target_backend);
-				ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
-				ok = fclose(out) == 0 && ok;
-				ok = ok && rename(tmp, lb->map_file) == 0;
-				if (!ok) {
-					snprintf(why, sizeof(why), "%s: %s", lb->map_file,
-					         strerror(errno));
-					unlink(tmp);
-				}
-			}
-			if (in_file != NULL)
-				fclose(in_file);
-		}
+		if (lb->map_file != NULL && rewrite_map_file(lb, why, sizeof(why)) != 0)
+			ok = false;
 		if (!ok)
 			snprintf(message, sizeof(message),
 			         "HAProxy switched to %s, but the map file was not rewritten (a "

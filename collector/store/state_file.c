@@ -14,19 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "durable_file.h"
 
 void detector_checkpoint_take(const struct detector *d, struct detector_checkpoint *out)
 {
@@ -86,39 +74,11 @@ int state_file_save(const char *state_dir, const struct cutover_state *s,
 		snprintf(err, err_len, "cannot encode the cutover state");
 		return -1;
 	}
-	char path[4096], tmp[4200];
+	char path[4096];
 	snprintf(path, sizeof(path), "%s/cutover.json", state_dir);
-	snprintf(tmp, sizeof(tmp), "%s/.cutover.json.tmp", state_dir);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	int rc = -1;
-	if (fd < 0) {
-		snprintf(err, err_len, "%s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0 ||
-	    fsync(fd) != 0) {
-		snprintf(err, err_len, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto done;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		snprintf(err, err_len, "rename %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto done;
-	}
-	/* the rename itself is durable only once the directory is */
-	int dir = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0 || fsync(dir) != 0) {
-		snprintf(err, err_len, "fsync %s: %s", state_dir, strerror(errno));
-		if (dir >= 0)
-			close(dir);
-		goto done;
-	}
-	close(dir);
-	rc = 0;
-done:
+	size_t len = strlen(text);
+	text[len] = '\n'; /* json_dumps leaves room for the NUL we overwrite */
+	int rc = durable_file_replace(path, text, len + 1, 0640, err, err_len);
 	free(text);
 	return rc;
 }

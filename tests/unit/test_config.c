@@ -23,7 +23,7 @@ struct test_main {
 	int64_t tick_ms;
 	struct config_list endpoints;
 	int mode;
-	struct config_list backends;
+	struct config_pairs backends;
 };
 
 struct test_cluster {
@@ -157,8 +157,12 @@ static void test_keyed_keys(void **state)
 	if (config_load_string(&schema, "k.ini", text, &config, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(config.main.backends.count, 2);
-	assert_string_equal(config.main.backends.items[0], "blue=bk_blue");
-	assert_string_equal(config.main.backends.items[1], "green=bk_green");
+	assert_string_equal(config.main.backends.items[0].name, "blue");
+	assert_string_equal(config.main.backends.items[0].value, "bk_blue");
+	assert_string_equal(config.main.backends.items[1].name, "green");
+	assert_string_equal(config.main.backends.items[1].value, "bk_green");
+	assert_string_equal(config_pairs_get(&config.main.backends, "green"), "bk_green");
+	assert_null(config_pairs_get(&config.main.backends, "red"));
 	config_free(&schema, &config);
 	struct test_config again = {0};
 	assert_int_equal(config_load_string(&schema, "k.ini",

@@ -43,7 +43,7 @@ static void test_round_trip(void **state)
 	assert_false(found); /* nothing saved yet */
 	assert_int_equal(state_file_save(dir, &s, &evidence, err, sizeof(err)), 0);
 	/* a temp file left by a crash mid-save is not the state */
-	write_text(".cutover.json.tmp", "{\"torn");
+	write_text("cutover.json.trino-guard.tmp", "{\"torn");
 	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_true(found);
 	assert_memory_equal(&s, &back, sizeof(s));
