@@ -25,10 +25,18 @@
 
 enum poll_kind { POLL_INFO, POLL_STATE, POLL_COUNTERS, POLL_KIND_COUNT };
 
+/* Which request of its kind's chain an answer belongs to. */
+enum poll_stage {
+	STAGE_SINGLE,       /* /v1/info and /v1/info/state: one request each */
+	STAGE_METRICS,      /* counters from /metrics (OpenMetrics) */
+	STAGE_JMX_QUERIES,  /* counters from the QueryManager MBean */
+	STAGE_ACTIVE_NODES, /* after JMX: the active node count */
+};
+
 struct request_context {
 	struct poller *poller;
 	enum poll_kind kind;
-	int stage; /* counters: 0 metrics, 1 jmx, 2 active nodes */
+	enum poll_stage stage;
 	uint64_t cycle;
 };
 
@@ -85,6 +93,8 @@ struct poller *poller_new(struct http_client *http, const struct agent_config *c
 		goto fail_memory;
 	if (config->trino.basic_user != NULL) {
 		poller->basic_user = strdup(config->trino.basic_user);
+		if (poller->basic_user == NULL)
+			goto fail_memory;
 		poller->basic_password =
 		        secret_file_read(config->trino.basic_password_file, err, err_len);
 		if (poller->basic_password == NULL) {
@@ -171,8 +181,8 @@ static void cycle_step_done(struct poller *poller, uint64_t cycle)
 
 static void on_answer(const struct http_response *response, void *arg);
 
-static int start_request(struct poller *poller, enum poll_kind kind, int stage, uint64_t cycle,
-                         const char *path)
+static int start_request(struct poller *poller, enum poll_kind kind, enum poll_stage stage,
+                         uint64_t cycle, const char *path)
 {
 	struct request_context *context = &poller->slots[kind];
 	context->poller = poller;
@@ -210,12 +220,12 @@ static int start_metrics(struct poller *poller, uint64_t cycle)
 		strncat(path, name, sizeof(path) - strlen(path) - 1);
 	}
 	strncat(path, "name%5B%5D=" TRINO_ACTIVE_NODES_METRIC, sizeof(path) - strlen(path) - 1);
-	return start_request(poller, POLL_COUNTERS, 0, cycle, path);
+	return start_request(poller, POLL_COUNTERS, STAGE_METRICS, cycle, path);
 }
 
 static int start_jmx(struct poller *poller, uint64_t cycle)
 {
-	return start_request(poller, POLL_COUNTERS, 1, cycle,
+	return start_request(poller, POLL_COUNTERS, STAGE_JMX_QUERIES, cycle,
 	                     "/v1/jmx/mbean/trino.execution:name=QueryManager");
 }
 
@@ -267,14 +277,14 @@ static void counters_ok(struct poller *poller, const struct trino_counters *coun
 }
 
 /* One counters answer; returns true when the chain continues with another request. */
-static bool on_counters_answer(struct poller *poller, int stage, uint64_t cycle,
+static bool on_counters_answer(struct poller *poller, enum poll_stage stage, uint64_t cycle,
                                const struct http_response *response)
 {
 	struct poll_snapshot *snap = &poller->snapshot;
 	bool auto_mode = poller->source_mode == COUNTERS_SOURCE_AUTO;
 	struct trino_counters counters;
 	char why[256];
-	if (stage == 0) {
+	if (stage == STAGE_METRICS) {
 		int rc = -1;
 		if (response->ok && response->status == 200)
 			rc = trino_parse_openmetrics(response->body, response->body_len, &counters,
@@ -300,7 +310,7 @@ static bool on_counters_answer(struct poller *poller, int stage, uint64_t cycle,
 		}
 		return false;
 	}
-	if (stage == 1) {
+	if (stage == STAGE_JMX_QUERIES) {
 		if (!response->ok || response->status != 200) {
 			counters_failed(poller, response, "JMX");
 			return false;
@@ -314,10 +324,10 @@ static bool on_counters_answer(struct poller *poller, int stage, uint64_t cycle,
 			return false;
 		}
 		counters_ok(poller, &counters, "jmx");
-		return start_request(poller, POLL_COUNTERS, 2, cycle,
+		return start_request(poller, POLL_COUNTERS, STAGE_ACTIVE_NODES, cycle,
 		                     "/v1/jmx/mbean/trino.metadata:name=DiscoveryNodeManager") == 0;
 	}
-	/* stage 2: the active node count, where this Trino exports it */
+	/* STAGE_ACTIVE_NODES: the active node count, where this Trino exports it */
 	int64_t active_nodes = -1;
 	if (response->ok && response->status == 200)
 		trino_parse_jmx_active_nodes(response->body, response->body_len, &active_nodes, why,
@@ -372,7 +382,7 @@ static void on_answer(const struct http_response *response, void *arg)
 	struct poller *poller = context->poller;
 	enum poll_kind kind = context->kind;
 	uint64_t cycle = context->cycle;
-	int stage = context->stage; /* the slot may be reused by a chained request */
+	enum poll_stage stage = context->stage; /* the slot may be reused by a chained request */
 	bool continues = false;
 	switch (kind) {
 	case POLL_INFO:
@@ -403,10 +413,10 @@ static void start_kind(struct poller *poller, enum poll_kind kind)
 		return; /* still waiting on the last one: never pile up on a hung Trino */
 	int rc;
 	if (kind == POLL_INFO) {
-		rc = start_request(poller, kind, 0, poller->cycle, "/v1/info");
+		rc = start_request(poller, kind, STAGE_SINGLE, poller->cycle, "/v1/info");
 		poller->info_started_ms = poller->now_ms;
 	} else if (kind == POLL_STATE) {
-		rc = start_request(poller, kind, 0, poller->cycle, "/v1/info/state");
+		rc = start_request(poller, kind, STAGE_SINGLE, poller->cycle, "/v1/info/state");
 	} else {
 		bool use_jmx = poller->source_mode == COUNTERS_SOURCE_JMX ||
 		               (poller->source_mode == COUNTERS_SOURCE_AUTO &&

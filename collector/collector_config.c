@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "failure_ratio.h"
 
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
@@ -110,18 +111,11 @@ static const struct config_key lb_gateway_keys[] = {
 static int validate_watch(void *object, const char **key, char *why, size_t why_len)
 {
 	struct watch_section *w = object;
-	static const char *const names[] = {"internal", "external", "insufficient_resources",
-	                                    "user_error"};
 	w->failure_type_bits = 0;
 	for (size_t i = 0; i < w->failure_types.count; i++) {
-		bool known = false;
-		for (unsigned k = 0; k < 4; k++) {
-			if (strcmp(w->failure_types.items[i], names[k]) == 0) {
-				w->failure_type_bits |= 1u << k;
-				known = true;
-			}
-		}
-		if (!known) {
+		unsigned type = failure_type_parse(w->failure_types.items[i]);
+		w->failure_type_bits |= type;
+		if (type == 0) {
 			*key = "failure_types";
 			snprintf(why, why_len,
 			         "failure_types: '%s' is not internal, external, "

@@ -163,10 +163,55 @@ static void on_sub(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(ingest->sub_resume, &zero);
 }
 
-/* One ZAP request (RFC 27): admit allow-listed CURVE keys, as their node id. */
+/* The frames of a ZAP request (RFC 27 ZAP 1.0); CURVE sends one credential. */
+enum zap_request_frame {
+	ZAP_VERSION,
+	ZAP_REQUEST_ID,
+	ZAP_DOMAIN,
+	ZAP_ADDRESS,
+	ZAP_ROUTING_ID,
+	ZAP_MECHANISM,
+	ZAP_CREDENTIAL, /* the client's 32-byte CURVE public key */
+	ZAP_CURVE_FRAMES,
+	ZAP_MAX_FRAMES = 8 /* more is malformed: kept out, the rest closed */
+};
+
+/*
+ * Sends the reply: version, request id, status code, status text, user id
+ * (the node id the key stands for) and empty metadata. False when a frame
+ * could not be sent (logged): libzmq then drops the partial reply and the
+ * handshake times out, so the agent retries.
+ */
+static bool send_zap_reply(void *zap, const zmq_msg_t *request_id, const char *status,
+                           const char *text, const char *user_id)
+{
+	const struct {
+		const void *data;
+		size_t len;
+	} reply[] = {
+	        {"1.0", 3},
+	        {request_id != NULL ? zmq_msg_data((zmq_msg_t *)request_id) : "",
+	         request_id != NULL ? zmq_msg_size((zmq_msg_t *)request_id) : 0},
+	        {status, strlen(status)},
+	        {text, strlen(text)},
+	        {user_id, strlen(user_id)},
+	        {"", 0},
+	};
+	size_t count = sizeof(reply) / sizeof(reply[0]);
+	for (size_t i = 0; i < count; i++) {
+		if (zmq_send(zap, reply[i].data, reply[i].len, i + 1 < count ? ZMQ_SNDMORE : 0) <
+		    0) {
+			log_error("ZAP reply frame %zu: %s", i, zmq_strerror(zmq_errno()));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One ZAP request: admit allow-listed CURVE keys, as their node id. */
 static void answer_zap(struct ingest *ingest)
 {
-	zmq_msg_t frames[8];
+	zmq_msg_t frames[ZAP_MAX_FRAMES];
 	int count = 0;
 	int more = 1;
 	while (more) {
@@ -177,44 +222,35 @@ static void answer_zap(struct ingest *ingest)
 			break;
 		}
 		more = zmq_msg_more(&msg);
-		if (count < 8)
+		if (count < ZAP_MAX_FRAMES)
 			frames[count++] = msg;
 		else
 			zmq_msg_close(&msg);
 	}
-	const char *status = "400", *text = "key not allowed";
 	const char *node_id = NULL;
 	char client_key[41] = "";
 	char address[64] = "?";
-	if (count >= 7 && zmq_msg_size(&frames[5]) == 5 &&
-	    memcmp(zmq_msg_data(&frames[5]), "CURVE", 5) == 0 && zmq_msg_size(&frames[6]) == 32) {
-		zmq_z85_encode(client_key, zmq_msg_data(&frames[6]), 32);
+	if (count >= ZAP_CURVE_FRAMES && zmq_msg_size(&frames[ZAP_MECHANISM]) == 5 &&
+	    memcmp(zmq_msg_data(&frames[ZAP_MECHANISM]), "CURVE", 5) == 0 &&
+	    zmq_msg_size(&frames[ZAP_CREDENTIAL]) == 32) {
+		zmq_z85_encode(client_key, zmq_msg_data(&frames[ZAP_CREDENTIAL]), 32);
 		node_id = allowlist_lookup(&ingest->allowlist, client_key);
-		size_t len = zmq_msg_size(&frames[3]) < 63 ? zmq_msg_size(&frames[3]) : 63;
-		memcpy(address, zmq_msg_data(&frames[3]), len);
+		size_t len = zmq_msg_size(&frames[ZAP_ADDRESS]) < sizeof(address) - 1
+		                     ? zmq_msg_size(&frames[ZAP_ADDRESS])
+		                     : sizeof(address) - 1;
+		memcpy(address, zmq_msg_data(&frames[ZAP_ADDRESS]), len);
 		address[len] = '\0';
 	}
 	if (node_id != NULL) {
-		status = "200";
-		text = "OK";
 		ingest->stats.keys_admitted++;
 	} else {
 		ingest->stats.keys_refused++;
 		log_warn("refused a connection from %s: key %s is not in the allow-list", address,
 		         client_key[0] ? client_key : "(not CURVE)");
 	}
-	/* version, request id, status, text, user id, metadata */
-	zmq_send(ingest->zap, "1.0", 3, ZMQ_SNDMORE);
-	if (count >= 2)
-		zmq_send(ingest->zap, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]),
-		         ZMQ_SNDMORE);
-	else
-		zmq_send(ingest->zap, "", 0, ZMQ_SNDMORE);
-	zmq_send(ingest->zap, status, 3, ZMQ_SNDMORE);
-	zmq_send(ingest->zap, text, strlen(text), ZMQ_SNDMORE);
-	zmq_send(ingest->zap, node_id != NULL ? node_id : "", node_id != NULL ? strlen(node_id) : 0,
-	         ZMQ_SNDMORE);
-	zmq_send(ingest->zap, "", 0, 0);
+	send_zap_reply(ingest->zap, count > ZAP_REQUEST_ID ? &frames[ZAP_REQUEST_ID] : NULL,
+	               node_id != NULL ? "200" : "400", node_id != NULL ? "OK" : "key not allowed",
+	               node_id != NULL ? node_id : "");
 	for (int i = 0; i < count; i++)
 		zmq_msg_close(&frames[i]);
 }

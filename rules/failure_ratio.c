@@ -4,6 +4,7 @@
 #include "failure_ratio.h"
 
 #include <math.h>
+#include <string.h>
 
 uint64_t failure_delta(const struct counter_sample *from, const struct counter_sample *to,
                        unsigned types)
@@ -67,4 +68,22 @@ void failure_ratio_window(const struct fleet_node *node, int64_t now_ms, int64_t
 		out->failed = out->queries; /* counters read at slightly different moments */
 	out->ratio = out->queries > 0 ? (double)out->failed / (double)out->queries : 0;
 	wilson_interval(out->queries, out->failed, WILSON_Z_99, &out->lower, &out->upper);
+}
+
+unsigned failure_type_parse(const char *name)
+{
+	/* the names of Trino's ErrorType, lower case */
+	static const struct {
+		enum failure_type type;
+		const char *name;
+	} types[] = {
+	        {FAILURE_INTERNAL, "internal"},
+	        {FAILURE_EXTERNAL, "external"},
+	        {FAILURE_INSUFFICIENT_RESOURCES, "insufficient_resources"},
+	        {FAILURE_USER_ERROR, "user_error"},
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(types[i].name, name) == 0)
+			return (unsigned)types[i].type;
+	return 0;
 }

@@ -22,6 +22,9 @@ enum failure_type {
 
 #define FAILURE_TYPES_DEFAULT (FAILURE_INTERNAL | FAILURE_EXTERNAL | FAILURE_INSUFFICIENT_RESOURCES)
 
+/* The bit of a failure type named as in [watch] failure_types ("internal", ...), or 0. */
+unsigned failure_type_parse(const char *name);
+
 /* z for a two-sided 99 % interval */
 #define WILSON_Z_99 2.5758293035489
 
