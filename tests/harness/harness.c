@@ -106,6 +106,21 @@ static void forget_child(pid_t pid)
 
 pid_t harness_spawn(const char *const argv[], const char *log_path)
 {
+	return harness_spawn_split(argv, log_path, log_path);
+}
+
+/* Points FD (stdout or stderr) at PATH, appending; /dev/null when PATH is NULL. */
+static void redirect(int fd, const char *path)
+{
+	int file = open(path != NULL ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (file >= 0) {
+		dup2(file, fd);
+		close(file);
+	}
+}
+
+pid_t harness_spawn_split(const char *const argv[], const char *out_path, const char *err_path)
+{
 	if (!exit_hook_installed) {
 		atexit(harness_stop_all);
 		exit_hook_installed = true;
@@ -121,13 +136,13 @@ pid_t harness_spawn(const char *const argv[], const char *log_path)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127); /* the test died before we got here */
-		int fd = open(log_path != NULL ? log_path : "/dev/null",
-		              O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
+		redirect(STDOUT_FILENO, out_path);
+		/* one file, one open: a shared offset keeps the lines of both in order */
+		if (err_path == out_path ||
+		    (err_path != NULL && out_path != NULL && strcmp(err_path, out_path) == 0))
+			dup2(STDOUT_FILENO, STDERR_FILENO);
+		else
+			redirect(STDERR_FILENO, err_path);
 		int null_fd = open("/dev/null", O_RDONLY);
 		if (null_fd >= 0) {
 			dup2(null_fd, STDIN_FILENO);

@@ -25,6 +25,9 @@ int harness_port_range(int count);
  */
 pid_t harness_spawn(const char *const argv[], const char *log_path);
 
+/* The same with stdout appended to OUT_PATH and stderr to ERR_PATH (either NULL: /dev/null). */
+pid_t harness_spawn_split(const char *const argv[], const char *out_path, const char *err_path);
+
 /* SIGTERM, then SIGKILL after TIMEOUT_MS. Returns the wait status, or -1. */
 int harness_stop(pid_t pid, int timeout_ms);
 
