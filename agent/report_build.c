@@ -96,35 +96,26 @@ static void report_set_trino_info(NodeReport *report, const struct poll_snapshot
 static void counters_copy_values(QueryCounters *counters, const struct poll_snapshot *snap)
 {
 	const uint64_t *v = snap->counters.values;
-	uint64_t *fields[TRINO_COUNTER_COUNT] = {
-	        [TRINO_COMPLETED] = &counters->completed,
-	        [TRINO_FAILED] = &counters->failed,
-	        [TRINO_USER_ERROR] = &counters->user_error,
-	        [TRINO_INTERNAL] = &counters->internal,
-	        [TRINO_EXTERNAL] = &counters->external,
-	        [TRINO_INSUFFICIENT_RESOURCES] = &counters->insufficient_resources,
-	        [TRINO_CANCELED] = &counters->canceled,
-	        [TRINO_ABANDONED] = &counters->abandoned,
-	        [TRINO_SUBMITTED] = &counters->submitted,
-	        [TRINO_RUNNING] = &counters->running,
-	        [TRINO_QUEUED] = &counters->queued,
-	};
-	protobuf_c_boolean *present[TRINO_COUNTER_COUNT] = {
-	        [TRINO_COMPLETED] = &counters->has_completed,
-	        [TRINO_FAILED] = &counters->has_failed,
-	        [TRINO_USER_ERROR] = &counters->has_user_error,
-	        [TRINO_INTERNAL] = &counters->has_internal,
-	        [TRINO_EXTERNAL] = &counters->has_external,
-	        [TRINO_INSUFFICIENT_RESOURCES] = &counters->has_insufficient_resources,
-	        [TRINO_CANCELED] = &counters->has_canceled,
-	        [TRINO_ABANDONED] = &counters->has_abandoned,
-	        [TRINO_SUBMITTED] = &counters->has_submitted,
-	        [TRINO_RUNNING] = &counters->has_running,
-	        [TRINO_QUEUED] = &counters->has_queued,
+	const struct {
+		uint64_t *value;
+		protobuf_c_boolean *present;
+	} fields[TRINO_COUNTER_COUNT] = {
+	        [TRINO_COMPLETED] = {&counters->completed, &counters->has_completed},
+	        [TRINO_FAILED] = {&counters->failed, &counters->has_failed},
+	        [TRINO_USER_ERROR] = {&counters->user_error, &counters->has_user_error},
+	        [TRINO_INTERNAL] = {&counters->internal, &counters->has_internal},
+	        [TRINO_EXTERNAL] = {&counters->external, &counters->has_external},
+	        [TRINO_INSUFFICIENT_RESOURCES] = {&counters->insufficient_resources,
+	                                          &counters->has_insufficient_resources},
+	        [TRINO_CANCELED] = {&counters->canceled, &counters->has_canceled},
+	        [TRINO_ABANDONED] = {&counters->abandoned, &counters->has_abandoned},
+	        [TRINO_SUBMITTED] = {&counters->submitted, &counters->has_submitted},
+	        [TRINO_RUNNING] = {&counters->running, &counters->has_running},
+	        [TRINO_QUEUED] = {&counters->queued, &counters->has_queued},
 	};
 	for (int i = 0; i < TRINO_COUNTER_COUNT; i++) {
-		*fields[i] = v[i];
-		*present[i] = 1;
+		*fields[i].value = v[i];
+		*fields[i].present = 1;
 	}
 	counters->source = (char *)snap->counters_source;
 	if (snap->counters.active_nodes >= 0) {

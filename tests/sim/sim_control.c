@@ -100,11 +100,13 @@ static void serve_overview(struct evhttp_request *req, struct sim_server *server
 	                     cluster->environment, "nodes", nodes));
 }
 
-static int read_ratio(json_t *value, const char *field, double *out, char *why, size_t why_len)
+/* A number from 0 to MAX; the reason names the range. */
+static int read_number(json_t *value, const char *field, double max, double *out, char *why,
+                       size_t why_len)
 {
 	if (!json_is_number(value) || json_number_value(value) < 0 ||
-	    json_number_value(value) > 1) {
-		snprintf(why, why_len, "%s must be a number from 0 to 1", field);
+	    json_number_value(value) > max) {
+		snprintf(why, why_len, "%s must be a number from 0 to %g", field, max);
 		return -1;
 	}
 	*out = json_number_value(value);
@@ -164,14 +166,14 @@ static int parse_fail_ratio(const char *field, json_t *value, struct node_change
                             size_t why_len)
 {
 	change->has_fail_ratio = true;
-	return read_ratio(value, field, &change->fail_ratio, why, why_len);
+	return read_number(value, field, 1, &change->fail_ratio, why, why_len);
 }
 
 static int parse_user_error_ratio(const char *field, json_t *value, struct node_change *change,
                                   char *why, size_t why_len)
 {
 	change->has_user_error_ratio = true;
-	return read_ratio(value, field, &change->user_error_ratio, why, why_len);
+	return read_number(value, field, 1, &change->user_error_ratio, why, why_len);
 }
 
 static int parse_error_type(const char *field, json_t *value, struct node_change *change, char *why,
@@ -193,15 +195,8 @@ static int parse_error_type(const char *field, json_t *value, struct node_change
 static int parse_qps(const char *field, json_t *value, struct node_change *change, char *why,
                      size_t why_len)
 {
-	(void)field;
-	if (!json_is_number(value) || json_number_value(value) < 0 ||
-	    json_number_value(value) > 100000) {
-		snprintf(why, why_len, "qps must be a number from 0 to 100000");
-		return -1;
-	}
 	change->has_qps = true;
-	change->qps = json_number_value(value);
-	return 0;
+	return read_number(value, field, 100000, &change->qps, why, why_len);
 }
 
 static int parse_down(const char *field, json_t *value, struct node_change *change, char *why,
