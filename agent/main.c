@@ -305,7 +305,11 @@ static void make_identity(struct agent *agent)
 	snprintf(agent->agent_id, sizeof(agent->agent_id), "%.100s@%.100s", agent->node_id, host);
 }
 
-int main(int argc, char **argv)
+/*
+ * Reads the command line into agent and *check_only. Returns -1 to go on, or
+ * the exit code: 0 after --version or --help, 2 on a usage error.
+ */
+static int parse_command_line(int argc, char **argv, struct agent *agent, bool *check_only)
 {
 	static const struct option options[] = {
 	        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
@@ -313,25 +317,23 @@ int main(int argc, char **argv)
 	        {"print", no_argument, NULL, 'p'},        {"version", no_argument, NULL, 'V'},
 	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	struct agent agent = {.config_path = "/etc/trino-guard/agent.ini"};
-	bool check_only = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			agent.config_path = optarg;
+			agent->config_path = optarg;
 			break;
 		case 'k':
-			check_only = true;
+			*check_only = true;
 			break;
 		case 'o':
-			agent.once = true;
+			agent->once = true;
 			break;
 		case 'd':
-			agent.dump_path = optarg;
+			agent->dump_path = optarg;
 			break;
 		case 'p':
-			agent.print = true;
+			agent->print = true;
 			break;
 		case 'V':
 			printf("trino-guard-agent %s\n", TG_VERSION);
@@ -344,25 +346,68 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || (agent.dump_path != NULL && !agent.once)) {
+	if (optind < argc || (agent->dump_path != NULL && !agent->once)) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* Loads the config and resolves the node id; logs why and returns -1 when either fails. */
+static int load_configuration(struct agent *agent)
+{
+	char err[1024];
+	if (agent_config_load(agent->config_path, &agent->config, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		agent_config_free(&agent->config);
+		return -1;
+	}
+	log_set_level((enum log_level)agent->config.agent.log_level);
+	agent->node_id = resolve_node_id(&agent->config, err, sizeof(err));
+	if (agent->node_id == NULL) {
+		log_error("%s", err);
+		agent_config_free(&agent->config);
+		return -1;
+	}
+	return 0;
+}
+
+/* The loop's own events: the interval tick, the cycle deadline and the signals. */
+static void add_loop_events(struct agent *agent)
+{
+	agent->tick = event_new(agent->base, -1, EV_PERSIST, on_tick, agent);
+	agent->deadline = evtimer_new(agent->base, on_deadline, agent);
+	const int signals[3] = {SIGTERM, SIGINT, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		agent->signals[i] = evsignal_new(agent->base, signals[i], on_signal, agent);
+		evsignal_add(agent->signals[i], NULL);
+	}
+}
+
+/* After the loop: the components first, then the loop's events and the loop itself. */
+static void agent_cleanup(struct agent *agent)
+{
+	stop_components(agent);
+	event_free(agent->tick);
+	event_free(agent->deadline);
+	for (int i = 0; i < 3; i++)
+		event_free(agent->signals[i]);
+	event_base_free(agent->base);
+	agent_config_free(&agent->config);
+	free(agent->node_id);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent agent = {.config_path = "/etc/trino-guard/agent.ini"};
+	bool check_only = false;
+	int exit_code = parse_command_line(argc, argv, &agent, &check_only);
+	if (exit_code >= 0)
+		return exit_code;
 	log_init(argv[0], LOG_LEVEL_INFO);
 
-	char err[1024];
-	if (agent_config_load(agent.config_path, &agent.config, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		agent_config_free(&agent.config);
+	if (load_configuration(&agent) != 0)
 		return 2;
-	}
-	log_set_level((enum log_level)agent.config.agent.log_level);
-	agent.node_id = resolve_node_id(&agent.config, err, sizeof(err));
-	if (agent.node_id == NULL) {
-		log_error("%s", err);
-		agent_config_free(&agent.config);
-		return 2;
-	}
 	if (check_only) {
 		printf("%s: OK (cluster %s, node %s)\n", agent.config_path,
 		       agent.config.agent.cluster, agent.node_id);
@@ -373,6 +418,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	make_identity(&agent);
 
+	char err[1024];
 	agent.base = event_base_new();
 	if (agent.base == NULL || start_components(&agent, err, sizeof(err)) != 0) {
 		log_error("%s", agent.base == NULL ? "cannot create the event loop" : err);
@@ -381,13 +427,7 @@ int main(int argc, char **argv)
 		free(agent.node_id);
 		return 1;
 	}
-	agent.tick = event_new(agent.base, -1, EV_PERSIST, on_tick, &agent);
-	agent.deadline = evtimer_new(agent.base, on_deadline, &agent);
-	const int signals[3] = {SIGTERM, SIGINT, SIGHUP};
-	for (int i = 0; i < 3; i++) {
-		agent.signals[i] = evsignal_new(agent.base, signals[i], on_signal, &agent);
-		evsignal_add(agent.signals[i], NULL);
-	}
+	add_loop_events(&agent);
 	arm_tick(&agent);
 	log_info("agent for node %s of cluster %s: polling %s every %lld ms", agent.node_id,
 	         agent.config.agent.cluster, agent.config.trino.url,
@@ -395,13 +435,6 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(agent.base);
 
-	stop_components(&agent);
-	event_free(agent.tick);
-	event_free(agent.deadline);
-	for (int i = 0; i < 3; i++)
-		event_free(agent.signals[i]);
-	event_base_free(agent.base);
-	agent_config_free(&agent.config);
-	free(agent.node_id);
+	agent_cleanup(&agent);
 	return agent.exit_code;
 }

@@ -186,77 +186,125 @@ static int store(struct trino_counters *counters, int counter, double value, cha
 	return 0;
 }
 
+/*
+ * Copies the line at *p, without its "\n" or "\r\n", into line (NUL-terminated,
+ * its length in *line_len) and moves *p past it. Returns -1 for a line that does
+ * not fit, which is passed over: we need no long line (labels, HELP text).
+ */
+static int read_line(const char **p, const char *end, char *line, size_t line_size,
+                     size_t *line_len)
+{
+	const char *eol = memchr(*p, '\n', (size_t)(end - *p));
+	if (eol == NULL)
+		eol = end;
+	size_t len = (size_t)(eol - *p);
+	if (len >= line_size) {
+		*p = eol + 1;
+		return -1;
+	}
+	memcpy(line, *p, len);
+	line[len] = '\0';
+	*p = eol + 1;
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	*line_len = len;
+	return 0;
+}
+
+/*
+ * Reads one sample, "name [{labels}] value [timestamp]": the name's length and
+ * the value. Returns -1 with err naming the line when it is not a sample.
+ */
+static int parse_sample(const char *line, int line_number, size_t *name_len, double *value,
+                        char *err, size_t err_len)
+{
+	*name_len = strcspn(line, "{ \t");
+	if (*name_len == 0) {
+		snprintf(err, err_len, "line %d is not a sample: '%.60s'", line_number, line);
+		return -1;
+	}
+	const char *rest = line + *name_len;
+	if (*rest == '{') {
+		const char *close = strchr(rest, '}');
+		if (close == NULL) {
+			snprintf(err, err_len, "line %d: unterminated labels", line_number);
+			return -1;
+		}
+		rest = close + 1;
+	}
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	char *value_end = NULL;
+	errno = 0;
+	*value = strtod(rest, &value_end);
+	if (value_end == rest || (*value_end != '\0' && *value_end != ' ')) {
+		snprintf(err, err_len, "line %d: '%.40s' is not a number", line_number, rest);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Keeps a sample we need: the active node count, or the first label set of one
+ * of the query manager's counters. Others are passed over. Returns -1 on a bad value.
+ */
+static int take_sample(struct trino_counters *counters, const char *line, size_t name_len,
+                       double value, char *err, size_t err_len)
+{
+	const size_t prefix_len = strlen(TRINO_QUERY_MANAGER_METRIC_PREFIX);
+	if (name_len == strlen(TRINO_ACTIVE_NODES_METRIC) &&
+	    strncmp(line, TRINO_ACTIVE_NODES_METRIC, name_len) == 0) {
+		if (isfinite(value) && value >= 0)
+			counters->active_nodes = (int64_t)value;
+		return 0;
+	}
+	if (name_len <= prefix_len ||
+	    strncmp(line, TRINO_QUERY_MANAGER_METRIC_PREFIX, prefix_len) != 0)
+		return 0;
+	int counter = find_counter(line + prefix_len, name_len - prefix_len);
+	if (counter < 0 || (counters->found & (1u << counter)))
+		return 0; /* not ours, or a second label set of the same name */
+	return store(counters, counter, value, err, err_len);
+}
+
+/* Names the first counter the answer lacked. */
+static void name_missing_counter(const struct trino_counters *counters, char *err, size_t err_len)
+{
+	for (int i = 0; i < TRINO_COUNTER_COUNT; i++) {
+		if (!(counters->found & (1u << i))) {
+			snprintf(err, err_len, "/metrics lacks %s%s",
+			         TRINO_QUERY_MANAGER_METRIC_PREFIX, attributes[i]);
+			return;
+		}
+	}
+}
+
 int trino_parse_openmetrics(const char *body, size_t len, struct trino_counters *counters,
                             char *err, size_t err_len)
 {
 	memset(counters, 0, sizeof(*counters));
 	counters->active_nodes = -1;
-	const size_t prefix_len = strlen(TRINO_QUERY_MANAGER_METRIC_PREFIX);
 	const char *p = body;
 	const char *end = body + len;
 	bool saw_eof = false;
 	int line_number = 0;
 	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		line_number++;
-		size_t line_len = (size_t)(eol - p);
 		char line[512];
-		if (line_len >= sizeof(line)) {
-			p = eol + 1;
-			continue; /* a long line we do not need (labels, HELP text) */
-		}
-		memcpy(line, p, line_len);
-		line[line_len] = '\0';
-		p = eol + 1;
-		if (line_len > 0 && line[line_len - 1] == '\r')
-			line[--line_len] = '\0';
+		size_t line_len;
+		line_number++;
+		if (read_line(&p, end, line, sizeof(line), &line_len) != 0)
+			continue;
 		if (strcmp(line, "# EOF") == 0) {
 			saw_eof = true;
 			break;
 		}
 		if (line_len == 0 || line[0] == '#')
 			continue;
-		/* name [{labels}] value [timestamp] */
-		size_t name_len = strcspn(line, "{ \t");
-		if (name_len == 0) {
-			snprintf(err, err_len, "line %d is not a sample: '%.60s'", line_number,
-			         line);
+		size_t name_len;
+		double value;
+		if (parse_sample(line, line_number, &name_len, &value, err, err_len) != 0)
 			return -1;
-		}
-		const char *rest = line + name_len;
-		if (*rest == '{') {
-			const char *close = strchr(rest, '}');
-			if (close == NULL) {
-				snprintf(err, err_len, "line %d: unterminated labels", line_number);
-				return -1;
-			}
-			rest = close + 1;
-		}
-		while (*rest == ' ' || *rest == '\t')
-			rest++;
-		char *value_end = NULL;
-		errno = 0;
-		double value = strtod(rest, &value_end);
-		if (value_end == rest || (*value_end != '\0' && *value_end != ' ')) {
-			snprintf(err, err_len, "line %d: '%.40s' is not a number", line_number,
-			         rest);
-			return -1;
-		}
-		if (name_len == strlen(TRINO_ACTIVE_NODES_METRIC) &&
-		    strncmp(line, TRINO_ACTIVE_NODES_METRIC, name_len) == 0) {
-			if (isfinite(value) && value >= 0)
-				counters->active_nodes = (int64_t)value;
-			continue;
-		}
-		if (name_len <= prefix_len ||
-		    strncmp(line, TRINO_QUERY_MANAGER_METRIC_PREFIX, prefix_len) != 0)
-			continue;
-		int counter = find_counter(line + prefix_len, name_len - prefix_len);
-		if (counter < 0 || (counters->found & (1u << counter)))
-			continue; /* not ours, or a second label set of the same name */
-		if (store(counters, counter, value, err, err_len) != 0)
+		if (take_sample(counters, line, name_len, value, err, err_len) != 0)
 			return -1;
 	}
 	if (!saw_eof) {
@@ -264,13 +312,7 @@ int trino_parse_openmetrics(const char *body, size_t len, struct trino_counters 
 		return -1;
 	}
 	if (counters->found != TRINO_ALL_COUNTERS) {
-		for (int i = 0; i < TRINO_COUNTER_COUNT; i++) {
-			if (!(counters->found & (1u << i))) {
-				snprintf(err, err_len, "/metrics lacks %s%s",
-				         TRINO_QUERY_MANAGER_METRIC_PREFIX, attributes[i]);
-				break;
-			}
-		}
+		name_missing_counter(counters, err, err_len);
 		return 1;
 	}
 	return 0;

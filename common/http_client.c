@@ -270,13 +270,15 @@ size_t http_client_in_flight(const struct http_client *client)
 	return client->in_flight;
 }
 
-int http_client_start(struct http_client *client, const struct http_request *request,
-                      http_done_fn done, void *arg, char *err, size_t err_len)
+/* A transfer for request with its easy handle, not yet set up; NULL with err on failure. */
+static struct http_transfer *transfer_new(struct http_client *client,
+                                          const struct http_request *request, http_done_fn done,
+                                          void *arg, char *err, size_t err_len)
 {
 	struct http_transfer *transfer = calloc(1, sizeof(*transfer));
 	if (transfer == NULL) {
 		snprintf(err, err_len, "out of memory");
-		return -1;
+		return NULL;
 	}
 	transfer->client = client;
 	transfer->done = done;
@@ -289,8 +291,17 @@ int http_client_start(struct http_client *client, const struct http_request *req
 	if (transfer->easy == NULL) {
 		snprintf(err, err_len, "curl_easy_init failed");
 		transfer_free(transfer);
-		return -1;
+		return NULL;
 	}
+	return transfer;
+}
+
+/*
+ * The options every request has: URL, method, timeouts, our body callback and
+ * http(s) only. Returns nonzero when curl refused one.
+ */
+static int set_common_options(struct http_transfer *transfer, const struct http_request *request)
+{
 	CURL *easy = transfer->easy;
 	const char *method = request->method != NULL ? request->method : "GET";
 	int bad = 0;
@@ -307,31 +318,48 @@ int http_client_start(struct http_client *client, const struct http_request *req
 	bad |= curl_easy_setopt(easy, CURLOPT_USERAGENT, "trino-guard/" TG_VERSION) != CURLE_OK;
 	if (strcmp(method, "GET") != 0)
 		bad |= curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK;
-	if (request->body != NULL) {
-		transfer->body_copy = malloc(request->body_len + 1);
-		if (transfer->body_copy == NULL) {
-			snprintf(err, err_len, "out of memory");
-			transfer_free(transfer);
-			return -1;
-		}
-		memcpy(transfer->body_copy, request->body, request->body_len);
-		transfer->body_copy[request->body_len] = '\0';
-		bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body_copy) != CURLE_OK;
-		bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-		                        (curl_off_t)request->body_len) != CURLE_OK;
-		/* Skip the 100-continue round trip for bodies over 1 KiB. */
-		transfer->headers = curl_slist_append(transfer->headers, "Expect:");
-	}
+	return bad;
+}
+
+/*
+ * Copies the request body into the transfer (curl does not copy POSTFIELDS)
+ * and points curl at it; *bad is set when curl refused an option. Returns -1
+ * when out of memory.
+ */
+static int set_body(struct http_transfer *transfer, const struct http_request *request, int *bad)
+{
+	transfer->body_copy = malloc(request->body_len + 1);
+	if (transfer->body_copy == NULL)
+		return -1;
+	memcpy(transfer->body_copy, request->body, request->body_len);
+	transfer->body_copy[request->body_len] = '\0';
+	*bad |= curl_easy_setopt(transfer->easy, CURLOPT_POSTFIELDS, transfer->body_copy) !=
+	        CURLE_OK;
+	*bad |= curl_easy_setopt(transfer->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	                         (curl_off_t)request->body_len) != CURLE_OK;
+	/* Skip the 100-continue round trip for bodies over 1 KiB. */
+	transfer->headers = curl_slist_append(transfer->headers, "Expect:");
+	return 0;
+}
+
+/* Adds the request's own headers to the transfer's list; -1 when out of memory. */
+static int append_headers(struct http_transfer *transfer, const struct http_request *request)
+{
 	for (size_t i = 0; request->headers != NULL && request->headers[i] != NULL; i++) {
 		struct curl_slist *grown =
 		        curl_slist_append(transfer->headers, request->headers[i]);
-		if (grown == NULL) {
-			snprintf(err, err_len, "out of memory");
-			transfer_free(transfer);
+		if (grown == NULL)
 			return -1;
-		}
 		transfer->headers = grown;
 	}
+	return 0;
+}
+
+/* Headers, CA file and basic auth, each when the request has it; nonzero when curl refused one. */
+static int set_headers_and_auth(struct http_transfer *transfer, const struct http_request *request)
+{
+	CURL *easy = transfer->easy;
+	int bad = 0;
 	if (transfer->headers != NULL)
 		bad |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers) != CURLE_OK;
 	if (request->ca_file != NULL)
@@ -343,13 +371,30 @@ int http_client_start(struct http_client *client, const struct http_request *req
 		                        request->basic_password ? request->basic_password : "") !=
 		       CURLE_OK;
 	}
+	return bad;
+}
+
+int http_client_start(struct http_client *client, const struct http_request *request,
+                      http_done_fn done, void *arg, char *err, size_t err_len)
+{
+	struct http_transfer *transfer = transfer_new(client, request, done, arg, err, err_len);
+	if (transfer == NULL)
+		return -1;
+	int bad = set_common_options(transfer, request);
+	if ((request->body != NULL && set_body(transfer, request, &bad) != 0) ||
+	    append_headers(transfer, request) != 0) {
+		snprintf(err, err_len, "out of memory");
+		transfer_free(transfer);
+		return -1;
+	}
+	bad |= set_headers_and_auth(transfer, request);
 	if (bad) {
 		snprintf(err, err_len, "cannot set up the request for %s", request->url);
 		transfer_free(transfer);
 		return -1;
 	}
 	transfer->started_ms = clock_mono_ms();
-	if (curl_multi_add_handle(client->multi, easy) != CURLM_OK) {
+	if (curl_multi_add_handle(client->multi, transfer->easy) != CURLM_OK) {
 		snprintf(err, err_len, "curl_multi_add_handle failed for %s", request->url);
 		transfer_free(transfer);
 		return -1;

@@ -139,50 +139,150 @@ static void run_watch(const struct watch_settings *settings, const struct baseli
 	free(ring_f);
 }
 
-int main(int argc, char **argv)
+struct bench_options {
+	int watches;
+	double threshold;
+	bool quick;
+	bool healthy_only;
+};
+
+/* One row of green's true failure ratio; healthy rows count false rollbacks only. */
+struct green_ratio {
+	const char *name;
+	double ratio;
+	bool healthy;
+};
+
+/* What every cell shares: the watch settings and blue's baseline. */
+struct scenario {
+	struct watch_settings settings;
+	struct baseline baseline;
+	double baseline_ratio;
+};
+
+/* One cell of the table: report interval, traffic, green's ratio and onset. */
+struct cell_spec {
+	double interval_s;
+	double qps;
+	const struct green_ratio *green;
+	int late;
+	int onset_s;
+};
+
+/* The two claims checked at the end, gathered while the cells run. */
+struct bench_checks {
+	bool p0_ok;
+	double fifty_at_100;
+};
+
+/* Reads the command line (and the seed into rng_state); -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct bench_options *options)
 {
-	int watches = 1000;
-	double threshold = 15;
-	bool quick = false, healthy_only = false;
+	*options = (struct bench_options){.watches = 1000, .threshold = 15};
 	rng_state = 20261124;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--watches") == 0 && i + 1 < argc)
-			watches = atoi(argv[++i]);
+			options->watches = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc)
-			threshold = atof(argv[++i]);
+			options->threshold = atof(argv[++i]);
 		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
 			rng_state = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--quick") == 0)
-			quick = true;
+			options->quick = true;
 		else if (strcmp(argv[i], "--healthy-only") == 0)
-			healthy_only = true;
+			options->healthy_only = true;
 		else {
 			fprintf(stderr, "usage: detection [--watches N] [--threshold H] [--seed S] "
 			                "[--quick]\n");
-			return 2;
+			return -1;
 		}
 	}
-	struct watch_settings settings;
-	watch_settings_default(&settings);
-	settings.evidence_threshold = threshold;
-	/* blue failed 2 % of its queries: p0 = max(5 %, 3 x 2 %) = 6 %, p1 = 12 % */
-	const double baseline_ratio = 0.02;
-	const struct baseline baseline = {1000000, 20000, 0};
-	struct detector probe;
-	detector_start(&probe, &settings, &baseline);
-	const double p0 = probe.failures.p0, p1 = probe.failures.p1;
-	const double qps_list[] = {0.1, 1, 10, 100, 1000};
-	const struct {
-		const char *name;
-		double ratio;
-		bool healthy;
-	} ratios[] = {{"baseline", baseline_ratio, true},
-	              {"p0", p0, true},
-	              {"1.5 p0", 1.5 * p0, false},
-	              {"p1", p1, false},
-	              {"10%", 0.10, false},
-	              {"50%", 0.50, false}};
-	const double intervals[] = {1.0, 0.2};
+	return 0;
+}
+
+/*
+ * Runs the cell's watches and counts per rule its rollbacks, the false ones
+ * before a degraded row's onset and the delays of the others. The caller frees
+ * cell->delays[].
+ */
+static void run_cell(const struct scenario *scenario, const struct cell_spec *spec, int watches,
+                     struct cell_result *cell)
+{
+	*cell = (struct cell_result){0};
+	for (int k = 0; k < RULE_COUNT; k++)
+		cell->delays[k] = calloc((size_t)watches, sizeof(double));
+	for (int w = 0; w < watches; w++) {
+		double fired[RULE_COUNT];
+		run_watch(&scenario->settings, &scenario->baseline, spec->qps,
+		          scenario->baseline_ratio, spec->green->ratio, spec->onset_s,
+		          spec->interval_s, fired);
+		for (int k = 0; k < RULE_COUNT; k++) {
+			if (fired[k] < 0)
+				continue;
+			cell->rollbacks[k]++;
+			if (fired[k] <= spec->onset_s && !spec->green->healthy)
+				cell->false_before_onset[k]++;
+			else if (!spec->green->healthy)
+				cell->delays[k][cell->delay_count[k]++] = fired[k] - spec->onset_s;
+		}
+	}
+}
+
+/*
+ * One rule's column: healthy rows, every rollback is false; degraded rows,
+ * rollbacks after the onset, their median and p95 delay, and [false ones before it].
+ */
+static void format_rule_column(struct cell_result *cell, int rule, bool healthy, int watches,
+                               char *text, size_t text_size)
+{
+	double caught = 1000.0 * cell->delay_count[rule] / watches;
+	double early = 1000.0 * cell->false_before_onset[rule] / watches;
+	double median = percentile(cell->delays[rule], cell->delay_count[rule], 0.5);
+	double p95 = percentile(cell->delays[rule], cell->delay_count[rule], 0.95);
+	char extra[24] = "";
+	if (early > 0)
+		snprintf(extra, sizeof(extra), " [%.0f]", early);
+	if (healthy)
+		snprintf(text, text_size, "%6.1f", 1000.0 * cell->rollbacks[rule] / watches);
+	else if (cell->delay_count[rule] == 0)
+		snprintf(text, text_size, "%6.1f%s", caught, extra);
+	else
+		snprintf(text, text_size, "%6.1f %7.1f %7.1f%s", caught, median, p95, extra);
+}
+
+static void print_cell(const struct cell_spec *spec, struct cell_result *cell, int watches)
+{
+	printf("%-6s %-7g %-9s %-6s", spec->interval_s == 1.0 ? "1s" : "200ms", spec->qps,
+	       spec->green->name, spec->green->healthy ? "-" : (spec->late ? "20min" : "0"));
+	for (int k = 0; k < RULE_COUNT; k++) {
+		char text[64];
+		format_rule_column(cell, k, spec->green->healthy, watches, text, sizeof(text));
+		printf(" | %-26s", text);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Runs and prints one cell, and notes what it says about the two final checks. */
+static void run_and_print_cell(const struct scenario *scenario, const struct cell_spec *spec,
+                               int watches, struct bench_checks *checks)
+{
+	struct cell_result cell;
+	run_cell(scenario, spec, watches, &cell);
+	print_cell(spec, &cell, watches);
+	if (strcmp(spec->green->name, "p0") == 0 && cell.rollbacks[RULE_CUSUM] > 0 &&
+	    1000.0 * cell.rollbacks[RULE_CUSUM] / watches >= 1.0)
+		checks->p0_ok = false;
+	if (strcmp(spec->green->name, "50%") == 0 && spec->qps == 100 && !spec->late &&
+	    spec->interval_s == 0.2)
+		checks->fifty_at_100 =
+		        percentile(cell.delays[RULE_CUSUM], cell.delay_count[RULE_CUSUM], 0.95);
+	for (int k = 0; k < RULE_COUNT; k++)
+		free(cell.delays[k]);
+}
+
+static void print_header(int watches, double baseline_ratio, double p0, double p1, double threshold)
+{
 	printf("detection: %d watches of 30 min per cell; blue's baseline %.0f %%, so p0 = %.1f "
 	       "%%, "
 	       "p1 = %.1f %%; h = %g; seed-repeatable\n",
@@ -192,92 +292,58 @@ int main(int argc, char **argv)
 	       "per 1000 before a late onset\n");
 	printf("%-6s %-7s %-9s %-6s | %-26s | %-26s | %-26s\n", "every", "qps", "green", "onset",
 	       "cusum (ours)", "flagger 60s", "window 60s+5s");
-	bool p0_ok = true;
-	double fifty_at_100 = NAN;
-	for (size_t iv = 0; iv < (quick ? 1 : 2); iv++) {
+}
+
+static void print_checks(const struct bench_checks *checks)
+{
+	printf("check: green exactly at p0 rolls back falsely < 1 in 1000 watches at every qps: "
+	       "%s\n",
+	       checks->p0_ok ? "yes" : "NO");
+	if (!isnan(checks->fifty_at_100))
+		printf("check: 50 %% failures at 100 qps (reports every 200 ms) caught within %.1f "
+		       "s "
+		       "(p95): %s\n",
+		       checks->fifty_at_100,
+		       checks->fifty_at_100 < 1.0 ? "under a second" : "NOT under a second");
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_options options;
+	if (parse_options(argc, argv, &options) != 0)
+		return 2;
+	/* blue failed 2 % of its queries: p0 = max(5 %, 3 x 2 %) = 6 %, p1 = 12 % */
+	struct scenario scenario = {.baseline = {1000000, 20000, 0}, .baseline_ratio = 0.02};
+	watch_settings_default(&scenario.settings);
+	scenario.settings.evidence_threshold = options.threshold;
+	struct detector probe;
+	detector_start(&probe, &scenario.settings, &scenario.baseline);
+	const double p0 = probe.failures.p0, p1 = probe.failures.p1;
+	const double qps_list[] = {0.1, 1, 10, 100, 1000};
+	const struct green_ratio ratios[] = {{"baseline", scenario.baseline_ratio, true},
+	                                     {"p0", p0, true},
+	                                     {"1.5 p0", 1.5 * p0, false},
+	                                     {"p1", p1, false},
+	                                     {"10%", 0.10, false},
+	                                     {"50%", 0.50, false}};
+	const double intervals[] = {1.0, 0.2};
+	print_header(options.watches, scenario.baseline_ratio, p0, p1, options.threshold);
+	struct bench_checks checks = {.p0_ok = true, .fifty_at_100 = NAN};
+	for (size_t iv = 0; iv < (options.quick ? 1 : 2); iv++) {
 		for (size_t q = 0; q < sizeof(qps_list) / sizeof(qps_list[0]); q++) {
 			for (size_t r = 0; r < sizeof(ratios) / sizeof(ratios[0]); r++) {
-				if (healthy_only && !ratios[r].healthy)
+				if (options.healthy_only && !ratios[r].healthy)
 					continue;
 				for (int late = 0; late < (ratios[r].healthy ? 1 : 2); late++) {
-					int onset = late ? ONSET_LATE_SECONDS : 0;
-					struct cell_result cell = {0};
-					for (int k = 0; k < RULE_COUNT; k++)
-						cell.delays[k] =
-						        calloc((size_t)watches, sizeof(double));
-					for (int w = 0; w < watches; w++) {
-						double fired[RULE_COUNT];
-						run_watch(&settings, &baseline, qps_list[q],
-						          baseline_ratio, ratios[r].ratio, onset,
-						          intervals[iv], fired);
-						for (int k = 0; k < RULE_COUNT; k++) {
-							if (fired[k] < 0)
-								continue;
-							cell.rollbacks[k]++;
-							if (fired[k] <= onset && !ratios[r].healthy)
-								cell.false_before_onset[k]++;
-							else if (!ratios[r].healthy)
-								cell.delays[k]
-								           [cell.delay_count[k]++] =
-								        fired[k] - onset;
-						}
-					}
-					printf("%-6s %-7g %-9s %-6s",
-					       intervals[iv] == 1.0 ? "1s" : "200ms", qps_list[q],
-					       ratios[r].name,
-					       ratios[r].healthy ? "-" : (late ? "20min" : "0"));
-					for (int k = 0; k < RULE_COUNT; k++) {
-						/* healthy rows: every rollback is false; degraded rows:
-						 * rollbacks after the onset, and [false ones before it] */
-						double caught =
-						        1000.0 * cell.delay_count[k] / watches;
-						double early = 1000.0 * cell.false_before_onset[k] /
-						               watches;
-						double median = percentile(
-						        cell.delays[k], cell.delay_count[k], 0.5);
-						double p95 = percentile(cell.delays[k],
-						                        cell.delay_count[k], 0.95);
-						char text[64], extra[24] = "";
-						if (early > 0)
-							snprintf(extra, sizeof(extra), " [%.0f]",
-							         early);
-						if (ratios[r].healthy)
-							snprintf(text, sizeof(text), "%6.1f",
-							         1000.0 * cell.rollbacks[k] /
-							                 watches);
-						else if (cell.delay_count[k] == 0)
-							snprintf(text, sizeof(text), "%6.1f%s",
-							         caught, extra);
-						else
-							snprintf(text, sizeof(text),
-							         "%6.1f %7.1f %7.1f%s", caught,
-							         median, p95, extra);
-						printf(" | %-26s", text);
-					}
-					printf("\n");
-					fflush(stdout);
-					if (strcmp(ratios[r].name, "p0") == 0 &&
-					    cell.rollbacks[RULE_CUSUM] > 0 &&
-					    1000.0 * cell.rollbacks[RULE_CUSUM] / watches >= 1.0)
-						p0_ok = false;
-					if (strcmp(ratios[r].name, "50%") == 0 &&
-					    qps_list[q] == 100 && !late && intervals[iv] == 0.2)
-						fifty_at_100 = percentile(
-						        cell.delays[RULE_CUSUM],
-						        cell.delay_count[RULE_CUSUM], 0.95);
-					for (int k = 0; k < RULE_COUNT; k++)
-						free(cell.delays[k]);
+					struct cell_spec spec = {intervals[iv], qps_list[q],
+					                         &ratios[r], late,
+					                         late ? ONSET_LATE_SECONDS : 0};
+					run_and_print_cell(&scenario, &spec, options.watches,
+					                   &checks);
 				}
 			}
 		}
 	}
-	printf("check: green exactly at p0 rolls back falsely < 1 in 1000 watches at every qps: "
-	       "%s\n",
-	       p0_ok ? "yes" : "NO");
-	if (!isnan(fifty_at_100))
-		printf("check: 50 %% failures at 100 qps (reports every 200 ms) caught within %.1f "
-		       "s "
-		       "(p95): %s\n",
-		       fifty_at_100, fifty_at_100 < 1.0 ? "under a second" : "NOT under a second");
+	print_checks(&checks);
 	return 0;
 }

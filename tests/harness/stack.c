@@ -93,23 +93,21 @@ int stack_start_collector(struct stack *s, const struct stack_options *o)
 	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
 }
 
-int stack_start(struct stack *s, const struct stack_options *o)
-{
-	memset(s, 0, sizeof(*s));
-	if (getcwd(s->dir, sizeof(s->dir)) == NULL || mkdir("keys", 0755) != 0)
-		return -1;
-	if (start_sim(o, "blue", o->blue_version, &s->blue, &s->blue_control) != 0 ||
-	    start_sim(o, "green", o->green_version, &s->green, &s->green_control) != 0) {
-		fprintf(stderr, "stack: the sims did not start\n");
-		return -1;
-	}
-	int ports = harness_port_range(3);
-	s->zmq_port = ports;
-	s->api_port = ports + 1;
-	s->frontend = ports + 2;
-	snprintf(s->api, sizeof(s->api), "http://127.0.0.1:%d", s->api_port);
+static const char *const stack_clusters[] = {"blue", "green"};
 
-	char text[4096], url[128], err[256];
+/* Node I of CLUSTER as the sims name it: 0 is the coordinator, then the workers. */
+static void node_name(const char *cluster, int i, char *node, size_t len)
+{
+	if (i == 0)
+		snprintf(node, len, "%s-coord", cluster);
+	else
+		snprintf(node, len, "%s-worker-%d", cluster, i);
+}
+
+/* HAProxy in front of both coordinators, the active one chosen by active.map. */
+static int start_haproxy(struct stack *s, const struct stack_options *o)
+{
+	char text[4096], url[128];
 	harness_write_file("active.map", "active bk_blue\n");
 	snprintf(text, sizeof(text),
 	         "global\n    stats socket %s/admin.sock mode 600 level admin\n"
@@ -130,10 +128,13 @@ int stack_start(struct stack *s, const struct stack_options *o)
 		fprintf(stderr, "stack: HAProxy did not start (see %s/haproxy.log)\n", s->dir);
 		return -1;
 	}
-	if (curve_keypair_write("server", err, sizeof(err)) != 0)
-		return -1;
-	if (o->token != NULL)
-		harness_write_file("token", o->token);
+	return 0;
+}
+
+/* collector.ini: the haproxy driver on HAProxy's socket and map, both clusters. */
+static void write_collector_ini(const struct stack *s, const struct stack_options *o)
+{
+	char text[4096];
 	snprintf(text, sizeof(text),
 	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
 	         "allowed_keys_dir = keys\nstate_dir = state\ntick = %s\ninitial_active = blue\n"
@@ -148,34 +149,67 @@ int stack_start(struct stack *s, const struct stack_options *o)
 	         o->extra_watch != NULL ? o->extra_watch : "", s->dir, s->dir, o->workers,
 	         o->workers);
 	harness_write_file("collector.ini", text);
-	static const char *const clusters[] = {"blue", "green"};
+}
+
+/* A key pair for every node of both clusters, each public key in the allow-list. */
+static int allow_all_nodes(const struct stack_options *o)
+{
 	for (int c = 0; c < 2; c++) {
 		for (int i = 0; i <= o->workers; i++) {
 			char node[64];
-			if (i == 0)
-				snprintf(node, sizeof(node), "%s-coord", clusters[c]);
-			else
-				snprintf(node, sizeof(node), "%s-worker-%d", clusters[c], i);
+			node_name(stack_clusters[c], i, node, sizeof(node));
 			if (allow_node(node) != 0)
 				return -1;
 		}
 	}
+	return 0;
+}
+
+/* One agent per node of both clusters, each polling its own sim port. */
+static void start_all_agents(const struct stack *s, const struct stack_options *o)
+{
+	for (int c = 0; c < 2; c++) {
+		int port = c == 0 ? s->blue : s->green;
+		for (int i = 0; i <= o->workers; i++) {
+			char node[64];
+			node_name(stack_clusters[c], i, node, sizeof(node));
+			start_agent(s, o, node, stack_clusters[c], port + i);
+		}
+	}
+}
+
+int stack_start(struct stack *s, const struct stack_options *o)
+{
+	memset(s, 0, sizeof(*s));
+	if (getcwd(s->dir, sizeof(s->dir)) == NULL || mkdir("keys", 0755) != 0)
+		return -1;
+	if (start_sim(o, "blue", o->blue_version, &s->blue, &s->blue_control) != 0 ||
+	    start_sim(o, "green", o->green_version, &s->green, &s->green_control) != 0) {
+		fprintf(stderr, "stack: the sims did not start\n");
+		return -1;
+	}
+	int ports = harness_port_range(3);
+	s->zmq_port = ports;
+	s->api_port = ports + 1;
+	s->frontend = ports + 2;
+	snprintf(s->api, sizeof(s->api), "http://127.0.0.1:%d", s->api_port);
+
+	if (start_haproxy(s, o) != 0)
+		return -1;
+	char err[256];
+	if (curve_keypair_write("server", err, sizeof(err)) != 0)
+		return -1;
+	if (o->token != NULL)
+		harness_write_file("token", o->token);
+	write_collector_ini(s, o);
+	if (allow_all_nodes(o) != 0)
+		return -1;
 	if (stack_start_collector(s, o) != 0) {
 		fprintf(stderr, "stack: the collector did not start (see %s/collector.log)\n",
 		        s->dir);
 		return -1;
 	}
-	for (int c = 0; c < 2; c++) {
-		int port = c == 0 ? s->blue : s->green;
-		for (int i = 0; i <= o->workers; i++) {
-			char node[64];
-			if (i == 0)
-				snprintf(node, sizeof(node), "%s-coord", clusters[c]);
-			else
-				snprintf(node, sizeof(node), "%s-worker-%d", clusters[c], i);
-			start_agent(s, o, node, clusters[c], port + i);
-		}
-	}
+	start_all_agents(s, o);
 	return 0;
 }
 

@@ -1,9 +1,9 @@
 /*
  * Integration tests of trino-sim (real processes on 127.0.0.1): its answers
  * have the reference's shapes for each pretended Trino version, management
- * endpoints authenticate like Trino, counters keep Trino's semantics, and
- * every fault of the control API takes effect; bad control requests change
- * nothing.
+ * endpoints authenticate like Trino, counters keep Trino's semantics, its etc
+ * dirs look like Trino's and bad command lines exit non-zero. The control
+ * API's faults are test_sim_faults.c's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,140 +15,11 @@
 #include <cmocka.h>
 
 #include <jansson.h>
-#include <regex.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
-
-struct sim {
-	pid_t pid;
-	int port_base;
-	int control_port;
-	char url[64];     /* coordinator */
-	char control[64]; /* control API */
-};
-
-struct fixture {
-	char *dir;
-	struct sim green; /* 479, 2 workers, etc dirs, 7 catalogs */
-	struct sim blue;  /* 423: no /metrics counters, old /v1/info */
-	struct sim old;   /* 447 with --management-user guard */
-};
-
-static struct fixture fx;
-
-static const char *const trino_user[] = {"X-Trino-User: trino-guard", NULL};
-
-static bool sim_ready(void *arg)
-{
-	struct sim *sim = arg;
-	char *body = harness_get_ok(sim->control);
-	free(body);
-	return body != NULL;
-}
-
-static int start_sim(struct sim *sim, const char *name, const char *version, int workers,
-                     const char *extra1, const char *extra2)
-{
-	sim->port_base = harness_port_range(workers + 2);
-	if (sim->port_base < 0)
-		return -1;
-	sim->control_port = sim->port_base + workers + 1;
-	char port[16], control[16], workers_text[16], etc[512], log[512];
-	snprintf(port, sizeof(port), "%d", sim->port_base);
-	snprintf(control, sizeof(control), "%d", sim->control_port);
-	snprintf(workers_text, sizeof(workers_text), "%d", workers);
-	snprintf(etc, sizeof(etc), "%s/etc-%s", fx.dir, name);
-	snprintf(log, sizeof(log), "%s/sim-%s.log", fx.dir, name);
-	const char *argv[24] = {
-	        TG_SIM_BIN,   "--cluster",   name,  "--version",      version, "--workers",
-	        workers_text, "--port-base", port,  "--control-port", control, "--etc-root",
-	        etc,          "--qps",       "200", "--seed",         "7"};
-	int argc = 17;
-	if (extra1 != NULL)
-		argv[argc++] = extra1;
-	if (extra2 != NULL)
-		argv[argc++] = extra2;
-	argv[argc] = NULL;
-	sim->pid = harness_spawn(argv, log);
-	snprintf(sim->url, sizeof(sim->url), "http://127.0.0.1:%d", sim->port_base);
-	snprintf(sim->control, sizeof(sim->control), "http://127.0.0.1:%d/control",
-	         sim->control_port);
-	return harness_wait_until(sim_ready, sim, 10000) ? 0 : -1;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	fx.dir = harness_tmpdir("tg-sim-test");
-	if (fx.dir == NULL)
-		return -1;
-	if (start_sim(&fx.green, "green", "479", 2, "--catalogs", "7") != 0 ||
-	    start_sim(&fx.blue, "blue", "423-e.3", 1, NULL, NULL) != 0 ||
-	    start_sim(&fx.old, "old", "447", 1, "--management-user", "guard") != 0)
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	harness_stop_all();
-	harness_rmrf(fx.dir);
-	free(fx.dir);
-	return 0;
-}
-
-static json_t *get_json(const char *url)
-{
-	char *body = harness_get_ok(url);
-	if (body == NULL)
-		fail_msg("GET %s did not answer 200", url);
-	json_error_t error;
-	json_t *value = json_loads(body, JSON_DECODE_ANY, &error);
-	if (value == NULL)
-		fail_msg("GET %s: not JSON (%s): %s", url, error.text, body);
-	free(body);
-	return value;
-}
-
-static json_t *node_url_json(const struct sim *sim, int index, const char *path)
-{
-	char url[256];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", sim->port_base + index, path);
-	return get_json(url);
-}
-
-static long post_control(const struct sim *sim, const char *node, const char *body, char **answer)
-{
-	char url[256];
-	snprintf(url, sizeof(url), "%s/%s", sim->control, node);
-	struct harness_response response;
-	harness_http("POST", url, NULL, body, 5000, &response);
-	if (answer != NULL)
-		*answer = strdup(response.body != NULL ? response.body : "");
-	harness_response_free(&response);
-	return response.status;
-}
-
-static void must_post(const struct sim *sim, const char *node, const char *body)
-{
-	char *answer = NULL;
-	long status = post_control(sim, node, body, &answer);
-	if (status != 200)
-		fail_msg("POST %s %s -> %ld %s", node, body, status, answer);
-	free(answer);
-}
-
-static bool matches(const char *pattern, const char *text)
-{
-	regex_t re;
-	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
-	bool ok = regexec(&re, text, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
-}
+#include "sim_fixture.h"
 
 /* ---- shapes ---- */
 
@@ -225,19 +96,6 @@ static void test_status_shape(void **state)
 }
 
 /* ---- management endpoints ---- */
-
-static void expect_status(const char *url, const char *const *headers, long status,
-                          const char *body)
-{
-	struct harness_response response;
-	harness_http("GET", url, headers, NULL, 3000, &response);
-	if (response.status != status)
-		fail_msg("GET %s: %ld, expected %ld (%s)", url, response.status, status,
-		         response.body);
-	if (body != NULL && strcmp(response.body, body) != 0)
-		fail_msg("GET %s: body '%s', expected '%s'", url, response.body, body);
-	harness_response_free(&response);
-}
 
 static void test_management_auth_like_trino(void **state)
 {
@@ -375,42 +233,6 @@ static void test_before_429_metrics_404_and_jmx_answers(void **state)
 
 /* ---- counters ---- */
 
-struct counters {
-	long long submitted, completed, failed, user_error, internal, external, insufficient,
-	        canceled, abandoned;
-};
-
-static struct counters read_counters(const struct sim *sim)
-{
-	json_t *control = get_json(sim->control);
-	json_t *c = json_object_get(json_array_get(json_object_get(control, "nodes"), 0),
-	                            "query_counters");
-	struct counters out = {
-	        json_integer_value(json_object_get(c, "submitted")),
-	        json_integer_value(json_object_get(c, "completed")),
-	        json_integer_value(json_object_get(c, "failed")),
-	        json_integer_value(json_object_get(c, "user_error")),
-	        json_integer_value(json_object_get(c, "internal")),
-	        json_integer_value(json_object_get(c, "external")),
-	        json_integer_value(json_object_get(c, "insufficient_resources")),
-	        json_integer_value(json_object_get(c, "canceled")),
-	        json_integer_value(json_object_get(c, "abandoned")),
-	};
-	json_decref(control);
-	return out;
-}
-
-struct completed_goal {
-	const struct sim *sim;
-	long long at_least;
-};
-
-static bool completed_reached(void *arg)
-{
-	struct completed_goal *goal = arg;
-	return read_counters(goal->sim).completed >= goal->at_least;
-}
-
 static void test_counters_keep_trino_semantics_and_fail_ratio_applies(void **state)
 {
 	(void)state;
@@ -448,208 +270,6 @@ static void test_counters_keep_trino_semantics_and_fail_ratio_applies(void **sta
 	must_post(&fx.green, "green-coord", "{\"qps\":200,\"fail_ratio\":0}");
 	assert_true(after.external - before.external >= 200);
 	assert_int_equal(after.internal, before.internal);
-}
-
-/* ---- faults ---- */
-
-static void test_version_fault(void **state)
-{
-	(void)state;
-	must_post(&fx.green, "green-worker-1", "{\"version\":\"480\"}");
-	json_t *info = node_url_json(&fx.green, 1, "/v1/info");
-	assert_string_equal(
-	        json_string_value(json_object_get(json_object_get(info, "nodeVersion"), "version")),
-	        "480");
-	json_decref(info);
-	/* The coordinator no longer counts it as active (Trino 477+ marks it INVALID). */
-	char url[256];
-	snprintf(url, sizeof(url),
-	         "%s/metrics?name[]=trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount",
-	         fx.green.url);
-	struct harness_response response;
-	harness_http("GET", url, trino_user, NULL, 2000, &response);
-	assert_non_null(strstr(response.body, "ActiveNodeCount 2.0\n"));
-	harness_response_free(&response);
-	must_post(&fx.green, "green-worker-1", "{\"version\":\"479\"}");
-}
-
-static void test_state_fault(void **state)
-{
-	(void)state;
-	must_post(&fx.green, "green-worker-2", "{\"state\":\"DRAINING\"}");
-	json_t *node_state = node_url_json(&fx.green, 2, "/v1/info/state");
-	assert_string_equal(json_string_value(node_state), "DRAINING");
-	json_decref(node_state);
-	json_t *info = node_url_json(&fx.green, 2, "/v1/info");
-	assert_string_equal(json_string_value(json_object_get(info, "state")), "DRAINING");
-	json_decref(info);
-	must_post(&fx.green, "green-worker-2", "{\"state\":\"ACTIVE\"}");
-
-	/* DRAINING needs Trino 468+, and a coordinator never drains. */
-	char *answer = NULL;
-	assert_int_equal(
-	        post_control(&fx.blue, "blue-worker-1", "{\"state\":\"DRAINING\"}", &answer), 400);
-	assert_non_null(strstr(answer, "468"));
-	free(answer);
-	assert_int_equal(post_control(&fx.green, "green-coord", "{\"state\":\"DRAINED\"}", NULL),
-	                 400);
-}
-
-static void test_down_fault(void **state)
-{
-	(void)state;
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/info", fx.green.port_base + 1);
-	must_post(&fx.green, "green-worker-1", "{\"down\":true}");
-	struct harness_response response;
-	assert_int_equal(harness_http("GET", url, NULL, NULL, 2000, &response), -1);
-	assert_int_equal(response.status, 0);
-	assert_non_null(strstr(response.error, "connect"));
-	harness_response_free(&response);
-	must_post(&fx.green, "green-worker-1", "{\"down\":false}");
-	expect_status(url, NULL, 200, NULL);
-}
-
-static void test_hang_fault(void **state)
-{
-	(void)state;
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/info", fx.green.port_base + 2);
-	must_post(&fx.green, "green-worker-2", "{\"hang\":true}");
-	struct harness_response response;
-	assert_int_equal(harness_http("GET", url, NULL, NULL, 500, &response), -1);
-	assert_int_equal(response.status, 0);
-	assert_true(response.seconds >= 0.45);
-	harness_response_free(&response);
-	must_post(&fx.green, "green-worker-2", "{\"hang\":false}");
-	expect_status(url, NULL, 200, NULL);
-}
-
-static void test_slow_fault(void **state)
-{
-	(void)state;
-	char url[128];
-	snprintf(url, sizeof(url), "%s/v1/info", fx.green.url);
-	must_post(&fx.green, "green-coord", "{\"slow_ms\":400}");
-	struct harness_response response;
-	assert_int_equal(harness_http("GET", url, NULL, NULL, 3000, &response), 0);
-	assert_int_equal(response.status, 200);
-	assert_true(response.seconds >= 0.38);
-	harness_response_free(&response);
-	must_post(&fx.green, "green-coord", "{\"slow_ms\":0}");
-	assert_int_equal(harness_http("GET", url, NULL, NULL, 3000, &response), 0);
-	assert_true(response.seconds < 0.3);
-	harness_response_free(&response);
-}
-
-static void test_restart_fault(void **state)
-{
-	(void)state;
-	struct completed_goal goal = {&fx.old, 50};
-	assert_true(harness_wait_until(completed_reached, &goal, 10000));
-	json_t *before = node_url_json(&fx.old, 0, "/v1/info");
-	must_post(&fx.old, "old-coord", "{\"restart\":true}");
-	struct counters after = read_counters(&fx.old);
-	assert_true(after.completed < 50);
-	json_t *info = node_url_json(&fx.old, 0, "/v1/info");
-	const char *uptime = json_string_value(json_object_get(info, "uptime"));
-	assert_true(matches("^[0-9.]+(ms|s)$", uptime));
-	json_decref(before);
-	json_decref(info);
-}
-
-static void test_counters_fault(void **state)
-{
-	(void)state;
-	char url[128];
-	snprintf(url, sizeof(url), "%s/metrics", fx.green.url);
-	const char *modes[][2] = {{"401", "Basic authentication or X-Trino-User must be sent"},
-	                          {"403", "Management only resource"},
-	                          {"404", "Not Found"}};
-	for (size_t i = 0; i < 3; i++) {
-		char body[64];
-		snprintf(body, sizeof(body), "{\"counters\":\"%s\"}", modes[i][0]);
-		must_post(&fx.green, "green-coord", body);
-		expect_status(url, trino_user, atol(modes[i][0]), modes[i][1]);
-	}
-	must_post(&fx.green, "green-coord", "{\"counters\":\"ok\"}");
-	expect_status(url, trino_user, 200, NULL);
-}
-
-static void test_config_set_fault(void **state)
-{
-	(void)state;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/etc-green/green-worker-2/catalog/tpch.properties", fx.dir);
-	must_post(&fx.green, "green-worker-2",
-	          "{\"config_set\":{\"file\":\"catalog/tpch.properties\","
-	          "\"key\":\"tpch.splits-per-node\",\"value\":\"8\"}}");
-	char *text = harness_read_file(path);
-	assert_string_equal(text, "connector.name=tpch\ntpch.splits-per-node=8\n");
-	free(text);
-	must_post(&fx.green, "green-worker-2",
-	          "{\"config_set\":{\"file\":\"catalog/tpch.properties\","
-	          "\"key\":\"tpch.column-naming\",\"value\":\"STANDARD\"}}");
-	text = harness_read_file(path);
-	assert_string_equal(text, "connector.name=tpch\ntpch.splits-per-node=8\n"
-	                          "tpch.column-naming=STANDARD\n");
-	free(text);
-}
-
-static char *node_snapshot(const struct sim *sim, int index)
-{
-	json_t *control = get_json(sim->control);
-	json_t *node = json_array_get(json_object_get(control, "nodes"), (size_t)index);
-	json_object_del(node, "query_counters");
-	char *text = json_dumps(node, JSON_SORT_KEYS);
-	json_decref(control);
-	return text;
-}
-
-static void test_bad_control_requests_change_nothing(void **state)
-{
-	(void)state;
-	const char *bad_bodies[] = {
-	        "not json",
-	        "[1,2]",
-	        "{\"version\":\"999\",\"bogus\":1}",
-	        "{\"version\":\"999\",\"fail_ratio\":2}",
-	        "{\"version\":\"999\",\"qps\":-1}",
-	        "{\"version\":\"999\",\"slow_ms\":\"slow\"}",
-	        "{\"version\":\"999\",\"state\":\"SLEEPING\"}",
-	        "{\"version\":\"999\",\"counters\":\"500\"}",
-	        "{\"version\":\"999\",\"down\":\"yes\"}",
-	        "{\"version\":\"\"}",
-	        "{\"version\":\"999\",\"config_set\":{\"file\":\"catalog/tpch.properties\"}}",
-	        "{\"version\":\"999\",\"config_set\":{\"file\":\"../../x\",\"key\":\"a\","
-	        "\"value\":\"b\"}}",
-	        "{\"version\":\"999\",\"config_set\":{\"file\":\"catalog/none.properties\","
-	        "\"key\":\"a\",\"value\":\"b\"}}",
-	        "{\"version\":\"999\",\"config_set\":{\"file\":\"config.properties\","
-	        "\"key\":\"a\\nb\",\"value\":\"b\"}}",
-	        "{\"version\":\"999\",\"fail_ratio\":0.5}", /* traffic on a worker */
-	};
-	char path[512];
-	snprintf(path, sizeof(path), "%s/etc-green/green-worker-1/config.properties", fx.dir);
-	char *file_before = harness_read_file(path);
-	char *before = node_snapshot(&fx.green, 1);
-	for (size_t i = 0; i < sizeof(bad_bodies) / sizeof(bad_bodies[0]); i++) {
-		char *answer = NULL;
-		long status = post_control(&fx.green, "green-worker-1", bad_bodies[i], &answer);
-		if (status != 400 || strstr(answer, "\"error\"") == NULL)
-			fail_msg("body %s: %ld %s", bad_bodies[i], status, answer);
-		free(answer);
-		char *after = node_snapshot(&fx.green, 1);
-		if (strcmp(before, after) != 0)
-			fail_msg("body %s changed the node:\n%s\n%s", bad_bodies[i], before, after);
-		free(after);
-	}
-	char *file_after = harness_read_file(path);
-	assert_string_equal(file_before, file_after);
-	free(file_before);
-	free(file_after);
-	free(before);
-	assert_int_equal(post_control(&fx.green, "no-such-node", "{\"down\":true}", NULL), 404);
 }
 
 /* ---- etc dirs ---- */
@@ -735,17 +355,8 @@ int main(void)
 	        cmocka_unit_test(test_metrics_are_openmetrics_with_the_name_filter),
 	        cmocka_unit_test(test_before_429_metrics_404_and_jmx_answers),
 	        cmocka_unit_test(test_counters_keep_trino_semantics_and_fail_ratio_applies),
-	        cmocka_unit_test(test_version_fault),
-	        cmocka_unit_test(test_state_fault),
-	        cmocka_unit_test(test_down_fault),
-	        cmocka_unit_test(test_hang_fault),
-	        cmocka_unit_test(test_slow_fault),
-	        cmocka_unit_test(test_restart_fault),
-	        cmocka_unit_test(test_counters_fault),
-	        cmocka_unit_test(test_config_set_fault),
-	        cmocka_unit_test(test_bad_control_requests_change_nothing),
 	        cmocka_unit_test(test_etc_dirs_are_trino_style),
 	        cmocka_unit_test(test_bad_command_lines_exit_non_zero),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, sim_fixture_setup, sim_fixture_teardown);
 }

@@ -100,11 +100,13 @@ static void serve_overview(struct evhttp_request *req, struct sim_server *server
 	                     cluster->environment, "nodes", nodes));
 }
 
-static int read_ratio(json_t *value, const char *field, double *out, char *why, size_t why_len)
+/* A number from 0 to MAX; the reason names the range. */
+static int read_number(json_t *value, const char *field, double max, double *out, char *why,
+                       size_t why_len)
 {
 	if (!json_is_number(value) || json_number_value(value) < 0 ||
-	    json_number_value(value) > 1) {
-		snprintf(why, why_len, "%s must be a number from 0 to 1", field);
+	    json_number_value(value) > max) {
+		snprintf(why, why_len, "%s must be a number from 0 to %g", field, max);
 		return -1;
 	}
 	*out = json_number_value(value);
@@ -133,101 +135,164 @@ static int read_string(json_t *value, const char *field, const char **out, char 
 	return 0;
 }
 
+/*
+ * One parser per field of a POST body: each checks VALUE and records it in
+ * CHANGE, or says why in WHY and returns -1.
+ */
+typedef int field_parse_fn(const char *field, json_t *value, struct node_change *change, char *why,
+                           size_t why_len);
+
+static int parse_version(const char *field, json_t *value, struct node_change *change, char *why,
+                         size_t why_len)
+{
+	return read_string(value, field, &change->version, why, why_len);
+}
+
+static int parse_state(const char *field, json_t *value, struct node_change *change, char *why,
+                       size_t why_len)
+{
+	const char *text;
+	if (read_string(value, field, &text, why, why_len) != 0)
+		return -1;
+	if (sim_state_parse(text, &change->state) != 0) {
+		snprintf(why, why_len, "state must be ACTIVE, DRAINING, DRAINED or SHUTTING_DOWN");
+		return -1;
+	}
+	change->has_state = true;
+	return 0;
+}
+
+static int parse_fail_ratio(const char *field, json_t *value, struct node_change *change, char *why,
+                            size_t why_len)
+{
+	change->has_fail_ratio = true;
+	return read_number(value, field, 1, &change->fail_ratio, why, why_len);
+}
+
+static int parse_user_error_ratio(const char *field, json_t *value, struct node_change *change,
+                                  char *why, size_t why_len)
+{
+	change->has_user_error_ratio = true;
+	return read_number(value, field, 1, &change->user_error_ratio, why, why_len);
+}
+
+static int parse_error_type(const char *field, json_t *value, struct node_change *change, char *why,
+                            size_t why_len)
+{
+	const char *text;
+	if (read_string(value, field, &text, why, why_len) != 0)
+		return -1;
+	if (sim_error_type_parse(text, &change->error_type) != 0) {
+		snprintf(why, why_len,
+		         "error_type must be USER_ERROR, INTERNAL_ERROR, "
+		         "EXTERNAL or INSUFFICIENT_RESOURCES");
+		return -1;
+	}
+	change->has_error_type = true;
+	return 0;
+}
+
+static int parse_qps(const char *field, json_t *value, struct node_change *change, char *why,
+                     size_t why_len)
+{
+	change->has_qps = true;
+	return read_number(value, field, 100000, &change->qps, why, why_len);
+}
+
+static int parse_down(const char *field, json_t *value, struct node_change *change, char *why,
+                      size_t why_len)
+{
+	return read_bool(value, field, &change->down, why, why_len);
+}
+
+static int parse_hang(const char *field, json_t *value, struct node_change *change, char *why,
+                      size_t why_len)
+{
+	return read_bool(value, field, &change->hang, why, why_len);
+}
+
+static int parse_restart(const char *field, json_t *value, struct node_change *change, char *why,
+                         size_t why_len)
+{
+	int restart;
+	if (read_bool(value, field, &restart, why, why_len) != 0)
+		return -1;
+	change->restart = restart;
+	return 0;
+}
+
+static int parse_slow_ms(const char *field, json_t *value, struct node_change *change, char *why,
+                         size_t why_len)
+{
+	(void)field;
+	if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+	    json_integer_value(value) > 600000) {
+		snprintf(why, why_len, "slow_ms must be an integer from 0 to 600000");
+		return -1;
+	}
+	change->has_slow_ms = true;
+	change->slow_ms = json_integer_value(value);
+	return 0;
+}
+
+static int parse_counters(const char *field, json_t *value, struct node_change *change, char *why,
+                          size_t why_len)
+{
+	(void)field;
+	if (!json_is_string(value) ||
+	    sim_counters_mode_parse(json_string_value(value), &change->counters) != 0) {
+		snprintf(why, why_len, "counters must be \"ok\", \"401\", \"403\" or \"404\"");
+		return -1;
+	}
+	change->has_counters = true;
+	return 0;
+}
+
+static int parse_config_set(const char *field, json_t *value, struct node_change *change, char *why,
+                            size_t why_len)
+{
+	(void)field;
+	json_t *file = json_object_get(value, "file");
+	json_t *key = json_object_get(value, "key");
+	json_t *val = json_object_get(value, "value");
+	if (!json_is_object(value) || !json_is_string(file) || !json_is_string(key) ||
+	    !json_is_string(val) || json_object_size(value) != 3) {
+		snprintf(why, why_len,
+		         "config_set must be {\"file\":..., \"key\":..., "
+		         "\"value\":...} with strings");
+		return -1;
+	}
+	change->config_file = json_string_value(file);
+	change->config_key = json_string_value(key);
+	change->config_value = json_string_value(val);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	field_parse_fn *parse;
+} change_fields[] = {
+        {"version", parse_version},
+        {"state", parse_state},
+        {"fail_ratio", parse_fail_ratio},
+        {"user_error_ratio", parse_user_error_ratio},
+        {"error_type", parse_error_type},
+        {"qps", parse_qps},
+        {"down", parse_down},
+        {"hang", parse_hang},
+        {"restart", parse_restart},
+        {"slow_ms", parse_slow_ms},
+        {"counters", parse_counters},
+        {"config_set", parse_config_set},
+};
+
 /* Checks one field of a POST body into CHANGE. */
 static int parse_field(const char *field, json_t *value, struct node_change *change, char *why,
                        size_t why_len)
 {
-	const char *text;
-	if (strcmp(field, "version") == 0)
-		return read_string(value, field, &change->version, why, why_len);
-	if (strcmp(field, "state") == 0) {
-		if (read_string(value, field, &text, why, why_len) != 0)
-			return -1;
-		if (sim_state_parse(text, &change->state) != 0) {
-			snprintf(why, why_len,
-			         "state must be ACTIVE, DRAINING, DRAINED or SHUTTING_DOWN");
-			return -1;
-		}
-		change->has_state = true;
-		return 0;
-	}
-	if (strcmp(field, "fail_ratio") == 0) {
-		change->has_fail_ratio = true;
-		return read_ratio(value, field, &change->fail_ratio, why, why_len);
-	}
-	if (strcmp(field, "user_error_ratio") == 0) {
-		change->has_user_error_ratio = true;
-		return read_ratio(value, field, &change->user_error_ratio, why, why_len);
-	}
-	if (strcmp(field, "error_type") == 0) {
-		if (read_string(value, field, &text, why, why_len) != 0)
-			return -1;
-		if (sim_error_type_parse(text, &change->error_type) != 0) {
-			snprintf(why, why_len,
-			         "error_type must be USER_ERROR, INTERNAL_ERROR, "
-			         "EXTERNAL or INSUFFICIENT_RESOURCES");
-			return -1;
-		}
-		change->has_error_type = true;
-		return 0;
-	}
-	if (strcmp(field, "qps") == 0) {
-		if (!json_is_number(value) || json_number_value(value) < 0 ||
-		    json_number_value(value) > 100000) {
-			snprintf(why, why_len, "qps must be a number from 0 to 100000");
-			return -1;
-		}
-		change->has_qps = true;
-		change->qps = json_number_value(value);
-		return 0;
-	}
-	if (strcmp(field, "down") == 0)
-		return read_bool(value, field, &change->down, why, why_len);
-	if (strcmp(field, "hang") == 0)
-		return read_bool(value, field, &change->hang, why, why_len);
-	if (strcmp(field, "restart") == 0) {
-		int restart;
-		if (read_bool(value, field, &restart, why, why_len) != 0)
-			return -1;
-		change->restart = restart;
-		return 0;
-	}
-	if (strcmp(field, "slow_ms") == 0) {
-		if (!json_is_integer(value) || json_integer_value(value) < 0 ||
-		    json_integer_value(value) > 600000) {
-			snprintf(why, why_len, "slow_ms must be an integer from 0 to 600000");
-			return -1;
-		}
-		change->has_slow_ms = true;
-		change->slow_ms = json_integer_value(value);
-		return 0;
-	}
-	if (strcmp(field, "counters") == 0) {
-		if (!json_is_string(value) ||
-		    sim_counters_mode_parse(json_string_value(value), &change->counters) != 0) {
-			snprintf(why, why_len,
-			         "counters must be \"ok\", \"401\", \"403\" or \"404\"");
-			return -1;
-		}
-		change->has_counters = true;
-		return 0;
-	}
-	if (strcmp(field, "config_set") == 0) {
-		json_t *file = json_object_get(value, "file");
-		json_t *key = json_object_get(value, "key");
-		json_t *val = json_object_get(value, "value");
-		if (!json_is_object(value) || !json_is_string(file) || !json_is_string(key) ||
-		    !json_is_string(val) || json_object_size(value) != 3) {
-			snprintf(why, why_len,
-			         "config_set must be {\"file\":..., \"key\":..., "
-			         "\"value\":...} with strings");
-			return -1;
-		}
-		change->config_file = json_string_value(file);
-		change->config_key = json_string_value(key);
-		change->config_value = json_string_value(val);
-		return 0;
-	}
+	for (size_t i = 0; i < sizeof(change_fields) / sizeof(change_fields[0]); i++)
+		if (strcmp(field, change_fields[i].name) == 0)
+			return change_fields[i].parse(field, value, change, why, why_len);
 	snprintf(why, why_len, "unknown field '%s'", field);
 	return -1;
 }

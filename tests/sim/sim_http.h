@@ -10,10 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sim_model.h"
 
 struct event_base;
 struct evhttp;
+struct evhttp_request;
 struct sim_deferred;
 struct sim_server;
 
@@ -32,6 +35,13 @@ struct sim_server {
 
 /* The sim's monotonic clock in milliseconds. */
 int64_t sim_now_ms(void);
+
+/* Answers REQ with CODE, REASON and BODY as CONTENT_TYPE (500 when out of memory). */
+void sim_http_send_text(struct evhttp_request *req, int code, const char *reason,
+                        const char *content_type, const char *body);
+
+/* Answers REQ 200 with VALUE as compact JSON; takes VALUE's reference. */
+void sim_http_send_json(struct evhttp_request *req, json_t *value);
 
 /* Binds every node's port on 127.0.0.1. 0, or -1 with a reason in ERR. */
 int sim_http_start(struct sim_server *server, struct event_base *base, struct sim_cluster *cluster,

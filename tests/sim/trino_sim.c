@@ -80,6 +80,73 @@ static int parse_int(const char *text, int min, int max, int *out)
 	return 0;
 }
 
+/*
+ * Stores the value of option C (a getopt_long code). Returns 0, 1 when the
+ * value is out of range, or -1 for an option we do not know.
+ */
+static int set_option(int c, const char *value, struct sim_options *opt)
+{
+	switch (c) {
+	case 'c':
+		opt->cluster = value;
+		return 0;
+	case 'V':
+		opt->version = value;
+		return 0;
+	case 'w':
+		return parse_int(value, 0, SIM_MAX_NODES - 1, &opt->workers) != 0;
+	case 'p':
+		return parse_int(value, 1, 65535, &opt->port_base) != 0;
+	case 'C':
+		return parse_int(value, 1, 65535, &opt->control_port) != 0;
+	case 'e':
+		opt->etc_root = value;
+		return 0;
+	case 'k':
+		return parse_int(value, 0, 1000, &opt->catalogs) != 0;
+	case 'q':
+		return parse_double(value, 0, 100000, &opt->qps) != 0;
+	case 'f':
+		return parse_double(value, 0, 1, &opt->fail_ratio) != 0;
+	case 't':
+		opt->error_type = value;
+		return 0;
+	case 'u':
+		return parse_double(value, 0, 1, &opt->user_error_ratio) != 0;
+	case 's':
+		opt->seed = strtoull(value, NULL, 10);
+		return 0;
+	case 'm':
+		opt->management_user = value;
+		return 0;
+	case 'E':
+		opt->environment = value;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* What single options cannot say: the required ones, the port range, the ratios' sum. */
+static int check_options(const struct sim_options *opt)
+{
+	if (opt->cluster == NULL || opt->port_base == 0 || opt->control_port == 0) {
+		fprintf(stderr, "trino-sim: --cluster, --port-base and --control-port are "
+		                "required\n");
+		usage(stderr);
+		return -1;
+	}
+	if (opt->port_base + opt->workers > 65535) {
+		fprintf(stderr, "trino-sim: ports run past 65535\n");
+		return -1;
+	}
+	if (opt->fail_ratio + opt->user_error_ratio > 1) {
+		fprintf(stderr, "trino-sim: --fail-ratio + --user-error-ratio exceed 1\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct sim_options *opt)
 {
 	static const struct option long_options[] = {
@@ -110,54 +177,12 @@ static int parse_options(int argc, char **argv, struct sim_options *opt)
 	int c;
 	int option_index = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, &option_index)) != -1) {
-		int bad = 0;
-		switch (c) {
-		case 'c':
-			opt->cluster = optarg;
-			break;
-		case 'V':
-			opt->version = optarg;
-			break;
-		case 'w':
-			bad = parse_int(optarg, 0, SIM_MAX_NODES - 1, &opt->workers);
-			break;
-		case 'p':
-			bad = parse_int(optarg, 1, 65535, &opt->port_base);
-			break;
-		case 'C':
-			bad = parse_int(optarg, 1, 65535, &opt->control_port);
-			break;
-		case 'e':
-			opt->etc_root = optarg;
-			break;
-		case 'k':
-			bad = parse_int(optarg, 0, 1000, &opt->catalogs);
-			break;
-		case 'q':
-			bad = parse_double(optarg, 0, 100000, &opt->qps);
-			break;
-		case 'f':
-			bad = parse_double(optarg, 0, 1, &opt->fail_ratio);
-			break;
-		case 't':
-			opt->error_type = optarg;
-			break;
-		case 'u':
-			bad = parse_double(optarg, 0, 1, &opt->user_error_ratio);
-			break;
-		case 's':
-			opt->seed = strtoull(optarg, NULL, 10);
-			break;
-		case 'm':
-			opt->management_user = optarg;
-			break;
-		case 'E':
-			opt->environment = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			exit(0);
-		default:
+		}
+		int bad = set_option(c, optarg, opt);
+		if (bad < 0) {
 			usage(stderr);
 			return -1;
 		}
@@ -167,21 +192,7 @@ static int parse_options(int argc, char **argv, struct sim_options *opt)
 			return -1;
 		}
 	}
-	if (opt->cluster == NULL || opt->port_base == 0 || opt->control_port == 0) {
-		fprintf(stderr, "trino-sim: --cluster, --port-base and --control-port are "
-		                "required\n");
-		usage(stderr);
-		return -1;
-	}
-	if (opt->port_base + opt->workers > 65535) {
-		fprintf(stderr, "trino-sim: ports run past 65535\n");
-		return -1;
-	}
-	if (opt->fail_ratio + opt->user_error_ratio > 1) {
-		fprintf(stderr, "trino-sim: --fail-ratio + --user-error-ratio exceed 1\n");
-		return -1;
-	}
-	return 0;
+	return check_options(opt);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

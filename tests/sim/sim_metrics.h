@@ -1,0 +1,21 @@
+/*
+ * trino-sim's management endpoints: /metrics and the JMX REST resources,
+ * answered only to a request that passes the node's management check
+ * (its counters fault, then the user Trino's insecure HTTP would see).
+ */
+#ifndef TG_SIM_METRICS_H
+#define TG_SIM_METRICS_H
+
+#include "sim_model.h"
+
+struct evhttp_request;
+
+/* GET /metrics: the QueryManager counters and gauges in OpenMetrics; 404 before 429. */
+void sim_metrics_serve_openmetrics(struct evhttp_request *req, struct sim_node *node,
+                                   const struct sim_cluster *cluster);
+
+/* GET /v1/jmx/mbean/REST: an MBean, or one attribute's value with REST = "NAME/ATTRIBUTE". */
+void sim_metrics_serve_jmx(struct evhttp_request *req, const char *rest, struct sim_node *node,
+                           const struct sim_cluster *cluster);
+
+#endif
