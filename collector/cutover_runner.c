@@ -76,14 +76,6 @@ static void baseline_of(const struct cutover_runner *r, const char *cluster, int
 		                      r->watch.failure_types, b);
 }
 
-static double tolerated_p0(const struct watch_settings *w, const struct baseline *b)
-{
-	double p0 = w->max_failure_ratio;
-	double from_baseline =
-	        b->queries > 0 ? (double)b->failed / (double)b->queries * w->baseline_factor : 0;
-	return from_baseline > p0 ? from_baseline : p0;
-}
-
 /* What the state machine needs to know about EVENT now. */
 static void gather_facts(struct cutover_runner *r, const struct cutover_event *event,
                          struct clock_now now, struct cutover_facts *f)
@@ -101,8 +93,8 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	r->gate.pass = true;
 	if (event->kind == EVENT_CUTOVER && f->target_known)
 		gate_evaluate(&c->fleet, settings_of(c, event->cluster), &c->findings,
-		              tolerated_p0(&r->watch, &f->baseline), c->config.watch.window_ms,
-		              r->watch.failure_types, now_ms, &r->gate);
+		              watch_tolerated_p0(&r->watch, &f->baseline),
+		              c->config.watch.window_ms, r->watch.failure_types, now_ms, &r->gate);
 	/* the watched cluster and the one to fall back on */
 	if (r->state.phase == PHASE_WATCHING) {
 		const struct fleet_node *coordinator = coordinator_of(c, r->state.active, now_ms);
@@ -116,16 +108,8 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 		f->verdict = detector_check(&r->detector, seeing, now_ms);
 		if (f->verdict != VERDICT_HEALTHY)
 			detector_explain(&r->detector, f->explanation, sizeof(f->explanation));
-		/* a watched cluster that turned incomplete or mixed is degraded too */
-		for (size_t i = 0; f->verdict == VERDICT_HEALTHY && i < c->findings.count; i++) {
-			const struct finding *fi = &c->findings.items[i];
-			if (strcmp(fi->cluster, r->state.active) == 0 &&
-			    (fi->kind == FINDING_MIXED_VERSION ||
-			     fi->kind == FINDING_CLUSTER_INCOMPLETE)) {
-				f->verdict = VERDICT_BLIND;
-				snprintf(f->explanation, sizeof(f->explanation), "%s", fi->summary);
-			}
-		}
+		f->verdict = watch_verdict(f->verdict, &c->findings, r->state.active,
+		                           f->explanation, sizeof(f->explanation));
 	}
 	f->previous_healthy = rollback_target_fit(&c->fleet, c->clusters, c->cluster_count,
 	                                          &c->findings, r->state.other, now_ms,
@@ -310,7 +294,7 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 	if (r->state.phase == PHASE_WATCHING && now_ms >= r->next_checkpoint_ms) {
 		struct detector_checkpoint now_evidence;
 		detector_checkpoint_take(&r->detector, &now_evidence);
-		if (memcmp(&now_evidence, &r->saved, sizeof(now_evidence)) != 0)
+		if (!detector_checkpoint_equal(&now_evidence, &r->saved))
 			persist(r, &r->state);
 		r->next_checkpoint_ms = now_ms + 1000;
 	}

@@ -3,8 +3,8 @@
  * failing check listed), cutover, LB failure, watch expiry, degradation ->
  * rollback, rollback refused because the old cluster is unhealthy, manual
  * rollback, a failed rollback retried after a pause, pause and dry run
- * (decision alerted, LB untouched), external cutover. Sequences of a watch
- * are in test_cutover_watch.c.
+ * (decision alerted, LB untouched), external cutover; and states compared
+ * field by field. Sequences of a watch are in test_cutover_watch.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -420,12 +420,71 @@ static void test_pause_and_resume(void **state)
 	assert_false(r.next.paused);
 }
 
+/* A watching state over PADDING bytes, its strings short in longer arrays. */
+static void fill_state(struct cutover_state *s, int padding)
+{
+	memset(s, padding, sizeof(*s));
+	s->phase = PHASE_WATCHING;
+	snprintf(s->active, sizeof(s->active), "green");
+	snprintf(s->other, sizeof(s->other), "blue");
+	s->since_unix_ms = T0;
+	s->until_unix_ms = T0 + WATCH;
+	s->baseline = (struct baseline){.queries = 1000, .failed = 20, .user_errors = 5};
+	s->paused = false;
+	s->degraded_alerted = true;
+	s->retry_unix_ms = T0 + 5000;
+	snprintf(s->reason, sizeof(s->reason), "upgrade to 447");
+}
+
+/* Flips the lowest bit of the first byte at OFFSET: a different value of any field. */
+static void flip(void *object, size_t offset)
+{
+	((unsigned char *)object)[offset] ^= 1;
+}
+
+static void test_states_compare_field_by_field(void **state)
+{
+	(void)state;
+	struct cutover_state a, b;
+	fill_state(&a, 0x00);
+	fill_state(&b, 0xa5); /* other padding, other bytes after each string's end */
+	assert_true(cutover_state_equal(&a, &b));
+	static const struct {
+		const char *field;
+		size_t offset;
+	} fields[] = {
+	        {"phase", offsetof(struct cutover_state, phase)},
+	        {"active", offsetof(struct cutover_state, active)},
+	        {"other", offsetof(struct cutover_state, other)},
+	        {"since_unix_ms", offsetof(struct cutover_state, since_unix_ms)},
+	        {"until_unix_ms", offsetof(struct cutover_state, until_unix_ms)},
+	        {"baseline.queries", offsetof(struct cutover_state, baseline.queries)},
+	        {"baseline.failed", offsetof(struct cutover_state, baseline.failed)},
+	        {"baseline.user_errors", offsetof(struct cutover_state, baseline.user_errors)},
+	        {"paused", offsetof(struct cutover_state, paused)},
+	        {"degraded_alerted", offsetof(struct cutover_state, degraded_alerted)},
+	        {"retry_unix_ms", offsetof(struct cutover_state, retry_unix_ms)},
+	        {"reason", offsetof(struct cutover_state, reason)},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct cutover_state changed = b;
+		flip(&changed, fields[i].offset);
+		if (cutover_state_equal(&a, &changed) || cutover_state_equal(&changed, &a))
+			fail_msg("a different %s compares equal", fields[i].field);
+	}
+	/* a string that is a prefix of the other differs */
+	struct cutover_state shorter = b;
+	shorter.reason[7] = '\0'; /* "upgrade" */
+	assert_false(cutover_state_equal(&a, &shorter));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_transition_table),
 	        cmocka_unit_test(test_refused_gate_lists_every_check),
 	        cmocka_unit_test(test_pause_and_resume),
+	        cmocka_unit_test(test_states_compare_field_by_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
