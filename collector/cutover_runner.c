@@ -16,6 +16,7 @@
 #include "failure_ratio.h"
 #include "journal.h"
 #include "log.h"
+#include "rollback_target.h"
 #include "state_file.h"
 
 struct cutover_runner {
@@ -56,71 +57,23 @@ static const struct cluster_settings *settings_of(const struct collector *c, con
 	return NULL;
 }
 
-static const struct fleet_node *live_coordinator(const struct collector *c, const char *cluster,
-                                                 int64_t now_ms)
+/* CLUSTER's live coordinator (rules/findings.h); NULL when none or not configured. */
+static const struct fleet_node *coordinator_of(const struct collector *c, const char *cluster,
+                                               int64_t now_ms)
 {
 	const struct cluster_settings *s = settings_of(c, cluster);
-	for (size_t i = 0; s != NULL && i < c->fleet.count; i++) {
-		const struct fleet_node *n = c->fleet.nodes[i];
-		if (strcmp(n->cluster, cluster) == 0 &&
-		    n->role == TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR &&
-		    node_live(n, s, now_ms))
-			return n;
-	}
-	return NULL;
-}
-
-/* A rollback target: a live ACTIVE coordinator, min_workers, not mixed. */
-static bool healthy_enough(const struct collector *c, const char *cluster, int64_t now_ms,
-                           char *why, size_t why_len)
-{
-	const struct cluster_settings *s = settings_of(c, cluster);
-	const struct fleet_node *coordinator = live_coordinator(c, cluster, now_ms);
-	if (s == NULL || coordinator == NULL ||
-	    coordinator->state != TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE) {
-		snprintf(why, why_len, "%s has no live ACTIVE coordinator", cluster);
-		return false;
-	}
-	int64_t workers = 0;
-	for (size_t i = 0; i < c->fleet.count; i++) {
-		const struct fleet_node *n = c->fleet.nodes[i];
-		if (strcmp(n->cluster, cluster) == 0 &&
-		    n->role != TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR &&
-		    n->state == TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE && node_live(n, s, now_ms))
-			workers++;
-	}
-	if (workers < s->min_workers) {
-		snprintf(why, why_len, "%s has %lld live ACTIVE workers, %lld required", cluster,
-		         (long long)workers, (long long)s->min_workers);
-		return false;
-	}
-	for (size_t i = 0; i < c->findings.count; i++) {
-		const struct finding *f = &c->findings.items[i];
-		if (f->kind == FINDING_MIXED_VERSION && strcmp(f->cluster, cluster) == 0) {
-			snprintf(why, why_len, "%s runs mixed versions (%s)", cluster, f->summary);
-			return false;
-		}
-	}
-	return true;
+	return s != NULL ? cluster_live_coordinator(&c->fleet, s, now_ms) : NULL;
 }
 
 static void baseline_of(const struct cutover_runner *r, const char *cluster, int64_t now_ms,
                         struct baseline *b)
 {
 	memset(b, 0, sizeof(*b));
-	const struct fleet_node *coordinator = live_coordinator(r->collector, cluster, now_ms);
+	const struct fleet_node *coordinator = coordinator_of(r->collector, cluster, now_ms);
 	if (coordinator != NULL)
 		baseline_from_samples(coordinator, now_ms,
 		                      r->collector->config.watch.baseline_window_ms,
 		                      r->watch.failure_types, b);
-}
-
-static double tolerated_p0(const struct watch_settings *w, const struct baseline *b)
-{
-	double p0 = w->max_failure_ratio;
-	double from_baseline =
-	        b->queries > 0 ? (double)b->failed / (double)b->queries * w->baseline_factor : 0;
-	return from_baseline > p0 ? from_baseline : p0;
 }
 
 /* What the state machine needs to know about EVENT now. */
@@ -140,11 +93,11 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	r->gate.pass = true;
 	if (event->kind == EVENT_CUTOVER && f->target_known)
 		gate_evaluate(&c->fleet, settings_of(c, event->cluster), &c->findings,
-		              tolerated_p0(&r->watch, &f->baseline), c->config.watch.window_ms,
-		              r->watch.failure_types, now_ms, &r->gate);
+		              watch_tolerated_p0(&r->watch, &f->baseline),
+		              c->config.watch.window_ms, r->watch.failure_types, now_ms, &r->gate);
 	/* the watched cluster and the one to fall back on */
 	if (r->state.phase == PHASE_WATCHING) {
-		const struct fleet_node *coordinator = live_coordinator(c, r->state.active, now_ms);
+		const struct fleet_node *coordinator = coordinator_of(c, r->state.active, now_ms);
 		const struct counter_sample *latest =
 		        coordinator != NULL ? fleet_sample(coordinator, 0) : NULL;
 		if (latest != NULL)
@@ -155,21 +108,12 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 		f->verdict = detector_check(&r->detector, seeing, now_ms);
 		if (f->verdict != VERDICT_HEALTHY)
 			detector_explain(&r->detector, f->explanation, sizeof(f->explanation));
-		/* a watched cluster that turned incomplete or mixed is degraded too */
-		for (size_t i = 0; f->verdict == VERDICT_HEALTHY && i < c->findings.count; i++) {
-			const struct finding *fi = &c->findings.items[i];
-			if (strcmp(fi->cluster, r->state.active) == 0 &&
-			    (fi->kind == FINDING_MIXED_VERSION ||
-			     fi->kind == FINDING_CLUSTER_INCOMPLETE)) {
-				f->verdict = VERDICT_BLIND;
-				snprintf(f->explanation, sizeof(f->explanation), "%s", fi->summary);
-			}
-		}
+		f->verdict = watch_verdict(f->verdict, &c->findings, r->state.active,
+		                           f->explanation, sizeof(f->explanation));
 	}
-	const char *previous = r->state.other;
-	f->previous_healthy =
-	        previous[0] != '\0' && healthy_enough(c, previous, now_ms, f->previous_problem,
-	                                              sizeof(f->previous_problem));
+	f->previous_healthy = rollback_target_fit(&c->fleet, c->clusters, c->cluster_count,
+	                                          &c->findings, r->state.other, now_ms,
+	                                          f->previous_problem, sizeof(f->previous_problem));
 }
 
 static void journal_alert(struct cutover_runner *r, const struct cutover_action *a,
@@ -350,7 +294,7 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 	if (r->state.phase == PHASE_WATCHING && now_ms >= r->next_checkpoint_ms) {
 		struct detector_checkpoint now_evidence;
 		detector_checkpoint_take(&r->detector, &now_evidence);
-		if (memcmp(&now_evidence, &r->saved, sizeof(now_evidence)) != 0)
+		if (!detector_checkpoint_equal(&now_evidence, &r->saved))
 			persist(r, &r->state);
 		r->next_checkpoint_ms = now_ms + 1000;
 	}

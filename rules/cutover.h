@@ -110,6 +110,9 @@ struct cutover_result {
 /* The state at first start: STEADY with ACTIVE (may be "") and STANDBY. */
 void cutover_state_init(struct cutover_state *state, const char *active, const char *standby);
 
+/* True when A and B are the same state, field by field (never their padding). */
+bool cutover_state_equal(const struct cutover_state *a, const struct cutover_state *b);
+
 void cutover_step(const struct cutover_state *state, const struct cutover_event *event,
                   const struct cutover_facts *facts, struct cutover_result *result);
 

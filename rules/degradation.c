@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "failure_ratio.h"
 
@@ -64,15 +65,19 @@ static double ratio(uint64_t part, uint64_t whole)
 	return whole > 0 ? (double)part / (double)whole : 0;
 }
 
+double watch_tolerated_p0(const struct watch_settings *settings, const struct baseline *baseline)
+{
+	double from_baseline =
+	        ratio(baseline->failed, baseline->queries) * settings->baseline_factor;
+	return from_baseline > settings->max_failure_ratio ? from_baseline
+	                                                   : settings->max_failure_ratio;
+}
+
 void detector_start(struct detector *detector, const struct watch_settings *settings,
                     const struct baseline *baseline)
 {
 	detector->settings = *settings;
-	double p0 = settings->max_failure_ratio;
-	double from_baseline =
-	        ratio(baseline->failed, baseline->queries) * settings->baseline_factor;
-	if (from_baseline > p0)
-		p0 = from_baseline;
+	double p0 = watch_tolerated_p0(settings, baseline);
 	cusum_init(&detector->failures, p0, p0 * settings->detect_factor,
 	           settings->evidence_threshold);
 	detector->user_channel = settings->user_error_factor > 0;
@@ -149,6 +154,61 @@ enum verdict detector_check(struct detector *detector, bool seeing, int64_t now_
 		detector->verdict = VERDICT_BLIND;
 	}
 	return detector->verdict;
+}
+
+enum verdict watch_verdict(enum verdict verdict, const struct finding_list *findings,
+                           const char *cluster, char *why, size_t why_len)
+{
+	if (verdict != VERDICT_HEALTHY)
+		return verdict;
+	for (size_t i = 0; i < findings->count; i++) {
+		const struct finding *f = &findings->items[i];
+		if (strcmp(f->cluster, cluster) == 0 &&
+		    (f->kind == FINDING_MIXED_VERSION || f->kind == FINDING_CLUSTER_INCOMPLETE)) {
+			snprintf(why, why_len, "%s", f->summary);
+			return VERDICT_BLIND;
+		}
+	}
+	return VERDICT_HEALTHY;
+}
+
+void detector_checkpoint_take(const struct detector *d, struct detector_checkpoint *out)
+{
+	*out = (struct detector_checkpoint){
+	        .present = true,
+	        .failure_score = d->failures.score,
+	        .user_score = d->user_errors.score,
+	        .failure_queries = d->failures.queries,
+	        .failure_failed = d->failures.failed,
+	        .user_queries = d->user_errors.queries,
+	        .user_failed = d->user_errors.failed,
+	        .verdict = (int)d->verdict,
+	};
+}
+
+void detector_checkpoint_restore(struct detector *d, const struct detector_checkpoint *c)
+{
+	if (!c->present)
+		return;
+	d->failures.score = c->failure_score;
+	d->failures.queries = c->failure_queries;
+	d->failures.failed = c->failure_failed;
+	d->user_errors.score = c->user_score;
+	d->user_errors.queries = c->user_queries;
+	d->user_errors.failed = c->user_failed;
+	d->verdict = (enum verdict)c->verdict;
+	/* the last sample is not restored: the monotonic clock restarts with a reboot,
+	 * so the first report after the restart starts the next delta */
+}
+
+/* A new field of the checkpoint needs its line here. */
+bool detector_checkpoint_equal(const struct detector_checkpoint *a,
+                               const struct detector_checkpoint *b)
+{
+	return a->present == b->present && a->failure_score == b->failure_score &&
+	       a->user_score == b->user_score && a->failure_queries == b->failure_queries &&
+	       a->failure_failed == b->failure_failed && a->user_queries == b->user_queries &&
+	       a->user_failed == b->user_failed && a->verdict == b->verdict;
 }
 
 static void failure_types_text(unsigned types, char *out, size_t out_len)

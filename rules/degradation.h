@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "findings.h"
 #include "fleet.h"
 
 struct watch_settings {
@@ -43,6 +44,13 @@ struct cusum {
 	uint64_t queries; /* since the score last left 0: the evidence in view */
 	uint64_t failed;
 };
+
+/*
+ * The failure ratio the new cluster may show: p0 = max(max_failure_ratio,
+ * BASELINE's failure ratio x baseline_factor); the floor alone when the
+ * baseline saw no query. The watch's and the gate's one p0.
+ */
+double watch_tolerated_p0(const struct watch_settings *settings, const struct baseline *baseline);
 
 void cusum_init(struct cusum *cusum, double p0, double p1, double threshold);
 
@@ -87,6 +95,32 @@ void detector_feed(struct detector *detector, const struct counter_sample *sampl
  * readable counters right now; blindness for `sustain` is degradation.
  */
 enum verdict detector_check(struct detector *detector, bool seeing, int64_t now_ms);
+
+/*
+ * The watched CLUSTER's verdict given the detector's VERDICT and the open
+ * FINDINGS: a watched cluster that turned incomplete or mixed is degraded too
+ * (VERDICT_BLIND: the watch can no longer vouch for it), with that finding's
+ * summary written into WHY. Any other verdict is returned as is, WHY untouched.
+ */
+enum verdict watch_verdict(enum verdict verdict, const struct finding_list *findings,
+                           const char *cluster, char *why, size_t why_len);
+
+/* The detector's evidence, kept across restarts during a watch. */
+struct detector_checkpoint {
+	bool present;
+	double failure_score, user_score;
+	uint64_t failure_queries, failure_failed, user_queries, user_failed;
+	int verdict; /* enum verdict */
+};
+
+/* Copies the evidence of DETECTOR into a checkpoint, and back (after detector_start). */
+void detector_checkpoint_take(const struct detector *detector, struct detector_checkpoint *out);
+void detector_checkpoint_restore(struct detector *detector,
+                                 const struct detector_checkpoint *checkpoint);
+
+/* True when A and B hold the same evidence, field by field (never their padding). */
+bool detector_checkpoint_equal(const struct detector_checkpoint *a,
+                               const struct detector_checkpoint *b);
 
 /* One line for people: "internal+external failures 11.8 % vs tolerated 5.0 %, evidence 15.2/15". */
 void detector_explain(const struct detector *detector, char *out, size_t out_len);

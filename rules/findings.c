@@ -117,6 +117,24 @@ static bool is_coordinator(const struct fleet_node *node)
 	return node->role == TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR;
 }
 
+/*
+ * Reachable is part of live: an agent that reports while its Trino does not
+ * answer proves only that the host is up. That coordinator plans no query: it
+ * cannot take users back, give a baseline or a failure ratio, or a version.
+ */
+const struct fleet_node *cluster_live_coordinator(const struct fleet *fleet,
+                                                  const struct cluster_settings *settings,
+                                                  int64_t now_ms)
+{
+	for (size_t i = 0; i < fleet->count; i++) {
+		const struct fleet_node *node = fleet->nodes[i];
+		if (strcmp(node->cluster, settings->name) == 0 && is_coordinator(node) &&
+		    node_live(node, settings, now_ms) && reachable(node))
+			return node;
+	}
+	return NULL;
+}
+
 static bool is_active(const struct fleet_node *node)
 {
 	return node->state == TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE;
@@ -128,7 +146,8 @@ struct members {
 	size_t live_count;
 	const struct fleet_node **stale;
 	size_t stale_count;
-	bool users_on_it; /* the cluster the load balancer sends users to */
+	const struct fleet_node *coordinator; /* cluster_live_coordinator() */
+	bool users_on_it;                     /* the cluster the load balancer sends users to */
 };
 
 static int collect(const struct fleet *fleet, const struct cluster_settings *settings,
@@ -151,6 +170,7 @@ static int collect(const struct fleet *fleet, const struct cluster_settings *set
 		else
 			m->stale[m->stale_count++] = node;
 	}
+	m->coordinator = cluster_live_coordinator(fleet, settings, now_ms);
 	return 0;
 }
 
@@ -160,17 +180,9 @@ static void members_free(struct members *m)
 	free(m->stale);
 }
 
-static const struct fleet_node *live_coordinator(const struct members *m)
-{
-	for (size_t i = 0; i < m->live_count; i++)
-		if (is_coordinator(m->live[i]) && reachable(m->live[i]))
-			return m->live[i];
-	return NULL;
-}
-
 static void reference_of(const struct members *m, char *out, size_t out_len)
 {
-	const struct fleet_node *coordinator = live_coordinator(m);
+	const struct fleet_node *coordinator = m->coordinator;
 	if (coordinator != NULL) {
 		snprintf(out, out_len, "%s", coordinator->version);
 		return;
@@ -219,7 +231,7 @@ static int rule_mixed_version(const struct members *m, const struct cluster_sett
 	reference_of(m, reference, sizeof(reference));
 	if (reference[0] == '\0')
 		return 0;
-	const struct fleet_node *coordinator = live_coordinator(m);
+	const struct fleet_node *coordinator = m->coordinator;
 	for (size_t i = 0; i < m->live_count; i++) {
 		const struct fleet_node *node = m->live[i];
 		if (!reachable(node) || strcmp(node->version, reference) == 0)
@@ -417,7 +429,7 @@ static int rule_trino_down(const struct members *m, const struct cluster_setting
 static int rule_cluster_incomplete(const struct members *m, const struct cluster_settings *settings,
                                    struct finding_list *out)
 {
-	const struct fleet_node *coordinator = live_coordinator(m);
+	const struct fleet_node *coordinator = m->coordinator;
 	bool coordinator_ok = coordinator != NULL && is_active(coordinator);
 	int64_t workers = 0;
 	for (size_t i = 0; i < m->live_count; i++)
@@ -463,7 +475,7 @@ static int rule_counters_unavailable(const struct members *m,
                                      const struct cluster_settings *settings,
                                      struct finding_list *out)
 {
-	const struct fleet_node *coordinator = live_coordinator(m);
+	const struct fleet_node *coordinator = m->coordinator;
 	if (coordinator == NULL || !coordinator->has_counters)
 		return 0;
 	int state = coordinator->counters_state;
@@ -484,7 +496,7 @@ static int rule_counters_unavailable(const struct members *m,
 static int rule_node_visibility(const struct members *m, const struct cluster_settings *settings,
                                 struct finding_list *out)
 {
-	const struct fleet_node *coordinator = live_coordinator(m);
+	const struct fleet_node *coordinator = m->coordinator;
 	if (coordinator == NULL || coordinator->active_nodes < 0)
 		return 0;
 	int64_t reporting = 0;

@@ -67,6 +67,17 @@ bool node_live(const struct fleet_node *node, const struct cluster_settings *set
                int64_t now_ms);
 
 /*
+ * The coordinator of SETTINGS' cluster that is live at NOW_MS and whose Trino
+ * answers (not UNREACHABLE, a version reported); it need not be ACTIVE. The
+ * first in node-id order when several; NULL when none. Borrowed from FLEET.
+ * The one definition for the findings, the gate, the baseline, the watch and
+ * the rollback target.
+ */
+const struct fleet_node *cluster_live_coordinator(const struct fleet *fleet,
+                                                  const struct cluster_settings *settings,
+                                                  int64_t now_ms);
+
+/*
  * True once ELAPSED_MS since the collector started gave every agent time to
  * report once (the longest stale_after, at least the default staleness):
  * before that, a node not heard from yet is not yet a finding.

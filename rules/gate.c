@@ -38,16 +38,9 @@ void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *tar
 	memset(out, 0, sizeof(*out));
 	out->pass = true;
 	size_t known = 0;
-	const struct fleet_node *coordinator = NULL;
-	for (size_t i = 0; i < fleet->count; i++) {
-		const struct fleet_node *node = fleet->nodes[i];
-		if (strcmp(node->cluster, target->name) != 0)
-			continue;
-		known++;
-		if (node->role == TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR &&
-		    node_live(node, target, now_ms))
-			coordinator = node;
-	}
+	for (size_t i = 0; i < fleet->count; i++)
+		if (strcmp(fleet->nodes[i]->cluster, target->name) == 0)
+			known++;
 	if (known == 0)
 		fail(out, "cluster %s has no node reporting", target->name);
 	for (size_t i = 0; i < findings->count; i++) {
@@ -55,6 +48,8 @@ void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *tar
 		if (strcmp(f->cluster, target->name) == 0 && blocks(f->kind))
 			fail(out, "%s: %s", finding_kind_name(f->kind), f->summary);
 	}
+	/* the target's own traffic, read where its queries are planned */
+	const struct fleet_node *coordinator = cluster_live_coordinator(fleet, target, now_ms);
 	if (coordinator != NULL && coordinator->sample_count >= 2) {
 		struct ratio_window w;
 		failure_ratio_window(coordinator, now_ms, ratio_window_ms, failure_types, &w);

@@ -16,35 +16,6 @@
 
 #include "durable_file.h"
 
-void detector_checkpoint_take(const struct detector *d, struct detector_checkpoint *out)
-{
-	*out = (struct detector_checkpoint){
-	        .present = true,
-	        .failure_score = d->failures.score,
-	        .user_score = d->user_errors.score,
-	        .failure_queries = d->failures.queries,
-	        .failure_failed = d->failures.failed,
-	        .user_queries = d->user_errors.queries,
-	        .user_failed = d->user_errors.failed,
-	        .verdict = (int)d->verdict,
-	};
-}
-
-void detector_checkpoint_restore(struct detector *d, const struct detector_checkpoint *c)
-{
-	if (!c->present)
-		return;
-	d->failures.score = c->failure_score;
-	d->failures.queries = c->failure_queries;
-	d->failures.failed = c->failure_failed;
-	d->user_errors.score = c->user_score;
-	d->user_errors.queries = c->user_queries;
-	d->user_errors.failed = c->user_failed;
-	d->verdict = (enum verdict)c->verdict;
-	/* the last sample is not restored: the monotonic clock restarts with a reboot,
-	 * so the first report after the restart starts the next delta */
-}
-
 int state_file_save(const char *state_dir, const struct cutover_state *s,
                     const struct detector_checkpoint *checkpoint, char *err, size_t err_len)
 {

@@ -13,19 +13,6 @@
 #include "cutover.h"
 #include "degradation.h"
 
-/* The detector's evidence, kept across restarts during a watch. */
-struct detector_checkpoint {
-	bool present;
-	double failure_score, user_score;
-	uint64_t failure_queries, failure_failed, user_queries, user_failed;
-	int verdict; /* enum verdict */
-};
-
-/* Copies the evidence of DETECTOR into a checkpoint, and back (after detector_start). */
-void detector_checkpoint_take(const struct detector *detector, struct detector_checkpoint *out);
-void detector_checkpoint_restore(struct detector *detector,
-                                 const struct detector_checkpoint *checkpoint);
-
 /* Writes STATE (and CHECKPOINT, if not NULL). 0, or -1 with ERR (the old file untouched). */
 int state_file_save(const char *state_dir, const struct cutover_state *state,
                     const struct detector_checkpoint *checkpoint, char *err, size_t err_len);

@@ -1,9 +1,10 @@
 /*
  * The cutover state machine, one row per transition: gate refused (every
  * failing check listed), cutover, LB failure, watch expiry, degradation ->
- * rollback, rollback refused because the old cluster is unhealthy (and then
- * paging continues once), manual rollback, pause and dry run (decision
- * alerted, LB untouched), external cutover, and a restart in mid-watch.
+ * rollback, rollback refused because the old cluster is unhealthy, manual
+ * rollback, a failed rollback retried after a pause, pause and dry run
+ * (decision alerted, LB untouched), external cutover; and states compared
+ * field by field. Sequences of a watch are in test_cutover_watch.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,551 +21,303 @@
 
 enum { GATE_OK, GATE_FAILS };
 
+/* Times are offsets from T0. A field left out is 0, false, "" or GATE_OK. */
 struct row {
 	const char *name;
-	/* state */
-	enum cutover_phase phase;
-	const char *active, *other;
-	bool paused;
-	int64_t until_offset; /* until = T0 + this (watching) */
-	/* event */
-	enum cutover_event_kind event;
-	const char *cluster;
-	bool force, ok;
-	/* facts */
-	int gate;
-	enum verdict verdict;
-	bool previous_healthy, dry_run;
-	int64_t now_offset;
-	/* expected */
-	enum cutover_phase next_phase;
-	const char *next_active, *next_other;
-	int status;
-	const char *actions; /* "switch:green alert:cutover watch:green", in order */
+	struct {
+		enum cutover_phase phase;
+		const char *active, *other;
+		bool paused;
+		int64_t until_offset; /* the watch's end */
+		int64_t retry_offset; /* no rollback attempt before this; 0: none */
+	} from;
+	struct {
+		enum cutover_event_kind kind;
+		const char *cluster;
+		bool force, ok;
+	} event;
+	struct {
+		int gate;
+		enum verdict verdict;
+		bool previous_unfit; /* the cluster to fall back on cannot take users */
+		bool dry_run;
+		int64_t now_offset;
+	} facts;
+	struct {
+		enum cutover_phase phase;
+		const char *active, *other;
+		int status;
+		const char *actions;  /* "switch:green alert:cutover watch:green", in order */
+		int64_t retry_offset; /* the next state's pause; 0: not checked */
+	} expect;
 };
 
 static const struct row rows[] = {
-        {"cutover refused by the gate",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         false,
-         false,
-         GATE_FAILS,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         409,
-         ""},
-        {"cutover forced past the gate",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         true,
-         false,
-         GATE_FAILS,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         202,
-         "switch:green"},
-        {"cutover starts the switch",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         202,
-         "switch:green"},
-        {"cutover to the active cluster is a bad request",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "blue",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         400,
-         ""},
-        {"cutover while paused: alerted, LB untouched",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         true,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         409,
-         "alert:cutover-held"},
-        {"cutover in dry run: alerted, LB untouched",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         true,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         409,
-         "alert:cutover-held"},
-        {"the LB switched: the watch starts",
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_LB_RESULT,
-         "green",
-         false,
-         true,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         "watch:green alert:cutover"},
-        {"the LB switch failed: users stay, page",
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_LB_RESULT,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         200,
-         "alert:lb-switch-failed"},
-        {"a second request during the switch is refused",
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         409,
-         ""},
-        {"healthy watch, time left: nothing",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         60000,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         ""},
-        {"watch expiry: steady with the roles swapped",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         WATCH,
-         PHASE_STEADY,
-         "green",
-         "blue",
-         200,
-         "alert:stable"},
-        {"degradation: roll back",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_FAILURES,
-         true,
-         false,
-         60000,
-         PHASE_ROLLING_BACK,
-         "green",
-         "blue",
-         200,
-         "switch:blue alert:rollback"},
-        {"blindness is degradation too",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_BLIND,
-         true,
-         false,
-         60000,
-         PHASE_ROLLING_BACK,
-         "green",
-         "blue",
-         200,
-         "switch:blue alert:rollback"},
-        {"degraded but blue unhealthy: no switch, page",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_FAILURES,
-         false,
-         false,
-         60000,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         "alert:rollback-refused"},
-        {"degraded while paused: page, LB untouched",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         true,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_FAILURES,
-         true,
-         false,
-         60000,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         "alert:degraded"},
-        {"degraded in dry run: page, LB untouched",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_TICK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_FAILURES,
-         true,
-         true,
-         60000,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         "alert:degraded"},
-        {"manual rollback",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_ROLLBACK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         60000,
-         PHASE_ROLLING_BACK,
-         "green",
-         "blue",
-         202,
-         "switch:blue alert:rollback"},
-        {"manual rollback into an unhealthy blue is refused",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_ROLLBACK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         false,
-         false,
-         60000,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         409,
-         ""},
-        {"manual rollback forced into an unhealthy blue",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_ROLLBACK,
-         "",
-         true,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         false,
-         false,
-         60000,
-         PHASE_ROLLING_BACK,
-         "green",
-         "blue",
-         202,
-         "switch:blue alert:rollback"},
-        {"rollback switched: rolled back",
-         PHASE_ROLLING_BACK,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_LB_RESULT,
-         "blue",
-         false,
-         true,
-         GATE_OK,
-         VERDICT_FAILURES,
-         true,
-         false,
-         61000,
-         PHASE_ROLLED_BACK,
-         "blue",
-         "green",
-         200,
-         "alert:rolled-back"},
-        {"rollback switch failed: back to watching, retried",
-         PHASE_ROLLING_BACK,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_LB_RESULT,
-         "blue",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_FAILURES,
-         true,
-         false,
-         61000,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         "alert:lb-switch-failed"},
-        {"a new cutover after a rollback",
-         PHASE_ROLLED_BACK,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_CUTOVER,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_SWITCHING,
-         "blue",
-         "green",
-         202,
-         "switch:green"},
-        {"rollback with no watch is refused",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_ROLLBACK,
-         "",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         409,
-         ""},
-        {"external cutover: the watch starts anyway",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_LB_OBSERVED,
-         "green",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         200,
-         "watch:green alert:external-cutover"},
-        {"the LB where it should be: nothing",
-         PHASE_STEADY,
-         "blue",
-         "green",
-         false,
-         0,
-         EVENT_LB_OBSERVED,
-         "blue",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         0,
-         PHASE_STEADY,
-         "blue",
-         "green",
-         200,
-         ""},
-        {"the LB moved back by hand during the watch",
-         PHASE_WATCHING,
-         "green",
-         "blue",
-         false,
-         WATCH,
-         EVENT_LB_OBSERVED,
-         "blue",
-         false,
-         false,
-         GATE_OK,
-         VERDICT_HEALTHY,
-         true,
-         false,
-         60000,
-         PHASE_ROLLED_BACK,
-         "blue",
-         "green",
-         200,
-         "alert:external-rollback"},
+        {.name = "cutover refused by the gate",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green"},
+         .facts = {.gate = GATE_FAILS},
+         .expect = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .status = 409}},
+        {.name = "cutover forced past the gate",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green", .force = true},
+         .facts = {.gate = GATE_FAILS},
+         .expect = {.phase = PHASE_SWITCHING,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 202,
+                    .actions = "switch:green"}},
+        {.name = "cutover starts the switch",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green"},
+         .expect = {.phase = PHASE_SWITCHING,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 202,
+                    .actions = "switch:green"}},
+        {.name = "cutover to the active cluster is a bad request",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "blue"},
+         .expect = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .status = 400}},
+        {.name = "cutover while paused: alerted, LB untouched",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .paused = true},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green"},
+         .expect = {.phase = PHASE_STEADY,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 409,
+                    .actions = "alert:cutover-held"}},
+        {.name = "cutover in dry run: alerted, LB untouched",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green"},
+         .facts = {.dry_run = true},
+         .expect = {.phase = PHASE_STEADY,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 409,
+                    .actions = "alert:cutover-held"}},
+        {.name = "the LB switched: the watch starts",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_LB_RESULT, .cluster = "green", .ok = true},
+         .expect = {.phase = PHASE_WATCHING,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "watch:green alert:cutover"}},
+        {.name = "the LB switch failed: users stay, page",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_LB_RESULT, .cluster = "green"},
+         .expect = {.phase = PHASE_STEADY,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 200,
+                    .actions = "alert:lb-switch-failed"}},
+        {.name = "a second request during the switch is refused",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green"},
+         .expect = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green", .status = 409}},
+        {.name = "healthy watch, time left: nothing",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.now_offset = 60000},
+         .expect = {.phase = PHASE_WATCHING, .active = "green", .other = "blue", .status = 200}},
+        {.name = "watch expiry: steady with the roles swapped",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.now_offset = WATCH},
+         .expect = {.phase = PHASE_STEADY,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "alert:stable"}},
+        {.name = "degradation: roll back",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_FAILURES, .now_offset = 60000},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "switch:blue alert:rollback"}},
+        {.name = "blindness is degradation too",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_BLIND, .now_offset = 60000},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "switch:blue alert:rollback"}},
+        {.name = "degraded but blue unhealthy: no switch, page",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_FAILURES, .previous_unfit = true, .now_offset = 60000},
+         .expect = {.phase = PHASE_WATCHING,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "alert:rollback-refused"}},
+        {.name = "degraded while paused: page, LB untouched",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .paused = true,
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_FAILURES, .now_offset = 60000},
+         .expect = {.phase = PHASE_WATCHING,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "alert:degraded"}},
+        {.name = "degraded in dry run: page, LB untouched",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_FAILURES, .dry_run = true, .now_offset = 60000},
+         .expect = {.phase = PHASE_WATCHING,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "alert:degraded"}},
+        {.name = "manual rollback",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_ROLLBACK},
+         .facts = {.now_offset = 60000},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 202,
+                    .actions = "switch:blue alert:rollback"}},
+        {.name = "manual rollback into an unhealthy blue is refused",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_ROLLBACK},
+         .facts = {.previous_unfit = true, .now_offset = 60000},
+         .expect = {.phase = PHASE_WATCHING, .active = "green", .other = "blue", .status = 409}},
+        {.name = "manual rollback forced into an unhealthy blue",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_ROLLBACK, .force = true},
+         .facts = {.previous_unfit = true, .now_offset = 60000},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 202,
+                    .actions = "switch:blue alert:rollback"}},
+        {.name = "rollback switched: rolled back",
+         .from = {.phase = PHASE_ROLLING_BACK,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_LB_RESULT, .cluster = "blue", .ok = true},
+         .facts = {.verdict = VERDICT_FAILURES, .now_offset = 61000},
+         .expect = {.phase = PHASE_ROLLED_BACK,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 200,
+                    .actions = "alert:rolled-back"}},
+        {.name = "rollback switch failed: back to watching, retried",
+         .from = {.phase = PHASE_ROLLING_BACK,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_LB_RESULT, .cluster = "blue"},
+         .facts = {.verdict = VERDICT_FAILURES, .now_offset = 61000},
+         .expect = {.phase = PHASE_WATCHING,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "alert:lb-switch-failed",
+                    .retry_offset = 61000 + CUTOVER_RETRY_MS}},
+        {.name = "still degraded within the pause after a failed rollback: no new attempt yet",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH,
+                  .retry_offset = 66000},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_FAILURES, .now_offset = 65999},
+         .expect = {.phase = PHASE_WATCHING, .active = "green", .other = "blue", .status = 200}},
+        {.name = "still degraded when the pause is over: the rollback is tried again",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH,
+                  .retry_offset = 66000},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.verdict = VERDICT_FAILURES, .now_offset = 66000},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "switch:blue alert:rollback"}},
+        {.name = "a new cutover after a rollback",
+         .from = {.phase = PHASE_ROLLED_BACK, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green"},
+         .expect = {.phase = PHASE_SWITCHING,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 202,
+                    .actions = "switch:green"}},
+        {.name = "rollback with no watch is refused",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_ROLLBACK},
+         .expect = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .status = 409}},
+        {.name = "external cutover: the watch starts anyway",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_LB_OBSERVED, .cluster = "green"},
+         .expect = {.phase = PHASE_WATCHING,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "watch:green alert:external-cutover"}},
+        {.name = "the LB where it should be: nothing",
+         .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_LB_OBSERVED, .cluster = "blue"},
+         .expect = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .status = 200}},
+        {.name = "the LB moved back by hand during the watch",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_LB_OBSERVED, .cluster = "blue"},
+         .facts = {.now_offset = 60000},
+         .expect = {.phase = PHASE_ROLLED_BACK,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 200,
+                    .actions = "alert:external-rollback"}},
 };
+
+static const char *text(const char *s)
+{
+	return s != NULL ? s : "";
+}
 
 static void describe_actions(const struct cutover_result *r, char *out, size_t len)
 {
@@ -592,22 +345,24 @@ static void test_transition_table(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *row = &rows[i];
 		struct cutover_state s;
-		cutover_state_init(&s, row->active, row->other);
-		s.phase = row->phase;
-		s.paused = row->paused;
+		cutover_state_init(&s, row->from.active, row->from.other);
+		s.phase = row->from.phase;
+		s.paused = row->from.paused;
 		s.since_unix_ms = T0;
-		s.until_unix_ms = T0 + row->until_offset;
-		struct cutover_event e = {.kind = row->event, .force = row->force, .ok = row->ok};
-		snprintf(e.cluster, sizeof(e.cluster), "%s", row->cluster);
+		s.until_unix_ms = T0 + row->from.until_offset;
+		s.retry_unix_ms = row->from.retry_offset != 0 ? T0 + row->from.retry_offset : 0;
+		struct cutover_event e = {
+		        .kind = row->event.kind, .force = row->event.force, .ok = row->event.ok};
+		snprintf(e.cluster, sizeof(e.cluster), "%s", text(row->event.cluster));
 		snprintf(e.text, sizeof(e.text), "%s", "from the test");
 		struct cutover_facts f = {
-		        .now_unix_ms = T0 + row->now_offset,
-		        .dry_run = row->dry_run,
+		        .now_unix_ms = T0 + row->facts.now_offset,
+		        .dry_run = row->facts.dry_run,
 		        .watch_ms = WATCH,
 		        .target_known = true,
-		        .gate = row->gate == GATE_OK ? &gate_ok : &gate_fails,
-		        .verdict = row->verdict,
-		        .previous_healthy = row->previous_healthy,
+		        .gate = row->facts.gate == GATE_OK ? &gate_ok : &gate_fails,
+		        .verdict = row->facts.verdict,
+		        .previous_healthy = !row->facts.previous_unfit,
 		};
 		snprintf(f.explanation, sizeof(f.explanation), "failures 50.0 %% vs 6.0 %%");
 		snprintf(f.previous_problem, sizeof(f.previous_problem), "no live coordinator");
@@ -615,16 +370,21 @@ static void test_transition_table(void **state)
 		cutover_step(&s, &e, &f, &r);
 		char actions[512];
 		describe_actions(&r, actions, sizeof(actions));
-		if (r.next.phase != row->next_phase ||
-		    strcmp(r.next.active, row->next_active) != 0 ||
-		    strcmp(r.next.other, row->next_other) != 0 || r.status != row->status ||
-		    strcmp(actions, row->actions) != 0)
-			fail_msg("row '%s':\n  got      %s(active=%s, other=%s) %d [%s] %s\n"
-			         "  expected %s(active=%s, other=%s) %d [%s]",
+		int64_t retry_offset = r.next.retry_unix_ms - T0;
+		if (r.next.phase != row->expect.phase ||
+		    strcmp(r.next.active, row->expect.active) != 0 ||
+		    strcmp(r.next.other, row->expect.other) != 0 ||
+		    r.status != row->expect.status ||
+		    strcmp(actions, text(row->expect.actions)) != 0 ||
+		    (row->expect.retry_offset != 0 && retry_offset != row->expect.retry_offset))
+			fail_msg("row '%s':\n  got      %s(active=%s, other=%s) %d [%s] retry %lld "
+			         "%s\n"
+			         "  expected %s(active=%s, other=%s) %d [%s] retry %lld",
 			         row->name, cutover_phase_name(r.next.phase), r.next.active,
-			         r.next.other, r.status, actions, r.answer,
-			         cutover_phase_name(row->next_phase), row->next_active,
-			         row->next_other, row->status, row->actions);
+			         r.next.other, r.status, actions, (long long)retry_offset, r.answer,
+			         cutover_phase_name(row->expect.phase), row->expect.active,
+			         row->expect.other, row->expect.status, text(row->expect.actions),
+			         (long long)row->expect.retry_offset);
 	}
 }
 
@@ -645,58 +405,6 @@ static void test_refused_gate_lists_every_check(void **state)
 	assert_false(r.changed);
 }
 
-static void test_unhealthy_blue_pages_once_then_rolls_back_when_it_can(void **state)
-{
-	(void)state;
-	struct cutover_state s;
-	cutover_state_init(&s, "green", "blue");
-	s.phase = PHASE_WATCHING;
-	s.until_unix_ms = T0 + WATCH;
-	struct cutover_event tick = {.kind = EVENT_TICK};
-	struct gate_result gate = {.pass = true};
-	struct cutover_facts f = {.now_unix_ms = T0 + 1000,
-	                          .watch_ms = WATCH,
-	                          .gate = &gate,
-	                          .verdict = VERDICT_FAILURES,
-	                          .previous_healthy = false};
-	struct cutover_result r;
-	cutover_step(&s, &tick, &f, &r);
-	assert_int_equal(r.action_count, 1);
-	assert_non_null(strstr(r.actions[0].text, "green degraded and blue unavailable"));
-	s = r.next;
-	f.now_unix_ms += 1000;
-	cutover_step(&s, &tick, &f, &r);
-	assert_int_equal(r.action_count, 0); /* not every tick */
-	s = r.next;
-	f.previous_healthy = true; /* blue is back */
-	cutover_step(&s, &tick, &f, &r);
-	assert_int_equal(r.next.phase, PHASE_ROLLING_BACK);
-}
-
-static void test_restart_in_mid_watch_keeps_the_deadline(void **state)
-{
-	(void)state;
-	/* the state as persisted before a crash, reloaded as is */
-	struct cutover_state s;
-	cutover_state_init(&s, "green", "blue");
-	s.phase = PHASE_WATCHING;
-	s.since_unix_ms = T0;
-	s.until_unix_ms = T0 + WATCH;
-	struct cutover_event tick = {.kind = EVENT_TICK};
-	struct gate_result gate = {.pass = true};
-	struct cutover_facts f = {.now_unix_ms = T0 + WATCH - 1,
-	                          .watch_ms = WATCH,
-	                          .gate = &gate,
-	                          .previous_healthy = true};
-	struct cutover_result r;
-	cutover_step(&s, &tick, &f, &r);
-	assert_int_equal(r.next.phase, PHASE_WATCHING); /* the remaining time, not a new watch */
-	f.now_unix_ms = T0 + WATCH;
-	cutover_step(&s, &tick, &f, &r);
-	assert_int_equal(r.next.phase, PHASE_STEADY);
-	assert_non_null(strstr(r.actions[0].text, "blue may be shut down"));
-}
-
 static void test_pause_and_resume(void **state)
 {
 	(void)state;
@@ -712,14 +420,71 @@ static void test_pause_and_resume(void **state)
 	assert_false(r.next.paused);
 }
 
+/* A watching state over PADDING bytes, its strings short in longer arrays. */
+static void fill_state(struct cutover_state *s, int padding)
+{
+	memset(s, padding, sizeof(*s));
+	s->phase = PHASE_WATCHING;
+	snprintf(s->active, sizeof(s->active), "green");
+	snprintf(s->other, sizeof(s->other), "blue");
+	s->since_unix_ms = T0;
+	s->until_unix_ms = T0 + WATCH;
+	s->baseline = (struct baseline){.queries = 1000, .failed = 20, .user_errors = 5};
+	s->paused = false;
+	s->degraded_alerted = true;
+	s->retry_unix_ms = T0 + 5000;
+	snprintf(s->reason, sizeof(s->reason), "upgrade to 447");
+}
+
+/* Flips the lowest bit of the first byte at OFFSET: a different value of any field. */
+static void flip(void *object, size_t offset)
+{
+	((unsigned char *)object)[offset] ^= 1;
+}
+
+static void test_states_compare_field_by_field(void **state)
+{
+	(void)state;
+	struct cutover_state a, b;
+	fill_state(&a, 0x00);
+	fill_state(&b, 0xa5); /* other padding, other bytes after each string's end */
+	assert_true(cutover_state_equal(&a, &b));
+	static const struct {
+		const char *field;
+		size_t offset;
+	} fields[] = {
+	        {"phase", offsetof(struct cutover_state, phase)},
+	        {"active", offsetof(struct cutover_state, active)},
+	        {"other", offsetof(struct cutover_state, other)},
+	        {"since_unix_ms", offsetof(struct cutover_state, since_unix_ms)},
+	        {"until_unix_ms", offsetof(struct cutover_state, until_unix_ms)},
+	        {"baseline.queries", offsetof(struct cutover_state, baseline.queries)},
+	        {"baseline.failed", offsetof(struct cutover_state, baseline.failed)},
+	        {"baseline.user_errors", offsetof(struct cutover_state, baseline.user_errors)},
+	        {"paused", offsetof(struct cutover_state, paused)},
+	        {"degraded_alerted", offsetof(struct cutover_state, degraded_alerted)},
+	        {"retry_unix_ms", offsetof(struct cutover_state, retry_unix_ms)},
+	        {"reason", offsetof(struct cutover_state, reason)},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct cutover_state changed = b;
+		flip(&changed, fields[i].offset);
+		if (cutover_state_equal(&a, &changed) || cutover_state_equal(&changed, &a))
+			fail_msg("a different %s compares equal", fields[i].field);
+	}
+	/* a string that is a prefix of the other differs */
+	struct cutover_state shorter = b;
+	shorter.reason[7] = '\0'; /* "upgrade" */
+	assert_false(cutover_state_equal(&a, &shorter));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_transition_table),
 	        cmocka_unit_test(test_refused_gate_lists_every_check),
-	        cmocka_unit_test(test_unhealthy_blue_pages_once_then_rolls_back_when_it_can),
-	        cmocka_unit_test(test_restart_in_mid_watch_keeps_the_deadline),
 	        cmocka_unit_test(test_pause_and_resume),
+	        cmocka_unit_test(test_states_compare_field_by_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,10 @@
  * few failures is no rollback; a burst is caught within a few queries; a late
  * fault as fast as one at cutover; a bad baseline raises p0 and p1; a counter
  * reset starts a new series; the user-error channel; blindness; the one-line
- * explanation.
+ * explanation; the tolerated ratio; a watched cluster turned incomplete or
+ * mixed; checkpoints compared field by field.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +249,167 @@ static void test_the_explanation_fits_one_line(void **state)
 	                    "tolerated 5.0 %, evidence 32.0/15"); /* 50 ln 2 + 50 ln(0.90/0.95) */
 }
 
+struct p0_case {
+	const char *name;
+	double max_failure_ratio, baseline_factor;
+	struct baseline baseline;
+	double expected;
+};
+
+static const struct p0_case p0_cases[] = {
+        {"a baseline that saw no query: the floor", 0.05, 3, {0, 0, 0}, 0.05},
+        {"a clean baseline x factor under the floor: the floor", 0.05, 3, {100000, 100, 0}, 0.05},
+        {"baseline 2 % x 2 = 4 % is under a 5 % floor: the floor", 0.05, 2, {1000, 20, 0}, 0.05},
+        {"baseline 2 % x 3 = 6 % is above a 5 % floor: baseline x factor",
+         0.05,
+         3,
+         {1000, 20, 0},
+         0.06},
+        {"a bad baseline raises p0 far above the floor", 0.05, 3, {100000, 4000, 0}, 0.12},
+        {"a lower floor lets a clean baseline count", 0.001, 3, {100000, 100, 0}, 0.003},
+};
+
+static void test_the_tolerated_ratio(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(p0_cases) / sizeof(p0_cases[0]); i++) {
+		const struct p0_case *c = &p0_cases[i];
+		struct watch_settings settings;
+		watch_settings_default(&settings);
+		settings.max_failure_ratio = c->max_failure_ratio;
+		settings.baseline_factor = c->baseline_factor;
+		double p0 = watch_tolerated_p0(&settings, &c->baseline);
+		/* the watch starts from the same p0 the gate is given */
+		struct detector d;
+		detector_start(&d, &settings, &c->baseline);
+		if (fabs(p0 - c->expected) > 1e-12 || fabs(d.failures.p0 - p0) > 1e-12)
+			fail_msg("case '%s': p0 %.6f, the detector's %.6f, expected %.6f", c->name,
+			         p0, d.failures.p0, c->expected);
+	}
+}
+
+struct watch_verdict_case {
+	const char *name;
+	enum verdict detector; /* the detector's own verdict */
+	struct {
+		enum finding_kind kind;
+		const char *cluster; /* NULL: the end of the list */
+	} open[4];                   /* the open findings, in key order */
+	enum verdict expected;       /* for the watched cluster g */
+	const char *why;             /* "": the detector's explanation stands */
+};
+
+static const struct watch_verdict_case watch_verdict_cases[] = {
+        {"no finding: healthy stays healthy", VERDICT_HEALTHY, {{0}}, VERDICT_HEALTHY, ""},
+        {"g turned mixed: blind, in the finding's words",
+         VERDICT_HEALTHY,
+         {{FINDING_MIXED_VERSION, "g"}},
+         VERDICT_BLIND,
+         "mixed-version on g"},
+        {"g turned incomplete: blind, in the finding's words",
+         VERDICT_HEALTHY,
+         {{FINDING_CLUSTER_INCOMPLETE, "g"}},
+         VERDICT_BLIND,
+         "cluster-incomplete on g"},
+        {"the other cluster mixed or incomplete: g stays healthy",
+         VERDICT_HEALTHY,
+         {{FINDING_CLUSTER_INCOMPLETE, "b"}, {FINDING_MIXED_VERSION, "b"}},
+         VERDICT_HEALTHY,
+         ""},
+        {"other findings on g are no blindness",
+         VERDICT_HEALTHY,
+         {{FINDING_CONFIG_DRIFT, "g"}, {FINDING_NODE_STALE, "g"}, {FINDING_TRINO_DOWN, "g"}},
+         VERDICT_HEALTHY,
+         ""},
+        {"both on g: the first in key order explains",
+         VERDICT_HEALTHY,
+         {{FINDING_CLUSTER_INCOMPLETE, "g"}, {FINDING_MIXED_VERSION, "g"}},
+         VERDICT_BLIND,
+         "cluster-incomplete on g"},
+        {"the detector's failures verdict stands, with its own explanation",
+         VERDICT_FAILURES,
+         {{FINDING_MIXED_VERSION, "g"}},
+         VERDICT_FAILURES,
+         ""},
+        {"the detector's user-error verdict stands too",
+         VERDICT_USER_ERRORS,
+         {{FINDING_CLUSTER_INCOMPLETE, "g"}},
+         VERDICT_USER_ERRORS,
+         ""},
+};
+
+static void test_a_watched_cluster_turned_incomplete_or_mixed_is_degraded(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(watch_verdict_cases) / sizeof(watch_verdict_cases[0]); i++) {
+		const struct watch_verdict_case *c = &watch_verdict_cases[i];
+		struct finding items[4];
+		struct finding_list findings = {items, 0, 4};
+		for (size_t k = 0; k < 4 && c->open[k].cluster != NULL; k++) {
+			struct finding *f = &items[findings.count++];
+			memset(f, 0, sizeof(*f));
+			f->kind = c->open[k].kind;
+			snprintf(f->cluster, sizeof(f->cluster), "%s", c->open[k].cluster);
+			snprintf(f->summary, sizeof(f->summary), "%s on %s",
+			         finding_kind_name(c->open[k].kind), c->open[k].cluster);
+		}
+		char why[256] = "";
+		enum verdict got = watch_verdict(c->detector, &findings, "g", why, sizeof(why));
+		if (got != c->expected || strcmp(why, c->why) != 0)
+			fail_msg("case '%s': got verdict %d '%s', expected %d '%s'", c->name, got,
+			         why, c->expected, c->why);
+	}
+}
+
+/* Flips the lowest bit of the first byte at OFFSET: a different value of any scalar field. */
+static void flip(void *object, size_t offset)
+{
+	((unsigned char *)object)[offset] ^= 1;
+}
+
+/* The same evidence over PADDING bytes. */
+static void fill_checkpoint(struct detector_checkpoint *c, int padding)
+{
+	memset(c, padding, sizeof(*c));
+	c->present = true;
+	c->failure_score = 12.5;
+	c->user_score = 0.75;
+	c->failure_queries = 400;
+	c->failure_failed = 90;
+	c->user_queries = 400;
+	c->user_failed = 3;
+	c->verdict = VERDICT_FAILURES;
+}
+
+static void test_checkpoints_compare_field_by_field(void **state)
+{
+	(void)state;
+	struct detector_checkpoint a, b;
+	fill_checkpoint(&a, 0x00);
+	fill_checkpoint(&b, 0xa5);
+	assert_true(detector_checkpoint_equal(&a, &b)); /* padding is no evidence */
+	static const struct {
+		const char *field;
+		size_t offset;
+	} fields[] = {
+	        {"present", offsetof(struct detector_checkpoint, present)},
+	        {"failure_score", offsetof(struct detector_checkpoint, failure_score)},
+	        {"user_score", offsetof(struct detector_checkpoint, user_score)},
+	        {"failure_queries", offsetof(struct detector_checkpoint, failure_queries)},
+	        {"failure_failed", offsetof(struct detector_checkpoint, failure_failed)},
+	        {"user_queries", offsetof(struct detector_checkpoint, user_queries)},
+	        {"user_failed", offsetof(struct detector_checkpoint, user_failed)},
+	        {"verdict", offsetof(struct detector_checkpoint, verdict)},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct detector_checkpoint changed = b;
+		flip(&changed, fields[i].offset);
+		if (detector_checkpoint_equal(&a, &changed) ||
+		    detector_checkpoint_equal(&changed, &a))
+			fail_msg("a different %s compares equal", fields[i].field);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +422,9 @@ int main(void)
 	        cmocka_unit_test(test_user_errors_have_their_own_channel),
 	        cmocka_unit_test(test_a_watch_that_cannot_see_is_degraded),
 	        cmocka_unit_test(test_the_explanation_fits_one_line),
+	        cmocka_unit_test(test_the_tolerated_ratio),
+	        cmocka_unit_test(test_a_watched_cluster_turned_incomplete_or_mixed_is_degraded),
+	        cmocka_unit_test(test_checkpoints_compare_field_by_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

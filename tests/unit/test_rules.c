@@ -1,6 +1,7 @@
 /*
  * The collector's pure rules: the fleet table (duplicates, boots, forgetting),
- * every guardrail rule and its edges (one row per case), the failure ratio
+ * every guardrail rule and its edges (one row per case), each rule's severity
+ * on the cluster users are on and on the standby, the failure ratio
  * window and its Wilson interval, and the diff of two ticks.
  */
 #include <setjmp.h>
@@ -15,119 +16,7 @@
 #include "failure_ratio.h"
 #include "findings.h"
 #include "fleet.h"
-
-#define NOW         1000000
-#define COORD       TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR
-#define WORKER      TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER
-#define ACTIVE      TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE
-#define UNREACHABLE TRINOGUARD__V1__NODE_STATE__STATE_UNREACHABLE
-#define DRAINING    TRINOGUARD__V1__NODE_STATE__STATE_DRAINING
-#define C_OK        TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK
-#define C_403       TRINOGUARD__V1__COUNTER_STATE__COUNTERS_FORBIDDEN
-
-/* A report built from a few facts; strings point into the struct. */
-struct built_report {
-	NodeReport report;
-	QueryCounters counters;
-	ConfigDigest digests[8];
-	ConfigDigest *digest_ptrs[8];
-	char paths[8][64];
-	uint8_t sha[8][32];
-	uint8_t boot_id[16];
-};
-
-struct node_spec {
-	const char *id;
-	const char *cluster;
-	int role;
-	const char *version; /* NULL: unreachable, no version */
-	int state;
-	int64_t age_ms;        /* since its last report */
-	int64_t not_active_ms; /* how long it has been in `state` (when not ACTIVE) */
-	const char *digests;   /* "path=xx;path=!" (xx: the byte repeated; !: unreadable) */
-	int counters_state;    /* 0: none (workers) */
-	int64_t active_nodes;  /* -1: not exported */
-};
-
-static void build(struct built_report *b, const struct node_spec *spec, uint64_t seq, int boot)
-{
-	NodeReport init = TRINOGUARD__V1__NODE_REPORT__INIT;
-	QueryCounters counters = TRINOGUARD__V1__QUERY_COUNTERS__INIT;
-	memset(b, 0, sizeof(*b));
-	b->report = init;
-	b->counters = counters;
-	memset(b->boot_id, boot, sizeof(b->boot_id));
-	NodeReport *r = &b->report;
-	r->has_schema_version = 1;
-	r->schema_version = 1;
-	r->agent_id = (char *)spec->id;
-	r->has_boot_id = 1;
-	r->boot_id.data = b->boot_id;
-	r->boot_id.len = 16;
-	r->has_seq = 1;
-	r->seq = seq;
-	r->has_sent_unix_ms = 1;
-	r->sent_unix_ms = 1795515330000LL;
-	r->has_interval_ms = 1;
-	r->interval_ms = 1000;
-	r->cluster = (char *)spec->cluster;
-	r->node_id = (char *)spec->id;
-	r->has_role = 1;
-	r->role = spec->role;
-	r->trino_version = (char *)spec->version;
-	r->has_state = 1;
-	r->state = spec->state;
-	if (spec->counters_state != 0) {
-		b->counters.has_state = 1;
-		b->counters.state = spec->counters_state;
-		if (spec->active_nodes >= 0) {
-			b->counters.has_active_nodes = 1;
-			b->counters.active_nodes = (uint32_t)spec->active_nodes;
-		}
-		r->counters = &b->counters;
-	}
-	const char *p = spec->digests != NULL ? spec->digests : "";
-	size_t n = 0;
-	while (*p != '\0' && n < 8) {
-		const char *eq = strchr(p, '=');
-		const char *end = strchr(p, ';');
-		if (end == NULL)
-			end = p + strlen(p);
-		ConfigDigest d = TRINOGUARD__V1__CONFIG_DIGEST__INIT;
-		b->digests[n] = d;
-		snprintf(b->paths[n], sizeof(b->paths[n]), "%.*s", (int)(eq - p), p);
-		b->digests[n].path = b->paths[n];
-		if (eq[1] == '!') {
-			b->digests[n].error = "Permission denied";
-		} else {
-			unsigned byte;
-			sscanf(eq + 1, "%2x", &byte);
-			memset(b->sha[n], (int)byte, 32);
-			b->digests[n].has_sha256 = 1;
-			b->digests[n].sha256.data = b->sha[n];
-			b->digests[n].sha256.len = 32;
-		}
-		b->digest_ptrs[n] = &b->digests[n];
-		n++;
-		p = *end == ';' ? end + 1 : end;
-	}
-	r->n_config = n;
-	r->config = b->digest_ptrs;
-}
-
-/* Feeds SPEC so that at NOW its last report is AGE old and its state NOT_ACTIVE_MS long. */
-static void feed(struct fleet *fleet, const struct node_spec *spec)
-{
-	struct built_report b;
-	int64_t last = NOW - spec->age_ms;
-	if (spec->state != ACTIVE && spec->not_active_ms > 0) {
-		build(&b, spec, 1, 1);
-		assert_int_not_equal(fleet_update(fleet, &b.report, last - spec->not_active_ms),
-		                     FLEET_NO_MEMORY);
-	}
-	build(&b, spec, 2, 1);
-	assert_int_not_equal(fleet_update(fleet, &b.report, last), FLEET_NO_MEMORY);
-}
+#include "fleet_fixture.h"
 
 #define MAX_NODES 6
 
@@ -338,23 +227,110 @@ static void test_summaries_name_what_matters(void **state)
 	fleet_cleanup(&fleet);
 }
 
-static void test_trino_down_weighs_more_in_the_active_cluster(void **state)
+/*
+ * What pages: each rule's severity on the cluster users are on and on the
+ * standby (README, "Findings"). trino-down and cluster-incomplete weigh by
+ * role; the others are the same wherever they happen.
+ */
+struct severity_case {
+	const char *name;
+	enum finding_kind kind; /* the finding the nodes of g open */
+	struct node_spec nodes[MAX_NODES];
+	int64_t min_workers;
+	enum severity on_users_cluster, on_standby;
+};
+
+static const struct severity_case severity_cases[] = {
+        {"trino-down pages where users are, warns on the standby",
+         FINDING_TRINO_DOWN,
+         {COORD_447("g"), {"g-w1", "g", WORKER, "447", DRAINING, 0, 30000, NULL, 0, -1}},
+         0,
+         SEVERITY_CRITICAL,
+         SEVERITY_WARNING},
+        {"cluster-incomplete pages where users are, warns on the standby",
+         FINDING_CLUSTER_INCOMPLETE,
+         {COORD_447("g"), WORKER_447("g", "1")},
+         2,
+         SEVERITY_CRITICAL,
+         SEVERITY_WARNING},
+        {"mixed-version is critical on either cluster",
+         FINDING_MIXED_VERSION,
+         {COORD_447("g"), {"g-w1", "g", WORKER, "446", ACTIVE, 0, 0, NULL, 0, -1}},
+         1,
+         SEVERITY_CRITICAL,
+         SEVERITY_CRITICAL},
+        {"config-drift is a warning on either cluster",
+         FINDING_CONFIG_DRIFT,
+         {COORD_447("g"),
+          {"g-w1", "g", WORKER, "447", ACTIVE, 0, 0, "jvm.config=aa", 0, -1},
+          {"g-w2", "g", WORKER, "447", ACTIVE, 0, 0, "jvm.config=bb", 0, -1}},
+         2,
+         SEVERITY_WARNING,
+         SEVERITY_WARNING},
+        {"node-stale is a warning on either cluster",
+         FINDING_NODE_STALE,
+         {COORD_447("g"),
+          WORKER_447("g", "1"),
+          {"g-w2", "g", WORKER, "447", ACTIVE, 10000, 0, NULL, 0, -1}},
+         1,
+         SEVERITY_WARNING,
+         SEVERITY_WARNING},
+        {"counters-unavailable is a warning on either cluster",
+         FINDING_COUNTERS_UNAVAILABLE,
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, NULL, C_403, -1}},
+         0,
+         SEVERITY_WARNING,
+         SEVERITY_WARNING},
+        {"node-hidden is a warning on either cluster",
+         FINDING_NODE_HIDDEN,
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, NULL, C_OK, 1}, WORKER_447("g", "1")},
+         1,
+         SEVERITY_WARNING,
+         SEVERITY_WARNING},
+        {"node-unguarded is a warning on either cluster",
+         FINDING_NODE_UNGUARDED,
+         {{"g-coord", "g", COORD, "447", ACTIVE, 0, 0, NULL, C_OK, 3}, WORKER_447("g", "1")},
+         1,
+         SEVERITY_WARNING,
+         SEVERITY_WARNING},
+};
+
+static void test_severity_by_rule_and_role(void **state)
 {
 	(void)state;
-	struct fleet fleet;
-	fleet_init(&fleet);
-	struct node_spec down = {"g-coord", "g", COORD, NULL, UNREACHABLE, 0, 60000, NULL, 0, -1};
-	feed(&fleet, &down);
-	struct cluster_settings settings = {.name = "g", .down_grace_ms = 5000};
-	struct finding_list findings = {0};
-	findings_evaluate(&fleet, &settings, 1, "g", NOW, &findings);
-	assert_int_equal(findings.count, 2); /* incomplete + down */
-	assert_int_equal(findings.items[1].kind, FINDING_TRINO_DOWN);
-	assert_int_equal(findings.items[1].severity, SEVERITY_CRITICAL);
-	findings_evaluate(&fleet, &settings, 1, "b", NOW, &findings);
-	assert_int_equal(findings.items[1].severity, SEVERITY_WARNING);
-	finding_list_free(&findings);
-	fleet_cleanup(&fleet);
+	for (size_t c = 0; c < sizeof(severity_cases) / sizeof(severity_cases[0]); c++) {
+		const struct severity_case *sc = &severity_cases[c];
+		struct fleet fleet;
+		fleet_init(&fleet);
+		for (size_t i = 0; i < MAX_NODES && sc->nodes[i].id != NULL; i++)
+			feed(&fleet, &sc->nodes[i]);
+		struct cluster_settings clusters[2] = {
+		        {.name = "g", .min_workers = sc->min_workers, .down_grace_ms = 10000},
+		        {.name = "b", .min_workers = sc->min_workers, .down_grace_ms = 10000},
+		};
+		/* users on g, then on b (g the standby) */
+		const char *users_on[2] = {"g", "b"};
+		const enum severity expected[2] = {sc->on_users_cluster, sc->on_standby};
+		for (int role = 0; role < 2; role++) {
+			struct finding_list findings = {0};
+			assert_int_equal(findings_evaluate(&fleet, clusters, 2, users_on[role], NOW,
+			                                   &findings),
+			                 0);
+			const struct finding *found = NULL;
+			for (size_t i = 0; i < findings.count; i++)
+				if (findings.items[i].kind == sc->kind &&
+				    strcmp(findings.items[i].cluster, "g") == 0)
+					found = &findings.items[i];
+			if (found == NULL || found->severity != expected[role])
+				fail_msg("case '%s', users on %s: got %s, expected %s", sc->name,
+				         users_on[role],
+				         found != NULL ? severity_name(found->severity)
+				                       : "no finding",
+				         severity_name(expected[role]));
+			finding_list_free(&findings);
+		}
+		fleet_cleanup(&fleet);
+	}
 }
 
 static void test_fleet_drops_old_reports_and_accepts_new_boots(void **state)
@@ -547,7 +523,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_rule_table),
 	        cmocka_unit_test(test_summaries_name_what_matters),
-	        cmocka_unit_test(test_trino_down_weighs_more_in_the_active_cluster),
+	        cmocka_unit_test(test_severity_by_rule_and_role),
 	        cmocka_unit_test(test_fleet_drops_old_reports_and_accepts_new_boots),
 	        cmocka_unit_test(test_failure_ratio_window),
 	        cmocka_unit_test(test_wilson_interval),

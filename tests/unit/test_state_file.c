@@ -46,10 +46,8 @@ static void test_round_trip(void **state)
 	write_text("cutover.json.trino-guard.tmp", "{\"torn");
 	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_true(found);
-	assert_memory_equal(&s, &back, sizeof(s));
-	assert_true(evidence_back.present);
-	assert_true(evidence_back.failure_score == 12.5);
-	assert_int_equal(evidence_back.failure_failed, 90);
+	assert_true(cutover_state_equal(&s, &back));
+	assert_true(detector_checkpoint_equal(&evidence, &evidence_back));
 
 	/* the evidence goes back into a started detector */
 	struct watch_settings settings;
@@ -66,50 +64,61 @@ static void test_round_trip(void **state)
 	assert_false(evidence_back.present);
 }
 
+/* A valid state's fields after version, phase, active and other. */
+#define STATE_FIELDS                                                                               \
+	"\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"        \
+	"\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,\"retry_unix_ms\":0,"      \
+	"\"reason\":\"\""
+
+static const struct {
+	const char *name;
+	const char *text;     /* cutover.json */
+	const char *expected; /* in the error */
+} untrustworthy[] = {
+        {"a torn file is refused, with the line it breaks on", "{\"version\":1,\"phase\":\"WATCH",
+         "cutover.json:1"},
+        {"a newer format is refused, not guessed at",
+         "{\"version\":2,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\"," STATE_FIELDS "}",
+         "version 2 is not understood"},
+        {"an unknown phase is refused by name",
+         "{\"version\":1,\"phase\":\"DANCING\",\"active\":\"b\",\"other\":\"g\"," STATE_FIELDS "}",
+         "unknown phase 'DANCING'"},
+        {"a watch that ends before it starts is refused",
+         "{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\","
+         "\"since_unix_ms\":10,\"until_unix_ms\":5,\"baseline\":{\"queries\":0,\"failed\":0,"
+         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
+         "\"retry_unix_ms\":0,\"reason\":\"\"}",
+         "impossible times or counts"},
+        {"a cluster name longer than the state holds is refused, not cut short",
+         "{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":"
+         "\"a-cluster-name-of-sixty-four-characters-is-one-more-than-fits-in\"," STATE_FIELDS "}",
+         "cluster name too long"},
+        {"a state missing its fields is refused, naming the file",
+         "{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\"}", "cutover.json"},
+        {"negative detector evidence is refused",
+         "{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\"," STATE_FIELDS
+         ",\"detector\":{\"failure_score\":-1.0,\"failure_queries\":0,\"failure_failed\":0,"
+         "\"user_score\":0.0,\"user_queries\":0,\"user_failed\":0,\"verdict\":0}}",
+         "detector: impossible values"},
+        {"an unknown key is refused, not ignored",
+         "{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\"," STATE_FIELDS
+         ",\"extra\":1}",
+         "cutover.json"},
+};
+
 static void test_untrustworthy_files_are_refused(void **state)
 {
 	(void)state;
-	const char *cases[][2] = {
-	        {"{\"version\":1,\"phase\":\"WATCH", "cutover.json:1"},
-	        {"{\"version\":2,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\","
-	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
-	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
-	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
-	         "version 2 is not understood"},
-	        {"{\"version\":1,\"phase\":\"DANCING\",\"active\":\"b\",\"other\":\"g\","
-	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
-	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
-	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
-	         "unknown phase 'DANCING'"},
-	        {"{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\","
-	         "\"since_unix_ms\":10,\"until_unix_ms\":5,\"baseline\":{\"queries\":0,\"failed\":"
-	         "0,"
-	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
-	         "\"retry_unix_ms\":0,\"reason\":\"\"}",
-	         "impossible times or counts"},
-	        {"{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\"}", "cutover.json"},
-	        {"{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\","
-	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
-	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
-	         "\"retry_unix_ms\":0,\"reason\":\"\",\"detector\":{\"failure_score\":-1.0,"
-	         "\"failure_queries\":0,\"failure_failed\":0,\"user_score\":0.0,"
-	         "\"user_queries\":0,\"user_failed\":0,\"verdict\":0}}",
-	         "detector: impossible values"},
-	        {"{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\","
-	         "\"since_unix_ms\":0,\"until_unix_ms\":0,\"baseline\":{\"queries\":0,\"failed\":0,"
-	         "\"user_errors\":0},\"paused\":false,\"degraded_alerted\":false,"
-	         "\"retry_unix_ms\":0,\"reason\":\"\",\"extra\":1}",
-	         "cutover.json"},
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		write_text("cutover.json", cases[i][0]);
+	for (size_t i = 0; i < sizeof(untrustworthy) / sizeof(untrustworthy[0]); i++) {
+		write_text("cutover.json", untrustworthy[i].text);
 		struct cutover_state s;
 		bool found = true;
 		char err[512] = "";
 		if (state_file_load(dir, &s, NULL, &found, err, sizeof(err)) != -1)
-			fail_msg("case %zu accepted", i);
-		if (strstr(err, cases[i][1]) == NULL)
-			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i][1]);
+			fail_msg("case '%s': accepted", untrustworthy[i].name);
+		if (strstr(err, untrustworthy[i].expected) == NULL)
+			fail_msg("case '%s': '%s' lacks '%s'", untrustworthy[i].name, err,
+			         untrustworthy[i].expected);
 		assert_false(found);
 	}
 }
