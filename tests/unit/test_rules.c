@@ -518,6 +518,32 @@ static void test_collector_findings_join_the_sorted_list(void **state)
 	fleet_cleanup(&fleet);
 }
 
+/* No finding before every agent had time to report once: the longest stale_after, at least 3 s. */
+static void test_start_up_grace(void **state)
+{
+	(void)state;
+	struct cluster_settings clusters[2] = {{.name = "b"}, {.name = "g"}};
+	assert_false(findings_warmed_up(clusters, 2, 2999));
+	assert_true(findings_warmed_up(clusters, 2, 3000));
+	clusters[1].stale_after_ms = 10000;
+	assert_false(findings_warmed_up(clusters, 2, 9999));
+	assert_true(findings_warmed_up(clusters, 2, 10000));
+	clusters[1].stale_after_ms = 500; /* shorter than the default: the default holds */
+	assert_false(findings_warmed_up(clusters, 2, 2999));
+}
+
+static void test_failure_type_names(void **state)
+{
+	(void)state;
+	assert_int_equal(failure_type_parse("internal"), FAILURE_INTERNAL);
+	assert_int_equal(failure_type_parse("external"), FAILURE_EXTERNAL);
+	assert_int_equal(failure_type_parse("insufficient_resources"),
+	                 FAILURE_INSUFFICIENT_RESOURCES);
+	assert_int_equal(failure_type_parse("user_error"), FAILURE_USER_ERROR);
+	assert_int_equal(failure_type_parse("INTERNAL"), 0);
+	assert_int_equal(failure_type_parse(""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +555,8 @@ int main(void)
 	        cmocka_unit_test(test_wilson_interval),
 	        cmocka_unit_test(test_diff_of_two_ticks),
 	        cmocka_unit_test(test_collector_findings_join_the_sorted_list),
+	        cmocka_unit_test(test_start_up_grace),
+	        cmocka_unit_test(test_failure_type_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
