@@ -140,18 +140,30 @@ static int validate_collector(void *object, const char **key, char *why, size_t 
 }
 
 static const struct config_section agent_sections[] = {
-        {"agent", false, agent_keys, sizeof(agent_keys) / sizeof(agent_keys[0]),
-         offsetof(struct agent_config, agent), NULL, NULL, validate_agent},
-        {"trino", false, trino_keys, sizeof(trino_keys) / sizeof(trino_keys[0]),
-         offsetof(struct agent_config, trino), NULL, NULL, validate_trino},
-        {"config", false, digest_keys, sizeof(digest_keys) / sizeof(digest_keys[0]),
-         offsetof(struct agent_config, config), NULL, NULL, NULL},
-        {"collector", false, collector_keys, sizeof(collector_keys) / sizeof(collector_keys[0]),
-         offsetof(struct agent_config, collector), NULL, NULL, validate_collector},
+        {.name = "agent",
+         .keys = agent_keys,
+         .key_count = sizeof(agent_keys) / sizeof(agent_keys[0]),
+         .offset = offsetof(struct agent_config, agent),
+         .validate = validate_agent},
+        {.name = "trino",
+         .keys = trino_keys,
+         .key_count = sizeof(trino_keys) / sizeof(trino_keys[0]),
+         .offset = offsetof(struct agent_config, trino),
+         .validate = validate_trino},
+        {.name = "config",
+         .keys = digest_keys,
+         .key_count = sizeof(digest_keys) / sizeof(digest_keys[0]),
+         .offset = offsetof(struct agent_config, config)},
+        {.name = "collector",
+         .keys = collector_keys,
+         .key_count = sizeof(collector_keys) / sizeof(collector_keys[0]),
+         .offset = offsetof(struct agent_config, collector),
+         .validate = validate_collector},
 };
 
-const struct config_schema agent_config_schema = {
-        agent_sections, sizeof(agent_sections) / sizeof(agent_sections[0])};
+const struct config_schema agent_config_schema = {.sections = agent_sections,
+                                                  .section_count = sizeof(agent_sections) /
+                                                                   sizeof(agent_sections[0])};
 
 int agent_config_load(const char *path, struct agent_config *config, char *err, size_t err_len)
 {

@@ -49,8 +49,20 @@ struct load_context {
 	bool line_too_long;
 };
 
+/* What a schema's check may ask about: the load in progress. */
+struct config_where {
+	struct load_context *ctx;
+};
+
 static void set_error(struct load_context *ctx, int line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* A fixed section's struct in TARGET: embedded at its offset, or allocated (size != 0). */
+static void *fixed_object(const struct config_section *section, void *target)
+{
+	char *slot = (char *)target + section->offset;
+	return section->size != 0 ? *(void **)slot : slot;
+}
 
 static void set_error(struct load_context *ctx, int line, const char *fmt, ...)
 {
@@ -351,7 +363,7 @@ static struct seen_section *resolve_section(struct load_context *ctx, const char
 				continue;
 			struct seen_section *seen = find_seen(ctx, section, NULL);
 			if (seen == NULL) {
-				void *object = (char *)ctx->target + section->offset;
+				void *object = fixed_object(section, ctx->target);
 				seen = add_seen(ctx, section, object, NULL, ctx->section_line);
 				if (seen == NULL)
 					set_error(ctx, ctx->line, "out of memory");
@@ -559,7 +571,7 @@ static void validate_sections(struct load_context *ctx)
 		if (section->validate == NULL)
 			continue;
 		if (!section->is_family) {
-			void *object = (char *)ctx->target + section->offset;
+			void *object = fixed_object(section, ctx->target);
 			struct seen_section *seen = find_seen(ctx, section, NULL);
 			const char *key = NULL;
 			char why[512];
@@ -602,8 +614,17 @@ static int load(struct load_context *ctx)
 			          section->name);
 			return -1;
 		}
-		if (!section->is_family &&
-		    apply_defaults(ctx, section, (char *)ctx->target + section->offset) != 0)
+		if (section->is_family)
+			continue;
+		if (section->size != 0) {
+			void *object = calloc(1, section->size);
+			if (object == NULL) {
+				set_error(ctx, 0, "out of memory");
+				return -1;
+			}
+			*(void **)((char *)ctx->target + section->offset) = object;
+		}
+		if (apply_defaults(ctx, section, fixed_object(section, ctx->target)) != 0)
 			return -1;
 	}
 	int rc = ini_parse_stream(read_line, ctx, on_ini_value, ctx);
@@ -615,7 +636,37 @@ static int load(struct load_context *ctx)
 		check_required(ctx);
 	if (!ctx->failed)
 		validate_sections(ctx);
+	if (!ctx->failed && schema->check != NULL) {
+		struct config_where where = {ctx};
+		int line = 0;
+		char why[512];
+		if (schema->check(ctx->target, &where, &line, why, sizeof(why)) != 0)
+			set_error(ctx, line, "%s", why);
+	}
 	return ctx->failed ? -1 : 0;
+}
+
+int config_where_line(const struct config_where *where, const char *section, const char *key)
+{
+	const struct load_context *ctx = where->ctx;
+	for (size_t i = 0; i < ctx->seen_count; i++) {
+		const struct seen_section *seen = &ctx->seen[i];
+		const char *name = seen->section->name;
+		size_t prefix_len = strlen(name);
+		bool same = seen->section->is_family
+		                    ? strncmp(section, name, prefix_len) == 0 &&
+		                              strcmp(section + prefix_len, seen->instance_name) == 0
+		                    : strcmp(section, name) == 0;
+		if (!same)
+			continue;
+		if (key == NULL)
+			return seen->first_line;
+		for (size_t k = 0; k < seen->section->key_count; k++)
+			if (strcmp(seen->section->keys[k].name, key) == 0)
+				return seen->key_lines[k];
+		return 0;
+	}
+	return 0;
 }
 
 static void context_cleanup(struct load_context *ctx)
@@ -699,8 +750,13 @@ void config_free(const struct config_schema *schema, void *target)
 	for (size_t s = 0; s < schema->section_count; s++) {
 		const struct config_section *section = &schema->sections[s];
 		if (!section->is_family) {
-			config_free_section(section->keys, section->key_count,
-			                    (char *)target + section->offset);
+			void *object = fixed_object(section, target);
+			if (object != NULL)
+				config_free_section(section->keys, section->key_count, object);
+			if (section->size != 0) {
+				free(object);
+				*(void **)((char *)target + section->offset) = NULL;
+			}
 			continue;
 		}
 		void *instance;

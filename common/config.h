@@ -70,11 +70,36 @@ struct config_section {
 	 * (its line is reported; NULL: the section's line).
 	 */
 	int (*validate)(void *object, const char **key, char *why, size_t why_len);
+	/*
+	 * Fixed sections only: nonzero when the target holds not the section's
+	 * struct but a pointer to it, for a section whose struct only its own
+	 * file knows (a load-balancer driver's). The loader allocates SIZE zeroed
+	 * bytes before reading and stores their address in the `void *` at
+	 * OFFSET; config_free() frees them.
+	 */
+	size_t size;
 };
+
+/* Where the loader found the sections and keys of the file; see config_where_line(). */
+struct config_where;
+
+/*
+ * The line of KEY in section SECTION ("lb.haproxy", "cluster.green"), or of
+ * the section's [header] when KEY is NULL; 0 when the file does not have it.
+ */
+int config_where_line(const struct config_where *where, const char *section, const char *key);
 
 struct config_schema {
 	const struct config_section *sections;
 	size_t section_count;
+	/*
+	 * Optional check of the whole TARGET, after every section's validate:
+	 * rules that span sections ("a backend for every cluster"). Returns 0,
+	 * or -1 with a reason in WHY and in *LINE the line to blame (found with
+	 * WHERE; 0: none, the error then names the file alone).
+	 */
+	int (*check)(void *target, const struct config_where *where, int *line, char *why,
+	             size_t why_len);
 };
 
 /*

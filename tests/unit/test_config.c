@@ -101,13 +101,21 @@ static int validate_cluster(void *object, const char **key, char *why, size_t wh
 }
 
 static const struct config_section sections[] = {
-        {"main", false, main_keys, sizeof(main_keys) / sizeof(main_keys[0]),
-         offsetof(struct test_config, main), NULL, NULL, validate_main},
-        {"cluster.", true, cluster_keys, sizeof(cluster_keys) / sizeof(cluster_keys[0]), 0,
-         cluster_instance, cluster_at, validate_cluster},
+        {.name = "main",
+         .keys = main_keys,
+         .key_count = sizeof(main_keys) / sizeof(main_keys[0]),
+         .offset = offsetof(struct test_config, main),
+         .validate = validate_main},
+        {.name = "cluster.",
+         .is_family = true,
+         .keys = cluster_keys,
+         .key_count = sizeof(cluster_keys) / sizeof(cluster_keys[0]),
+         .instance = cluster_instance,
+         .instance_at = cluster_at,
+         .validate = validate_cluster},
 };
 
-static const struct config_schema schema = {sections, 2};
+static const struct config_schema schema = {.sections = sections, .section_count = 2};
 
 static void test_full_config_loads_every_type(void **state)
 {
@@ -314,6 +322,164 @@ static void test_file_paths_are_relative_to_the_config_file(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A plug-in's section: the target holds only a pointer to its struct, which
+ * the loader allocates; a schema check across sections blames a line it
+ * looks up with config_where_line().
+ */
+struct test_plugin {
+	char *url;
+	int64_t slots;
+};
+
+struct test_plugged {
+	struct test_main main;
+	void *plugin; /* struct test_plugin, allocated by the loader */
+	struct test_cluster clusters[4];
+	size_t cluster_count;
+};
+
+static const struct config_key plugin_keys[] = {
+        {"url", CONFIG_STRING, offsetof(struct test_plugin, url), false, NULL, 0, 0, NULL},
+        {"slots", CONFIG_INT, offsetof(struct test_plugin, slots), false, "3", 0, 100, NULL},
+};
+
+static void *plugged_cluster_instance(void *target, const char *name, char *err, size_t err_len)
+{
+	struct test_plugged *config = target;
+	if (config->cluster_count == 4) {
+		snprintf(err, err_len, "at most 4 clusters");
+		return NULL;
+	}
+	struct test_cluster *cluster = &config->clusters[config->cluster_count++];
+	snprintf(cluster->name, sizeof(cluster->name), "%s", name);
+	return cluster;
+}
+
+static void *plugged_cluster_at(void *target, size_t index)
+{
+	struct test_plugged *config = target;
+	return index < config->cluster_count ? &config->clusters[index] : NULL;
+}
+
+/* The plug-in needs a url and no more slots than [main] workers. */
+static int check_plugged(void *target, const struct config_where *where, int *line, char *why,
+                         size_t why_len)
+{
+	const struct test_plugged *config = target;
+	const struct test_plugin *plugin = config->plugin;
+	if (plugin->url == NULL) {
+		*line = config_where_line(where, "plugin", NULL);
+		snprintf(why, why_len, "[plugin] needs url");
+		return -1;
+	}
+	if (plugin->slots > config->main.workers) {
+		*line = config_where_line(where, "plugin", "slots");
+		if (*line == 0)
+			*line = config_where_line(where, "main", "workers");
+		snprintf(why, why_len, "[plugin] slots %lld exceeds [main] workers %lld",
+		         (long long)plugin->slots, (long long)config->main.workers);
+		return -1;
+	}
+	if (config->cluster_count > 0 &&
+	    config_where_line(where, "cluster.a", "stale_after") == 0) {
+		*line = config_where_line(where, "cluster.a", NULL);
+		snprintf(why, why_len, "[cluster.a] stale_after must be written out");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct config_section plugged_sections[] = {
+        {.name = "main",
+         .keys = main_keys,
+         .key_count = sizeof(main_keys) / sizeof(main_keys[0]),
+         .offset = offsetof(struct test_plugged, main)},
+        {.name = "plugin",
+         .keys = plugin_keys,
+         .key_count = sizeof(plugin_keys) / sizeof(plugin_keys[0]),
+         .offset = offsetof(struct test_plugged, plugin),
+         .size = sizeof(struct test_plugin)},
+        {.name = "cluster.",
+         .is_family = true,
+         .keys = cluster_keys,
+         .key_count = sizeof(cluster_keys) / sizeof(cluster_keys[0]),
+         .instance = plugged_cluster_instance,
+         .instance_at = plugged_cluster_at},
+};
+
+static const struct config_schema plugged_schema = {
+        .sections = plugged_sections, .section_count = 3, .check = check_plugged};
+
+static void test_allocated_section_is_filled_and_freed(void **state)
+{
+	(void)state;
+	struct test_plugged config = {0};
+	char err[512] = "";
+	const char *text = "[main]\nname = x\nworkers = 5\n[plugin]\nurl = http://p\nslots = 4\n";
+	if (config_load_string(&plugged_schema, "p.ini", text, &config, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	const struct test_plugin *plugin = config.plugin;
+	assert_non_null(plugin);
+	assert_string_equal(plugin->url, "http://p");
+	assert_int_equal(plugin->slots, 4);
+	config_free(&plugged_schema, &config);
+	assert_null(config.plugin);
+	config_free(&plugged_schema, &config); /* a second free is harmless */
+
+	/* absent from the file: allocated all the same, on its defaults */
+	struct test_plugged absent = {0};
+	assert_int_equal(config_load_string(&plugged_schema, "p.ini", "[main]\nname = x\n", &absent,
+	                                    err, sizeof(err)),
+	                 -1);
+	assert_non_null(absent.plugin);
+	assert_int_equal(((struct test_plugin *)absent.plugin)->slots, 3);
+	config_free(&plugged_schema, &absent);
+	assert_null(absent.plugin);
+
+	/* the loader's own errors in it are as anywhere */
+	struct test_plugged bad = {0};
+	assert_int_equal(config_load_string(&plugged_schema, "p.ini",
+	                                    "[main]\nname = x\n[plugin]\nslots = many\n", &bad, err,
+	                                    sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "p.ini:4: [plugin] slots: 'many' is not an integer");
+	config_free(&plugged_schema, &bad);
+}
+
+static void test_schema_check_blames_the_line_it_finds(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		const char *error;
+	} cases[] = {
+	        /* a key's line */
+	        {"[main]\nname = x\nworkers = 2\n[plugin]\nurl = u\nslots = 4\n",
+	         "p.ini:6: [plugin] slots 4 exceeds [main] workers 2"},
+	        /* the key is not in the file: another section's key */
+	        {"[main]\nname = x\nworkers = 2\n[plugin]\nurl = u\n",
+	         "p.ini:3: [plugin] slots 3 exceeds [main] workers 2"},
+	        /* a section's header */
+	        {"[main]\nname = x\n\n[plugin]\nslots = 1\n", "p.ini:4: [plugin] needs url"},
+	        /* a family instance's header */
+	        {"[main]\nname = x\n[plugin]\nurl = u\nslots = 1\n[cluster.b]\nmin_workers = 1\n"
+	         "stale_after = 2s\n[cluster.a]\nmin_workers = 1\n",
+	         "p.ini:9: [cluster.a] stale_after must be written out"},
+	        /* nowhere in the file: the file alone */
+	        {"[main]\nname = x\n", "p.ini: [plugin] needs url"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct test_plugged config = {0};
+		char err[512] = "";
+		assert_int_equal(config_load_string(&plugged_schema, "p.ini", cases[i].text,
+		                                    &config, err, sizeof(err)),
+		                 -1);
+		assert_string_equal(err, cases[i].error);
+		config_free(&plugged_schema, &config);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +489,8 @@ int main(void)
 	        cmocka_unit_test(test_errors_name_file_and_line),
 	        cmocka_unit_test(test_overlong_line_is_refused),
 	        cmocka_unit_test(test_file_paths_are_relative_to_the_config_file),
+	        cmocka_unit_test(test_allocated_section_is_filled_and_freed),
+	        cmocka_unit_test(test_schema_check_blames_the_line_it_finds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
