@@ -1,6 +1,8 @@
 /*
  * The collector's config table and its checks: CURVE needs a secret key and
- * an allow-list dir; an API reachable from other hosts needs a token.
+ * an allow-list dir; an API reachable from other hosts needs a token; the
+ * [lb] driver is a row of the driver table, which brings its [lb.NAME]
+ * section and its check (collector/lb/lb_drivers.c).
  */
 #include "collector_config.h"
 
@@ -10,6 +12,7 @@
 
 #include "duration.h"
 #include "failure_ratio.h"
+#include "lb_drivers.h"
 
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
@@ -66,8 +69,7 @@ static const struct config_key watch_keys[] = {
 };
 
 static const struct config_key lb_keys[] = {
-        {"driver", CONFIG_CHOICE, offsetof(struct lb_section, driver), false, "none", 0, 0,
-         "none|haproxy|exec|http|trino-gateway"},
+        KEY(lb_section, "driver", CONFIG_STRING, driver, false, "none"),
         {"timeout", CONFIG_DURATION, offsetof(struct lb_section, timeout_ms), false, "2s", 100,
          60000, NULL},
         {"retries", CONFIG_INT, offsetof(struct lb_section, retries), false, "3", 0, 10, NULL},
@@ -75,38 +77,18 @@ static const struct config_key lb_keys[] = {
          NULL},
 };
 
-static const struct config_key lb_haproxy_keys[] = {
-        KEY(lb_haproxy_section, "sockets", CONFIG_LIST, sockets, false, NULL),
-        KEY(lb_haproxy_section, "map_file", CONFIG_PATH, map_file, false, NULL),
-        KEY(lb_haproxy_section, "key", CONFIG_STRING, key, false, "active"),
-        KEY(lb_haproxy_section, "backend", CONFIG_KEYED, backends, false, NULL),
-};
-
-static const struct config_key lb_exec_keys[] = {
-        KEY(lb_exec_section, "switch_command", CONFIG_STRING, switch_command, false, NULL),
-        KEY(lb_exec_section, "current_command", CONFIG_STRING, current_command, false, NULL),
-};
-
-static const struct config_key lb_http_keys[] = {
-        KEY(lb_http_section, "switch_method", CONFIG_STRING, switch_method, false, "POST"),
-        KEY(lb_http_section, "switch_url", CONFIG_STRING, switch_url, false, NULL),
-        KEY(lb_http_section, "switch_body", CONFIG_STRING, switch_body, false, NULL),
-        KEY(lb_http_section, "header", CONFIG_KEYED, headers, false, NULL),
-        {"switch_expect", CONFIG_INT, offsetof(struct lb_http_section, switch_expect), false, "0",
-         0, 599, NULL},
-        KEY(lb_http_section, "current_url", CONFIG_STRING, current_url, false, NULL),
-        KEY(lb_http_section, "current_json", CONFIG_STRING, current_json, false, NULL),
-};
-
-static const struct config_key lb_gateway_keys[] = {
-        KEY(lb_gateway_section, "url", CONFIG_STRING, url, false, NULL),
-        KEY(lb_gateway_section, "backend", CONFIG_KEYED, backends, false, NULL),
-        KEY(lb_gateway_section, "authorization_file", CONFIG_PATH, authorization_file, false, NULL),
-        {"healthy_timeout", CONFIG_DURATION,
-         offsetof(struct lb_gateway_section, healthy_timeout_ms), false, "3m", 1000, 3600000, NULL},
-        {"health_poll", CONFIG_DURATION, offsetof(struct lb_gateway_section, health_poll_ms), false,
-         "1s", 100, 60000, NULL},
-};
+/* The driver is a row of the table; the choice is the table's names. */
+static int validate_lb(void *object, const char **key, char *why, size_t why_len)
+{
+	const struct lb_section *lb = object;
+	if (lb_driver_type_find(lb->driver, NULL) != NULL)
+		return 0;
+	char names[256];
+	lb_driver_type_names(names, sizeof(names));
+	*key = "driver";
+	snprintf(why, why_len, "driver: '%s' is not one of %s", lb->driver, names);
+	return -1;
+}
 
 static int validate_watch(void *object, const char **key, char *why, size_t why_len)
 {
@@ -356,53 +338,25 @@ static void *cluster_at(void *target, size_t index)
 	return index < config->cluster_count ? &config->clusters[index] : NULL;
 }
 
-static const struct config_section sections[] = {
-        {.name = "collector",
-         .keys = collector_keys,
-         .key_count = sizeof(collector_keys) / sizeof(collector_keys[0]),
-         .offset = offsetof(struct collector_config, collector),
-         .validate = validate_collector},
-        {.name = "api",
-         .keys = api_keys,
-         .key_count = sizeof(api_keys) / sizeof(api_keys[0]),
-         .offset = offsetof(struct collector_config, api),
-         .validate = validate_api},
-        {.name = "watch",
-         .keys = watch_keys,
-         .key_count = sizeof(watch_keys) / sizeof(watch_keys[0]),
-         .offset = offsetof(struct collector_config, watch),
-         .validate = validate_watch},
-        {.name = "lb",
-         .keys = lb_keys,
-         .key_count = sizeof(lb_keys) / sizeof(lb_keys[0]),
-         .offset = offsetof(struct collector_config, lb)},
-        {.name = "lb.trino-gateway",
-         .keys = lb_gateway_keys,
-         .key_count = sizeof(lb_gateway_keys) / sizeof(lb_gateway_keys[0]),
-         .offset = offsetof(struct collector_config, lb_gateway)},
-        {.name = "lb.http",
-         .keys = lb_http_keys,
-         .key_count = sizeof(lb_http_keys) / sizeof(lb_http_keys[0]),
-         .offset = offsetof(struct collector_config, lb_http)},
-        {.name = "lb.exec",
-         .keys = lb_exec_keys,
-         .key_count = sizeof(lb_exec_keys) / sizeof(lb_exec_keys[0]),
-         .offset = offsetof(struct collector_config, lb_exec)},
-        {.name = "lb.haproxy",
-         .keys = lb_haproxy_keys,
-         .key_count = sizeof(lb_haproxy_keys) / sizeof(lb_haproxy_keys[0]),
-         .offset = offsetof(struct collector_config, lb_haproxy)},
+#define SECTION(section_name, field, key_table, check)                                             \
+	{                                                                                          \
+		.name = section_name, .keys = key_table,                                           \
+		.key_count = sizeof(key_table) / sizeof(key_table[0]),                             \
+		.offset = offsetof(struct collector_config, field), .validate = check              \
+	}
+
+static const struct config_section fixed_sections[] = {
+        SECTION("collector", collector, collector_keys, validate_collector),
+        SECTION("api", api, api_keys, validate_api),
+        SECTION("watch", watch, watch_keys, validate_watch),
+        SECTION("lb", lb, lb_keys, validate_lb),
         {.name = "cluster.",
          .is_family = true,
          .keys = cluster_keys,
          .key_count = sizeof(cluster_keys) / sizeof(cluster_keys[0]),
          .instance = cluster_instance,
          .instance_at = cluster_at},
-        {.name = "alerts",
-         .keys = alerting_keys,
-         .key_count = sizeof(alerting_keys) / sizeof(alerting_keys[0]),
-         .offset = offsetof(struct collector_config, alerting),
-         .validate = validate_alerting},
+        SECTION("alerts", alerting, alerting_keys, validate_alerting),
         {.name = "alert.",
          .is_family = true,
          .keys = alert_keys,
@@ -412,94 +366,85 @@ static const struct config_section sections[] = {
          .validate = validate_alert},
 };
 
-const struct config_schema collector_config_schema = {
-        .sections = sections, .section_count = sizeof(sections) / sizeof(sections[0])};
+#define FIXED_SECTIONS (sizeof(fixed_sections) / sizeof(fixed_sections[0]))
 
-int collector_config_load(const char *path, struct collector_config *config, char *err,
-                          size_t err_len)
+/*
+ * The rules that span sections, in the order they are reported: clusters
+ * to guard, the chosen driver's own check, initial_active among them.
+ */
+static int check_collector(void *target, const struct config_where *where, int *line, char *why,
+                           size_t why_len)
 {
-	if (config_load(&collector_config_schema, path, config, err, err_len) != 0)
-		return -1;
+	const struct collector_config *config = target;
 	if (config->cluster_count == 0) {
-		snprintf(err, err_len,
-		         "%s: no [cluster.NAME] section: name the clusters to guard "
-		         "(e.g. [cluster.blue] and [cluster.green])",
-		         path);
+		snprintf(why, why_len,
+		         "no [cluster.NAME] section: name the clusters to guard "
+		         "(e.g. [cluster.blue] and [cluster.green])");
 		return -1;
 	}
-	if (config->lb.driver == LB_DRIVER_GATEWAY) {
-		const struct lb_gateway_section *g = &config->lb_gateway;
-		if (g->url == NULL) {
-			snprintf(err, err_len,
-			         "%s: [lb] driver = trino-gateway needs [lb.trino-gateway] url",
-			         path);
-			return -1;
-		}
-		for (size_t i = 0; i < config->cluster_count; i++) {
-			const char *name = config->clusters[i].name;
-			if (config_pairs_get(&g->backends, name) == NULL) {
-				snprintf(err, err_len,
-				         "%s: [lb.trino-gateway] has no backend.%s = <backend "
-				         "name> for "
-				         "cluster %s",
-				         path, name, name);
-				return -1;
-			}
-		}
-	}
-	if (config->lb.driver == LB_DRIVER_HAPROXY) {
-		const struct lb_haproxy_section *h = &config->lb_haproxy;
-		if (h->sockets.count == 0 || h->map_file == NULL) {
-			snprintf(
-			        err, err_len,
-			        "%s: [lb] driver = haproxy needs [lb.haproxy] sockets and map_file",
-			        path);
-			return -1;
-		}
-		for (size_t i = 0; i < config->cluster_count; i++) {
-			const char *name = config->clusters[i].name;
-			if (config_pairs_get(&h->backends, name) == NULL) {
-				snprintf(err, err_len,
-				         "%s: [lb.haproxy] has no backend.%s = <backend> for "
-				         "cluster %s",
-				         path, name, name);
-				return -1;
-			}
-		}
-	}
-	if (config->lb.driver == LB_DRIVER_EXEC &&
-	    (config->lb_exec.switch_command == NULL ||
-	     strstr(config->lb_exec.switch_command, "{cluster}") == NULL)) {
-		snprintf(err, err_len,
-		         "%s: [lb] driver = exec needs [lb.exec] switch_command with {cluster}",
-		         path);
+	if (lb_driver_check(config, where, line, why, why_len) != 0)
 		return -1;
-	}
-	if (config->lb.driver == LB_DRIVER_HTTP &&
-	    (config->lb_http.switch_url == NULL || config->lb_http.headers.count > 8)) {
-		snprintf(
-		        err, err_len,
-		        "%s: [lb] driver = http needs [lb.http] switch_url (and at most 8 headers)",
-		        path);
-		return -1;
-	}
 	const char *active = config->collector.initial_active;
 	if (active != NULL) {
 		bool found = false;
 		for (size_t i = 0; i < config->cluster_count; i++)
 			found = found || strcmp(config->clusters[i].name, active) == 0;
 		if (!found) {
-			snprintf(err, err_len,
-			         "%s: [collector] initial_active '%s' is not a [cluster.NAME] "
-			         "section",
-			         path, active);
+			snprintf(why, why_len,
+			         "[collector] initial_active '%s' is not a [cluster.NAME] section",
+			         active);
 			return -1;
 		}
 	}
 	return 0;
 }
 
+/*
+ * The schema: the fixed sections, then one [lb.NAME] per row of the driver
+ * table with the driver's keys, its struct allocated by the loader into
+ * lb.sections[row]. Built for each load and free, on the caller's stack: the
+ * rows are other files' constants, which a static initializer cannot read.
+ */
+struct collector_schema {
+	struct config_section sections[FIXED_SECTIONS + COLLECTOR_MAX_LB_DRIVERS];
+	char lb_names[COLLECTOR_MAX_LB_DRIVERS][64];
+	struct config_schema schema;
+};
+
+static void collector_schema_build(struct collector_schema *s)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < FIXED_SECTIONS; i++)
+		s->sections[count++] = fixed_sections[i];
+	for (size_t row = 0; row < lb_driver_type_count(); row++) {
+		const struct lb_driver_type *type = lb_driver_type_at(row);
+		if (type->keys == NULL)
+			continue; /* none: no section */
+		lb_driver_section_name(type, s->lb_names[row], sizeof(s->lb_names[row]));
+		s->sections[count++] = (struct config_section){
+		        .name = s->lb_names[row],
+		        .keys = type->keys,
+		        .key_count = type->key_count,
+		        .offset = offsetof(struct collector_config, lb.sections) +
+		                  row * sizeof(void *),
+		        .size = type->section_size,
+		};
+	}
+	s->schema = (struct config_schema){
+	        .sections = s->sections, .section_count = count, .check = check_collector};
+}
+
+int collector_config_load(const char *path, struct collector_config *config, char *err,
+                          size_t err_len)
+{
+	struct collector_schema schema;
+	collector_schema_build(&schema);
+	return config_load(&schema.schema, path, config, err, err_len);
+}
+
 void collector_config_free(struct collector_config *config)
 {
-	config_free(&collector_config_schema, config);
+	struct collector_schema schema;
+	collector_schema_build(&schema);
+	config_free(&schema.schema, config);
 }

@@ -1,6 +1,7 @@
 /*
  * collector.ini: where reports come in, who may send them, where state is
- * kept, the HTTP API, and one [cluster.NAME] section per cluster.
+ * kept, the HTTP API, the load balancer ([lb] and the driver's [lb.NAME]),
+ * alerting, and one [cluster.NAME] section per cluster.
  */
 #ifndef TG_COLLECTOR_CONFIG_H
 #define TG_COLLECTOR_CONFIG_H
@@ -13,6 +14,7 @@
 
 #define COLLECTOR_MAX_CLUSTERS    16
 #define COLLECTOR_MAX_ALERT_SINKS 8
+#define COLLECTOR_MAX_LB_DRIVERS  16 /* rows of the driver table (lb_drivers.c) */
 
 struct collector_section {
 	char *listen;
@@ -56,49 +58,17 @@ struct watch_section {
 	bool dry_run;
 };
 
-enum lb_driver_kind {
-	LB_DRIVER_NONE,
-	LB_DRIVER_HAPROXY,
-	LB_DRIVER_EXEC,
-	LB_DRIVER_HTTP,
-	LB_DRIVER_GATEWAY,
-};
-
+/*
+ * [lb]: the driver and what every driver shares. Each driver's own
+ * [lb.NAME] section is a struct only its file knows (collector/lb/), kept
+ * here by the driver's row in the table (lb_drivers.c).
+ */
 struct lb_section {
-	int driver; /* enum lb_driver_kind */
+	char *driver; /* a row's name in the driver table: "none", "haproxy", ... */
 	int64_t timeout_ms;
 	int64_t retries;
-	int64_t poll_ms; /* how often the LB's current target is read */
-};
-
-struct lb_haproxy_section {
-	struct config_list sockets;
-	char *map_file;
-	char *key;
-	struct config_pairs backends; /* backend.CLUSTER = haproxy backend */
-};
-
-struct lb_exec_section {
-	char *switch_command;  /* with {cluster} */
-	char *current_command; /* prints the cluster; optional */
-};
-
-struct lb_http_section {
-	char *switch_method;
-	char *switch_url;
-	char *switch_body;
-	struct config_pairs headers; /* header.NAME = value */
-	int64_t switch_expect;
-	char *current_url;
-	char *current_json;
-};
-
-struct lb_gateway_section {
-	char *url;
-	struct config_pairs backends; /* backend.CLUSTER = gateway backend name */
-	char *authorization_file;     /* holds "Basic ..." or "Bearer ..." */
-	int64_t healthy_timeout_ms;
-	int64_t health_poll_ms;
+	int64_t poll_ms;                          /* how often the LB's current target is read */
+	void *sections[COLLECTOR_MAX_LB_DRIVERS]; /* by row; allocated and freed by the loader */
 };
 
 enum alert_sink_type {
@@ -133,19 +103,13 @@ struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
 	struct watch_section watch;
-	struct lb_section lb;
-	struct lb_haproxy_section lb_haproxy;
-	struct lb_exec_section lb_exec;
-	struct lb_http_section lb_http;
-	struct lb_gateway_section lb_gateway;
+	struct lb_section lb; /* and every [lb.NAME] */
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;
 	struct alerts_section alerting; /* [alerts]: what applies to every sink */
 	struct alert_section alerts[COLLECTOR_MAX_ALERT_SINKS];
 	size_t alert_count;
 };
-
-extern const struct config_schema collector_config_schema;
 
 /* Loads and checks PATH. 0, or -1 with "FILE:LINE: why" (or "FILE: why") in ERR. */
 int collector_config_load(const char *path, struct collector_config *config, char *err,

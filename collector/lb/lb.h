@@ -1,12 +1,15 @@
 /*
- * The load-balancer driver interface (DESIGN §7): switch to a cluster (with
- * verification), and read where the LB points now. Drivers are asynchronous;
- * each callback runs once, from the loop.
+ * The load-balancer driver interface (DESIGN §7): what a driver is to the
+ * config (its [lb.NAME] section, checked, then built into a driver) and to
+ * the cutover (switch to a cluster, with verification, and read where the LB
+ * points now). Drivers are asynchronous; each callback runs once, from the
+ * loop.
  */
 #ifndef TG_LB_H
 #define TG_LB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* OK, or the reason. */
@@ -33,6 +36,55 @@ struct lb_driver {
 	/* NULL when the driver cannot tell (then no external cutover is detected) */
 	void (*current)(void *impl, lb_current_done_fn done, void *arg);
 	void (*free)(void *impl);
+};
+
+/* What every driver is given besides its own section: the [lb] settings they share. */
+struct lb_common {
+	int64_t timeout_ms;   /* [lb] timeout: per attempt */
+	int retries;          /* [lb] retries: extra attempts, with doubling backoff */
+	lb_retry_fn on_retry; /* hears of every retried attempt; may be NULL */
+	void *on_retry_arg;
+};
+
+/* What a driver's check is told of the rest of the file. */
+struct lb_check_input {
+	const char *const *clusters; /* the name of every [cluster.NAME] */
+	size_t cluster_count;
+};
+
+struct config_key;
+struct event_base;
+
+/*
+ * One load-balancer driver as its file exports it and the table in
+ * lb_drivers.c lists it: [lb] driver = NAME picks it, [lb.NAME] configures it.
+ */
+struct lb_driver_type {
+	const char *name; /* "haproxy" */
+	/*
+	 * The keys of [lb.NAME], their offsets into the driver's own section
+	 * struct of SECTION_SIZE bytes, which the loader allocates and fills.
+	 * KEYS NULL: the driver has no section.
+	 */
+	const struct config_key *keys;
+	size_t key_count;
+	size_t section_size;
+	/*
+	 * What the keys' types cannot say (a backend for every cluster), run
+	 * on the loaded section when [lb] picks this driver. Returns 0, or -1
+	 * with the whole message in WHY ("[lb.haproxy] has no backend.green =
+	 * ...") and the place to blame: *KEY, a key of the section, or *LINE
+	 * (a NAME.suffix pair's); neither: the section's header. NULL: nothing
+	 * to check.
+	 */
+	int (*check)(const void *section, const struct lb_check_input *input, const char **key,
+	             int *line, char *why, size_t why_len);
+	/*
+	 * Builds the driver from its checked SECTION into OUT. 0, or -1 with
+	 * ERR. NULL: there is no driver to build (none).
+	 */
+	int (*create)(struct event_base *base, const void *section, const struct lb_common *common,
+	              struct lb_driver *out, char *err, size_t err_len);
 };
 
 #endif

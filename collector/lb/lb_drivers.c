@@ -1,119 +1,130 @@
 /*
- * Picks the load-balancer driver [lb] driver names and translates its
- * [lb.NAME] section into the driver's settings.
+ * The load-balancer drivers, one row each (OpenSMTPD's table backends): a
+ * driver is one file exporting one struct lb_driver_type; adding a driver is
+ * that file and a row below. [lb] driver = NAME is looked up here by name.
  */
 #include "lb_drivers.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "lb_exec.h"
 #include "lb_gateway.h"
 #include "lb_haproxy.h"
 #include "lb_http.h"
-#include "secret_file.h"
+
+/* driver = none: trino-guard watches and alerts, people move the traffic. */
+static const struct lb_driver_type lb_none_type = {.name = "none"};
+
+/* In the order [lb] driver lists them in its error message; none, the default, first. */
+static const struct lb_driver_type *const lb_driver_types[] = {
+        &lb_none_type, &lb_haproxy_type, &lb_exec_type, &lb_http_type, &lb_gateway_type,
+};
+
+#define LB_DRIVER_ROWS (sizeof(lb_driver_types) / sizeof(lb_driver_types[0]))
+
+_Static_assert(LB_DRIVER_ROWS <= COLLECTOR_MAX_LB_DRIVERS,
+               "collector_config keeps one section per row: raise COLLECTOR_MAX_LB_DRIVERS");
+
+size_t lb_driver_type_count(void)
+{
+	return LB_DRIVER_ROWS;
+}
+
+const struct lb_driver_type *lb_driver_type_at(size_t row)
+{
+	return row < LB_DRIVER_ROWS ? lb_driver_types[row] : NULL;
+}
+
+const struct lb_driver_type *lb_driver_type_find(const char *name, size_t *row)
+{
+	for (size_t i = 0; name != NULL && i < LB_DRIVER_ROWS; i++) {
+		if (strcmp(lb_driver_types[i]->name, name) != 0)
+			continue;
+		if (row != NULL)
+			*row = i;
+		return lb_driver_types[i];
+	}
+	return NULL;
+}
+
+void lb_driver_type_names(char *out, size_t out_len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < LB_DRIVER_ROWS && used < out_len; i++) {
+		int n = snprintf(out + used, out_len - used, "%s%s", i > 0 ? "|" : "",
+		                 lb_driver_types[i]->name);
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
+}
+
+void lb_driver_section_name(const struct lb_driver_type *type, char *out, size_t out_len)
+{
+	snprintf(out, out_len, "lb.%s", type->name);
+}
+
+int lb_driver_check(const struct collector_config *config, const struct config_where *where,
+                    int *line, char *why, size_t why_len)
+{
+	size_t row = 0;
+	const struct lb_driver_type *type = lb_driver_type_find(config->lb.driver, &row);
+	if (type == NULL) { /* refused already by the [lb] section's own check */
+		*line = config_where_line(where, "lb", "driver");
+		snprintf(why, why_len, "[lb] driver '%s' is no driver of this build",
+		         config->lb.driver != NULL ? config->lb.driver : "(none)");
+		return -1;
+	}
+	if (type->check == NULL)
+		return 0;
+	const char *clusters[COLLECTOR_MAX_CLUSTERS];
+	for (size_t i = 0; i < config->cluster_count; i++)
+		clusters[i] = config->clusters[i].name;
+	struct lb_check_input input = {clusters, config->cluster_count};
+	const char *key = NULL;
+	int blame = 0;
+	if (type->check(config->lb.sections[row], &input, &key, &blame, why, why_len) == 0)
+		return 0;
+	char section[64];
+	lb_driver_section_name(type, section, sizeof(section));
+	if (blame == 0 && key != NULL)
+		blame = config_where_line(where, section, key);
+	if (blame == 0)
+		blame = config_where_line(where, section, NULL);
+	if (blame == 0)
+		blame = config_where_line(where, "lb", "driver");
+	*line = blame;
+	return -1;
+}
 
 int lb_driver_from_config(struct event_base *base, const struct collector_config *config,
                           lb_retry_fn on_retry, void *on_retry_arg, struct lb_driver *out,
                           char *err, size_t err_len)
 {
 	memset(out, 0, sizeof(*out));
-	if (config->lb.driver == LB_DRIVER_HAPROXY) {
-		const struct lb_haproxy_section *h = &config->lb_haproxy;
-		struct lb_haproxy_settings s = {
-		        .socket_count = h->sockets.count,
-		        .map_file = h->map_file,
-		        .key = h->key,
-		        .timeout_ms = config->lb.timeout_ms,
-		        .retries = (int)config->lb.retries,
-		        .on_retry = on_retry,
-		        .on_retry_arg = on_retry_arg,
-		};
-		for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
-			s.sockets[i] = h->sockets.items[i];
-		for (size_t i = 0; i < h->backends.count && i < LB_MAX_BACKENDS; i++) {
-			s.backends[i].cluster = h->backends.items[i].name;
-			s.backends[i].backend = h->backends.items[i].value;
-			s.backend_count++;
-		}
-		struct lb_haproxy *haproxy = lb_haproxy_new(base, &s, err, err_len);
-		if (haproxy == NULL) {
-			return -1;
-		}
-		*out = lb_haproxy_driver(haproxy);
-	} else if (config->lb.driver == LB_DRIVER_EXEC) {
-		struct lb_exec_settings s = {
-		        .switch_command = config->lb_exec.switch_command,
-		        .current_command = config->lb_exec.current_command,
-		        .timeout_ms = config->lb.timeout_ms,
-		        .retries = (int)config->lb.retries,
-		        .on_retry = on_retry,
-		        .on_retry_arg = on_retry_arg,
-		};
-		struct lb_exec *exec = lb_exec_new(base, &s, err, err_len);
-		if (exec == NULL) {
-			return -1;
-		}
-		*out = lb_exec_driver(exec);
-	} else if (config->lb.driver == LB_DRIVER_HTTP) {
-		const struct lb_http_section *h = &config->lb_http;
-		struct lb_http_settings s = {
-		        .switch_method = h->switch_method,
-		        .switch_url = h->switch_url,
-		        .switch_body = h->switch_body,
-		        .switch_expect = h->switch_expect,
-		        .current_url = h->current_url,
-		        .current_json = h->current_json,
-		        .timeout_ms = config->lb.timeout_ms,
-		        .retries = (int)config->lb.retries,
-		        .on_retry = on_retry,
-		        .on_retry_arg = on_retry_arg,
-		};
-		/* header.NAME = value -> "NAME: value" (lb_http_new copies them) */
-		char header_lines[LB_HTTP_MAX_HEADERS][512];
-		for (size_t i = 0; i < h->headers.count && i < LB_HTTP_MAX_HEADERS; i++) {
-			snprintf(header_lines[i], sizeof(header_lines[i]), "%s: %s",
-			         h->headers.items[i].name, h->headers.items[i].value);
-			s.headers[s.header_count++] = header_lines[i];
-		}
-		struct lb_http *http = lb_http_new(base, &s, err, err_len);
-		if (http == NULL) {
-			return -1;
-		}
-		*out = lb_http_driver(http);
-	} else if (config->lb.driver == LB_DRIVER_GATEWAY) {
-		const struct lb_gateway_section *g = &config->lb_gateway;
-		struct lb_gateway_settings s = {
-		        .url = g->url,
-		        .timeout_ms = config->lb.timeout_ms,
-		        .retries = (int)config->lb.retries,
-		        .on_retry = on_retry,
-		        .on_retry_arg = on_retry_arg,
-		        .healthy_timeout_ms = g->healthy_timeout_ms,
-		        .poll_ms = g->health_poll_ms,
-		};
-		for (size_t i = 0; i < g->backends.count && i < LB_GATEWAY_MAX_BACKENDS; i++) {
-			s.backends[i].cluster = g->backends.items[i].name;
-			s.backends[i].backend = g->backends.items[i].value;
-			s.backend_count++;
-		}
-		char *authorization = NULL;
-		if (g->authorization_file != NULL) {
-			char why[512];
-			authorization = secret_file_read(g->authorization_file, why, sizeof(why));
-			if (authorization == NULL) {
-				snprintf(err, err_len, "[lb.trino-gateway] authorization_file %s",
-				         why);
-				return -1;
-			}
-			s.authorization = authorization;
-		}
-		struct lb_gateway *gateway = lb_gateway_new(base, &s, err, err_len);
-		secret_free(authorization);
-		if (gateway == NULL) {
-			return -1;
-		}
-		*out = lb_gateway_driver(gateway);
+	/* a config nobody loaded has no driver, as driver = none */
+	const char *name = config->lb.driver != NULL ? config->lb.driver : "none";
+	size_t row = 0;
+	const struct lb_driver_type *type = lb_driver_type_find(name, &row);
+	if (type == NULL) {
+		snprintf(err, err_len, "[lb] driver '%s' is no driver of this build", name);
+		return -1;
 	}
-	return 0;
+	if (type->create == NULL)
+		return 0;
+	const void *section = config->lb.sections[row];
+	if (type->keys != NULL && section == NULL) {
+		snprintf(err, err_len, "[lb.%s] was not loaded", type->name);
+		return -1;
+	}
+	const struct lb_common common = {
+	        .timeout_ms = config->lb.timeout_ms,
+	        .retries = (int)config->lb.retries,
+	        .on_retry = on_retry,
+	        .on_retry_arg = on_retry_arg,
+	};
+	return type->create(base, section, &common, out, err, err_len);
 }

@@ -1,9 +1,10 @@
 /*
- * The exec driver. A command runs in its own process group with stdout and
- * stderr on one pipe watched by the loop; its end (EOF, then the exit status)
- * or its timeout (the whole group killed) decides. Cluster names are letters,
- * digits, '-', '_' and '.' (checked by the config), so substituting them into
- * a shell command cannot inject anything.
+ * The exec driver, from its [lb.exec] section to the switch. A command runs
+ * in its own process group with stdout and stderr on one pipe watched by the
+ * loop; its end (EOF, then the exit status) or its timeout (the whole group
+ * killed) decides. Cluster names are letters, digits, '-', '_' and '.'
+ * (checked by the config), so substituting them into a shell command cannot
+ * inject anything.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "lb_exec.h"
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 
 #define EXEC_MAX_OUTPUT 4096
@@ -334,3 +336,57 @@ struct lb_driver lb_exec_driver(struct lb_exec *lb)
 	return (struct lb_driver){lb, driver_switch,
 	                          lb->current_command != NULL ? driver_current : NULL, driver_free};
 }
+
+/* [lb.exec] as the loader fills it. */
+struct lb_exec_section {
+	char *switch_command;  /* with {cluster} */
+	char *current_command; /* prints the cluster; optional */
+};
+
+static const struct config_key exec_keys[] = {
+        {"switch_command", CONFIG_STRING, offsetof(struct lb_exec_section, switch_command), false,
+         NULL, 0, 0, NULL},
+        {"current_command", CONFIG_STRING, offsetof(struct lb_exec_section, current_command), false,
+         NULL, 0, 0, NULL},
+};
+
+static int exec_check(const void *section, const struct lb_check_input *input, const char **key,
+                      int *line, char *why, size_t why_len)
+{
+	(void)input;
+	(void)line;
+	const struct lb_exec_section *e = section;
+	if (e->switch_command != NULL && strstr(e->switch_command, "{cluster}") != NULL)
+		return 0;
+	*key = "switch_command";
+	snprintf(why, why_len, "[lb] driver = exec needs [lb.exec] switch_command with {cluster}");
+	return -1;
+}
+
+static int exec_create(struct event_base *base, const void *section, const struct lb_common *common,
+                       struct lb_driver *out, char *err, size_t err_len)
+{
+	const struct lb_exec_section *e = section;
+	struct lb_exec_settings s = {
+	        .switch_command = e->switch_command,
+	        .current_command = e->current_command,
+	        .timeout_ms = common->timeout_ms,
+	        .retries = common->retries,
+	        .on_retry = common->on_retry,
+	        .on_retry_arg = common->on_retry_arg,
+	};
+	struct lb_exec *exec = lb_exec_new(base, &s, err, err_len);
+	if (exec == NULL)
+		return -1;
+	*out = lb_exec_driver(exec);
+	return 0;
+}
+
+const struct lb_driver_type lb_exec_type = {
+        .name = "exec",
+        .keys = exec_keys,
+        .key_count = sizeof(exec_keys) / sizeof(exec_keys[0]),
+        .section_size = sizeof(struct lb_exec_section),
+        .check = exec_check,
+        .create = exec_create,
+};

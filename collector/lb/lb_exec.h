@@ -32,4 +32,7 @@ void lb_exec_current(struct lb_exec *lb, lb_current_done_fn done, void *arg);
 /* The driver behind the generic interface. */
 struct lb_driver lb_exec_driver(struct lb_exec *lb);
 
+/* [lb] driver = exec, configured by [lb.exec]: its row in the driver table (lb_drivers.c). */
+extern const struct lb_driver_type lb_exec_type;
+
 #endif

@@ -1,5 +1,6 @@
 /*
- * The trino-gateway driver as a small sequence on the curl-multi client:
+ * The trino-gateway driver, from its [lb.trino-gateway] section to the
+ * switch, as a small sequence on the curl-multi client:
  * ACTIVATE -> (poll STATE until HEALTHY) -> DEACTIVATE each other backend ->
  * VERIFY. Each request is retried with a doubling backoff; activating first
  * and deactivating last leaves no moment without a backend (reference §8).
@@ -15,8 +16,10 @@
 #include <time.h>
 
 #include "clock.h"
+#include "config.h"
 #include "http_client.h"
 #include "log.h"
+#include "secret_file.h"
 
 enum gateway_step { STEP_ACTIVATE, STEP_STATE, STEP_DEACTIVATE, STEP_VERIFY };
 
@@ -364,3 +367,94 @@ void lb_gateway_free(struct lb_gateway *lb)
 	}
 	free(lb);
 }
+
+/* [lb.trino-gateway] as the loader fills it. */
+struct lb_gateway_section {
+	char *url;
+	struct config_pairs backends; /* backend.CLUSTER = gateway backend name */
+	char *authorization_file;     /* holds "Basic ..." or "Bearer ..." */
+	int64_t healthy_timeout_ms;
+	int64_t health_poll_ms;
+};
+
+static const struct config_key gateway_keys[] = {
+        {"url", CONFIG_STRING, offsetof(struct lb_gateway_section, url), false, NULL, 0, 0, NULL},
+        {"backend", CONFIG_KEYED, offsetof(struct lb_gateway_section, backends), false, NULL, 0, 0,
+         NULL},
+        {"authorization_file", CONFIG_PATH, offsetof(struct lb_gateway_section, authorization_file),
+         false, NULL, 0, 0, NULL},
+        {"healthy_timeout", CONFIG_DURATION,
+         offsetof(struct lb_gateway_section, healthy_timeout_ms), false, "3m", 1000, 3600000, NULL},
+        {"health_poll", CONFIG_DURATION, offsetof(struct lb_gateway_section, health_poll_ms), false,
+         "1s", 100, 60000, NULL},
+};
+
+/* A url, and a gateway backend for every cluster. */
+static int gateway_check(const void *section, const struct lb_check_input *input, const char **key,
+                         int *line, char *why, size_t why_len)
+{
+	(void)line;
+	const struct lb_gateway_section *g = section;
+	if (g->url == NULL) {
+		*key = "url";
+		snprintf(why, why_len, "[lb] driver = trino-gateway needs [lb.trino-gateway] url");
+		return -1;
+	}
+	for (size_t i = 0; i < input->cluster_count; i++) {
+		const char *name = input->clusters[i];
+		if (config_pairs_get(&g->backends, name) == NULL) {
+			snprintf(why, why_len,
+			         "[lb.trino-gateway] has no backend.%s = <backend name> for "
+			         "cluster %s",
+			         name, name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int gateway_create(struct event_base *base, const void *section,
+                          const struct lb_common *common, struct lb_driver *out, char *err,
+                          size_t err_len)
+{
+	const struct lb_gateway_section *g = section;
+	struct lb_gateway_settings s = {
+	        .url = g->url,
+	        .timeout_ms = common->timeout_ms,
+	        .retries = common->retries,
+	        .on_retry = common->on_retry,
+	        .on_retry_arg = common->on_retry_arg,
+	        .healthy_timeout_ms = g->healthy_timeout_ms,
+	        .poll_ms = g->health_poll_ms,
+	};
+	for (size_t i = 0; i < g->backends.count && i < LB_GATEWAY_MAX_BACKENDS; i++) {
+		s.backends[i].cluster = g->backends.items[i].name;
+		s.backends[i].backend = g->backends.items[i].value;
+		s.backend_count++;
+	}
+	char *authorization = NULL;
+	if (g->authorization_file != NULL) {
+		char why[512];
+		authorization = secret_file_read(g->authorization_file, why, sizeof(why));
+		if (authorization == NULL) {
+			snprintf(err, err_len, "[lb.trino-gateway] authorization_file %s", why);
+			return -1;
+		}
+		s.authorization = authorization;
+	}
+	struct lb_gateway *gateway = lb_gateway_new(base, &s, err, err_len);
+	secret_free(authorization);
+	if (gateway == NULL)
+		return -1;
+	*out = lb_gateway_driver(gateway);
+	return 0;
+}
+
+const struct lb_driver_type lb_gateway_type = {
+        .name = "trino-gateway",
+        .keys = gateway_keys,
+        .key_count = sizeof(gateway_keys) / sizeof(gateway_keys[0]),
+        .section_size = sizeof(struct lb_gateway_section),
+        .check = gateway_check,
+        .create = gateway_create,
+};

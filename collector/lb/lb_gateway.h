@@ -41,4 +41,10 @@ struct lb_gateway *lb_gateway_new(struct event_base *base,
 void lb_gateway_free(struct lb_gateway *lb);
 struct lb_driver lb_gateway_driver(struct lb_gateway *lb);
 
+/*
+ * [lb] driver = trino-gateway, configured by [lb.trino-gateway]: its row in
+ * the driver table (lb_drivers.c).
+ */
+extern const struct lb_driver_type lb_gateway_type;
+
 #endif

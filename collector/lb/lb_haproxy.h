@@ -53,4 +53,10 @@ void lb_haproxy_current(struct lb_haproxy *lb, lb_current_done_fn done, void *ar
  * that failed ("partial switch" when some did not). */
 struct lb_driver lb_haproxy_driver(struct lb_haproxy *lb);
 
+/*
+ * [lb] driver = haproxy, configured by [lb.haproxy] (lb_haproxy_config.c):
+ * its row in the driver table (lb_drivers.c).
+ */
+extern const struct lb_driver_type lb_haproxy_type;
+
 #endif

@@ -1,8 +1,8 @@
 /*
- * The http driver, on the daemon's curl-multi client. A switch is the
- * templated request, retried with a doubling backoff on a network error or
- * an unexpected status; then, when a current request is configured, a read
- * that must name the target.
+ * The http driver, from its [lb.http] section to the switch, on the daemon's
+ * curl-multi client. A switch is the templated request, retried with a
+ * doubling backoff on a network error or an unexpected status; then, when a
+ * current request is configured, a read that must name the target.
  */
 #include "lb_http.h"
 
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -276,8 +277,12 @@ struct lb_driver lb_http_driver(struct lb_http *lb)
 struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *s, char *err,
                             size_t err_len)
 {
-	if (s->switch_url == NULL || s->header_count > LB_HTTP_MAX_HEADERS) {
+	if (s->switch_url == NULL) {
 		snprintf(err, err_len, "http driver: switch_url is required");
+		return NULL;
+	}
+	if (s->header_count > LB_HTTP_MAX_HEADERS) {
+		snprintf(err, err_len, "http driver: at most %d headers", LB_HTTP_MAX_HEADERS);
 		return NULL;
 	}
 	struct lb_http *lb = calloc(1, sizeof(*lb));
@@ -323,3 +328,96 @@ void lb_http_free(struct lb_http *lb)
 		free(lb->headers[i]);
 	free(lb);
 }
+
+/* [lb.http] as the loader fills it. */
+struct lb_http_section {
+	char *switch_method;
+	char *switch_url;
+	char *switch_body;
+	struct config_pairs headers; /* header.NAME = value */
+	int64_t switch_expect;
+	char *current_url;
+	char *current_json;
+};
+
+static const struct config_key http_keys[] = {
+        {"switch_method", CONFIG_STRING, offsetof(struct lb_http_section, switch_method), false,
+         "POST", 0, 0, NULL},
+        {"switch_url", CONFIG_STRING, offsetof(struct lb_http_section, switch_url), false, NULL, 0,
+         0, NULL},
+        {"switch_body", CONFIG_STRING, offsetof(struct lb_http_section, switch_body), false, NULL,
+         0, 0, NULL},
+        {"header", CONFIG_KEYED, offsetof(struct lb_http_section, headers), false, NULL, 0, 0,
+         NULL},
+        {"switch_expect", CONFIG_INT, offsetof(struct lb_http_section, switch_expect), false, "0",
+         0, 599, NULL},
+        {"current_url", CONFIG_STRING, offsetof(struct lb_http_section, current_url), false, NULL,
+         0, 0, NULL},
+        {"current_json", CONFIG_STRING, offsetof(struct lb_http_section, current_json), false, NULL,
+         0, 0, NULL},
+};
+
+/* A switch_url, and no more headers than the driver keeps (LB_HTTP_MAX_HEADERS). */
+static int http_check(const void *section, const struct lb_check_input *input, const char **key,
+                      int *line, char *why, size_t why_len)
+{
+	(void)input;
+	const struct lb_http_section *h = section;
+	if (h->switch_url == NULL) {
+		*key = "switch_url";
+		snprintf(why, why_len, "[lb] driver = http needs [lb.http] switch_url");
+		return -1;
+	}
+	if (h->headers.count > LB_HTTP_MAX_HEADERS) {
+		const struct config_pair *extra = &h->headers.items[LB_HTTP_MAX_HEADERS];
+		*line = extra->line;
+		snprintf(why, why_len, "[lb.http] header.%s: at most %d header.NAME keys",
+		         extra->name, LB_HTTP_MAX_HEADERS);
+		return -1;
+	}
+	return 0;
+}
+
+static int http_create(struct event_base *base, const void *section, const struct lb_common *common,
+                       struct lb_driver *out, char *err, size_t err_len)
+{
+	const struct lb_http_section *h = section;
+	struct lb_http_settings s = {
+	        .switch_method = h->switch_method,
+	        .switch_url = h->switch_url,
+	        .switch_body = h->switch_body,
+	        .switch_expect = h->switch_expect,
+	        .current_url = h->current_url,
+	        .current_json = h->current_json,
+	        .timeout_ms = common->timeout_ms,
+	        .retries = common->retries,
+	        .on_retry = common->on_retry,
+	        .on_retry_arg = common->on_retry_arg,
+	};
+	/* header.NAME = value -> "NAME: value" (lb_http_new copies them) */
+	char header_lines[LB_HTTP_MAX_HEADERS][512];
+	for (size_t i = 0; i < h->headers.count; i++) {
+		if (i == LB_HTTP_MAX_HEADERS) {
+			snprintf(err, err_len, "[lb.http]: at most %d header.NAME keys",
+			         LB_HTTP_MAX_HEADERS);
+			return -1;
+		}
+		snprintf(header_lines[i], sizeof(header_lines[i]), "%s: %s",
+		         h->headers.items[i].name, h->headers.items[i].value);
+		s.headers[s.header_count++] = header_lines[i];
+	}
+	struct lb_http *http = lb_http_new(base, &s, err, err_len);
+	if (http == NULL)
+		return -1;
+	*out = lb_http_driver(http);
+	return 0;
+}
+
+const struct lb_driver_type lb_http_type = {
+        .name = "http",
+        .keys = http_keys,
+        .key_count = sizeof(http_keys) / sizeof(http_keys[0]),
+        .section_size = sizeof(struct lb_http_section),
+        .check = http_check,
+        .create = http_create,
+};

@@ -17,6 +17,7 @@ struct event_base;
 struct http_client;
 struct lb_http;
 
+/* header.NAME keys of [lb.http]: the config refuses more, the driver keeps this many. */
 #define LB_HTTP_MAX_HEADERS 8
 
 struct lb_http_settings {
@@ -39,5 +40,8 @@ struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settin
                             char *err, size_t err_len);
 void lb_http_free(struct lb_http *lb);
 struct lb_driver lb_http_driver(struct lb_http *lb);
+
+/* [lb] driver = http, configured by [lb.http]: its row in the driver table (lb_drivers.c). */
+extern const struct lb_driver_type lb_http_type;
 
 #endif

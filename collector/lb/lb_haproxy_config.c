@@ -1,0 +1,89 @@
+/*
+ * The haproxy driver's [lb.haproxy] section: its keys, its check against the
+ * clusters, and the driver built from it (lb_haproxy.c does the switching).
+ */
+#include "lb_haproxy.h"
+
+#include <stdio.h>
+
+#include "config.h"
+
+/* [lb.haproxy] as the loader fills it. */
+struct lb_haproxy_section {
+	struct config_list sockets;
+	char *map_file;
+	char *key;
+	struct config_pairs backends; /* backend.CLUSTER = haproxy backend */
+};
+
+static const struct config_key haproxy_keys[] = {
+        {"sockets", CONFIG_LIST, offsetof(struct lb_haproxy_section, sockets), false, NULL, 0, 0,
+         NULL},
+        {"map_file", CONFIG_PATH, offsetof(struct lb_haproxy_section, map_file), false, NULL, 0, 0,
+         NULL},
+        {"key", CONFIG_STRING, offsetof(struct lb_haproxy_section, key), false, "active", 0, 0,
+         NULL},
+        {"backend", CONFIG_KEYED, offsetof(struct lb_haproxy_section, backends), false, NULL, 0, 0,
+         NULL},
+};
+
+/* Sockets, a map file, and a HAProxy backend for every cluster. */
+static int haproxy_check(const void *section, const struct lb_check_input *input, const char **key,
+                         int *line, char *why, size_t why_len)
+{
+	(void)line;
+	const struct lb_haproxy_section *h = section;
+	if (h->sockets.count == 0 || h->map_file == NULL) {
+		*key = h->sockets.count == 0 ? "sockets" : "map_file";
+		snprintf(why, why_len,
+		         "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file");
+		return -1;
+	}
+	for (size_t i = 0; i < input->cluster_count; i++) {
+		const char *name = input->clusters[i];
+		if (config_pairs_get(&h->backends, name) == NULL) {
+			snprintf(why, why_len,
+			         "[lb.haproxy] has no backend.%s = <backend> for cluster %s", name,
+			         name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int haproxy_create(struct event_base *base, const void *section,
+                          const struct lb_common *common, struct lb_driver *out, char *err,
+                          size_t err_len)
+{
+	const struct lb_haproxy_section *h = section;
+	struct lb_haproxy_settings s = {
+	        .socket_count = h->sockets.count,
+	        .map_file = h->map_file,
+	        .key = h->key,
+	        .timeout_ms = common->timeout_ms,
+	        .retries = common->retries,
+	        .on_retry = common->on_retry,
+	        .on_retry_arg = common->on_retry_arg,
+	};
+	for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
+		s.sockets[i] = h->sockets.items[i];
+	for (size_t i = 0; i < h->backends.count && i < LB_MAX_BACKENDS; i++) {
+		s.backends[i].cluster = h->backends.items[i].name;
+		s.backends[i].backend = h->backends.items[i].value;
+		s.backend_count++;
+	}
+	struct lb_haproxy *haproxy = lb_haproxy_new(base, &s, err, err_len);
+	if (haproxy == NULL)
+		return -1;
+	*out = lb_haproxy_driver(haproxy);
+	return 0;
+}
+
+const struct lb_driver_type lb_haproxy_type = {
+        .name = "haproxy",
+        .keys = haproxy_keys,
+        .key_count = sizeof(haproxy_keys) / sizeof(haproxy_keys[0]),
+        .section_size = sizeof(struct lb_haproxy_section),
+        .check = haproxy_check,
+        .create = haproxy_create,
+};
