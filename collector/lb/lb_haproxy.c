@@ -1,9 +1,10 @@
 /*
  * The haproxy driver. A switch runs, per instance and in parallel, the steps
  * check -> set -> verify, each retried with a doubling backoff; when every
- * instance has finished, the map file is rewritten (only if all succeeded)
- * and the caller hears once. HAProxy answers a successful `set` with an
- * empty line and an error with text (reference/protocols.md §1.2).
+ * instance has finished, the map file is rewritten (only if all succeeded,
+ * from its own event) and the caller hears once. HAProxy answers a
+ * successful `set` with an empty line and an error with text
+ * (reference/protocols.md §1.2).
  */
 #include "lb_haproxy.h"
 
@@ -51,6 +52,7 @@ struct lb_haproxy {
 	size_t pending;
 	lb_switch_done_fn done;
 	void *arg;
+	struct event *map_timer; /* rewrites the map file once every instance switched */
 	/* the current() in progress */
 	struct haproxy_request *current_request;
 	size_t current_index;
@@ -122,9 +124,8 @@ static void run_step(struct instance *in);
 
 /*
  * The map file says what HAProxy serves after a reload: the key's row is
- * replaced (or added), every other row kept, and the file replaced durably.
- * A map file is a few rows, so this costs one small write and three fsyncs
- * (a few milliseconds on a local disk), once per switch, never per tick.
+ * replaced (or added), every other row kept, and the file replaced durably
+ * (durable_file.c: temp file, fsync, rename, fsync of the directory).
  */
 static int rewrite_map_file(const struct lb_haproxy *lb, char *why, size_t why_len)
 {
@@ -162,6 +163,46 @@ static int rewrite_map_file(const struct lb_haproxy *lb, char *why, size_t why_l
 	return rc;
 }
 
+/* The end of a switch every instance made: OK, or the map file's WHY. */
+static void report_map_file(struct lb_haproxy *lb, bool ok, const char *why)
+{
+	lb->busy = false;
+	if (ok) {
+		lb->done(true, NULL, lb->arg);
+		return;
+	}
+	char message[800];
+	snprintf(message, sizeof(message),
+	         "HAProxy switched to %s, but the map file was not rewritten (a reload would "
+	         "undo the switch): %s",
+	         lb->target_backend, why);
+	lb->done(false, message, lb->arg);
+}
+
+/*
+ * Woken by map_timer, armed with no delay by instance_finished once every
+ * instance has switched and verified; touches the map file and the switch in
+ * progress. The rewrite blocks the loop: reading a map file of a few rows,
+ * writing its replacement and two fsyncs, a few milliseconds on a local disk
+ * (tens on a loaded or network one), during which no report, API request or
+ * other timer is served. That is acceptable because it happens once per
+ * switch (a cutover or a rollback, never per tick), after HAProxy already
+ * serves the new backend (users are not kept waiting on it), and in an event
+ * of its own rather than deep inside the runtime API's answer callback: the
+ * connection is closed first, and the loop takes its turn (events already
+ * active run) before the disk work. A thread or a child process would remove
+ * even this pause at the price of the locking the single loop spares us.
+ */
+static void on_map_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct lb_haproxy *lb = arg;
+	char why[512] = "";
+	bool ok = lb->map_file == NULL || rewrite_map_file(lb, why, sizeof(why)) == 0;
+	report_map_file(lb, ok, why);
+}
+
 static void instance_finished(struct instance *in)
 {
 	struct lb_haproxy *lb = in->lb;
@@ -178,20 +219,17 @@ static void instance_finished(struct instance *in)
 		snprintf(errors + used, sizeof(errors) - used, "%s%s", used ? "; " : "",
 		         other->error);
 	}
+	if (failed == 0) {
+		/* only now: a map file saying green while HAProxy says blue would lie */
+		static const struct timeval no_delay = {0, 0};
+		if (evtimer_add(lb->map_timer, &no_delay) == 0)
+			return; /* on_map_timer reports, still busy until then */
+		report_map_file(lb, false, "cannot schedule the rewrite (evtimer_add failed)");
+		return;
+	}
 	lb->busy = false;
 	char message[2300];
-	bool ok = failed == 0;
-	if (ok) {
-		/* only now: a map file saying green while HAProxy says blue would lie */
-		char why[512];
-		if (lb->map_file != NULL && rewrite_map_file(lb, why, sizeof(why)) != 0)
-			ok = false;
-		if (!ok)
-			snprintf(message, sizeof(message),
-			         "HAProxy switched to %s, but the map file was not rewritten (a "
-			         "reload would undo the switch): %s",
-			         lb->target_backend, why);
-	} else if (failed < lb->instance_count) {
+	if (failed < lb->instance_count) {
 		snprintf(message, sizeof(message),
 		         "partial switch to %s: %zu of %zu HAProxy instances failed: %s",
 		         lb->target_backend, failed, lb->instance_count, errors);
@@ -199,7 +237,7 @@ static void instance_finished(struct instance *in)
 		snprintf(message, sizeof(message), "switch to %s failed: %s", lb->target_backend,
 		         errors);
 	}
-	lb->done(ok, ok ? NULL : message, lb->arg);
+	lb->done(false, message, lb->arg);
 }
 
 static void fail_or_retry(struct instance *in, const char *error)
@@ -330,12 +368,22 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 		lb->backends[i] = strdup(settings->backends[i].backend);
 		lb->backend_count++;
 	}
+	bool allocated = lb->map_file != NULL && lb->key != NULL;
+	for (size_t i = 0; i < lb->backend_count; i++)
+		allocated = allocated && lb->clusters[i] != NULL && lb->backends[i] != NULL;
 	for (size_t i = 0; i < settings->socket_count; i++) {
 		struct instance *in = &lb->instances[i];
 		in->lb = lb;
 		in->socket = strdup(settings->sockets[i]);
 		in->retry_timer = evtimer_new(base, on_retry, in);
 		lb->instance_count++;
+		allocated = allocated && in->socket != NULL && in->retry_timer != NULL;
+	}
+	lb->map_timer = evtimer_new(base, on_map_timer, lb);
+	if (!allocated || lb->map_timer == NULL) {
+		snprintf(err, err_len, "haproxy driver: out of memory");
+		lb_haproxy_free(lb);
+		return NULL;
 	}
 	return lb;
 }
@@ -355,6 +403,8 @@ void lb_haproxy_free(struct lb_haproxy *lb)
 		free(lb->backends[i]);
 	}
 	haproxy_cancel(lb->current_request);
+	if (lb->map_timer != NULL)
+		event_free(lb->map_timer); /* a rewrite still due is dropped, like a request */
 	free(lb->map_file);
 	free(lb->key);
 	free(lb);

@@ -4,7 +4,8 @@
  * `set map <map_file> <key> <backend>` per HAProxy instance, verified with
  * `get map`, after checking the target backend has a server UP; then the map
  * file on disk is rewritten atomically so a reload keeps the decision.
- * Asynchronous: nothing here blocks the loop.
+ * Asynchronous: nothing here blocks the loop but that rewrite (a small file
+ * and two fsyncs, once per switch, from its own event; see lb_haproxy.c).
  */
 #ifndef TG_LB_HAPROXY_H
 #define TG_LB_HAPROXY_H

@@ -4,7 +4,8 @@
  * coordinator: a switch moves traffic and rewrites the map file; a backend
  * with no server UP is refused; a missing socket is retried, then fails
  * without harm; a map changed by hand with socat is what current() reports;
- * with two instances and one stopped, the switch is reported as partial.
+ * with two instances and one stopped, the switch is reported as partial; a
+ * map file that cannot be replaced fails the switch, saying so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -304,6 +306,48 @@ static void test_runtime_api_over_tcp(void **state)
 	lb_haproxy_free(lb);
 }
 
+static bool blue_up_in_haproxy(void *arg)
+{
+	(void)arg;
+	char command[512];
+	snprintf(command, sizeof(command),
+	         "echo 'show stat bk_blue 4 -1' | socat stdio unix-connect:%s | grep -q ',UP,'",
+	         fx.socket[0]);
+	return system(command) == 0;
+}
+
+/*
+ * The map file's replacement cannot be written (its temp path is taken by a
+ * directory, which stops root too): HAProxy did switch, but the caller hears
+ * that a reload would undo it, and the map file is as it was.
+ */
+static void test_map_file_not_rewritten_fails_the_switch(void **state)
+{
+	(void)state;
+	assert_true(harness_wait_until(blue_up_in_haproxy, NULL, 5000));
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.trino-guard.tmp", fx.map);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	char *before = harness_read_file(fx.map);
+	struct lb_haproxy *lb = make_lb(1, NULL, 0);
+	struct outcome o = {0};
+	lb_haproxy_switch(lb, "blue", on_switched, &o);
+	run_until(&o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.error, "HAProxy switched to bk_blue, but the map file was not "
+	                                "rewritten (a reload would undo the switch): "));
+	assert_non_null(strstr(o.error, ".trino-guard.tmp"));
+	char *node = served_by(0);
+	assert_string_equal(node, "blue-coord"); /* the runtime switch stands */
+	free(node);
+	char *after = harness_read_file(fx.map);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
+	assert_int_equal(rmdir(tmp), 0);
+	lb_haproxy_free(lb);
+}
+
 static void test_one_instance_down_is_a_partial_switch(void **state)
 {
 	(void)state;
@@ -330,6 +374,7 @@ int main(void)
 	        cmocka_unit_test(test_missing_socket_is_retried_then_fails),
 	        cmocka_unit_test(test_map_changed_by_hand_is_seen),
 	        cmocka_unit_test(test_runtime_api_over_tcp),
+	        cmocka_unit_test(test_map_file_not_rewritten_fails_the_switch),
 	        cmocka_unit_test(test_one_instance_down_is_a_partial_switch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
