@@ -416,13 +416,26 @@ static void test_unknown_key_is_refused_and_counted(void **state)
 	harness_stop(rogue, 5000);
 }
 
+struct metric_wait {
+	const char *sample;
+	long long at_least;
+};
+
+static bool metric_reached(void *arg)
+{
+	const struct metric_wait *w = arg;
+	return metric(w->sample) >= w->at_least;
+}
+
 static void test_report_claiming_another_node_is_dropped(void **state)
 {
 	(void)state;
 	keygen("spare");
 	allow("spare", "spare-node");
+	struct metric_wait reloaded = {"trino_guard_allowed_keys",
+	                               metric("trino_guard_allowed_keys") + 1};
 	kill(fx.collector, SIGHUP); /* re-read the allow-list */
-	usleep(300 * 1000);
+	assert_true(harness_wait_until(metric_reached, &reloaded, 5000));
 	/* allowed as spare-node, but claims to be green-coord */
 	pid_t impostor = start_agent("green-coord", "green", fx.green.port, "spare", true);
 	assert_true(harness_wait_until(mismatch_counted, NULL, 5000));
@@ -439,16 +452,33 @@ static void test_report_claiming_another_node_is_dropped(void **state)
 	json_decref(nodes);
 }
 
+struct log_wait {
+	const char *path;
+	const char *text;
+};
+
+static bool log_says(void *arg)
+{
+	const struct log_wait *w = arg;
+	char *log = harness_read_file(w->path);
+	bool found = log != NULL && strstr(log, w->text) != NULL;
+	free(log);
+	return found;
+}
+
 static void test_plaintext_publisher_gets_nothing_in(void **state)
 {
 	(void)state;
-	long long accepted = metric("trino_guard_reports_accepted_total");
+	struct metric_wait others = {"trino_guard_reports_accepted_total",
+	                             metric("trino_guard_reports_accepted_total") + 1};
 	pid_t plain = start_agent("plain-node", "green", fx.green.port + 2, "rogue", false);
-	usleep(2000 * 1000);
+	/* the agent says its handshake failed: it tried, and was kept out */
+	struct log_wait kept_out = {"agent-plain-node-rogue.log", "handshake failing"};
+	assert_true(harness_wait_until(log_says, &kept_out, 10000));
 	assert_false(node_known("plain-node"));
 	harness_stop(plain, 5000);
-	/* the other agents went on being accepted meanwhile */
-	assert_true(metric("trino_guard_reports_accepted_total") > accepted);
+	/* the other agents go on being accepted */
+	assert_true(harness_wait_until(metric_reached, &others, 5000));
 }
 
 static void test_metrics_pass_promtool(void **state)
