@@ -1,6 +1,6 @@
 /*
  * agent.ini: what the agent polls, how it authenticates to Trino, what it
- * hashes and where it publishes (DESIGN §3, issue "the node agent").
+ * hashes and where it publishes (docs/DESIGN.md §3).
  */
 #ifndef TG_AGENT_CONFIG_H
 #define TG_AGENT_CONFIG_H

@@ -41,7 +41,7 @@ struct digests {
 	bool truncated;        /* more than DIGESTS_MAX_FILES matched */
 };
 
-/* Trino's node-specific keys, left out of every canonical form (DESIGN §3). */
+/* Trino's node-specific keys, left out of every canonical form (docs/DESIGN.md §3). */
 extern const char *const digests_default_exclude_keys[];
 extern const size_t digests_default_exclude_count;
 

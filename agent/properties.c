@@ -1,6 +1,7 @@
 /*
  * java.util.Properties, as Trino loads config.properties and catalog files
- * (reference/trino-endpoints.md §6; the javadoc of Properties.load(Reader) and
+ * (Trino reads them with airlift's ConfigurationLoader, i.e. the javadoc of
+ * java.util.Properties.load(Reader) and
  * its LineReader/loadConvert). Logical lines are cut from the raw bytes first;
  * escapes are decoded afterwards, per key and value, into UTF-8.
  */

@@ -1,5 +1,6 @@
 /*
- * ZeroMQ publishing for the agent (reference/protocols.md §4). The monitor's
+ * ZeroMQ publishing for the agent (docs/DESIGN.md §4: after a ZAP refusal
+ * libzmq does not reconnect by itself, so the monitor drives it). The monitor's
  * PAIR socket is watched on the libevent loop through its ZMQ_FD, which is
  * edge-triggered: every wake-up drains it until ZMQ_EVENTS says no more.
  */

@@ -1,5 +1,5 @@
 /*
- * Trino's answers, parsed (reference/trino-endpoints.md §1-§4). Unknown
+ * Trino's answers, parsed (docs/DESIGN.md §3 lists the endpoints). Unknown
  * fields are ignored; missing or mistyped fields we need are errors. Trino
  * writes NaN doubles as the string "NaN" in JSON and as NaN in OpenMetrics.
  */

@@ -1,5 +1,5 @@
 /*
- * The collector's side of the cutover (DESIGN §6-§7): keeps the cutover
+ * The collector's side of the cutover (docs/DESIGN.md §6-§7): keeps the cutover
  * state (persisted in state_dir), feeds the pure state machine with ticks,
  * operator requests and what the load balancer did or shows, carries out its
  * actions (LB switches through the driver, alerts into the journal and log)

@@ -1,5 +1,6 @@
 /*
- * Prometheus text format (reference/protocols.md §3): one HELP and TYPE per
+ * Prometheus text format (prometheus.io "Exposition formats"; checked by
+ * promtool in the tests): one HELP and TYPE per
  * family, its samples together, label values escaped, counters ending in
  * _total, base units (seconds), a final newline.
  */

@@ -1,5 +1,5 @@
 /*
- * CURVE key files (DESIGN §4): NAME.pub holds the Z85 public key (40
+ * CURVE key files (docs/DESIGN.md §4): NAME.pub holds the Z85 public key (40
  * characters) and a newline; NAME.key the Z85 secret key, mode 0600. A secret
  * key file that group or others can read is refused.
  */

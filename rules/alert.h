@@ -1,5 +1,5 @@
 /*
- * The alert model (DESIGN §8): what pagers are told. A finding fires when
+ * The alert model (docs/DESIGN.md §8): what pagers are told. A finding fires when
  * it opens and resolves when it closes; a cutover action is a one-shot
  * event. Every alert has a dedup key that names what it is about, the same
  * in every sink. Pure.

@@ -1,5 +1,5 @@
 /*
- * The cutover state machine (DESIGN §6), pure: (state, event, facts) ->
+ * The cutover state machine (docs/DESIGN.md §6), pure: (state, event, facts) ->
  * (new state, actions, answer). The collector feeds it requests, ticks and
  * what the load balancer did or shows, carries out the actions (switch the
  * LB, alert), journals every transition and persists the state.

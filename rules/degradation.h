@@ -1,5 +1,5 @@
 /*
- * The post-cutover degradation test (DESIGN §5): Bernoulli CUSUM (Page's
+ * The post-cutover degradation test (docs/DESIGN.md §5): Bernoulli CUSUM (Page's
  * test) on the new cluster's query outcomes, fed with per-report counter
  * deltas, against a tolerated ratio derived from the old cluster's baseline;
  * a second CUSUM on user errors; and blindness (no counters for `sustain`)
@@ -25,7 +25,7 @@ struct watch_settings {
 	int64_t sustain_ms;     /* blind this long = degraded (default 5 s) */
 };
 
-/* The defaults of DESIGN §5. */
+/* The defaults of docs/DESIGN.md §5. */
 void watch_settings_default(struct watch_settings *settings);
 
 /* The old cluster's outcomes over the baseline window. */
@@ -78,7 +78,7 @@ struct detector {
 
 /*
  * The old cluster's outcomes from its coordinator's samples received in
- * (NOW_MS - WINDOW_MS, NOW_MS], restarts skipped (DESIGN §5 baseline_window).
+ * (NOW_MS - WINDOW_MS, NOW_MS], restarts skipped (docs/DESIGN.md §5 baseline_window).
  */
 void baseline_from_samples(const struct fleet_node *coordinator, int64_t now_ms, int64_t window_ms,
                            unsigned failure_types, struct baseline *out);

@@ -12,7 +12,7 @@
 
 #include "fleet.h"
 
-/* Which failure types count (DESIGN §5: internal + external + insufficient by default). */
+/* Which failure types count (docs/DESIGN.md §5: internal + external + insufficient by default). */
 enum failure_type {
 	FAILURE_INTERNAL = 1 << 0,
 	FAILURE_EXTERNAL = 1 << 1,

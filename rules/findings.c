@@ -1,5 +1,5 @@
 /*
- * Guardrail rules over the fleet table (DESIGN §5). Each rule looks at the
+ * Guardrail rules over the fleet table (docs/DESIGN.md §5). Each rule looks at the
  * live nodes of one cluster and appends findings with a stable key, so the
  * collector can tell an open finding from a new one by diffing two ticks.
  */

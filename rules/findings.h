@@ -1,5 +1,5 @@
 /*
- * The guardrail rules (DESIGN §5): from the fleet table, per-cluster
+ * The guardrail rules (docs/DESIGN.md §5): from the fleet table, per-cluster
  * settings and `now`, the findings that hold right now. Pure.
  */
 #ifndef TG_FINDINGS_H

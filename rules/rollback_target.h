@@ -1,5 +1,5 @@
 /*
- * May users go back to a cluster? The check before a rollback (DESIGN §6):
+ * May users go back to a cluster? The check before a rollback (docs/DESIGN.md §6):
  * the cluster to fall back on needs a live ACTIVE coordinator, min_workers
  * live ACTIVE workers and no mixed versions. Pure.
  */

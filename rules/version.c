@@ -1,5 +1,6 @@
 /*
- * Ordering of Trino version strings (reference/trino-endpoints.md §7).
+ * Ordering of Trino version strings: "447", "447-SNAPSHOT", "354-161-g84416f6"
+ * (git describe), Starburst's "443-e.4" (Trino's NodeVersion is a free string).
  */
 #include "version.h"
 

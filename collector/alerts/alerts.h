@@ -1,5 +1,5 @@
 /*
- * The alert feed (DESIGN §8): every [alert.NAME] sink gets the alerts at or
+ * The alert feed (docs/DESIGN.md §8): every [alert.NAME] sink gets the alerts at or
  * above its min_severity, through its own durable spool, delivered one at a
  * time in order (so a resolve never overtakes its trigger), retried with
  * exponential backoff and jitter on 429, 5xx and network errors (honouring

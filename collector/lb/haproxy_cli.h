@@ -1,7 +1,7 @@
 /*
  * HAProxy's runtime API (the stats socket), asynchronously on the loop: one
  * non-interactive command per connection; HAProxy answers and closes
- * (reference/protocols.md §1.1). Unix socket ("/run/haproxy/admin.sock") or
+ * (HAProxy's doc/management.txt, "Unix Socket commands"). Unix socket ("/run/haproxy/admin.sock") or
  * TCP ("127.0.0.1:9999").
  */
 #ifndef TG_HAPROXY_CLI_H

@@ -1,5 +1,5 @@
 /*
- * The load-balancer driver interface (DESIGN §7): what a driver is to the
+ * The load-balancer driver interface (docs/DESIGN.md §7): what a driver is to the
  * config (its [lb.NAME] section, checked, then built into a driver) and to
  * the cutover (switch to a cluster, with verification, and read where the LB
  * points now). Drivers are asynchronous; each callback runs once, from the

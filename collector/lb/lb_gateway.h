@@ -1,6 +1,6 @@
 /*
- * The trino-gateway load-balancer driver (DESIGN §7, reference/trino-endpoints.md
- * §8): activate the target cluster's backend, wait until the gateway reports it
+ * The trino-gateway load-balancer driver (docs/DESIGN.md §7; trinodb/trino-gateway's
+ * REST resources under /gateway/backend and /api/public/backends): activate the target cluster's backend, wait until the gateway reports it
  * HEALTHY (a newly activated backend stays PENDING until its next health
  * check), then deactivate the other clusters' backends, and verify with the
  * list of active backends. Queries already running stay on their cluster: the

@@ -3,8 +3,8 @@
  * check -> set -> verify, each retried with a doubling backoff; when every
  * instance has finished, the map file is rewritten (only if all succeeded,
  * from its own event) and the caller hears once. HAProxy answers a
- * successful `set` with an empty line and an error with text
- * (reference/protocols.md §1.2).
+ * successful `set` with an empty line and an error with text (HAProxy's
+ * management guide, doc/management.txt, "set map").
  */
 #include "lb_haproxy.h"
 

@@ -1,5 +1,5 @@
 /*
- * The haproxy load-balancer driver, map mode (DESIGN §7): haproxy.cfg routes
+ * The haproxy load-balancer driver, map mode (docs/DESIGN.md §7): haproxy.cfg routes
  * with `use_backend %[str(<key>),map(<map_file>,<default>)]`; a switch is one
  * `set map <map_file> <key> <backend>` per HAProxy instance, verified with
  * `get map`, after checking the target backend has a server UP; then the map

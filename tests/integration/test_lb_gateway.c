@@ -1,6 +1,6 @@
 /*
  * The trino-gateway driver against a stand-in that speaks the gateway's API as
- * reference/trino-endpoints.md §8 describes it: activate/deactivate (404 for an
+ * trinodb/trino-gateway's resources serve it: activate/deactivate (404 for an
  * unknown name), a newly activated backend PENDING until a later health check,
  * the public state resource, the list of active backends. Covered: the switch
  * order (activate, wait HEALTHY, deactivate the other, verify) and current();

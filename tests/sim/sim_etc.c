@@ -1,5 +1,5 @@
 /*
- * Writes Trino-style etc dirs (reference/trino-endpoints.md §6) in the plain
+ * Writes Trino-style etc dirs (docs/DESIGN.md §3) in the plain
  * key=value form Trino's documentation shows, and edits them for faults.
  */
 #include "sim_etc.h"

@@ -1,5 +1,5 @@
 /*
- * Trino's endpoints as trino-sim serves them (reference/trino-endpoints.md):
+ * Trino's endpoints as trino-sim serves them (docs/DESIGN.md §10):
  * /v1/info (477+ adds nodeId, state, coordinatorId), /v1/info/state (a bare
  * JSON string), /v1/status, routed here with the management endpoints of
  * sim_metrics.c; and the down, hang and slow faults on each node's port.

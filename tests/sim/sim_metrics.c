@@ -1,5 +1,5 @@
 /*
- * trino-sim's management endpoints (reference/trino-endpoints.md): the
+ * trino-sim's management endpoints (docs/DESIGN.md §3, §10): the
  * insecure-HTTP user check, /metrics in OpenMetrics (from 429, with the
  * name[] filter) and the QueryManager and DiscoveryNodeManager JMX resources.
  */

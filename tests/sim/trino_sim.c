@@ -1,6 +1,6 @@
 /*
  * trino-sim: a simulated Trino cluster in one process, for the integration
- * tests, the benchmarks and the demo (DESIGN §10). Every node listens on its
+ * tests, the benchmarks and the demo (docs/DESIGN.md §10). Every node listens on its
  * own loopback port; a control API injects faults at run time.
  */
 #include <event2/event.h>
