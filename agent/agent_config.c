@@ -9,6 +9,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
+static const char *const counters_source_names[] = {
+        [COUNTERS_SOURCE_AUTO] = "auto",
+        [COUNTERS_SOURCE_METRICS] = "metrics",
+        [COUNTERS_SOURCE_JMX] = "jmx",
+        NULL,
+};
+_Static_assert(sizeof(counters_source_names) / sizeof(counters_source_names[0]) ==
+                       COUNTERS_SOURCE_COUNT + 1,
+               "one name per enum counters_source");
+
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
 		name, type, offsetof(struct section, field), required, def, 0, 0, NULL             \
@@ -20,7 +32,7 @@ static const struct config_key agent_keys[] = {
         {"interval", CONFIG_DURATION, offsetof(struct agent_section, interval_ms), false, "1s", 100,
          3600000, NULL},
         {"log_level", CONFIG_CHOICE, offsetof(struct agent_section, log_level), false, "info", 0, 0,
-         "error|warn|info|debug"},
+         log_level_names},
 };
 
 static const struct config_key trino_keys[] = {
@@ -34,7 +46,7 @@ static const struct config_key trino_keys[] = {
         {"timeout", CONFIG_DURATION, offsetof(struct trino_section, timeout_ms), false, "5s", 100,
          600000, NULL},
         {"counters", CONFIG_CHOICE, offsetof(struct trino_section, counters), false, "auto", 0, 0,
-         "auto|metrics|jmx"},
+         counters_source_names},
 };
 
 static const struct config_key digest_keys[] = {

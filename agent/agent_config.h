@@ -15,6 +15,7 @@ enum counters_source {
 	COUNTERS_SOURCE_AUTO, /* /metrics, falling back to JMX */
 	COUNTERS_SOURCE_METRICS,
 	COUNTERS_SOURCE_JMX,
+	COUNTERS_SOURCE_COUNT
 };
 
 struct agent_section {

@@ -12,12 +12,28 @@
 
 #include "duration.h"
 #include "failure_ratio.h"
+#include "findings.h"
 #include "lb_drivers.h"
+#include "log.h"
 
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
 		name, type, offsetof(struct section, field), required, def, 0, 0, NULL             \
 	}
+
+#define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
+
+const char *const alert_sink_type_names[] = {
+        [ALERT_SINK_AUTO] = "auto",
+        [ALERT_SINK_PAGERDUTY] = "pagerduty",
+        [ALERT_SINK_ALERTMANAGER] = "alertmanager",
+        [ALERT_SINK_SLACK] = "slack",
+        [ALERT_SINK_WEBHOOK] = "webhook",
+        [ALERT_SINK_LOG] = "log",
+        NULL,
+};
+_Static_assert(COUNT_OF(alert_sink_type_names) == ALERT_SINK_TYPE_COUNT + 1,
+               "one name per enum alert_sink_type");
 
 static const struct config_key collector_keys[] = {
         KEY(collector_section, "listen", CONFIG_STRING, listen, false, "tcp://0.0.0.0:7600"),
@@ -34,7 +50,7 @@ static const struct config_key collector_keys[] = {
         {"journal_max_bytes", CONFIG_INT, offsetof(struct collector_section, journal_max_bytes),
          false, "67108864", 65536, 1e12, NULL},
         {"log_level", CONFIG_CHOICE, offsetof(struct collector_section, log_level), false, "info",
-         0, 0, "error|warn|info|debug"},
+         0, 0, log_level_names},
 };
 
 static const struct config_key api_keys[] = {
@@ -217,9 +233,9 @@ static void *cluster_instance(void *target, const char *name, char *err, size_t 
 
 static const struct config_key alert_keys[] = {
         {"type", CONFIG_CHOICE, offsetof(struct alert_section, type), false, "auto", 0, 0,
-         "auto|pagerduty|alertmanager|slack|webhook|log"},
+         alert_sink_type_names},
         {"min_severity", CONFIG_CHOICE, offsetof(struct alert_section, min_severity), false,
-         "warning", 0, 0, "info|warning|error|critical"},
+         "warning", 0, 0, severity_names},
         KEY(alert_section, "url", CONFIG_STRING, url, false, NULL),
         KEY(alert_section, "routing_key_file", CONFIG_PATH, routing_key_file, false, NULL),
         KEY(alert_section, "webhook_url_file", CONFIG_PATH, webhook_url_file, false, NULL),
@@ -289,11 +305,9 @@ static void *alert_at(void *target, size_t index)
 static int validate_alert(void *object, const char **key, char *why, size_t why_len)
 {
 	struct alert_section *a = object;
-	static const char *const names[] = {"",      "pagerduty", "alertmanager",
-	                                    "slack", "webhook",   "log"};
 	if (a->type == ALERT_SINK_AUTO) {
-		for (int t = ALERT_SINK_PAGERDUTY; t <= ALERT_SINK_LOG; t++) {
-			if (strcmp(a->name, names[t]) == 0)
+		for (int t = ALERT_SINK_AUTO + 1; t < ALERT_SINK_TYPE_COUNT; t++) {
+			if (strcmp(a->name, alert_sink_type_names[t]) == 0)
 				a->type = t;
 		}
 		if (a->type == ALERT_SINK_AUTO) {
@@ -324,9 +338,9 @@ static int validate_alert(void *object, const char **key, char *why, size_t why_
 		snprintf(why, why_len, "a slack sink needs webhook_url_file (the URL is a secret)");
 		return -1;
 	}
-	if (a->headers.count > 8) {
+	if (a->headers.count > ALERT_SINK_MAX_HEADERS) {
 		*key = "header";
-		snprintf(why, why_len, "at most 8 header.NAME keys");
+		snprintf(why, why_len, "at most %d header.NAME keys", ALERT_SINK_MAX_HEADERS);
 		return -1;
 	}
 	return 0;

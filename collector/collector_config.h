@@ -78,7 +78,14 @@ enum alert_sink_type {
 	ALERT_SINK_SLACK,
 	ALERT_SINK_WEBHOOK,
 	ALERT_SINK_LOG,
+	ALERT_SINK_TYPE_COUNT
 };
+
+/* [alert.NAME] type: "auto", "pagerduty", ...; indexed by enum alert_sink_type, NULL-terminated. */
+extern const char *const alert_sink_type_names[];
+
+/* The most header.NAME keys an [alert.NAME] section may have. */
+#define ALERT_SINK_MAX_HEADERS 8
 
 struct alert_section {
 	char name[64];

@@ -154,22 +154,26 @@ static int parse_list(const char *text, struct config_list *out)
 	return 0;
 }
 
-static int choice_index(const char *choices, const char *value)
+static int choice_index(const char *const *choices, const char *value)
 {
-	int index = 0;
-	size_t value_len = strlen(value);
-	const char *p = choices;
-	while (*p != '\0') {
-		const char *bar = strchr(p, '|');
-		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
-		if (len == value_len && strncmp(p, value, len) == 0)
-			return index;
-		index++;
-		if (bar == NULL)
-			break;
-		p = bar + 1;
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (strcmp(choices[i], value) == 0)
+			return i;
 	}
 	return -1;
+}
+
+/* "a|b|c" into OUT, for messages. */
+static void join_choices(const char *const *choices, char *out, size_t out_len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; choices[i] != NULL && used < out_len; i++) {
+		int n = snprintf(out + used, out_len - used, "%s%s", i > 0 ? "|" : "", choices[i]);
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
 }
 
 static bool out_of_bounds(const struct config_key *key, double value)
@@ -288,7 +292,9 @@ static int store_value(struct load_context *ctx, const struct config_key *key, v
 	case CONFIG_CHOICE: {
 		int index = choice_index(key->choices, value);
 		if (index < 0) {
-			snprintf(why, why_len, "'%s' is not one of %s", value, key->choices);
+			char names[256];
+			join_choices(key->choices, names, sizeof(names));
+			snprintf(why, why_len, "'%s' is not one of %s", value, names);
 			return -1;
 		}
 		*(int *)slot = index;

@@ -19,7 +19,7 @@ enum config_type {
 	CONFIG_BOOL,     /* bool: true/false, yes/no, on/off, 1/0 */
 	CONFIG_DURATION, /* int64_t milliseconds: "250ms", "5s", "30m", "1h" */
 	CONFIG_LIST,     /* struct config_list: items separated by commas and/or spaces */
-	CONFIG_CHOICE,   /* int: index of the value in `choices` ("auto|metrics|jmx") */
+	CONFIG_CHOICE,   /* int: index of the value in `choices` (an enum's names) */
 	CONFIG_KEYED,    /* struct config_pairs: every key NAME.suffix ("backend.blue = b1") */
 };
 
@@ -47,7 +47,11 @@ struct config_key {
 	bool required;             /* absent -> error */
 	const char *default_value; /* parsed like a file value when the key is absent; NULL: zero */
 	double min, max;           /* inclusive bounds for INT, DOUBLE, DURATION (ms); 0,0: none */
-	const char *choices;       /* CONFIG_CHOICE: "a|b|c" */
+	/*
+	 * CONFIG_CHOICE: the names, NULL-terminated, indexed by the enum the
+	 * value is stored as ({[MODE_AUTO] = "auto", [MODE_JMX] = "jmx", NULL})
+	 */
+	const char *const *choices;
 };
 
 struct config_section {

@@ -18,7 +18,15 @@
 static const char *log_program = "trino-guard";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+const char *const log_level_names[] = {
+        [LOG_LEVEL_ERROR] = "error",
+        [LOG_LEVEL_WARN] = "warn",
+        [LOG_LEVEL_INFO] = "info",
+        [LOG_LEVEL_DEBUG] = "debug",
+        NULL,
+};
+_Static_assert(sizeof(log_level_names) / sizeof(log_level_names[0]) == LOG_LEVEL_COUNT + 1,
+               "one name per enum log_level");
 /* syslog priorities: err, warning, info, debug */
 static const int level_priorities[] = {3, 4, 6, 7};
 
@@ -43,8 +51,8 @@ enum log_level log_get_level(void)
 
 int log_level_parse(const char *text, enum log_level *level)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (strcasecmp(text, level_names[i]) == 0) {
+	for (size_t i = 0; i < LOG_LEVEL_COUNT; i++) {
+		if (strcasecmp(text, log_level_names[i]) == 0) {
 			*level = (enum log_level)i;
 			return 0;
 		}
@@ -65,7 +73,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	/* One fprintf per line, so lines from one process never interleave. */
 	if (getenv("JOURNAL_STREAM") != NULL) {
-		fprintf(stderr, "<%d>%s: %s\n", level_priorities[level], level_names[level],
+		fprintf(stderr, "<%d>%s: %s\n", level_priorities[level], log_level_names[level],
 		        message);
 		return;
 	}
@@ -76,5 +84,5 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, now.tv_nsec / 1000000L, log_program,
-	        (long)getpid(), level_names[level], message);
+	        (long)getpid(), log_level_names[level], message);
 }

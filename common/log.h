@@ -13,7 +13,11 @@ enum log_level {
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_COUNT
 };
+
+/* "error", "warn", "info", "debug": indexed by enum log_level, NULL-terminated (a config choice). */
+extern const char *const log_level_names[];
 
 /* Sets the program name shown on every line and the least severe level printed. */
 void log_init(const char *program, enum log_level level);

@@ -20,11 +20,9 @@ const char *alert_state_name(enum alert_state state)
 
 int severity_parse(const char *text, enum severity *out)
 {
-	static const enum severity all[] = {SEVERITY_INFO, SEVERITY_WARNING, SEVERITY_ERROR,
-	                                    SEVERITY_CRITICAL};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (strcmp(text, severity_name(all[i])) == 0) {
-			*out = all[i];
+	for (int severity = 0; severity < SEVERITY_COUNT; severity++) {
+		if (strcmp(text, severity_names[severity]) == 0) {
+			*out = (enum severity)severity;
 			return 0;
 		}
 	}

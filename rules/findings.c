@@ -14,7 +14,7 @@
 
 #define DEFAULT_STALE_MIN_MS 3000
 
-static const char *const kind_names[FINDING_KIND_COUNT] = {
+static const char *const kind_names[] = {
         [FINDING_MIXED_VERSION] = "mixed-version",
         [FINDING_CONFIG_DRIFT] = "config-drift",
         [FINDING_NODE_STALE] = "node-stale",
@@ -26,16 +26,38 @@ static const char *const kind_names[FINDING_KIND_COUNT] = {
         [FINDING_LB_SWITCH_FAILED] = "lb-switch-failed",
         [FINDING_DEGRADED] = "degraded",
 };
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == FINDING_KIND_COUNT,
+               "one name per enum finding_kind");
 
 const char *finding_kind_name(enum finding_kind kind)
 {
 	return kind < FINDING_KIND_COUNT ? kind_names[kind] : "unknown";
 }
 
+int finding_kind_parse(const char *name, enum finding_kind *out)
+{
+	for (int kind = 0; kind < FINDING_KIND_COUNT; kind++) {
+		if (strcmp(name, kind_names[kind]) == 0) {
+			*out = (enum finding_kind)kind;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *const severity_names[] = {
+        [SEVERITY_INFO] = "info",
+        [SEVERITY_WARNING] = "warning",
+        [SEVERITY_ERROR] = "error",
+        [SEVERITY_CRITICAL] = "critical",
+        NULL,
+};
+_Static_assert(sizeof(severity_names) / sizeof(severity_names[0]) == SEVERITY_COUNT + 1,
+               "one name per enum severity");
+
 const char *severity_name(enum severity severity)
 {
-	static const char *const names[] = {"info", "warning", "error", "critical"};
-	return (unsigned)severity < 4 ? names[severity] : "unknown";
+	return (unsigned)severity < SEVERITY_COUNT ? severity_names[severity] : "unknown";
 }
 
 void finding_list_clear(struct finding_list *list)

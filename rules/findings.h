@@ -30,7 +30,14 @@ enum severity {
 	SEVERITY_WARNING,
 	SEVERITY_ERROR,
 	SEVERITY_CRITICAL,
+	SEVERITY_COUNT
 };
+
+/*
+ * "info", "warning", "error", "critical": indexed by enum severity,
+ * NULL-terminated (the [alert.NAME] min_severity choices).
+ */
+extern const char *const severity_names[];
 
 struct finding {
 	enum finding_kind kind;
@@ -58,6 +65,8 @@ struct cluster_settings {
 const char *finding_kind_name(enum finding_kind kind);
 /* "critical", "error", "warning", "info" */
 const char *severity_name(enum severity severity);
+/* Parses a rule's name ("mixed-version"). 0, or -1 for anything else. */
+int finding_kind_parse(const char *name, enum finding_kind *out);
 
 void finding_list_clear(struct finding_list *list);
 void finding_list_free(struct finding_list *list);

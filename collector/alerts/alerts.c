@@ -27,17 +27,13 @@
 #define BACKOFF_MAX_MS     300000
 #define RETRY_AFTER_MAX_MS 3600000
 #define EVENT_TTL_MS       300000 /* how long an event shows in Alertmanager */
-#define MAX_HEADERS        10
-
-static const char *const type_names[] = {"auto",  "pagerduty", "alertmanager",
-                                         "slack", "webhook",   "log"};
 
 struct sink {
 	struct alerts *owner;
 	const struct alert_section *settings;
 	char *url; /* where to POST; a secret for slack */
 	char *routing_key;
-	char *headers[MAX_HEADERS + 2]; /* "Name: value", NULL-terminated */
+	char *headers[ALERT_SINK_MAX_HEADERS + 2]; /* Content-Type, header.NAME, NULL */
 	struct alert_spool *spool;
 	bool in_flight;
 	uint64_t
@@ -556,7 +552,7 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 	}
 	size_t h = 0;
 	sink->headers[h++] = strdup("Content-Type: application/json");
-	for (size_t i = 0; i < s->headers.count && h < MAX_HEADERS + 1; i++) {
+	for (size_t i = 0; i < s->headers.count && h < ALERT_SINK_MAX_HEADERS + 1; i++) {
 		const struct config_pair *header = &s->headers.items[i];
 		size_t len = strlen(header->name) + strlen(header->value) + 3;
 		char *line = malloc(len);
@@ -668,7 +664,7 @@ void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_un
 {
 	const struct sink *sink = &alerts->sinks[index];
 	out->name = sink->settings->name;
-	out->type = type_names[sink->settings->type];
+	out->type = alert_sink_type_names[sink->settings->type];
 	out->sent = sink->sent;
 	out->retried = sink->retried;
 	out->failed = sink->failed;

@@ -108,6 +108,14 @@ static void test_severity_parse(void **state)
 	assert_int_equal(s, SEVERITY_INFO);
 	assert_int_equal(severity_parse("warn", &s), -1);
 	assert_int_equal(severity_parse("", &s), -1);
+	/* min_severity's choice list: a name for every severity, in enum order, then its end */
+	for (int i = 0; i < SEVERITY_COUNT; i++) {
+		assert_non_null(severity_names[i]);
+		assert_int_equal(severity_parse(severity_names[i], &s), 0);
+		assert_int_equal(s, i);
+	}
+	assert_null(severity_names[SEVERITY_COUNT]);
+	assert_string_equal(severity_name(SEVERITY_COUNT), "unknown");
 }
 
 static const struct pagerduty_fields pd_fields = {

@@ -38,6 +38,8 @@ struct test_config {
 	size_t cluster_count;
 };
 
+static const char *const mode_names[] = {"auto", "metrics", "jmx", NULL};
+
 static const struct config_key main_keys[] = {
         {"name", CONFIG_STRING, offsetof(struct test_main, name), true, NULL, 0, 0, NULL},
         {"dir", CONFIG_PATH, offsetof(struct test_main, dir), false, "/var/lib/x", 0, 0, NULL},
@@ -47,8 +49,7 @@ static const struct config_key main_keys[] = {
         {"tick", CONFIG_DURATION, offsetof(struct test_main, tick_ms), false, "250ms", 10, 60000,
          NULL},
         {"endpoints", CONFIG_LIST, offsetof(struct test_main, endpoints), false, NULL, 0, 0, NULL},
-        {"mode", CONFIG_CHOICE, offsetof(struct test_main, mode), false, "auto", 0, 0,
-         "auto|metrics|jmx"},
+        {"mode", CONFIG_CHOICE, offsetof(struct test_main, mode), false, "auto", 0, 0, mode_names},
         {"backend", CONFIG_KEYED, offsetof(struct test_main, backends), false, NULL, 0, 0, NULL},
 };
 

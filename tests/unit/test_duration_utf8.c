@@ -156,6 +156,13 @@ static void test_log_level_parse(void **state)
 	assert_int_equal(log_level_parse("WARN", &level), 0);
 	assert_int_equal(level, LOG_LEVEL_WARN);
 	assert_int_equal(log_level_parse("verbose", &level), -1);
+	/* the config choice list: a name for every level, in enum order, then its end */
+	for (int i = 0; i < LOG_LEVEL_COUNT; i++) {
+		assert_non_null(log_level_names[i]);
+		assert_int_equal(log_level_parse(log_level_names[i], &level), 0);
+		assert_int_equal(level, i);
+	}
+	assert_null(log_level_names[LOG_LEVEL_COUNT]);
 }
 
 int main(void)
