@@ -254,10 +254,14 @@ static const struct config_key alerting_keys[] = {
         KEY(alerts_section, "for", CONFIG_KEYED, for_rules, false, NULL),
 };
 
-/* Every for.RULE is a duration. */
+/*
+ * Every for.RULE is a duration, parsed here once into the table by finding
+ * kind. A RULE that names no finding holds nothing back (as it always did).
+ */
 static int validate_alerting(void *object, const char **key, char *why, size_t why_len)
 {
-	const struct alerts_section *a = object;
+	struct alerts_section *a = object;
+	memset(a->for_delay_ms, 0, sizeof(a->for_delay_ms));
 	for (size_t i = 0; i < a->for_rules.count; i++) {
 		const struct config_pair *rule = &a->for_rules.items[i];
 		int64_t ms;
@@ -267,6 +271,9 @@ static int validate_alerting(void *object, const char **key, char *why, size_t w
 			snprintf(why, why_len, "for.%s: %s", rule->name, err);
 			return -1;
 		}
+		enum finding_kind kind;
+		if (finding_kind_parse(rule->name, &kind) == 0)
+			a->for_delay_ms[kind] = ms;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "findings.h"
 
 #define COLLECTOR_MAX_CLUSTERS    16
 #define COLLECTOR_MAX_ALERT_SINKS 8
@@ -103,7 +104,9 @@ struct alert_section {
 };
 
 struct alerts_section {
-	struct config_pairs for_rules; /* for.RULE = duration */
+	struct config_pairs for_rules; /* for.RULE = duration, as written */
+	/* the same, parsed once at load: indexed by enum finding_kind, 0 when unset */
+	int64_t for_delay_ms[FINDING_KIND_COUNT];
 };
 
 struct collector_config {

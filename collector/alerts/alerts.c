@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "alert_payload.h"
+#include "alert_policy.h"
 #include "alert_spool.h"
 #include "durable_file.h"
-#include "duration.h"
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
@@ -55,25 +55,14 @@ struct alerts {
 	char source[256];
 	struct sink sinks[COLLECTOR_MAX_ALERT_SINKS];
 	size_t sink_count;
-	/* finding alerts firing now, kept in state_dir/alerts-firing.json across restarts */
-	struct alert *firing;
-	size_t firing_count, firing_capacity;
-	struct alert *carried; /* firing before the restart, not yet seen again */
-	size_t carried_count;
+	/* held findings, the firing set (kept in firing_path across restarts), the reconcile */
+	struct alert_policy policy;
 	char firing_path[1024];
 	bool firing_dirty;
-	/* findings opened but not yet fired: their rule's for delay has not passed */
-	struct pending {
-		struct alert alert;
-		int64_t due_unix_ms;
-	} * pending;
-	size_t pending_count, pending_capacity;
-	const struct config_pairs *for_rules; /* for.RULE = duration */
-	bool reconciled;
 };
 
 static void deliver_next(struct sink *sink);
-static void release_due(struct alerts *alerts, int64_t now_unix_ms);
+static void publish_now(struct alerts *alerts, const struct alert *alert);
 
 static int64_t unix_ms(void)
 {
@@ -270,10 +259,10 @@ static void on_resend(evutil_socket_t fd, short what, void *arg)
 	/* a sink still catching up has these queued already */
 	if (alert_spool_count(sink->spool) > 0)
 		return;
-	const struct alerts *alerts = sink->owner;
-	for (size_t i = 0; i < alerts->firing_count; i++) {
-		if ((int)alerts->firing[i].severity >= sink->settings->min_severity)
-			enqueue(sink, &alerts->firing[i], alerts->firing[i].at_unix_ms);
+	const struct alert_policy *policy = &sink->owner->policy;
+	for (size_t i = 0; i < policy->firing_count; i++) {
+		if ((int)policy->firing[i].severity >= sink->settings->min_severity)
+			enqueue(sink, &policy->firing[i], policy->firing[i].at_unix_ms);
 	}
 	alert_spool_sync(sink->spool);
 	deliver_next(sink);
@@ -285,12 +274,13 @@ static void on_resend(evutil_socket_t fd, short what, void *arg)
  */
 static void save_firing(struct alerts *alerts)
 {
+	const struct alert_policy *policy = &alerts->policy;
 	json_t *list = json_array();
-	size_t total = alerts->firing_count + alerts->carried_count;
+	size_t total = policy->firing_count + policy->carried_count;
 	for (size_t i = 0; list != NULL && i < total; i++) {
-		const struct alert *a = i < alerts->firing_count
-		                                ? &alerts->firing[i]
-		                                : &alerts->carried[i - alerts->firing_count];
+		const struct alert *a = i < policy->firing_count
+		                                ? &policy->firing[i]
+		                                : &policy->carried[i - policy->firing_count];
 		json_array_append_new(list,
 		                      json_pack("{ss ss ss ss ss ss ss sI}", "key", a->dedup_key,
 		                                "environment", a->environment, "rule", a->rule,
@@ -319,10 +309,9 @@ static void load_firing(struct alerts *alerts)
 {
 	json_t *list = json_load_file(alerts->firing_path, 0, NULL);
 	size_t n = json_array_size(list);
-	alerts->carried = n > 0 ? calloc(n, sizeof(*alerts->carried)) : NULL;
-	for (size_t i = 0; alerts->carried != NULL && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		json_t *item = json_array_get(list, i);
-		struct alert *a = &alerts->carried[alerts->carried_count];
+		struct alert carried = {0}, *a = &carried;
 		const char *key = json_string_value(json_object_get(item, "key"));
 		const char *severity = json_string_value(json_object_get(item, "severity"));
 		if (key == NULL || severity == NULL || severity_parse(severity, &a->severity) != 0)
@@ -337,42 +326,14 @@ static void load_firing(struct alerts *alerts)
 #undef COPY
 		a->at_unix_ms = json_integer_value(json_object_get(item, "at"));
 		a->state = ALERT_FIRING;
-		alerts->carried_count++;
+		if (alert_policy_carry(&alerts->policy, a) != 0) {
+			log_error("%s: out of memory: %zu firing alert(s) not resolved after the "
+			          "restart",
+			          alerts->firing_path, n - i);
+			break;
+		}
 	}
 	json_decref(list);
-}
-
-/* Keeps the firing set of finding alerts up to date; true when it changed. */
-static bool track_finding(struct alerts *alerts, const struct alert *alert)
-{
-	for (size_t i = 0; i < alerts->carried_count; i++) {
-		if (strcmp(alerts->carried[i].dedup_key, alert->dedup_key) == 0)
-			alerts->carried[i] = alerts->carried[--alerts->carried_count];
-	}
-	for (size_t i = 0; i < alerts->firing_count; i++) {
-		if (strcmp(alerts->firing[i].dedup_key, alert->dedup_key) != 0)
-			continue;
-		if (alert->state == ALERT_RESOLVED) {
-			alerts->firing[i] = alerts->firing[--alerts->firing_count];
-		} else {
-			int64_t opened = alerts->firing[i].at_unix_ms; /* it fires since then */
-			alerts->firing[i] = *alert;
-			alerts->firing[i].at_unix_ms = opened;
-		}
-		return true;
-	}
-	if (alert->state != ALERT_FIRING)
-		return false;
-	if (alerts->firing_count == alerts->firing_capacity) {
-		size_t capacity = alerts->firing_capacity ? alerts->firing_capacity * 2 : 16;
-		struct alert *grown = realloc(alerts->firing, capacity * sizeof(*grown));
-		if (grown == NULL)
-			return false;
-		alerts->firing = grown;
-		alerts->firing_capacity = capacity;
-	}
-	alerts->firing[alerts->firing_count++] = *alert;
-	return true;
 }
 
 void alerts_flush(struct alerts *alerts, struct clock_now now)
@@ -380,7 +341,9 @@ void alerts_flush(struct alerts *alerts, struct clock_now now)
 	(void)now;
 	if (alerts == NULL)
 		return;
-	release_due(alerts, unix_ms());
+	struct alert due;
+	while (alert_policy_next_due(&alerts->policy, now.mono_ms, &due))
+		publish_now(alerts, &due);
 	if (alerts->firing_dirty) {
 		save_firing(alerts);
 		alerts->firing_dirty = false;
@@ -396,115 +359,38 @@ void alerts_flush(struct alerts *alerts, struct clock_now now)
 
 void alerts_reconcile(struct alerts *alerts, struct clock_now now)
 {
-	(void)now;
-	if (alerts == NULL || alerts->reconciled)
+	if (alerts == NULL || alerts->policy.reconciled)
 		return;
-	alerts->reconciled = true;
-	if (alerts->carried_count == 0) {
-		alerts_flush(alerts, now);
-		return;
+	size_t count = 0;
+	struct alert *resolves = alert_policy_reconcile(&alerts->policy, unix_ms(), &count);
+	if (count > 0) {
+		log_info("resolving %zu alert(s) that cleared while the collector was down", count);
+		alerts->firing_dirty = true; /* nothing is carried over any more */
 	}
-	log_info("resolving %zu alert(s) that cleared while the collector was down",
-	         alerts->carried_count);
-	while (alerts->carried_count > 0) {
-		struct alert a = alerts->carried[alerts->carried_count - 1];
-		a.state = ALERT_RESOLVED;
-		a.at_unix_ms = unix_ms();
-		char summary[sizeof(a.summary)];
-		snprintf(summary, sizeof(summary), "resolved (seen after a collector restart): %s",
-		         alerts->carried[alerts->carried_count - 1].summary);
-		memcpy(a.summary, summary, sizeof(a.summary));
-		alerts_publish(alerts, &a, now); /* takes it off the carried list */
-	}
-	alerts->firing_dirty = true;
+	for (size_t i = 0; i < count; i++)
+		alerts_publish(alerts, &resolves[i], now);
+	free(resolves);
 	alerts_flush(alerts, now);
 }
 
-/* The for delay of RULE, or 0. */
-static int64_t for_delay_ms(const struct alerts *alerts, const char *rule)
-{
-	const char *value =
-	        alerts->for_rules != NULL ? config_pairs_get(alerts->for_rules, rule) : NULL;
-	int64_t ms;
-	char err[64];
-	if (value != NULL && duration_parse_ms(value, &ms, err, sizeof(err)) == 0)
-		return ms;
-	return 0;
-}
-
-/*
- * Holds a finding that opened back for its rule's for delay; drops a held one
- * that closes in time (it never fired, so nothing is resolved). True when
- * ALERT was held or dropped here.
- */
-static bool hold(struct alerts *alerts, const struct alert *alert)
-{
-	for (size_t i = 0; i < alerts->pending_count; i++) {
-		if (strcmp(alerts->pending[i].alert.dedup_key, alert->dedup_key) != 0)
-			continue;
-		if (alert->state == ALERT_RESOLVED)
-			alerts->pending[i] = alerts->pending[--alerts->pending_count];
-		else
-			alerts->pending[i].alert = *alert; /* fresher summary, same due time */
-		return true;
-	}
-	if (alert->state != ALERT_FIRING)
-		return false;
-	for (size_t i = 0; i < alerts->carried_count; i++) {
-		if (strcmp(alerts->carried[i].dedup_key, alert->dedup_key) == 0)
-			return false; /* it had fired before the restart: its delay is long past */
-	}
-	int64_t delay = for_delay_ms(alerts, alert->rule);
-	if (delay <= 0)
-		return false;
-	if (alerts->pending_count == alerts->pending_capacity) {
-		size_t capacity = alerts->pending_capacity ? alerts->pending_capacity * 2 : 16;
-		struct pending *grown = realloc(alerts->pending, capacity * sizeof(*grown));
-		if (grown == NULL)
-			return false; /* fire at once rather than never */
-		alerts->pending = grown;
-		alerts->pending_capacity = capacity;
-	}
-	alerts->pending[alerts->pending_count++] =
-	        (struct pending){*alert, alert->at_unix_ms + delay};
-	return true;
-}
-
-static void publish_now(struct alerts *alerts, const struct alert *alert);
-
 void alerts_publish(struct alerts *alerts, const struct alert *alert, struct clock_now now)
 {
-	(void)now;
 	if (alerts == NULL)
 		return;
-	if (alert->state != ALERT_EVENT && hold(alerts, alert))
+	if (alert_policy_decide(&alerts->policy, alert, now.mono_ms) != ALERT_VERDICT_SEND)
 		return;
 	publish_now(alerts, alert);
-}
-
-/* Fires the held findings whose for delay has passed. */
-static void release_due(struct alerts *alerts, int64_t now_unix_ms)
-{
-	for (size_t i = 0; i < alerts->pending_count;) {
-		if (alerts->pending[i].due_unix_ms > now_unix_ms) {
-			i++;
-			continue;
-		}
-		struct alert due = alerts->pending[i].alert;
-		alerts->pending[i] = alerts->pending[--alerts->pending_count];
-		publish_now(alerts, &due);
-	}
 }
 
 static void publish_now(struct alerts *alerts, const struct alert *alert)
 {
 	/* Alertmanager's startsAt: when a finding first fired, also in its resolve */
-	int64_t started = alert->at_unix_ms;
-	for (size_t i = 0; i < alerts->firing_count; i++) {
-		if (strcmp(alerts->firing[i].dedup_key, alert->dedup_key) == 0)
-			started = alerts->firing[i].at_unix_ms;
-	}
-	if (alert->state != ALERT_EVENT && track_finding(alerts, alert))
+	int64_t started;
+	bool changed;
+	if (alert_policy_track(&alerts->policy, alert, &started, &changed) != 0)
+		log_error("out of memory: %s is sent but not kept in the firing set",
+		          alert->dedup_key);
+	if (changed)
 		alerts->firing_dirty = true;
 	for (size_t i = 0; i < alerts->sink_count; i++) {
 		struct sink *sink = &alerts->sinks[i];
@@ -602,7 +488,7 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	/* jitter that differs between collectors, so an HA pair does not retry in step */
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	alerts->environment = config->collector.environment;
-	alerts->for_rules = &config->alerting.for_rules;
+	alert_policy_init(&alerts->policy, config->alerting.for_delay_ms);
 	if (config->api.public_url != NULL) {
 		const char *url = config->api.public_url;
 		snprintf(alerts->status_url_buffer, sizeof(alerts->status_url_buffer),
@@ -648,9 +534,7 @@ void alerts_free(struct alerts *alerts)
 		secret_free(sink->url); /* a secret for slack */
 		secret_free(sink->routing_key);
 	}
-	free(alerts->firing);
-	free(alerts->carried);
-	free(alerts->pending);
+	alert_policy_cleanup(&alerts->policy);
 	free(alerts);
 }
 

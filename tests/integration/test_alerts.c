@@ -713,9 +713,20 @@ static void test_config_checks(void **state)
 	expect_config_error("[collector]\ncurve = off\n[cluster.blue]\n[alert.am]\ntype = "
 	                    "alertmanager\nurl = alertmanager:9093\n",
 	                    "bad.ini:6: [alert.am] url must start with http:// or https://");
-	/* an unreadable secret names the file, never a content */
+	/* the for delays are parsed once, at load, into a table by rule */
 	struct collector_config config = {0};
 	char path[512], err[512];
+	snprintf(path, sizeof(path), "%s/for.ini", fx.dir);
+	harness_write_file(path,
+	                   "[collector]\ncurve = off\n[cluster.blue]\n[alerts]\n"
+	                   "for.mixed-version = 90s\nfor.degraded = 2m\nfor.no-such-rule = 1s\n");
+	assert_int_equal(collector_config_load(path, &config, err, sizeof(err)), 0);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_MIXED_VERSION], 90000);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_DEGRADED], 120000);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_TRINO_DOWN], 0);
+	collector_config_free(&config);
+	memset(&config, 0, sizeof(config));
+	/* an unreadable secret names the file, never a content */
 	snprintf(path, sizeof(path), "%s/secret.ini", fx.dir);
 	char text[512];
 	snprintf(text, sizeof(text),
