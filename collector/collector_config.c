@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_sinks.h"
 #include "duration.h"
 #include "failure_ratio.h"
 #include "findings.h"
@@ -20,20 +21,6 @@
 	{                                                                                          \
 		name, type, offsetof(struct section, field), required, def, 0, 0, NULL             \
 	}
-
-#define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
-
-const char *const alert_sink_type_names[] = {
-        [ALERT_SINK_AUTO] = "auto",
-        [ALERT_SINK_PAGERDUTY] = "pagerduty",
-        [ALERT_SINK_ALERTMANAGER] = "alertmanager",
-        [ALERT_SINK_SLACK] = "slack",
-        [ALERT_SINK_WEBHOOK] = "webhook",
-        [ALERT_SINK_LOG] = "log",
-        NULL,
-};
-_Static_assert(COUNT_OF(alert_sink_type_names) == ALERT_SINK_TYPE_COUNT + 1,
-               "one name per enum alert_sink_type");
 
 static const struct config_key collector_keys[] = {
         KEY(collector_section, "listen", CONFIG_STRING, listen, false, "tcp://0.0.0.0:7600"),
@@ -308,41 +295,28 @@ static void *alert_at(void *target, size_t index)
 	return index < config->alert_count ? &config->alerts[index] : NULL;
 }
 
-/* The type from the name when none is given; each type's required keys. */
+/*
+ * The type from the name when none is given; then the keys its type needs
+ * (its row says) and the keys every sink may have.
+ */
 static int validate_alert(void *object, const char **key, char *why, size_t why_len)
 {
 	struct alert_section *a = object;
-	if (a->type == ALERT_SINK_AUTO) {
-		for (int t = ALERT_SINK_AUTO + 1; t < ALERT_SINK_TYPE_COUNT; t++) {
-			if (strcmp(a->name, alert_sink_type_names[t]) == 0)
-				a->type = t;
-		}
-		if (a->type == ALERT_SINK_AUTO) {
-			snprintf(
-			        why, why_len,
-			        "needs type = pagerduty, alertmanager, slack, webhook or log (or a "
-			        "section name that is one of them)");
-			return -1;
-		}
-	}
-	if (a->type == ALERT_SINK_PAGERDUTY && a->routing_key_file == NULL) {
-		snprintf(why, why_len, "a pagerduty sink needs routing_key_file");
+	if (a->type == ALERT_SINK_AUTO)
+		a->type = alert_sink_type_named(a->name);
+	const struct alert_sink_backend *backend = alert_sink_backend(a->type);
+	if (backend == NULL) {
+		snprintf(why, why_len,
+		         "needs type = pagerduty, alertmanager, slack, webhook or log (or a "
+		         "section name that is one of them)");
 		return -1;
 	}
+	if (backend->check != NULL && backend->check(a, key, why, why_len) != 0)
+		return -1;
 	if (a->url != NULL && strncmp(a->url, "http://", 7) != 0 &&
 	    strncmp(a->url, "https://", 8) != 0) {
 		*key = "url";
 		snprintf(why, why_len, "url must start with http:// or https://");
-		return -1;
-	}
-	if ((a->type == ALERT_SINK_ALERTMANAGER || a->type == ALERT_SINK_WEBHOOK) &&
-	    a->url == NULL) {
-		snprintf(why, why_len, "an %s sink needs url",
-		         a->type == ALERT_SINK_WEBHOOK ? "webhook" : "alertmanager");
-		return -1;
-	}
-	if (a->type == ALERT_SINK_SLACK && a->webhook_url_file == NULL) {
-		snprintf(why, why_len, "a slack sink needs webhook_url_file (the URL is a secret)");
 		return -1;
 	}
 	if (a->headers.count > ALERT_SINK_MAX_HEADERS) {

@@ -72,25 +72,12 @@ struct lb_section {
 	void *sections[COLLECTOR_MAX_LB_DRIVERS]; /* by row; allocated and freed by the loader */
 };
 
-enum alert_sink_type {
-	ALERT_SINK_AUTO, /* from the section's name */
-	ALERT_SINK_PAGERDUTY,
-	ALERT_SINK_ALERTMANAGER,
-	ALERT_SINK_SLACK,
-	ALERT_SINK_WEBHOOK,
-	ALERT_SINK_LOG,
-	ALERT_SINK_TYPE_COUNT
-};
-
-/* [alert.NAME] type: "auto", "pagerduty", ...; indexed by enum alert_sink_type, NULL-terminated. */
-extern const char *const alert_sink_type_names[];
-
 /* The most header.NAME keys an [alert.NAME] section may have. */
 #define ALERT_SINK_MAX_HEADERS 8
 
 struct alert_section {
 	char name[64];
-	int type;         /* enum alert_sink_type; never AUTO after loading */
+	int type;         /* enum alert_sink_type (alert_sinks.h); never AUTO after loading */
 	int min_severity; /* enum severity */
 	char *url;
 	char *routing_key_file;      /* pagerduty */

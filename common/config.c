@@ -176,6 +176,21 @@ static void join_choices(const char *const *choices, char *out, size_t out_len)
 	}
 }
 
+/* The index of VALUE among KEY's choices into *SLOT. 0, or -1 with WHY. */
+static int store_choice(const struct config_key *key, const char *value, int *slot, char *why,
+                        size_t why_len)
+{
+	int index = choice_index(key->choices, value);
+	if (index < 0) {
+		char names[256];
+		join_choices(key->choices, names, sizeof(names));
+		snprintf(why, why_len, "'%s' is not one of %s", value, names);
+		return -1;
+	}
+	*slot = index;
+	return 0;
+}
+
 static bool out_of_bounds(const struct config_key *key, double value)
 {
 	if (key->min == 0 && key->max == 0)
@@ -289,17 +304,8 @@ static int store_value(struct load_context *ctx, const struct config_key *key, v
 	case CONFIG_KEYED:
 		snprintf(why, why_len, "internal: keyed values are stored by the handler");
 		return -1;
-	case CONFIG_CHOICE: {
-		int index = choice_index(key->choices, value);
-		if (index < 0) {
-			char names[256];
-			join_choices(key->choices, names, sizeof(names));
-			snprintf(why, why_len, "'%s' is not one of %s", value, names);
-			return -1;
-		}
-		*(int *)slot = index;
-		return 0;
-	}
+	case CONFIG_CHOICE:
+		return store_choice(key, value, (int *)slot, why, why_len);
 	}
 	snprintf(why, why_len, "unsupported key type");
 	return -1;

@@ -1,9 +1,10 @@
 /*
  * The request bodies each alert sink sends (reference: protocols.md §2):
  * PagerDuty Events API v2, Alertmanager API v2, Slack incoming webhooks and
- * our generic webhook. Every string is cleaned to well-formed UTF-8 and cut
- * to the sink's limit before it goes into JSON, since jansson refuses
- * invalid UTF-8 and an alert must never be dropped for its text.
+ * our generic webhook, each built in its sink's file (sink_pagerduty.c, ...).
+ * Every string is cleaned to well-formed UTF-8 and cut to the sink's limit
+ * before it goes into JSON, since jansson refuses invalid UTF-8 and an alert
+ * must never be dropped for its text.
  */
 #ifndef TG_ALERT_PAYLOAD_H
 #define TG_ALERT_PAYLOAD_H
@@ -41,6 +42,9 @@ json_t *alert_slack_body(const struct alert *alert, const char *status_url);
 
 /* Our generic webhook body: every field of the alert, flat. */
 json_t *alert_webhook_body(const struct alert *alert, const char *status_url);
+
+/* Sets KEY of OBJECT to TEXT cleaned to at most MAX_BYTES bytes of UTF-8. 0, or -1. */
+int alert_json_set_clean(json_t *object, const char *key, const char *text, size_t max_bytes);
 
 /* RFC 3339 UTC with milliseconds, "2026-11-24T19:00:00.000Z", into OUT (>= 25 bytes). */
 void alert_format_time(int64_t unix_ms, char *out, size_t out_len);

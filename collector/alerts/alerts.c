@@ -1,11 +1,11 @@
 /*
- * Alert sinks: queueing, delivery, retries and Alertmanager re-sends.
+ * The alert feed's I/O: what rules/alert_policy.c lets out goes to every
+ * sink at or above its min_severity; a sink that sends over HTTP gets it
+ * through its durable spool, one request at a time, retried with backoff.
+ * The sink types are the rows of alert_sinks.h.
  */
 #include "alerts.h"
-#include "clock.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,32 +13,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alert_payload.h"
+#include "alert_firing_file.h"
 #include "alert_policy.h"
+#include "alert_sinks.h"
 #include "alert_spool.h"
-#include "durable_file.h"
+#include "clock.h"
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
-#include "secret_file.h"
 #include "utf8.h"
 
 #define BACKOFF_FIRST_MS   1000
 #define BACKOFF_MAX_MS     300000
 #define RETRY_AFTER_MAX_MS 3600000
-#define EVENT_TTL_MS       300000 /* how long an event shows in Alertmanager */
 
 struct sink {
 	struct alerts *owner;
 	const struct alert_section *settings;
-	char *url; /* where to POST; a secret for slack */
-	char *routing_key;
+	const struct alert_sink_backend *backend;
+	struct alert_sink_target target;
 	char *headers[ALERT_SINK_MAX_HEADERS + 2]; /* Content-Type, header.NAME, NULL */
-	struct alert_spool *spool;
+	struct alert_spool *spool;                 /* NULL for a sink that writes (log) */
 	bool in_flight;
-	uint64_t
-	        in_flight_seq; /* the spool entry being sent (a full spool may drop it meanwhile) */
-	bool dropping;         /* in an overflow episode: said once until the queue drains */
+	uint64_t in_flight_seq; /* the entry being sent (a full spool may drop it meanwhile) */
+	bool head_done; /* in_flight_seq was delivered or given up; its mark is not written */
+	bool dropping;  /* in an overflow episode: said once until the queue drains */
 	int attempts;
 	struct event *retry_timer;
 	struct event *resend_timer;
@@ -52,7 +51,7 @@ struct alerts {
 	const char *environment;
 	const char *status_url; /* NULL when [api] public_url is unset */
 	char status_url_buffer[1024];
-	char source[256];
+	char host_name[256];
 	struct sink sinks[COLLECTOR_MAX_ALERT_SINKS];
 	size_t sink_count;
 	/* held findings, the firing set (kept in firing_path across restarts), the reconcile */
@@ -87,22 +86,80 @@ static int64_t backoff_ms(int attempts, int64_t retry_after_s)
 	return delay;
 }
 
+/* Arms the retry timer DELAY_MS from now. 0, or -1 (logged: the sink waits for the next flush). */
+static int retry_in(struct sink *sink, int64_t delay_ms)
+{
+	struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+	if (evtimer_add(sink->retry_timer, &tv) != 0) {
+		log_error("alert sink %s: cannot arm the retry timer; retrying at the next tick",
+		          sink->settings->name);
+		return -1;
+	}
+	return 0;
+}
+
 static void journal_sink_event(struct sink *sink, const char *type, const char *key, long status,
                                const char *detail, bool sync)
 {
 	char clean[512];
 	utf8_clean_copy(detail ? detail : "", 400, clean, sizeof(clean));
-	journal_append(sink->owner->journal, unix_ms(),
-	               json_pack("{s:s,s:s,s:s,s:I,s:s}", "type", type, "sink",
-	                         sink->settings->name, "key", key, "status", (json_int_t)status,
-	                         "detail", clean));
-	if (sync)
-		journal_sync(sink->owner->journal);
+	json_t *event =
+	        json_pack("{s:s,s:s,s:s,s:I,s:s}", "type", type, "sink", sink->settings->name,
+	                  "key", key, "status", (json_int_t)status, "detail", clean);
+	if (event == NULL) {
+		log_error("alert sink %s: out of memory journaling %s of %s", sink->settings->name,
+		          type, key);
+		return;
+	}
+	journal_append(sink->owner->journal, unix_ms(), event); /* 0 when it failed: logged */
+	if (sync && journal_sync(sink->owner->journal) != 0)
+		log_error("alert sink %s: the journal could not be synced", sink->settings->name);
 }
 
-static void on_delivered(const struct http_response *response, void *arg)
+/*
+ * Marks the head of the spool done (delivered, or given up on). When the
+ * mark cannot be written (a full or failing disk) the entry stays at the
+ * head, known to be done: deliver_next() retries the mark, never the
+ * request, so a receiver does not get it twice. 0, or -1 (retry armed).
+ */
+static int finish_head(struct sink *sink)
 {
-	struct sink *sink = arg;
+	sink->head_done = true;
+	if (alert_spool_pop(sink->spool) != 0) {
+		sink->attempts++;
+		int64_t delay = backoff_ms(sink->attempts, -1);
+		log_error("alert sink %s: cannot mark a delivered alert in its spool; retrying in "
+		          "%.1f s (after a restart it may be sent again)",
+		          sink->settings->name, (double)delay / 1000.0);
+		retry_in(sink, delay);
+		return -1;
+	}
+	sink->head_done = false;
+	sink->attempts = 0;
+	if (alert_spool_count(sink->spool) == 0)
+		sink->dropping = false;
+	return 0;
+}
+
+/* 429, 5xx or no answer: the same request later, after a backoff or what Retry-After asks. */
+static void retry_later(struct sink *sink, const struct http_response *response)
+{
+	sink->retried++;
+	sink->attempts++;
+	int64_t delay = backoff_ms(sink->attempts, response->retry_after_s);
+	char why[160];
+	if (response->ok)
+		snprintf(why, sizeof(why), "HTTP %ld", response->status);
+	else
+		snprintf(why, sizeof(why), "%s", response->error ? response->error : "failed");
+	log_warn("alert sink %s: %s, attempt %d; retrying in %.1f s (%zu queued)",
+	         sink->settings->name, why, sink->attempts, (double)delay / 1000.0,
+	         alert_spool_count(sink->spool));
+	retry_in(sink, delay);
+}
+
+static void handle_response(struct sink *sink, const struct http_response *response)
+{
 	sink->in_flight = false;
 	const struct spool_entry *head = alert_spool_head(sink->spool);
 	if (head == NULL || head->seq != sink->in_flight_seq) {
@@ -112,40 +169,30 @@ static void on_delivered(const struct http_response *response, void *arg)
 	long status = response->status;
 	if (response->ok && status >= 200 && status < 300) {
 		sink->sent++;
-		sink->attempts = 0;
-		alert_spool_pop(sink->spool);
-		if (alert_spool_count(sink->spool) == 0)
-			sink->dropping = false;
-		deliver_next(sink);
+		if (finish_head(sink) == 0)
+			deliver_next(sink);
 		return;
 	}
 	if (!response->ok || status == 429 || status >= 500) {
-		sink->retried++;
-		sink->attempts++;
-		int64_t delay = backoff_ms(sink->attempts, response->retry_after_s);
-		char why[160];
-		if (response->ok)
-			snprintf(why, sizeof(why), "HTTP %ld", status);
-		else
-			snprintf(why, sizeof(why), "%s",
-			         response->error ? response->error : "failed");
-		log_warn("alert sink %s: %s, attempt %d; retrying in %.1f s (%zu queued)",
-		         sink->settings->name, why, sink->attempts, (double)delay / 1000.0,
-		         alert_spool_count(sink->spool));
-		struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-		evtimer_add(sink->retry_timer, &tv);
+		retry_later(sink, response);
 		return;
 	}
 	/* any other answer is final: retrying the same body cannot help */
 	sink->failed++;
-	sink->attempts = 0;
 	log_error("alert sink %s: HTTP %ld for %s, not retried: %.200s", sink->settings->name,
 	          status, head->key, response->body ? response->body : "");
 	journal_sink_event(sink, "alert-failed", head->key, status, response->body, true);
-	alert_spool_pop(sink->spool);
-	deliver_next(sink);
+	if (finish_head(sink) == 0)
+		deliver_next(sink);
 }
 
+/* The receiver answered (or the request failed): from the HTTP client, in the loop. */
+static void on_delivered(const struct http_response *response, void *arg)
+{
+	handle_response(arg, response);
+}
+
+/* The backoff after a failed attempt (or a failed spool mark) is over. */
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -153,16 +200,24 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	deliver_next(arg);
 }
 
+/* Sends the head of the spool unless a request or a retry is pending. */
 static void deliver_next(struct sink *sink)
 {
 	if (sink->in_flight || evtimer_pending(sink->retry_timer, NULL))
 		return;
 	const struct spool_entry *head = alert_spool_head(sink->spool);
+	if (sink->head_done) {
+		if (head == NULL || head->seq != sink->in_flight_seq)
+			sink->head_done = false; /* a full spool dropped it meanwhile */
+		else if (finish_head(sink) != 0)
+			return;
+		head = alert_spool_head(sink->spool);
+	}
 	if (head == NULL)
 		return;
 	struct http_request request = {
 	        .method = "POST",
-	        .url = sink->url,
+	        .url = sink->target.url,
 	        .headers = (const char *const *)sink->headers,
 	        .body = head->body,
 	        .body_len = strlen(head->body),
@@ -170,40 +225,25 @@ static void deliver_next(struct sink *sink)
 	        .max_response_bytes = 64 * 1024,
 	};
 	sink->in_flight_seq = head->seq;
+	sink->in_flight = true;
 	char err[256];
 	if (http_client_start(sink->owner->http, &request, on_delivered, sink, err, sizeof(err)) !=
 	    0) {
 		struct http_response failed = {.error = err, .retry_after_s = -1};
-		sink->in_flight = true;
-		on_delivered(&failed, sink);
-		return;
+		handle_response(sink, &failed);
 	}
-	sink->in_flight = true;
 }
 
 static char *body_for(const struct sink *sink, const struct alert *alert, int64_t started_ms)
 {
 	const struct alerts *alerts = sink->owner;
-	json_t *body = NULL;
-	switch (sink->settings->type) {
-	case ALERT_SINK_PAGERDUTY: {
-		struct pagerduty_fields fields = {sink->routing_key,
-		                                  sink->settings->source ? sink->settings->source
-		                                                         : alerts->source,
-		                                  sink->settings->component, alerts->status_url};
-		body = alert_pagerduty_body(alert, &fields);
-		break;
-	}
-	case ALERT_SINK_ALERTMANAGER:
-		body = alert_alertmanager_body(alert, started_ms, alerts->status_url, EVENT_TTL_MS);
-		break;
-	case ALERT_SINK_SLACK:
-		body = alert_slack_body(alert, alerts->status_url);
-		break;
-	default:
-		body = alert_webhook_body(alert, alerts->status_url);
-		break;
-	}
+	struct alert_sink_context context = {
+	        .settings = sink->settings,
+	        .target = &sink->target,
+	        .host_name = alerts->host_name,
+	        .status_url = alerts->status_url,
+	};
+	json_t *body = sink->backend->body(&context, alert, started_ms);
 	if (body == NULL)
 		return NULL;
 	char *text = json_dumps(body, JSON_COMPACT);
@@ -211,6 +251,26 @@ static char *body_for(const struct sink *sink, const struct alert *alert, int64_
 	return text;
 }
 
+static void enqueue(struct sink *sink, const struct alert *alert, int64_t started_ms);
+
+/* Queues the notice that SINK is full, once per overflow episode. */
+static void say_dropping(struct sink *sink)
+{
+	if (sink->dropping)
+		return;
+	sink->dropping = true;
+	struct alert notice;
+	char summary[256];
+	snprintf(summary, sizeof(summary),
+	         "alert sink %s is full (%lld queued): the oldest alerts are being dropped; see "
+	         "trino_guard_alerts_dropped_total",
+	         sink->settings->name, (long long)sink->settings->max_queued);
+	alert_from_event(sink->owner->environment, "alerts-dropped", SEVERITY_CRITICAL,
+	                 sink->settings->name, summary, unix_ms(), &notice);
+	enqueue(sink, &notice, notice.at_unix_ms);
+}
+
+/* Spools ALERT's body for SINK; sending starts at alerts_flush(), once it is durable. */
 static void enqueue(struct sink *sink, const struct alert *alert, int64_t started_ms)
 {
 	char *body = body_for(sink, alert, started_ms);
@@ -234,23 +294,20 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 		log_error("alert sink %s: queue full (%lld), the oldest alert was dropped",
 		          sink->settings->name, (long long)sink->settings->max_queued);
 		journal_sink_event(sink, "alert-dropped", alert->dedup_key, 0, "queue full", false);
-		if (!sink->dropping) {
-			sink->dropping = true;
-			struct alert notice;
-			char summary[256];
-			snprintf(summary, sizeof(summary),
-			         "alert sink %s is full (%lld queued): the oldest alerts are being "
-			         "dropped; see trino_guard_alerts_dropped_total",
-			         sink->settings->name, (long long)sink->settings->max_queued);
-			alert_from_event(sink->owner->environment, "alerts-dropped",
-			                 SEVERITY_CRITICAL, sink->settings->name, summary,
-			                 unix_ms(), &notice);
-			enqueue(sink, &notice, notice.at_unix_ms);
-		}
+		say_dropping(sink);
 	}
-	/* sending starts at alerts_flush(), once the entry is durable */
 }
 
+/* Makes what was spooled durable, then sends. */
+static void sync_and_send(struct sink *sink)
+{
+	if (alert_spool_sync(sink->spool) != 0)
+		log_error("alert sink %s: the spool could not be synced; sending anyway",
+		          sink->settings->name);
+	deliver_next(sink);
+}
+
+/* Every `resend`, on Alertmanager sinks: the firing set again, so none expires there. */
 static void on_resend(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -264,96 +321,27 @@ static void on_resend(evutil_socket_t fd, short what, void *arg)
 		if ((int)policy->firing[i].severity >= sink->settings->min_severity)
 			enqueue(sink, &policy->firing[i], policy->firing[i].at_unix_ms);
 	}
-	alert_spool_sync(sink->spool);
-	deliver_next(sink);
-}
-
-/*
- * Writes the firing set (and what is carried over, until it is reconciled):
- * replaced durably. A failure is logged; alerts still go out.
- */
-static void save_firing(struct alerts *alerts)
-{
-	const struct alert_policy *policy = &alerts->policy;
-	json_t *list = json_array();
-	size_t total = policy->firing_count + policy->carried_count;
-	for (size_t i = 0; list != NULL && i < total; i++) {
-		const struct alert *a = i < policy->firing_count
-		                                ? &policy->firing[i]
-		                                : &policy->carried[i - policy->firing_count];
-		json_array_append_new(list,
-		                      json_pack("{ss ss ss ss ss ss ss sI}", "key", a->dedup_key,
-		                                "environment", a->environment, "rule", a->rule,
-		                                "cluster", a->cluster, "subject", a->subject,
-		                                "severity", severity_name(a->severity), "summary",
-		                                a->summary, "at", (json_int_t)a->at_unix_ms));
-	}
-	char *text = list != NULL ? json_dumps(list, JSON_COMPACT) : NULL;
-	char err[1200];
-	if (text == NULL)
-		log_error("%s: cannot encode the firing alerts", alerts->firing_path);
-	else if (durable_file_replace(alerts->firing_path, text, strlen(text), 0600, err,
-	                              sizeof(err)) != 0)
-		log_error("cannot save the firing alerts: %s", err);
-	free(text);
-	json_decref(list);
-}
-
-static const char *text_of(json_t *object, const char *name)
-{
-	const char *text = json_string_value(json_object_get(object, name));
-	return text != NULL ? text : "";
-}
-
-static void load_firing(struct alerts *alerts)
-{
-	json_t *list = json_load_file(alerts->firing_path, 0, NULL);
-	size_t n = json_array_size(list);
-	for (size_t i = 0; i < n; i++) {
-		json_t *item = json_array_get(list, i);
-		struct alert carried = {0}, *a = &carried;
-		const char *key = json_string_value(json_object_get(item, "key"));
-		const char *severity = json_string_value(json_object_get(item, "severity"));
-		if (key == NULL || severity == NULL || severity_parse(severity, &a->severity) != 0)
-			continue;
-#define COPY(field, name) snprintf(a->field, sizeof(a->field), "%s", text_of(item, name))
-		COPY(dedup_key, "key");
-		COPY(environment, "environment");
-		COPY(rule, "rule");
-		COPY(cluster, "cluster");
-		COPY(subject, "subject");
-		COPY(summary, "summary");
-#undef COPY
-		a->at_unix_ms = json_integer_value(json_object_get(item, "at"));
-		a->state = ALERT_FIRING;
-		if (alert_policy_carry(&alerts->policy, a) != 0) {
-			log_error("%s: out of memory: %zu firing alert(s) not resolved after the "
-			          "restart",
-			          alerts->firing_path, n - i);
-			break;
-		}
-	}
-	json_decref(list);
+	sync_and_send(sink);
 }
 
 void alerts_flush(struct alerts *alerts, struct clock_now now)
 {
-	(void)now;
 	if (alerts == NULL)
 		return;
 	struct alert due;
 	while (alert_policy_next_due(&alerts->policy, now.mono_ms, &due))
 		publish_now(alerts, &due);
 	if (alerts->firing_dirty) {
-		save_firing(alerts);
+		char err[1200];
+		if (alert_firing_file_save(alerts->firing_path, &alerts->policy, err,
+		                           sizeof(err)) != 0)
+			log_error("cannot save the firing alerts: %s",
+			          err); /* alerts still go out */
 		alerts->firing_dirty = false;
 	}
 	for (size_t i = 0; i < alerts->sink_count; i++) {
-		struct sink *sink = &alerts->sinks[i];
-		if (sink->spool == NULL)
-			continue;
-		alert_spool_sync(sink->spool);
-		deliver_next(sink);
+		if (alerts->sinks[i].spool != NULL)
+			sync_and_send(&alerts->sinks[i]);
 	}
 }
 
@@ -396,12 +384,8 @@ static void publish_now(struct alerts *alerts, const struct alert *alert)
 		struct sink *sink = &alerts->sinks[i];
 		if ((int)alert->severity < sink->settings->min_severity)
 			continue;
-		if (sink->settings->type == ALERT_SINK_LOG) {
-			enum log_level level = alert->state == ALERT_RESOLVED      ? LOG_LEVEL_INFO
-			                       : alert->severity >= SEVERITY_ERROR ? LOG_LEVEL_ERROR
-			                                                           : LOG_LEVEL_WARN;
-			log_msg(level, "alert %s [%s] %s: %s", alert_state_name(alert->state),
-			        severity_name(alert->severity), alert->dedup_key, alert->summary);
+		if (sink->backend->write != NULL) {
+			sink->backend->write(alert);
 			sink->sent++;
 			continue;
 		}
@@ -409,69 +393,95 @@ static void publish_now(struct alerts *alerts, const struct alert *alert)
 	}
 }
 
+/* "Content-Type: application/json" and the section's header.NAME = value. 0, or -1. */
+static int make_headers(struct sink *sink, const struct alert_section *s)
+{
+	size_t h = 0;
+	sink->headers[h] = strdup("Content-Type: application/json");
+	if (sink->headers[h++] == NULL)
+		return -1;
+	for (size_t i = 0; i < s->headers.count && i < ALERT_SINK_MAX_HEADERS; i++) {
+		const struct config_pair *header = &s->headers.items[i];
+		size_t len = strlen(header->name) + strlen(header->value) + 3;
+		char *line = malloc(len);
+		if (line == NULL)
+			return -1;
+		snprintf(line, len, "%s: %s", header->name, header->value);
+		sink->headers[h++] = line;
+	}
+	return 0;
+}
+
+/* The spool (replayed: what a previous run left goes out now) and the timers. 0, or -1. */
+static int open_delivery(struct alerts *alerts, struct sink *sink, const char *state_dir, char *why,
+                         size_t why_len)
+{
+	const struct alert_section *s = sink->settings;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/alerts-%s.spool", state_dir, s->name);
+	size_t replay_dropped = 0;
+	sink->spool = alert_spool_open(path, (size_t)s->max_queued, &replay_dropped, why, why_len);
+	if (sink->spool == NULL)
+		return -1;
+	sink->dropped += replay_dropped;
+	sink->retry_timer = evtimer_new(alerts->base, on_retry, sink);
+	if (sink->retry_timer == NULL) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	if (sink->backend->resends_firing) {
+		sink->resend_timer = event_new(alerts->base, -1, EV_PERSIST, on_resend, sink);
+		struct timeval tv = {s->resend_ms / 1000, (s->resend_ms % 1000) * 1000};
+		if (sink->resend_timer == NULL || evtimer_add(sink->resend_timer, &tv) != 0) {
+			snprintf(why, why_len, "cannot start the resend timer");
+			return -1;
+		}
+	}
+	if (alert_spool_count(sink->spool) > 0)
+		log_info("alert sink %s: %zu alert(s) from before the restart to deliver", s->name,
+		         alert_spool_count(sink->spool));
+	return 0;
+}
+
 static int open_sink(struct alerts *alerts, struct sink *sink, const struct alert_section *s,
                      const char *state_dir, char *err, size_t err_len)
 {
 	sink->owner = alerts;
 	sink->settings = s;
+	sink->backend = alert_sink_backend(s->type);
 	char why[512];
-	if (s->type == ALERT_SINK_PAGERDUTY) {
-		sink->routing_key = secret_file_read(s->routing_key_file, why, sizeof(why));
-		sink->url = strdup(s->url ? s->url : "https://events.pagerduty.com/v2/enqueue");
-	} else if (s->type == ALERT_SINK_SLACK) {
-		sink->url = secret_file_read(s->webhook_url_file, why, sizeof(why));
-	} else if (s->type == ALERT_SINK_ALERTMANAGER) {
-		size_t len = strlen(s->url) + 32;
-		sink->url = malloc(len);
-		if (sink->url != NULL) {
-			const char *slash = s->url[strlen(s->url) - 1] == '/' ? "" : "/";
-			snprintf(sink->url, len, "%s%sapi/v2/alerts", s->url, slash);
-		}
-	} else if (s->type == ALERT_SINK_WEBHOOK) {
-		sink->url = strdup(s->url);
-	}
-	if (s->type != ALERT_SINK_LOG &&
-	    (sink->url == NULL || (s->type == ALERT_SINK_PAGERDUTY && sink->routing_key == NULL))) {
-		snprintf(err, err_len, "[alert.%s]: %s", s->name,
-		         sink->url == NULL && s->type != ALERT_SINK_SLACK ? "out of memory" : why);
+	if (sink->backend == NULL) {
+		snprintf(err, err_len, "[alert.%s]: no sink type", s->name);
 		return -1;
 	}
-	size_t h = 0;
-	sink->headers[h++] = strdup("Content-Type: application/json");
-	for (size_t i = 0; i < s->headers.count && h < ALERT_SINK_MAX_HEADERS + 1; i++) {
-		const struct config_pair *header = &s->headers.items[i];
-		size_t len = strlen(header->name) + strlen(header->value) + 3;
-		char *line = malloc(len);
-		if (line != NULL)
-			snprintf(line, len, "%s: %s", header->name, header->value);
-		sink->headers[h++] = line;
-	}
-	sink->headers[h] = NULL;
-	if (s->type == ALERT_SINK_LOG)
-		return 0;
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/alerts-%s.spool", state_dir, s->name);
-	size_t replay_dropped = 0;
-	sink->spool =
-	        alert_spool_open(path, (size_t)s->max_queued, &replay_dropped, why, sizeof(why));
-	sink->retry_timer = evtimer_new(alerts->base, on_retry, sink);
-	if (s->type == ALERT_SINK_ALERTMANAGER) {
-		sink->resend_timer = event_new(alerts->base, -1, EV_PERSIST, on_resend, sink);
-		struct timeval tv = {s->resend_ms / 1000, (s->resend_ms % 1000) * 1000};
-		if (sink->resend_timer != NULL)
-			evtimer_add(sink->resend_timer, &tv);
-	}
-	if (sink->spool == NULL || sink->retry_timer == NULL) {
-		snprintf(err, err_len, "[alert.%s]: %s", s->name,
-		         sink->spool == NULL ? why : "out of memory");
+	if (sink->backend->open != NULL &&
+	    sink->backend->open(s, &sink->target, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "[alert.%s]: %s", s->name, why);
 		return -1;
 	}
-	sink->dropped += replay_dropped;
-	if (alert_spool_count(sink->spool) > 0)
-		log_info("alert sink %s: %zu alert(s) from before the restart to deliver", s->name,
-		         alert_spool_count(sink->spool));
+	if (make_headers(sink, s) != 0) {
+		snprintf(err, err_len, "[alert.%s]: out of memory", s->name);
+		return -1;
+	}
+	if (sink->backend->body == NULL)
+		return 0; /* it writes; nothing to spool or send */
+	if (open_delivery(alerts, sink, state_dir, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "[alert.%s]: %s", s->name, why);
+		return -1;
+	}
 	deliver_next(sink);
 	return 0;
+}
+
+/* [api] public_url + "/v1/status", linked from every alert; unset: none. */
+static void set_status_url(struct alerts *alerts, const char *public_url)
+{
+	if (public_url == NULL)
+		return;
+	size_t len = strlen(public_url);
+	snprintf(alerts->status_url_buffer, sizeof(alerts->status_url_buffer), "%s%sv1/status",
+	         public_url, len > 0 && public_url[len - 1] == '/' ? "" : "/");
+	alerts->status_url = alerts->status_url_buffer;
 }
 
 struct alerts *alerts_new(struct event_base *base, const struct collector_config *config,
@@ -489,18 +499,14 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	alerts->environment = config->collector.environment;
 	alert_policy_init(&alerts->policy, config->alerting.for_delay_ms);
-	if (config->api.public_url != NULL) {
-		const char *url = config->api.public_url;
-		snprintf(alerts->status_url_buffer, sizeof(alerts->status_url_buffer),
-		         "%s%sv1/status", url,
-		         url[0] != '\0' && url[strlen(url) - 1] == '/' ? "" : "/");
-		alerts->status_url = alerts->status_url_buffer;
-	}
+	set_status_url(alerts, config->api.public_url);
 	snprintf(alerts->firing_path, sizeof(alerts->firing_path), "%s/alerts-firing.json",
 	         config->collector.state_dir);
-	load_firing(alerts);
-	if (gethostname(alerts->source, sizeof(alerts->source)) != 0)
-		snprintf(alerts->source, sizeof(alerts->source), "trino-guard-collector");
+	char why[1200];
+	if (alert_firing_file_load(alerts->firing_path, &alerts->policy, why, sizeof(why)) != 0)
+		log_error("%s; those are not resolved after the restart", why);
+	if (gethostname(alerts->host_name, sizeof(alerts->host_name)) != 0)
+		snprintf(alerts->host_name, sizeof(alerts->host_name), "trino-guard-collector");
 	alerts->http = http_client_new(base, err, err_len);
 	if (alerts->http == NULL) {
 		alerts_free(alerts);
@@ -531,8 +537,7 @@ void alerts_free(struct alerts *alerts)
 			event_free(sink->resend_timer);
 		for (size_t h = 0; sink->headers[h] != NULL; h++)
 			free(sink->headers[h]);
-		secret_free(sink->url); /* a secret for slack */
-		secret_free(sink->routing_key);
+		alert_sink_target_free(&sink->target);
 	}
 	alert_policy_cleanup(&alerts->policy);
 	free(alerts);
@@ -548,7 +553,7 @@ void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_un
 {
 	const struct sink *sink = &alerts->sinks[index];
 	out->name = sink->settings->name;
-	out->type = alert_sink_type_names[sink->settings->type];
+	out->type = sink->backend->name;
 	out->sent = sink->sent;
 	out->retried = sink->retried;
 	out->failed = sink->failed;

@@ -6,7 +6,8 @@
  * receiver that is down for a while (spooled, delivered after); a restart
  * with undelivered alerts (delivered once after), in process and with the
  * real collector killed -9; what cleared during a restart is resolved; a
- * real Alertmanager; min_severity; the [alert.NAME] config checks.
+ * real Alertmanager; min_severity; the [alert.NAME] config checks; a spool
+ * that cannot mark an alert delivered never has it sent twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
@@ -678,6 +683,63 @@ static void test_collector_killed_with_undelivered_alerts(void **state)
 	forget_bodies();
 }
 
+/* The descriptor this process has open on the file at PATH, or -1. */
+static int descriptor_on(const char *path)
+{
+	char real[PATH_MAX], link[PATH_MAX], fd_path[64];
+	if (realpath(path, real) == NULL)
+		return -1;
+	DIR *dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return -1;
+	int found = -1;
+	for (struct dirent *d = readdir(dir); d != NULL && found < 0; d = readdir(dir)) {
+		snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%s", d->d_name);
+		ssize_t len = readlink(fd_path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strcmp(link, real) == 0)
+			found = atoi(d->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
+static void test_a_spool_that_cannot_mark_never_sends_twice(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	publish_finding(&s, ALERT_FIRING); /* spooled, synced, and the request is out */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/state-%d/alerts-pagerduty.spool", fx.dir, state_number);
+	int spool_fd = descriptor_on(path);
+	assert_true(spool_fd >= 0);
+	int saved = dup(spool_fd);
+	int full = open("/dev/full", O_WRONLY);
+	assert_true(saved >= 0 && full >= 0);
+	/* from now on every write to the spool fails (ENOSPC): "delivered" cannot be marked */
+	assert_int_equal(dup2(full, spool_fd), spool_fd);
+	run_for(2500);
+	assert_int_equal(fx.body_count, 1); /* delivered once, and not sent again */
+	assert_int_equal(stats_of(&s, 0).queued, 1);
+	/* the disk is back: the mark is written at the next try, and nothing more is sent */
+	assert_int_equal(dup2(saved, spool_fd), spool_fd);
+	close(saved);
+	close(full);
+	for (int i = 0; i < 50 && stats_of(&s, 0).queued > 0; i++)
+		run_for(200);
+	assert_int_equal(stats_of(&s, 0).queued, 0);
+	assert_int_equal(fx.body_count, 1);
+	publish_finding(&s, ALERT_RESOLVED); /* and the sink goes on */
+	run_until(2, 10);
+	assert_int_equal(fx.body_count, 2);
+	stop(&s);
+	forget_bodies();
+}
+
 static void expect_config_error(const char *text, const char *expected)
 {
 	char path[512], err[512];
@@ -780,6 +842,7 @@ int main(void)
 	        cmocka_unit_test(test_real_alertmanager),
 	        cmocka_unit_test(test_collector_killed_with_undelivered_alerts),
 	        cmocka_unit_test(test_config_checks),
+	        cmocka_unit_test(test_a_spool_that_cannot_mark_never_sends_twice),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

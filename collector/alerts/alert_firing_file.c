@@ -1,0 +1,81 @@
+/*
+ * Saving and loading the firing set of finding alerts, in jansson.
+ */
+#include "alert_firing_file.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "durable_file.h"
+
+static json_t *alert_json(const struct alert *a)
+{
+	return json_pack("{ss ss ss ss ss ss ss sI}", "key", a->dedup_key, "environment",
+	                 a->environment, "rule", a->rule, "cluster", a->cluster, "subject",
+	                 a->subject, "severity", severity_name(a->severity), "summary", a->summary,
+	                 "at", (json_int_t)a->at_unix_ms);
+}
+
+int alert_firing_file_save(const char *path, const struct alert_policy *policy, char *err,
+                           size_t err_len)
+{
+	json_t *list = json_array();
+	size_t total = policy->firing_count + policy->carried_count;
+	for (size_t i = 0; list != NULL && i < total; i++) {
+		const struct alert *a = i < policy->firing_count
+		                                ? &policy->firing[i]
+		                                : &policy->carried[i - policy->firing_count];
+		if (json_array_append_new(list, alert_json(a)) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	char *text = list != NULL ? json_dumps(list, JSON_COMPACT) : NULL;
+	json_decref(list);
+	if (text == NULL) {
+		snprintf(err, err_len, "%s: out of memory encoding the firing alerts", path);
+		return -1;
+	}
+	int rc = durable_file_replace(path, text, strlen(text), 0600, err, err_len);
+	free(text);
+	return rc;
+}
+
+static const char *text_of(json_t *object, const char *name)
+{
+	const char *text = json_string_value(json_object_get(object, name));
+	return text != NULL ? text : "";
+}
+
+int alert_firing_file_load(const char *path, struct alert_policy *policy, char *err, size_t err_len)
+{
+	json_t *list = json_load_file(path, 0, NULL);
+	size_t n = json_array_size(list);
+	for (size_t i = 0; i < n; i++) {
+		json_t *item = json_array_get(list, i);
+		struct alert a;
+		memset(&a, 0, sizeof(a));
+		const char *key = json_string_value(json_object_get(item, "key"));
+		const char *severity = json_string_value(json_object_get(item, "severity"));
+		if (key == NULL || severity == NULL || severity_parse(severity, &a.severity) != 0)
+			continue;
+		snprintf(a.dedup_key, sizeof(a.dedup_key), "%s", key);
+		snprintf(a.environment, sizeof(a.environment), "%s", text_of(item, "environment"));
+		snprintf(a.rule, sizeof(a.rule), "%s", text_of(item, "rule"));
+		snprintf(a.cluster, sizeof(a.cluster), "%s", text_of(item, "cluster"));
+		snprintf(a.subject, sizeof(a.subject), "%s", text_of(item, "subject"));
+		snprintf(a.summary, sizeof(a.summary), "%s", text_of(item, "summary"));
+		a.at_unix_ms = json_integer_value(json_object_get(item, "at"));
+		a.state = ALERT_FIRING;
+		if (alert_policy_carry(policy, &a) != 0) {
+			snprintf(err, err_len, "%s: out of memory after %zu of %zu alerts", path, i,
+			         n);
+			json_decref(list);
+			return -1;
+		}
+	}
+	json_decref(list);
+	return 0;
+}
