@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alert_firing_file.h"
@@ -60,13 +59,13 @@ struct alerts {
 	bool firing_dirty;
 };
 
-static void deliver_next(struct sink *sink);
-static void publish_now(struct alerts *alerts, const struct alert *alert);
-
-static int64_t unix_ms(void)
-{
-	return clock_unix_ms();
-}
+/*
+ * Time: the clock is read once, at the start of each callback of the loop
+ * (on_delivered, on_retry, on_resend), or comes from the caller of the
+ * public functions, and is passed down; nothing below reads it again.
+ */
+static void deliver_next(struct sink *sink, struct clock_now now);
+static void publish_now(struct alerts *alerts, const struct alert *alert, struct clock_now now);
 
 static int64_t backoff_ms(int attempts, int64_t retry_after_s)
 {
@@ -99,7 +98,7 @@ static int retry_in(struct sink *sink, int64_t delay_ms)
 }
 
 static void journal_sink_event(struct sink *sink, const char *type, const char *key, long status,
-                               const char *detail, bool sync)
+                               const char *detail, bool sync, int64_t now_unix_ms)
 {
 	char clean[512];
 	utf8_clean_copy(detail ? detail : "", 400, clean, sizeof(clean));
@@ -111,7 +110,7 @@ static void journal_sink_event(struct sink *sink, const char *type, const char *
 		          type, key);
 		return;
 	}
-	journal_append(sink->owner->journal, unix_ms(), event); /* 0 when it failed: logged */
+	journal_append(sink->owner->journal, now_unix_ms, event); /* 0 when it failed: logged */
 	if (sync && journal_sync(sink->owner->journal) != 0)
 		log_error("alert sink %s: the journal could not be synced", sink->settings->name);
 }
@@ -158,19 +157,21 @@ static void retry_later(struct sink *sink, const struct http_response *response)
 	retry_in(sink, delay);
 }
 
-static void handle_response(struct sink *sink, const struct http_response *response)
+static void handle_response(struct sink *sink, const struct http_response *response,
+                            struct clock_now now)
 {
 	sink->in_flight = false;
 	const struct spool_entry *head = alert_spool_head(sink->spool);
 	if (head == NULL || head->seq != sink->in_flight_seq) {
-		deliver_next(sink); /* what was sent was dropped from the full queue meanwhile */
+		/* what was sent was dropped from the full queue meanwhile */
+		deliver_next(sink, now);
 		return;
 	}
 	long status = response->status;
 	if (response->ok && status >= 200 && status < 300) {
 		sink->sent++;
 		if (finish_head(sink) == 0)
-			deliver_next(sink);
+			deliver_next(sink, now);
 		return;
 	}
 	if (!response->ok || status == 429 || status >= 500) {
@@ -181,27 +182,31 @@ static void handle_response(struct sink *sink, const struct http_response *respo
 	sink->failed++;
 	log_error("alert sink %s: HTTP %ld for %s, not retried: %.200s", sink->settings->name,
 	          status, head->key, response->body ? response->body : "");
-	journal_sink_event(sink, "alert-failed", head->key, status, response->body, true);
+	journal_sink_event(sink, "alert-failed", head->key, status, response->body, true,
+	                   now.unix_ms);
 	if (finish_head(sink) == 0)
-		deliver_next(sink);
+		deliver_next(sink, now);
 }
 
-/* The receiver answered (or the request failed): from the HTTP client, in the loop. */
+/*
+ * The receiver answered, or the request failed: woken by the HTTP client.
+ * Touches this sink's spool, counters and timers.
+ */
 static void on_delivered(const struct http_response *response, void *arg)
 {
-	handle_response(arg, response);
+	handle_response(arg, response, clock_read());
 }
 
-/* The backoff after a failed attempt (or a failed spool mark) is over. */
+/* Woken by the retry timer: the backoff after a failed attempt (or spool mark) is over. */
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	deliver_next(arg);
+	deliver_next(arg, clock_read());
 }
 
 /* Sends the head of the spool unless a request or a retry is pending. */
-static void deliver_next(struct sink *sink)
+static void deliver_next(struct sink *sink, struct clock_now now)
 {
 	if (sink->in_flight || evtimer_pending(sink->retry_timer, NULL))
 		return;
@@ -230,7 +235,7 @@ static void deliver_next(struct sink *sink)
 	if (http_client_start(sink->owner->http, &request, on_delivered, sink, err, sizeof(err)) !=
 	    0) {
 		struct http_response failed = {.error = err, .retry_after_s = -1};
-		handle_response(sink, &failed);
+		handle_response(sink, &failed, now);
 	}
 }
 
@@ -251,10 +256,11 @@ static char *body_for(const struct sink *sink, const struct alert *alert, int64_
 	return text;
 }
 
-static void enqueue(struct sink *sink, const struct alert *alert, int64_t started_ms);
+static void enqueue(struct sink *sink, const struct alert *alert, int64_t started_ms,
+                    int64_t now_unix_ms);
 
 /* Queues the notice that SINK is full, once per overflow episode. */
-static void say_dropping(struct sink *sink)
+static void say_dropping(struct sink *sink, int64_t now_unix_ms)
 {
 	if (sink->dropping)
 		return;
@@ -266,12 +272,13 @@ static void say_dropping(struct sink *sink)
 	         "trino_guard_alerts_dropped_total",
 	         sink->settings->name, (long long)sink->settings->max_queued);
 	alert_from_event(sink->owner->environment, "alerts-dropped", SEVERITY_CRITICAL,
-	                 sink->settings->name, summary, unix_ms(), &notice);
-	enqueue(sink, &notice, notice.at_unix_ms);
+	                 sink->settings->name, summary, now_unix_ms, &notice);
+	enqueue(sink, &notice, notice.at_unix_ms, now_unix_ms);
 }
 
 /* Spools ALERT's body for SINK; sending starts at alerts_flush(), once it is durable. */
-static void enqueue(struct sink *sink, const struct alert *alert, int64_t started_ms)
+static void enqueue(struct sink *sink, const struct alert *alert, int64_t started_ms,
+                    int64_t now_unix_ms)
 {
 	char *body = body_for(sink, alert, started_ms);
 	if (body == NULL) {
@@ -281,7 +288,7 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 		return;
 	}
 	int dropped = 0;
-	int rc = alert_spool_push(sink->spool, alert->dedup_key, body, unix_ms(), &dropped);
+	int rc = alert_spool_push(sink->spool, alert->dedup_key, body, now_unix_ms, &dropped);
 	free(body);
 	if (rc != 0) {
 		sink->failed++;
@@ -293,35 +300,41 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 		sink->dropped++;
 		log_error("alert sink %s: queue full (%lld), the oldest alert was dropped",
 		          sink->settings->name, (long long)sink->settings->max_queued);
-		journal_sink_event(sink, "alert-dropped", alert->dedup_key, 0, "queue full", false);
-		say_dropping(sink);
+		journal_sink_event(sink, "alert-dropped", alert->dedup_key, 0, "queue full", false,
+		                   now_unix_ms);
+		say_dropping(sink, now_unix_ms);
 	}
 }
 
 /* Makes what was spooled durable, then sends. */
-static void sync_and_send(struct sink *sink)
+static void sync_and_send(struct sink *sink, struct clock_now now)
 {
 	if (alert_spool_sync(sink->spool) != 0)
 		log_error("alert sink %s: the spool could not be synced; sending anyway",
 		          sink->settings->name);
-	deliver_next(sink);
+	deliver_next(sink, now);
 }
 
-/* Every `resend`, on Alertmanager sinks: the firing set again, so none expires there. */
+/*
+ * Woken by the resend timer, every `resend` on Alertmanager sinks: the firing
+ * set again, so none expires there. Reads the policy's firing set, writes the spool.
+ */
 static void on_resend(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	struct clock_now now = clock_read();
 	struct sink *sink = arg;
 	/* a sink still catching up has these queued already */
 	if (alert_spool_count(sink->spool) > 0)
 		return;
 	const struct alert_policy *policy = &sink->owner->policy;
 	for (size_t i = 0; i < policy->firing_count; i++) {
-		if ((int)policy->firing[i].severity >= sink->settings->min_severity)
-			enqueue(sink, &policy->firing[i], policy->firing[i].at_unix_ms);
+		const struct alert *firing = &policy->firing[i];
+		if ((int)firing->severity >= sink->settings->min_severity)
+			enqueue(sink, firing, firing->at_unix_ms, now.unix_ms);
 	}
-	sync_and_send(sink);
+	sync_and_send(sink, now);
 }
 
 void alerts_flush(struct alerts *alerts, struct clock_now now)
@@ -330,7 +343,7 @@ void alerts_flush(struct alerts *alerts, struct clock_now now)
 		return;
 	struct alert due;
 	while (alert_policy_next_due(&alerts->policy, now.mono_ms, &due))
-		publish_now(alerts, &due);
+		publish_now(alerts, &due, now);
 	if (alerts->firing_dirty) {
 		char err[1200];
 		if (alert_firing_file_save(alerts->firing_path, &alerts->policy, err,
@@ -341,7 +354,7 @@ void alerts_flush(struct alerts *alerts, struct clock_now now)
 	}
 	for (size_t i = 0; i < alerts->sink_count; i++) {
 		if (alerts->sinks[i].spool != NULL)
-			sync_and_send(&alerts->sinks[i]);
+			sync_and_send(&alerts->sinks[i], now);
 	}
 }
 
@@ -350,7 +363,7 @@ void alerts_reconcile(struct alerts *alerts, struct clock_now now)
 	if (alerts == NULL || alerts->policy.reconciled)
 		return;
 	size_t count = 0;
-	struct alert *resolves = alert_policy_reconcile(&alerts->policy, unix_ms(), &count);
+	struct alert *resolves = alert_policy_reconcile(&alerts->policy, now.unix_ms, &count);
 	if (count > 0) {
 		log_info("resolving %zu alert(s) that cleared while the collector was down", count);
 		alerts->firing_dirty = true; /* nothing is carried over any more */
@@ -367,10 +380,10 @@ void alerts_publish(struct alerts *alerts, const struct alert *alert, struct clo
 		return;
 	if (alert_policy_decide(&alerts->policy, alert, now.mono_ms) != ALERT_VERDICT_SEND)
 		return;
-	publish_now(alerts, alert);
+	publish_now(alerts, alert, now);
 }
 
-static void publish_now(struct alerts *alerts, const struct alert *alert)
+static void publish_now(struct alerts *alerts, const struct alert *alert, struct clock_now now)
 {
 	/* Alertmanager's startsAt: when a finding first fired, also in its resolve */
 	int64_t started;
@@ -389,7 +402,7 @@ static void publish_now(struct alerts *alerts, const struct alert *alert)
 			sink->sent++;
 			continue;
 		}
-		enqueue(sink, alert, started);
+		enqueue(sink, alert, started, now.unix_ms);
 	}
 }
 
@@ -444,7 +457,7 @@ static int open_delivery(struct alerts *alerts, struct sink *sink, const char *s
 }
 
 static int open_sink(struct alerts *alerts, struct sink *sink, const struct alert_section *s,
-                     const char *state_dir, char *err, size_t err_len)
+                     const char *state_dir, struct clock_now now, char *err, size_t err_len)
 {
 	sink->owner = alerts;
 	sink->settings = s;
@@ -469,7 +482,7 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 		snprintf(err, err_len, "[alert.%s]: %s", s->name, why);
 		return -1;
 	}
-	deliver_next(sink);
+	deliver_next(sink, now);
 	return 0;
 }
 
@@ -487,7 +500,6 @@ static void set_status_url(struct alerts *alerts, const char *public_url)
 struct alerts *alerts_new(struct event_base *base, const struct collector_config *config,
                           struct journal *journal, struct clock_now now, char *err, size_t err_len)
 {
-	(void)now;
 	struct alerts *alerts = calloc(1, sizeof(*alerts));
 	if (alerts == NULL) {
 		snprintf(err, err_len, "out of memory");
@@ -496,7 +508,7 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	alerts->base = base;
 	alerts->journal = journal;
 	/* jitter that differs between collectors, so an HA pair does not retry in step */
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	srandom((unsigned)now.unix_ms ^ (unsigned)now.mono_ms ^ (unsigned)getpid());
 	alerts->environment = config->collector.environment;
 	alert_policy_init(&alerts->policy, config->alerting.for_delay_ms);
 	set_status_url(alerts, config->api.public_url);
@@ -515,7 +527,7 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	for (size_t i = 0; i < config->alert_count; i++) {
 		alerts->sink_count++;
 		if (open_sink(alerts, &alerts->sinks[i], &config->alerts[i],
-		              config->collector.state_dir, err, err_len) != 0) {
+		              config->collector.state_dir, now, err, err_len) != 0) {
 			alerts_free(alerts);
 			return NULL;
 		}

@@ -7,7 +7,8 @@
  * with undelivered alerts (delivered once after), in process and with the
  * real collector killed -9; what cleared during a restart is resolved; a
  * real Alertmanager; min_severity; the [alert.NAME] config checks; a spool
- * that cannot mark an alert delivered never has it sent twice.
+ * that cannot mark an alert delivered never has it sent twice; the time
+ * comes from the caller.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -683,6 +684,30 @@ static void test_collector_killed_with_undelivered_alerts(void **state)
 	forget_bodies();
 }
 
+static void test_time_comes_from_the_caller(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	stop_serving(); /* so the alert stays queued */
+	struct clock_now now = {.mono_ms = clock_mono_ms(), .unix_ms = 1795546800000LL};
+	struct finding f = mixed();
+	struct alert a;
+	alert_from_finding("prod", &f, ALERT_FIRING, now.unix_ms, &a);
+	alerts_publish(s.alerts, &a, now);
+	alerts_flush(s.alerts, now);
+	struct alert_sink_stats st;
+	alerts_sink_stats(s.alerts, 0, now.unix_ms + 5000, &st);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(st.oldest_queued_ms, 5000); /* queued at the NOW it was given */
+	serve();
+	run_until(1, 15);
+	assert_int_equal(fx.body_count, 1);
+	stop(&s);
+	forget_bodies();
+}
+
 /* The descriptor this process has open on the file at PATH, or -1. */
 static int descriptor_on(const char *path)
 {
@@ -843,6 +868,7 @@ int main(void)
 	        cmocka_unit_test(test_collector_killed_with_undelivered_alerts),
 	        cmocka_unit_test(test_config_checks),
 	        cmocka_unit_test(test_a_spool_that_cannot_mark_never_sends_twice),
+	        cmocka_unit_test(test_time_comes_from_the_caller),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
