@@ -1,5 +1,5 @@
 /*
- * The alert feed (collector/alerts.c) against a PagerDuty stand-in and a
+ * The alert feed (collector/alerts/) against a PagerDuty stand-in and a
  * webhook receiver served by evhttp in this process. Covered: the exact
  * Events v2 trigger and resolve, in order; 429 with Retry-After retried;
  * 400 not retried (journaled, counted, the next alert still goes); a
@@ -8,7 +8,7 @@
  * real collector killed -9; what cleared during a restart is resolved; a
  * real Alertmanager; min_severity; the [alert.NAME] config checks; a spool
  * that cannot mark an alert delivered never has it sent twice; the time
- * comes from the caller.
+ * comes from the caller; a retry waits as long as Retry-After asks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,13 +49,17 @@ static struct {
 	char *bodies[MAX_BODIES]; /* what arrived with a 2xx, in order */
 	size_t body_count;
 	int requests;
-	bool fail_all;   /* answer 503 to everything */
-	size_t wait_for; /* stop the loop once this many bodies arrived */
+	int64_t arrived_mono_ms[16]; /* when each of the first requests arrived */
+	const char *retry_after;     /* what a 429 carries; NULL: "1" */
+	bool fail_all;               /* answer 503 to everything */
+	size_t wait_for;             /* stop the loop once this many bodies arrived */
 } fx;
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
+	if (fx.requests < 16)
+		fx.arrived_mono_ms[fx.requests] = clock_mono_ms();
 	fx.requests++;
 	int status = fx.fail_all ? 503 : 202;
 	if (fx.answer_count > 0) {
@@ -64,7 +68,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	struct evbuffer *out = evbuffer_new();
 	if (status == 429)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+		                  fx.retry_after != NULL ? fx.retry_after : "1");
 	if (status == 400)
 		evbuffer_add_printf(out,
 		                    "{\"status\":\"invalid event\",\"message\":\"Event object is "
@@ -684,6 +689,30 @@ static void test_collector_killed_with_undelivered_alerts(void **state)
 	forget_bodies();
 }
 
+static void test_retry_waits_as_long_as_retry_after_asks(void **state)
+{
+	(void)state;
+	state_number++;
+	struct setup s;
+	start(&s, NULL);
+	fx.answers[0] = 429;
+	fx.answer_count = 1;
+	fx.retry_after = "2"; /* longer than the first backoff (0.5 to 1 s) */
+	publish_finding(&s, ALERT_FIRING);
+	run_until(1, 10);
+	fx.retry_after = NULL;
+	assert_int_equal(fx.body_count, 1);
+	assert_int_equal(fx.requests, 2);
+	/* a lower bound: the second attempt may come later, never sooner */
+	int64_t waited_ms = fx.arrived_mono_ms[1] - fx.arrived_mono_ms[0];
+	if (waited_ms < 2000)
+		fail_msg("the retry came %lld ms after a 429 with Retry-After: 2",
+		         (long long)waited_ms);
+	assert_int_equal(stats_of(&s, 0).retried, 1);
+	stop(&s);
+	forget_bodies();
+}
+
 static void test_time_comes_from_the_caller(void **state)
 {
 	(void)state;
@@ -867,6 +896,7 @@ int main(void)
 	        cmocka_unit_test(test_real_alertmanager),
 	        cmocka_unit_test(test_collector_killed_with_undelivered_alerts),
 	        cmocka_unit_test(test_config_checks),
+	        cmocka_unit_test(test_retry_waits_as_long_as_retry_after_asks),
 	        cmocka_unit_test(test_a_spool_that_cannot_mark_never_sends_twice),
 	        cmocka_unit_test(test_time_comes_from_the_caller),
 	};
