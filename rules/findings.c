@@ -14,52 +14,6 @@
 
 #define DEFAULT_STALE_MIN_MS 3000
 
-static const char *const kind_names[] = {
-        [FINDING_MIXED_VERSION] = "mixed-version",
-        [FINDING_CONFIG_DRIFT] = "config-drift",
-        [FINDING_NODE_STALE] = "node-stale",
-        [FINDING_TRINO_DOWN] = "trino-down",
-        [FINDING_CLUSTER_INCOMPLETE] = "cluster-incomplete",
-        [FINDING_COUNTERS_UNAVAILABLE] = "counters-unavailable",
-        [FINDING_NODE_HIDDEN] = "node-hidden",
-        [FINDING_NODE_UNGUARDED] = "node-unguarded",
-        [FINDING_LB_SWITCH_FAILED] = "lb-switch-failed",
-        [FINDING_DEGRADED] = "degraded",
-};
-_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == FINDING_KIND_COUNT,
-               "one name per enum finding_kind");
-
-const char *finding_kind_name(enum finding_kind kind)
-{
-	return kind < FINDING_KIND_COUNT ? kind_names[kind] : "unknown";
-}
-
-int finding_kind_parse(const char *name, enum finding_kind *out)
-{
-	for (int kind = 0; kind < FINDING_KIND_COUNT; kind++) {
-		if (strcmp(name, kind_names[kind]) == 0) {
-			*out = (enum finding_kind)kind;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *const severity_names[] = {
-        [SEVERITY_INFO] = "info",
-        [SEVERITY_WARNING] = "warning",
-        [SEVERITY_ERROR] = "error",
-        [SEVERITY_CRITICAL] = "critical",
-        NULL,
-};
-_Static_assert(sizeof(severity_names) / sizeof(severity_names[0]) == SEVERITY_COUNT + 1,
-               "one name per enum severity");
-
-const char *severity_name(enum severity severity)
-{
-	return (unsigned)severity < SEVERITY_COUNT ? severity_names[severity] : "unknown";
-}
-
 void finding_list_clear(struct finding_list *list)
 {
 	list->count = 0;
@@ -94,9 +48,10 @@ static struct finding *add(struct finding_list *list, enum finding_kind kind,
 	snprintf(f->cluster, sizeof(f->cluster), "%s", cluster);
 	snprintf(f->subject, sizeof(f->subject), "%s", subject != NULL ? subject : "");
 	if (f->subject[0] != '\0')
-		snprintf(f->key, sizeof(f->key), "%s/%s/%s", kind_names[kind], cluster, f->subject);
+		snprintf(f->key, sizeof(f->key), "%s/%s/%s", finding_kind_name(kind), cluster,
+		         f->subject);
 	else
-		snprintf(f->key, sizeof(f->key), "%s/%s", kind_names[kind], cluster);
+		snprintf(f->key, sizeof(f->key), "%s/%s", finding_kind_name(kind), cluster);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
