@@ -5,18 +5,14 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "duration.h"
+#include "config_value.h"
 
 #define CONFIG_MAX_KEYS_PER_SECTION 64
 
@@ -80,237 +76,6 @@ static void set_error(struct load_context *ctx, int line, const char *fmt, ...)
 		snprintf(ctx->err, ctx->err_len, "%s: %s", ctx->file_name, what);
 }
 
-int config_parse_bool(const char *text, bool *value)
-{
-	static const char *const truthy[] = {"true", "yes", "on", "1"};
-	static const char *const falsy[] = {"false", "no", "off", "0"};
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(text, truthy[i]) == 0) {
-			*value = true;
-			return 0;
-		}
-		if (strcasecmp(text, falsy[i]) == 0) {
-			*value = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-void config_list_free(struct config_list *list)
-{
-	for (size_t i = 0; i < list->count; i++)
-		free(list->items[i]);
-	free(list->items);
-	list->items = NULL;
-	list->count = 0;
-}
-
-void config_pairs_free(struct config_pairs *pairs)
-{
-	for (size_t i = 0; i < pairs->count; i++) {
-		free(pairs->items[i].name);
-		free(pairs->items[i].value);
-	}
-	free(pairs->items);
-	pairs->items = NULL;
-	pairs->count = 0;
-}
-
-const char *config_pairs_get(const struct config_pairs *pairs, const char *name)
-{
-	for (size_t i = 0; i < pairs->count; i++)
-		if (strcmp(pairs->items[i].name, name) == 0)
-			return pairs->items[i].value;
-	return NULL;
-}
-
-static int parse_list(const char *text, struct config_list *out)
-{
-	struct config_list list = {0};
-	const char *p = text;
-	while (*p != '\0') {
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		const char *start = p;
-		while (*p != '\0' && *p != ',' && !isspace((unsigned char)*p))
-			p++;
-		char **grown = realloc(list.items, (list.count + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			config_list_free(&list);
-			return -1;
-		}
-		list.items = grown;
-		list.items[list.count] = strndup(start, (size_t)(p - start));
-		if (list.items[list.count] == NULL) {
-			config_list_free(&list);
-			return -1;
-		}
-		list.count++;
-	}
-	*out = list;
-	return 0;
-}
-
-static int choice_index(const char *const *choices, const char *value)
-{
-	for (int i = 0; choices[i] != NULL; i++) {
-		if (strcmp(choices[i], value) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* "a|b|c" into OUT, for messages. */
-static void join_choices(const char *const *choices, char *out, size_t out_len)
-{
-	size_t used = 0;
-	out[0] = '\0';
-	for (size_t i = 0; choices[i] != NULL && used < out_len; i++) {
-		int n = snprintf(out + used, out_len - used, "%s%s", i > 0 ? "|" : "", choices[i]);
-		if (n < 0)
-			return;
-		used += (size_t)n;
-	}
-}
-
-/* The index of VALUE among KEY's choices into *SLOT. 0, or -1 with WHY. */
-static int store_choice(const struct config_key *key, const char *value, int *slot, char *why,
-                        size_t why_len)
-{
-	int index = choice_index(key->choices, value);
-	if (index < 0) {
-		char names[256];
-		join_choices(key->choices, names, sizeof(names));
-		snprintf(why, why_len, "'%s' is not one of %s", value, names);
-		return -1;
-	}
-	*slot = index;
-	return 0;
-}
-
-static bool out_of_bounds(const struct config_key *key, double value)
-{
-	if (key->min == 0 && key->max == 0)
-		return false;
-	return value < key->min || value > key->max;
-}
-
-static void describe_bounds(const struct config_key *key, char *out, size_t out_len)
-{
-	if (key->type == CONFIG_DURATION) {
-		char lo[32], hi[32];
-		duration_format((int64_t)key->min, lo, sizeof(lo));
-		duration_format((int64_t)key->max, hi, sizeof(hi));
-		snprintf(out, out_len, "%s..%s", lo, hi);
-	} else {
-		snprintf(out, out_len, "%g..%g", key->min, key->max);
-	}
-}
-
-/*
- * Parses VALUE for KEY into the section struct OBJECT, replacing (and
- * freeing) what was there. Returns 0, or -1 with the reason in WHY.
- */
-static int store_value(struct load_context *ctx, const struct config_key *key, void *object,
-                       const char *value, char *why, size_t why_len)
-{
-	char *slot = (char *)object + key->offset;
-	char bounds[96];
-	switch (key->type) {
-	case CONFIG_STRING:
-	case CONFIG_PATH: {
-		char *copy;
-		if (key->type == CONFIG_PATH && value[0] != '/' && value[0] != '\0' &&
-		    ctx->base_dir[0] != '\0') {
-			size_t len = strlen(ctx->base_dir) + strlen(value) + 2;
-			copy = malloc(len);
-			if (copy != NULL)
-				snprintf(copy, len, "%s/%s", ctx->base_dir, value);
-		} else {
-			copy = strdup(value);
-		}
-		if (copy == NULL) {
-			snprintf(why, why_len, "out of memory");
-			return -1;
-		}
-		free(*(char **)slot);
-		*(char **)slot = copy;
-		return 0;
-	}
-	case CONFIG_INT: {
-		errno = 0;
-		char *end = NULL;
-		long long parsed = strtoll(value, &end, 10);
-		if (value[0] == '\0' || *end != '\0' || errno != 0) {
-			snprintf(why, why_len, "'%s' is not an integer", value);
-			return -1;
-		}
-		if (out_of_bounds(key, (double)parsed)) {
-			describe_bounds(key, bounds, sizeof(bounds));
-			snprintf(why, why_len, "%lld is out of range (%s)", parsed, bounds);
-			return -1;
-		}
-		*(int64_t *)slot = (int64_t)parsed;
-		return 0;
-	}
-	case CONFIG_DOUBLE: {
-		errno = 0;
-		char *end = NULL;
-		double parsed = strtod(value, &end);
-		if (value[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(parsed)) {
-			snprintf(why, why_len, "'%s' is not a number", value);
-			return -1;
-		}
-		if (out_of_bounds(key, parsed)) {
-			describe_bounds(key, bounds, sizeof(bounds));
-			snprintf(why, why_len, "%s is out of range (%s)", value, bounds);
-			return -1;
-		}
-		*(double *)slot = parsed;
-		return 0;
-	}
-	case CONFIG_BOOL:
-		if (config_parse_bool(value, (bool *)slot) != 0) {
-			snprintf(why, why_len, "'%s' is not a boolean (use true/false, on/off)",
-			         value);
-			return -1;
-		}
-		return 0;
-	case CONFIG_DURATION: {
-		int64_t ms;
-		if (duration_parse_ms(value, &ms, why, why_len) != 0)
-			return -1;
-		if (out_of_bounds(key, (double)ms)) {
-			describe_bounds(key, bounds, sizeof(bounds));
-			snprintf(why, why_len, "%s is out of range (%s)", value, bounds);
-			return -1;
-		}
-		*(int64_t *)slot = ms;
-		return 0;
-	}
-	case CONFIG_LIST: {
-		struct config_list list;
-		if (parse_list(value, &list) != 0) {
-			snprintf(why, why_len, "out of memory");
-			return -1;
-		}
-		config_list_free((struct config_list *)slot);
-		*(struct config_list *)slot = list;
-		return 0;
-	}
-	case CONFIG_KEYED:
-		snprintf(why, why_len, "internal: keyed values are stored by the handler");
-		return -1;
-	case CONFIG_CHOICE:
-		return store_choice(key, value, (int *)slot, why, why_len);
-	}
-	snprintf(why, why_len, "unsupported key type");
-	return -1;
-}
-
 static int apply_defaults(struct load_context *ctx, const struct config_section *section,
                           void *object)
 {
@@ -319,7 +84,8 @@ static int apply_defaults(struct load_context *ctx, const struct config_section 
 		if (key->default_value == NULL)
 			continue;
 		char why[256];
-		if (store_value(ctx, key, object, key->default_value, why, sizeof(why)) != 0) {
+		if (config_value_store(ctx->base_dir, key, object, key->default_value, why,
+		                       sizeof(why)) != 0) {
 			set_error(ctx, 0, "default of [%s%s] %s: %s", section->name,
 			          section->is_family ? "*" : "", key->name, why);
 			return -1;
@@ -441,7 +207,8 @@ static int on_ini_value(void *user, const char *section_name, const char *key_na
 			return 0;
 		}
 		char why[256];
-		if (store_value(ctx, key, seen->object, value, why, sizeof(why)) != 0) {
+		if (config_value_store(ctx->base_dir, key, seen->object, value, why, sizeof(why)) !=
+		    0) {
 			set_error(ctx, ctx->line, "[%s] %s: %s", section_name, key_name, why);
 			return 0;
 		}
