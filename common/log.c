@@ -77,12 +77,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		        message);
 		return;
 	}
-	struct timespec now;
+	int64_t now_unix_ms = clock_unix_ms();
+	time_t seconds = (time_t)(now_unix_ms / 1000);
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&seconds, &tm);
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, now.tv_nsec / 1000000L, log_program,
+	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, (long)(now_unix_ms % 1000), log_program,
 	        (long)getpid(), log_level_names[level], message);
 }
