@@ -83,6 +83,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	gmtime_r(&seconds, &tm);
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, (long)(now_unix_ms % 1000), log_program,
-	        (long)getpid(), log_level_names[level], message);
+	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, (long)(now_unix_ms % 1000),
+	        log_program, (long)getpid(), log_level_names[level], message);
 }
