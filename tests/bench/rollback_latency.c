@@ -76,14 +76,18 @@ static int measure(const char *interval, const char *tick, int runs, double *out
 	snprintf(cutover_url, sizeof(cutover_url), "%s/v1/cutover", s.api);
 	for (int run = 0; run < runs; run++) {
 		struct harness_response r;
-		harness_http("POST", cutover_url, NULL, "{\"to\":\"green\",\"force\":true}", 5000,
+		harness_http("POST", cutover_url, NULL, "{\"to\":\"green\",\"force\":true}", 30000,
 		             &r);
-		harness_response_free(&r);
 		struct phase_goal watching = {&s, "WATCHING"};
-		if (!harness_wait_until(phase_reached, &watching, 10000)) {
-			fprintf(stderr, "rollback_latency: no watch after the cutover\n");
+		/* deadlines, not figures: generous for a loaded or sanitized build */
+		if (!harness_wait_until(phase_reached, &watching, 30000)) {
+			fprintf(stderr,
+			        "rollback_latency: no watch after the cutover (HTTP %ld: %s)\n",
+			        r.status, r.body != NULL ? r.body : "");
+			harness_response_free(&r);
 			return -1;
 		}
+		harness_response_free(&r);
 		usleep(2000 * 1000); /* green serving normally for a while */
 		long long fault = harness_now_ms();
 		stack_control(s.green_control, "green-coord",
