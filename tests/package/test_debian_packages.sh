@@ -9,7 +9,9 @@
 #     daemons, run as the service user with the packaged configs, can read:
 #     the collector starts, the agent connects, and the node shows in
 #     `trino-guardctl nodes` (and a key written by root is refused);
-#   - `systemd-analyze security` rates both installed units below 4.
+#   - `systemd-analyze security` rates both installed units below 4;
+#   - installing again keeps owners, modes and keys; purge removes the
+#     conffiles, keys, allow-list and state, and keeps the user.
 # Exit 0 passed, 1 failed, 77 skipped (no dpkg-buildpackage, or not root).
 #   tests/package/test_debian_packages.sh [SOURCE_DIR]
 set -eu
@@ -185,48 +187,83 @@ expect /etc/trino-guard/keys/agent.pub 644 "$uid" "$gid"
 # the allow-list is root's: the agent's public key under the node's id
 install -m 0644 "$keys/agent.pub" "$root/etc/trino-guard/agents/trino-blue-worker-1.pub"
 
-free_port() { # a loopback port nothing answers on
-	port=$((20000 + ($$ * 7 + $1 * 131) % 30000))
-	while (: </dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+listening() { # PORT: something listens on 127.0.0.1:PORT (or on every address)
+	ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq "(^|[:*])$1\$"
+}
+# Below Linux's ephemeral range (32768 up): a port in it can be taken by an
+# outgoing connection, even the agent's own retries connecting to itself.
+free_port() { # a loopback port nothing listens on, different for each N
+	port=$((20000 + ($$ * 7 + $1 * 131 + attempt * 977) % 12000))
+	while listening $port; do port=$((port + 1)); done
 	echo $port
 }
-zmq_port=$(free_port 1)
-api_port=$(free_port 2)
-trino_port=$(free_port 3)
+# Another process may take a port between the look and the bind: the
+# collector then exits with "Address already in use", and the daemons are
+# started again on other ports (three attempts).
+attempt=0
+start_daemons() {
+	zmq_port=$(free_port 1)
+	api_port=$(free_port 2)
+	trino_port=$(free_port 3)
+	# The packaged configs, with the root's paths and free ports.
+	sed -e "s|/etc/trino-guard/|$root/etc/trino-guard/|g" -e "s|/var/lib/trino-guard|$root/var/lib/trino-guard|" \
+		-e "s|^listen = tcp://0.0.0.0:7600|listen = tcp://127.0.0.1:$zmq_port|" \
+		-e "s|^listen = 127.0.0.1:7601|listen = 127.0.0.1:$api_port|" \
+		"$root/etc/trino-guard/collector.ini" >"$work/collector.ini"
+	sed -e "s|/etc/trino-guard/|$root/etc/trino-guard/|g" -e "s|^;node_id = .*|node_id = trino-blue-worker-1|" \
+		-e "s|^endpoints = .*|endpoints = tcp://127.0.0.1:$zmq_port|" \
+		-e "s|^url = http://127.0.0.1:8080|url = http://127.0.0.1:$trino_port|" \
+		"$root/etc/trino-guard/agent.ini" >"$work/agent.ini"
+	chmod 0644 "$work/collector.ini" "$work/agent.ini"
 
-# The packaged configs, with the root's paths and free ports.
-sed -e "s|/etc/trino-guard/|$root/etc/trino-guard/|g" -e "s|/var/lib/trino-guard|$root/var/lib/trino-guard|" \
-	-e "s|^listen = tcp://0.0.0.0:7600|listen = tcp://127.0.0.1:$zmq_port|" \
-	-e "s|^listen = 127.0.0.1:7601|listen = 127.0.0.1:$api_port|" \
-	"$root/etc/trino-guard/collector.ini" >"$work/collector.ini"
-sed -e "s|/etc/trino-guard/|$root/etc/trino-guard/|g" -e "s|^;node_id = .*|node_id = trino-blue-worker-1|" \
-	-e "s|^endpoints = .*|endpoints = tcp://127.0.0.1:$zmq_port|" \
-	-e "s|^url = http://127.0.0.1:8080|url = http://127.0.0.1:$trino_port|" \
-	"$root/etc/trino-guard/agent.ini" >"$work/agent.ini"
-chmod 0644 "$work/collector.ini" "$work/agent.ini"
+	say "starting the collector and the agent as trino-guard"
+	as_service "$root/usr/sbin/trino-guard-collector" -c "$work/collector.ini" >"$work/collector.log" 2>&1 &
+	pids="$pids $!"
+	# the agent once the collector answers, so nothing else holds its port
+	deadline=$(($(date +%s) + 30))
+	until "$ctl" --url "http://127.0.0.1:$api_port" status >/dev/null 2>&1 || [ $? -eq 1 ]; do
+		if ! kill -0 $pids 2>/dev/null; then
+			grep -q "Address already in use" "$work/collector.log" || fail "the collector exited: $(cat "$work/collector.log")"
+			stop_daemons
+			return 1
+		fi
+		[ "$(date +%s)" -lt "$deadline" ] || fail "the collector never answered: $(cat "$work/collector.log")"
+		sleep 0.2
+	done
+	as_service "$root/usr/sbin/trino-guard-agent" -c "$work/agent.ini" >"$work/agent.log" 2>&1 &
+	pids="$pids $!"
 
-say "starting the collector and the agent as trino-guard"
-as_service "$root/usr/sbin/trino-guard-collector" -c "$work/collector.ini" >"$work/collector.log" 2>&1 &
-pids="$pids $!"
-as_service "$root/usr/sbin/trino-guard-agent" -c "$work/agent.ini" >"$work/agent.log" 2>&1 &
-pids="$pids $!"
-
-deadline=$(($(date +%s) + 30))
-until "$ctl" --url "http://127.0.0.1:$api_port" --json nodes 2>/dev/null | grep -q '"trino-blue-worker-1"'; do
-	if [ "$(date +%s)" -ge "$deadline" ]; then
-		say "collector log:"
-		cat "$work/collector.log"
-		say "agent log:"
-		cat "$work/agent.log"
-		fail "the agent's node never showed in trino-guardctl nodes"
-	fi
-	for pid in $pids; do
-		if ! kill -0 "$pid" 2>/dev/null; then
+	deadline=$(($(date +%s) + 30))
+	until "$ctl" --url "http://127.0.0.1:$api_port" --json nodes 2>/dev/null | grep -q '"trino-blue-worker-1"'; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			say "collector log:"
+			cat "$work/collector.log"
+			say "agent log:"
+			cat "$work/agent.log"
+			fail "the agent's node never showed in trino-guardctl nodes"
+		fi
+		for pid in $pids; do
+			kill -0 "$pid" 2>/dev/null && continue
+			if grep -q "Address already in use" "$work/collector.log"; then
+				stop_daemons
+				return 1
+			fi
 			cat "$work/collector.log" "$work/agent.log"
 			fail "a daemon exited (logs above)"
-		fi
+		done
+		sleep 0.2
 	done
-	sleep 0.2
+}
+stop_daemons() {
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	pids=""
+}
+until start_daemons; do
+	attempt=$((attempt + 1))
+	[ "$attempt" -lt 3 ] || fail "no free ports in three attempts: $(cat "$work/collector.log")"
 done
 say "trino-guardctl nodes shows trino-blue-worker-1"
 
@@ -238,5 +275,23 @@ if as_service "$root/usr/sbin/trino-guard-agent" -c "$work/agent-root-key.ini" >
 	fail "the agent started with a secret key it cannot read"
 fi
 grep -q "Permission denied" "$work/refused.log" || fail "no 'Permission denied' for root's key: $(cat "$work/refused.log")"
+
+# Installed again (an upgrade, as far as the maintainer scripts go): the owners
+# and modes hold, the keys stay.
+install_debs "$agent" "$collector"
+expect /etc/trino-guard/agent.ini 640 0 "$gid"
+expect /etc/trino-guard/collector.ini 640 0 "$gid"
+expect /etc/trino-guard/keys/agent.key 600 "$uid" "$gid"
+
+# Purge: the conffiles, the allow-list, the keys and the state go; the user stays.
+stop_daemons
+dpkg --root="$root" --force-script-chrootless --force-depends --log="$work/dpkg.log" \
+	--purge trino-guard-agent trino-guard-collector trino-guard-common >>"$work/install.log" 2>&1 ||
+	fail "dpkg --purge: $(tail -5 "$work/install.log")"
+for path in /etc/trino-guard /var/lib/trino-guard /usr/sbin/trino-guard-agent \
+	/etc/systemd/system/multi-user.target.wants/trino-guard-agent.service; do
+	[ ! -e "$root$path" ] || fail "$path is left after purge"
+done
+grep -q '^trino-guard:' "$root/etc/passwd" || fail "purge removed the user"
 
 say "passed in $(($(date +%s) - started)) s"
