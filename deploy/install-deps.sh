@@ -2,6 +2,9 @@
 # Installs every package trino-guard needs to build, test and run its demo on
 # Debian 12. Idempotent: it asks apt only for what is missing, runs
 # `apt-get update` only when something is, and does nothing otherwise.
+# dpkg-dev, debhelper and lintian build and check the Debian packages
+# (debian/, tests/package/); systemd brings systemd-analyze, -sysusers and
+# -tmpfiles, which that test runs.
 set -eu
 
 PACKAGES="
@@ -9,6 +12,7 @@ build-essential cmake pkg-config clang-format curl
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
+dpkg-dev debhelper lintian systemd
 "
 
 missing=""
