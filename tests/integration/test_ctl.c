@@ -48,7 +48,7 @@ static struct run ctl(const char *const *args)
 	unlink("ctl.err");
 	pid_t pid = harness_spawn_split(argv, "ctl.out", "ctl.err");
 	assert_true(pid > 0);
-	int status = harness_wait_exit(pid, 10000);
+	int status = harness_wait_exit(pid, 30000);
 	struct run r = {.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 	                .out = harness_read_file("ctl.out"),
 	                .err = harness_read_file("ctl.err")};
@@ -101,7 +101,7 @@ static int setup(void **state)
 		return -1;
 	char url[128];
 	snprintf(url, sizeof(url), "%s/healthz", fx.api);
-	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+	return harness_wait_until(url_ok, url, 30000) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -211,7 +211,7 @@ static void test_version_and_completion(void **state)
 	unlink("full.err");
 	pid_t pid = harness_spawn_split(argv, "/dev/full", "full.err");
 	assert_true(pid > 0);
-	int status = harness_wait_exit(pid, 10000);
+	int status = harness_wait_exit(pid, 30000);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 2);
 	char *err = harness_read_file("full.err");

@@ -133,7 +133,8 @@ static void test_hanging_command_is_killed_at_its_timeout(void **state)
 	run(&o);
 	assert_false(o.ok);
 	assert_non_null(strstr(o.text, "timed out after 300 ms"));
-	assert_true(harness_now_ms() - started < 2000);
+	/* killed, not waited for: well before the 30 s the commands sleep */
+	assert_true(harness_now_ms() - started < 20000);
 	assert_int_equal(system("pgrep -f '^sleep 30$' > /dev/null"), 256); /* none left */
 	lb_exec_free(lb);
 }
