@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "collector_config.h"
+#include "failure_ratio.h"
 #include "findings.h"
 #include "fleet.h"
 #include "lb.h"
@@ -58,6 +59,8 @@ struct collector {
 	struct alerts *alerts;
 	struct evhttp *api;
 	struct tick_stats ticks;
+	/* finished queries per cluster (index into clusters) and outcome, from counter deltas */
+	uint64_t queries_total[COLLECTOR_MAX_CLUSTERS][QUERY_OUTCOME_COUNT];
 	char *api_token; /* NULL: write calls need no token */
 	struct clock_now (*read_clock)(void);
 };

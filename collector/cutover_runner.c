@@ -33,7 +33,70 @@ struct cutover_runner {
 	char lb_problem[600];
 	char degraded_why[CUTOVER_TEXT_LEN];
 	struct detector_checkpoint saved; /* the evidence last written */
+	struct cutover_counters counters;
+	char switch_from[64];      /* the switch under way: where users were */
+	int64_t switch_started_ms; /* and when it was asked for (monotonic) */
 };
+
+const double switch_bucket_bounds[SWITCH_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+static const char *const rollback_cause_names[] = {
+        [ROLLBACK_DEGRADED] = "degraded",
+        [ROLLBACK_MANUAL] = "manual",
+        [ROLLBACK_EXTERNAL] = "external",
+};
+_Static_assert(sizeof(rollback_cause_names) / sizeof(rollback_cause_names[0]) ==
+                       ROLLBACK_CAUSE_COUNT,
+               "a name for every rollback cause");
+
+const char *rollback_cause_name(enum rollback_cause cause)
+{
+	return cause < ROLLBACK_CAUSE_COUNT ? rollback_cause_names[cause] : "?";
+}
+
+/* The counter of switches FROM -> TO, added when new; NULL when the table is full. */
+static struct switch_count *switch_count_of(struct cutover_counters *c, const char *from,
+                                            const char *to)
+{
+	for (size_t i = 0; i < c->switch_pairs; i++)
+		if (strcmp(c->switches[i].from, from) == 0 && strcmp(c->switches[i].to, to) == 0)
+			return &c->switches[i];
+	if (c->switch_pairs == SWITCH_PAIRS)
+		return NULL;
+	struct switch_count *s = &c->switches[c->switch_pairs++];
+	snprintf(s->from, sizeof(s->from), "%s", from);
+	snprintf(s->to, sizeof(s->to), "%s", to);
+	return s;
+}
+
+/* A switch we asked for finished: its count by result and its duration. */
+static void count_switch(struct cutover_runner *r, const char *to, bool ok, int64_t now_ms)
+{
+	struct cutover_counters *c = &r->counters;
+	struct switch_count *pair = switch_count_of(c, r->switch_from, to);
+	if (pair != NULL) {
+		pair->ok += ok;
+		pair->failed += !ok;
+	}
+	double seconds = (double)(now_ms - r->switch_started_ms) / 1000.0;
+	c->duration_count++;
+	c->duration_sum_seconds += seconds;
+	for (int i = 0; i < SWITCH_BUCKETS; i++)
+		if (seconds <= switch_bucket_bounds[i])
+			c->duration_buckets[i]++;
+}
+
+/* A transition that takes users off the watched cluster: counted by its cause. */
+static void count_rollback(struct cutover_runner *r, const struct cutover_event *event,
+                           enum cutover_phase to)
+{
+	enum cutover_phase from = r->state.phase;
+	if (to == PHASE_ROLLING_BACK && from != PHASE_ROLLING_BACK)
+		r->counters.rollbacks[event->kind == EVENT_ROLLBACK ? ROLLBACK_MANUAL
+		                                                    : ROLLBACK_DEGRADED]++;
+	else if (to == PHASE_ROLLED_BACK && from == PHASE_WATCHING)
+		r->counters.rollbacks[ROLLBACK_EXTERNAL]++;
+}
 
 /* Writes the state and, during a watch, the detector's evidence. */
 static void persist(struct cutover_runner *r, const struct cutover_state *state)
@@ -145,6 +208,7 @@ static void step(struct cutover_runner *r, const struct cutover_event *event, st
 	gather_facts(r, event, now, &facts);
 	cutover_step(&r->state, event, &facts, result);
 	if (result->changed) {
+		count_rollback(r, event, result->next.phase);
 		persist(r, &result->next);
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
@@ -169,6 +233,8 @@ static void step(struct cutover_runner *r, const struct cutover_event *event, st
 			journal_append(c->journal, now.unix_ms,
 			               json_pack("{s:s,s:s}", "type", "lb-switch-start", "cluster",
 			                         a->cluster));
+			snprintf(r->switch_from, sizeof(r->switch_from), "%s", r->state.active);
+			r->switch_started_ms = now.mono_ms;
 			if (r->lb.impl != NULL) {
 				r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
 			} else {
@@ -202,6 +268,7 @@ static void on_switched(bool ok, const char *error, void *arg)
 	snprintf(r->lb_problem, sizeof(r->lb_problem), "%s", ok || error == NULL ? "" : error);
 	snprintf(event.cluster, sizeof(event.cluster), "%s", r->state.other);
 	snprintf(event.text, sizeof(event.text), "%s", error != NULL ? error : "");
+	count_switch(r, event.cluster, ok, now.mono_ms);
 	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:b,s:s}", "type", "lb-switch", "cluster", event.cluster,
 	                         "ok", ok, "error", error != NULL ? error : ""));
@@ -271,6 +338,12 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 	detector_start(&r->detector, &r->watch, &r->state.baseline);
 	if (found && r->state.phase == PHASE_WATCHING)
 		detector_checkpoint_restore(&r->detector, &checkpoint);
+	/* every pair of clusters from the start, so rate() sees the first switch */
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		for (size_t j = 0; j < collector->cluster_count; j++)
+			if (i != j)
+				(void)switch_count_of(&r->counters, collector->clusters[i].name,
+				                      collector->clusters[j].name);
 	r->lb = *driver;
 	return r;
 }
@@ -377,6 +450,7 @@ void cutover_runner_metrics(const struct cutover_runner *r, struct clock_now now
 {
 	int64_t left = r->state.until_unix_ms - now.unix_ms;
 	*out = (struct cutover_metrics){
+	        .counters = &r->counters,
 	        .phase = r->state.phase,
 	        .paused = r->state.paused,
 	        .watching = r->state.phase == PHASE_WATCHING,

@@ -17,6 +17,7 @@
 
 #include "allowlist.h"
 #include "curve_keys.h"
+#include "failure_ratio.h"
 #include "log.h"
 
 #define INGEST_BUDGET 2048
@@ -84,12 +85,37 @@ static void reject(struct ingest *ingest, int reason, const char *peer, const ch
 	}
 }
 
-static bool cluster_known(const struct collector *collector, const char *name)
+/* The index of cluster NAME in the collector's, or -1. */
+static int cluster_index(const struct collector *collector, const char *name)
 {
 	for (size_t i = 0; i < collector->cluster_count; i++)
 		if (strcmp(collector->clusters[i].name, name) == 0)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
+}
+
+/* The latest counter sample of NODE_ID into OUT; false when it has none. */
+static bool latest_sample(const struct fleet *fleet, const char *node_id,
+                          struct counter_sample *out)
+{
+	const struct fleet_node *node = fleet_find(fleet, node_id);
+	const struct counter_sample *sample = node != NULL ? fleet_sample(node, 0) : NULL;
+	if (sample != NULL)
+		*out = *sample;
+	return sample != NULL;
+}
+
+/* Records REPORT; a new counter sample continuing the last one adds to queries_total. */
+static enum fleet_result record(struct collector *collector, int cluster, const NodeReport *report,
+                                int64_t now_ms)
+{
+	struct counter_sample before, after;
+	bool had = latest_sample(&collector->fleet, report->node_id, &before);
+	enum fleet_result result = fleet_update(&collector->fleet, report, now_ms);
+	if (had && latest_sample(&collector->fleet, report->node_id, &after) &&
+	    after.received_ms != before.received_ms && same_series(&before, &after))
+		query_outcomes_add(&before, &after, collector->queries_total[cluster]);
+	return result;
 }
 
 static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_now now)
@@ -118,7 +144,8 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_no
 			return;
 		}
 	}
-	if (!cluster_known(collector, report->cluster)) {
+	int cluster = cluster_index(collector, report->cluster);
+	if (cluster < 0) {
 		snprintf(detail, sizeof(detail),
 		         "node %s reports cluster '%s', which has no "
 		         "[cluster.%s] section",
@@ -127,7 +154,7 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_no
 		report_free(report);
 		return;
 	}
-	enum fleet_result result = fleet_update(&collector->fleet, report, now.mono_ms);
+	enum fleet_result result = record(collector, cluster, report, now.mono_ms);
 	if (result == FLEET_DUPLICATE)
 		ingest->stats.duplicates++;
 	else if (result == FLEET_NO_MEMORY)

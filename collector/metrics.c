@@ -2,7 +2,9 @@
  * Prometheus text format (prometheus.io "Exposition formats"; checked by
  * promtool in the tests): one HELP and TYPE per
  * family, its samples together, label values escaped, counters ending in
- * _total, base units (seconds), a final newline.
+ * _total, base units (seconds), times as _timestamp_seconds, a final newline.
+ * No label takes a value that changes in a series' life (a node's state is
+ * a 0/1 series per state, as the cutover's phase is).
  */
 #include "metrics.h"
 
@@ -14,6 +16,7 @@
 #include "failure_ratio.h"
 #include "ingest.h"
 #include "journal.h"
+#include "process_metrics.h"
 #include "report_codec.h"
 
 const double tick_bucket_bounds[TICK_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -73,8 +76,27 @@ static void write_ingest(const struct collector *collector, struct evbuffer *out
 	                    ingest_allowed_keys(collector->ingest));
 }
 
-static void write_nodes(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
+/* One series per node and state, 1 for the node's state: a change moves a value, not a series. */
+static void write_node_states(const struct collector *collector, struct evbuffer *out)
 {
+	family(out, "node_state", "gauge", "The node's Trino state (1 = current).");
+	for (size_t i = 0; i < collector->fleet.count; i++) {
+		const struct fleet_node *node = collector->fleet.nodes[i];
+		for (int s = TRINOGUARD__V1__NODE_STATE__STATE_UNKNOWN;
+		     s <= TRINOGUARD__V1__NODE_STATE__STATE_UNREACHABLE; s++) {
+			evbuffer_add_printf(out, "trino_guard_node_state{cluster=\"%s\",node=\"",
+			                    node->cluster);
+			label(out, node->node_id);
+			evbuffer_add_printf(out, "\",state=\"%s\"} %d\n", report_state_name(s),
+			                    node->state == s);
+		}
+	}
+}
+
+static void write_nodes(const struct collector *collector, struct clock_now now,
+                        struct evbuffer *out)
+{
+	int64_t now_ms = now.mono_ms;
 	family(out, "nodes", "gauge", "Nodes known per cluster, live or stale.");
 	for (size_t c = 0; c < collector->cluster_count; c++) {
 		const struct cluster_settings *settings = &collector->clusters[c];
@@ -95,7 +117,7 @@ static void write_nodes(const struct collector *collector, int64_t now_ms, struc
 		                    settings->name, stale);
 	}
 	family(out, "node_info", "gauge",
-	       "One per node: its cluster, role, Trino version and state (value always 1).");
+	       "One per node: its cluster, role and Trino version (value always 1).");
 	for (size_t i = 0; i < collector->fleet.count; i++) {
 		const struct fleet_node *node = collector->fleet.nodes[i];
 		evbuffer_add_printf(out, "trino_guard_node_info{cluster=\"%s\",node=\"",
@@ -103,18 +125,21 @@ static void write_nodes(const struct collector *collector, int64_t now_ms, struc
 		label(out, node->node_id);
 		evbuffer_add_printf(out, "\",role=\"%s\",version=\"", report_role_name(node->role));
 		label(out, node->version);
-		evbuffer_add_printf(out, "\",state=\"%s\"} 1\n", report_state_name(node->state));
+		evbuffer_add(out, "\"} 1\n", 5);
 	}
-	family(out, "node_last_report_age_seconds", "gauge",
-	       "Seconds since the node's last report.");
+	write_node_states(collector, out);
+	family(out, "node_last_report_timestamp_seconds", "gauge",
+	       "When the node's last report arrived (Unix time, the collector's clock).");
 	for (size_t i = 0; i < collector->fleet.count; i++) {
 		const struct fleet_node *node = collector->fleet.nodes[i];
 		evbuffer_add_printf(
-		        out, "trino_guard_node_last_report_age_seconds{cluster=\"%s\",node=\"",
+		        out,
+		        "trino_guard_node_last_report_timestamp_seconds{cluster=\"%s\",node=\"",
 		        node->cluster);
 		label(out, node->node_id);
 		evbuffer_add_printf(out, "\"} %.3f\n",
-		                    (double)(now_ms - node->received_ms) / 1000.0);
+		                    (double)(now.unix_ms - (now.mono_ms - node->received_ms)) /
+		                            1000.0);
 	}
 }
 
@@ -141,8 +166,6 @@ static void write_findings(const struct collector *collector, struct evbuffer *o
 					        severity_name((enum severity)s), count[s]);
 		}
 	}
-	family(out, "findings_open", "gauge", "Open findings in all.");
-	evbuffer_add_printf(out, "trino_guard_findings_open %zu\n", collector->findings.count);
 }
 
 static void write_ratios(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
@@ -161,6 +184,56 @@ static void write_ratios(const struct collector *collector, int64_t now_ms, stru
 		evbuffer_add_printf(out, "trino_guard_cluster_failure_ratio{cluster=\"%s\"} %.6f\n",
 		                    node->cluster, w.ratio);
 	}
+}
+
+/* Finished queries per cluster and outcome, summed from the coordinators' counter deltas. */
+static void write_queries(const struct collector *collector, struct evbuffer *out)
+{
+	family(out, "queries_total", "counter",
+	       "Queries finished per cluster, by outcome (from the coordinator's counters).");
+	for (size_t c = 0; c < collector->cluster_count; c++)
+		for (int o = 0; o < QUERY_OUTCOME_COUNT; o++)
+			evbuffer_add_printf(
+			        out,
+			        "trino_guard_queries_total{cluster=\"%s\",outcome=\"%s\"} %llu\n",
+			        collector->clusters[c].name,
+			        query_outcome_name((enum query_outcome)o),
+			        (unsigned long long)collector->queries_total[c][o]);
+}
+
+/* Switches by source, target and result, their durations, rollbacks by cause. */
+static void write_switches(const struct cutover_counters *c, struct evbuffer *out)
+{
+	family(out, "switches_total", "counter",
+	       "Load-balancer switches trino-guard made, by source, target and result.");
+	for (size_t i = 0; i < c->switch_pairs; i++)
+		for (int ok = 1; ok >= 0; ok--) {
+			evbuffer_add_printf(out, "trino_guard_switches_total{from=\"");
+			label(out, c->switches[i].from);
+			evbuffer_add(out, "\",to=\"", 6);
+			label(out, c->switches[i].to);
+			evbuffer_add_printf(out, "\",result=\"%s\"} %llu\n", ok ? "ok" : "failed",
+			                    (unsigned long long)(ok ? c->switches[i].ok
+			                                            : c->switches[i].failed));
+		}
+	family(out, "switch_duration_seconds", "histogram",
+	       "From asking the load balancer to switch to its answer.");
+	for (int i = 0; i < SWITCH_BUCKETS; i++)
+		evbuffer_add_printf(
+		        out, "trino_guard_switch_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		        switch_bucket_bounds[i], (unsigned long long)c->duration_buckets[i]);
+	evbuffer_add_printf(out, "trino_guard_switch_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+	                    (unsigned long long)c->duration_count);
+	evbuffer_add_printf(out, "trino_guard_switch_duration_seconds_sum %.6f\n",
+	                    c->duration_sum_seconds);
+	evbuffer_add_printf(out, "trino_guard_switch_duration_seconds_count %llu\n",
+	                    (unsigned long long)c->duration_count);
+	family(out, "rollbacks_total", "counter",
+	       "Rollbacks off a watched cluster, by cause (degraded, manual, external).");
+	for (int i = 0; i < ROLLBACK_CAUSE_COUNT; i++)
+		evbuffer_add_printf(out, "trino_guard_rollbacks_total{cause=\"%s\"} %llu\n",
+		                    rollback_cause_name((enum rollback_cause)i),
+		                    (unsigned long long)c->rollbacks[i]);
 }
 
 static void write_ticks(const struct collector *collector, struct evbuffer *out)
@@ -215,6 +288,7 @@ static void write_cutover(const struct collector *collector, struct clock_now no
 	family(out, "watch_remaining_seconds", "gauge", "Time left in the current watch.");
 	evbuffer_add_printf(out, "trino_guard_watch_remaining_seconds %lld\n",
 	                    (long long)m.seconds_left);
+	write_switches(m.counters, out);
 }
 
 static void write_alerts(const struct collector *collector, int64_t now_unix_ms,
@@ -273,11 +347,15 @@ static void write_alerts(const struct collector *collector, int64_t now_unix_ms,
 
 void metrics_write(const struct collector *collector, struct clock_now now, struct evbuffer *out)
 {
+	family(out, "build_info", "gauge", "The collector's version (value always 1).");
+	evbuffer_add_printf(out, "trino_guard_build_info{version=\"%s\"} 1\n", TG_VERSION);
 	write_ingest(collector, out);
-	write_nodes(collector, now.mono_ms, out);
+	write_nodes(collector, now, out);
 	write_findings(collector, out);
 	write_ratios(collector, now.mono_ms, out);
+	write_queries(collector, out);
 	write_cutover(collector, now, out);
 	write_ticks(collector, out);
 	write_alerts(collector, now.unix_ms, out);
+	process_metrics_write(collector->started_unix_ms, out);
 }

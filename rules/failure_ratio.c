@@ -31,6 +31,47 @@ bool same_series(const struct counter_sample *from, const struct counter_sample 
 	       to->abandoned >= from->abandoned;
 }
 
+static const char *const query_outcome_names[] = {
+        [QUERY_SUCCEEDED] = "succeeded",
+        [QUERY_USER_ERROR] = "user_error",
+        [QUERY_CANCELED] = "canceled",
+        [QUERY_ABANDONED] = "abandoned",
+        [QUERY_INTERNAL_ERROR] = "internal_error",
+        [QUERY_EXTERNAL_ERROR] = "external_error",
+        [QUERY_INSUFFICIENT_RESOURCES] = "insufficient_resources",
+};
+_Static_assert(sizeof(query_outcome_names) / sizeof(query_outcome_names[0]) == QUERY_OUTCOME_COUNT,
+               "a name for every query outcome");
+
+const char *query_outcome_name(enum query_outcome outcome)
+{
+	return outcome < QUERY_OUTCOME_COUNT ? query_outcome_names[outcome] : "?";
+}
+
+/* A - B, or 0 when the counters, read at slightly different moments, disagree. */
+static uint64_t minus(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+void query_outcomes_add(const struct counter_sample *from, const struct counter_sample *to,
+                        uint64_t totals[QUERY_OUTCOME_COUNT])
+{
+	uint64_t finished = to->completed - from->completed;
+	uint64_t failed = to->failed - from->failed;
+	uint64_t user = to->user_error - from->user_error;
+	uint64_t canceled = to->canceled - from->canceled;
+	uint64_t abandoned = to->abandoned - from->abandoned;
+	totals[QUERY_SUCCEEDED] += minus(finished, failed);
+	totals[QUERY_USER_ERROR] += minus(user, canceled + abandoned);
+	totals[QUERY_CANCELED] += canceled;
+	totals[QUERY_ABANDONED] += abandoned;
+	totals[QUERY_INTERNAL_ERROR] += to->internal - from->internal;
+	totals[QUERY_EXTERNAL_ERROR] += to->external - from->external;
+	totals[QUERY_INSUFFICIENT_RESOURCES] +=
+	        to->insufficient_resources - from->insufficient_resources;
+}
+
 void wilson_interval(uint64_t n, uint64_t f, double z, double *lower, double *upper)
 {
 	if (n == 0) {

@@ -47,6 +47,30 @@ bool same_series(const struct counter_sample *from, const struct counter_sample 
 void failure_ratio_window(const struct fleet_node *node, int64_t now_ms, int64_t window_ms,
                           unsigned types, struct ratio_window *out);
 
+/*
+ * The finished queries between two samples of one series, split into
+ * disjoint outcomes so that their sum is the delta of CompletedQueries
+ * (reference: Completed counts every final state; Canceled and Abandoned are
+ * user errors, and the four failure types sum to Failed).
+ */
+enum query_outcome {
+	QUERY_SUCCEEDED,
+	QUERY_USER_ERROR, /* other than canceled and abandoned */
+	QUERY_CANCELED,
+	QUERY_ABANDONED,
+	QUERY_INTERNAL_ERROR,
+	QUERY_EXTERNAL_ERROR,
+	QUERY_INSUFFICIENT_RESOURCES,
+	QUERY_OUTCOME_COUNT,
+};
+
+/* "succeeded", "user_error", ... as in trino_guard_queries_total{outcome}. */
+const char *query_outcome_name(enum query_outcome outcome);
+
+/* Adds the outcomes of the queries finished between FROM and TO (same_series) to TOTALS. */
+void query_outcomes_add(const struct counter_sample *from, const struct counter_sample *to,
+                        uint64_t totals[QUERY_OUTCOME_COUNT]);
+
 /* Wilson score interval of F successes in N trials at Z; [0, 1] when N is 0. */
 void wilson_interval(uint64_t n, uint64_t f, double z, double *lower, double *upper);
 

@@ -247,7 +247,31 @@ static void test_metrics_pass_promtool(void **state)
 	char *text = harness_read_file("metrics.txt");
 	assert_non_null(strstr(text, "trino_guard_nodes{cluster=\"green\",liveness=\"live\"} 3\n"));
 	assert_non_null(strstr(text, "trino_guard_node_info{cluster=\"blue\",node=\"blue-coord\","
-	                             "role=\"coordinator\",version=\"446\",state=\"ACTIVE\"} 1\n"));
+	                             "role=\"coordinator\",version=\"446\"} 1\n"));
+	/* a state is a value, never a label that churns the node's series */
+	assert_non_null(strstr(text, "trino_guard_node_state{cluster=\"blue\",node=\"blue-coord\","
+	                             "state=\"ACTIVE\"} 1\n"));
+	assert_non_null(strstr(text, "trino_guard_node_state{cluster=\"blue\",node=\"blue-coord\","
+	                             "state=\"DRAINING\"} 0\n"));
+	assert_non_null(strstr(text,
+	                       "trino_guard_node_last_report_timestamp_seconds{cluster=\"blue\","
+	                       "node=\"blue-coord\"} 1"));
+	assert_null(strstr(text, "findings_open"));
+	assert_null(strstr(text, "_age_seconds"));
+	assert_non_null(strstr(text, "trino_guard_build_info{version=\""));
+	assert_non_null(strstr(text, "trino_guard_switches_total{from=\"blue\",to=\"green\","
+	                             "result=\"ok\"} 0\n"));
+	assert_non_null(strstr(text, "trino_guard_rollbacks_total{cause=\"degraded\"} 0\n"));
+	assert_non_null(strstr(text, "# TYPE trino_guard_switch_duration_seconds histogram\n"));
+	assert_non_null(strstr(text, "# TYPE process_cpu_seconds_total counter\n"));
+	assert_non_null(strstr(text, "\nprocess_resident_memory_bytes "));
+	assert_non_null(strstr(text, "\nprocess_open_fds "));
+	assert_non_null(strstr(text, "\nprocess_start_time_seconds 1"));
+	/* the sim's coordinators finish queries: green's successes are counted */
+	assert_non_null(strstr(text, "trino_guard_queries_total{cluster=\"green\","
+	                             "outcome=\"succeeded\"} "));
+	assert_null(strstr(text, "trino_guard_queries_total{cluster=\"green\","
+	                         "outcome=\"succeeded\"} 0\n"));
 	assert_non_null(strstr(text, "# TYPE trino_guard_tick_duration_seconds histogram\n"));
 	assert_non_null(strstr(text, "trino_guard_cutover_phase{phase=\"STEADY\"} 1\n"));
 	assert_non_null(strstr(text, "trino_guard_active_cluster{cluster=\"blue\"} 1\n"));

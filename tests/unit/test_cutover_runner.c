@@ -170,6 +170,24 @@ static double failure_score(void)
 	return m.failure_score;
 }
 
+static const struct cutover_counters *counters(void)
+{
+	struct cutover_metrics m;
+	cutover_runner_metrics(fx.collector.cutover, fixture_now, &m);
+	return m.counters;
+}
+
+/* Switches FROM -> TO that ended OK (or failed), as /metrics counts them. */
+static uint64_t switches(const char *from, const char *to, bool ok)
+{
+	const struct cutover_counters *c = counters();
+	for (size_t i = 0; i < c->switch_pairs; i++)
+		if (strcmp(c->switches[i].from, from) == 0 && strcmp(c->switches[i].to, to) == 0)
+			return ok ? c->switches[i].ok : c->switches[i].failed;
+	fail_msg("no switch counter %s -> %s", from, to);
+	return 0;
+}
+
 static const struct finding *finding(const char *key)
 {
 	for (size_t i = 0; i < fx.collector.findings.count; i++)
@@ -320,6 +338,12 @@ static void test_the_switch_starts_a_watch_that_ends_on_the_fake_clock(void **st
 	assert_int_equal(phase(), PHASE_WATCHING);
 	assert_string_equal(collector_active_cluster(&fx.collector), "green");
 	assert_int_equal(journaled("alert", "cutover"), 1);
+	assert_int_equal(switches("blue", "green", true), 1);
+	assert_int_equal(switches("green", "blue", true), 0);
+	/* asked for, then answered 300 fake ms later: in the (0.25, 0.5] bucket */
+	assert_int_equal(counters()->duration_count, 1);
+	assert_int_equal(counters()->duration_buckets[2], 0);
+	assert_int_equal(counters()->duration_buckets[3], 1);
 
 	/* the fake clock alone moves the watch: one fake minute, no real one */
 	run_seconds(WATCH_MS / 1000 - 1);
@@ -357,6 +381,9 @@ static void test_a_degraded_green_is_switched_back_to_blue(void **state)
 	assert_int_equal(phase(), PHASE_ROLLED_BACK);
 	assert_string_equal(collector_active_cluster(&fx.collector), "blue");
 	assert_int_equal(journaled("alert", "rolled-back"), 1);
+	assert_int_equal(counters()->rollbacks[ROLLBACK_DEGRADED], 1);
+	assert_int_equal(counters()->rollbacks[ROLLBACK_MANUAL], 0);
+	assert_int_equal(switches("green", "blue", true), 1);
 	run_seconds(3); /* nothing more to do */
 	assert_int_equal(lb.switch_calls, 2);
 }
@@ -369,6 +396,8 @@ static void test_a_failed_switch_opens_lb_switch_failed(void **state)
 	assert_int_equal(phase(), PHASE_STEADY);
 	assert_string_equal(collector_active_cluster(&fx.collector), "blue");
 	assert_int_equal(journaled("alert", "lb-switch-failed"), 1);
+	assert_int_equal(switches("blue", "green", false), 1);
+	assert_int_equal(switches("blue", "green", true), 0);
 	run_seconds(1);
 	const struct finding *f = finding("lb-switch-failed/green");
 	assert_non_null(f);
@@ -399,6 +428,8 @@ static void test_an_external_cutover_is_followed(void **state)
 	assert_string_equal(collector_active_cluster(&fx.collector), "blue");
 	assert_int_equal(journaled("alert", "external-rollback"), 1);
 	assert_int_equal(lb.switch_calls, 0);
+	assert_int_equal(counters()->rollbacks[ROLLBACK_EXTERNAL], 1);
+	assert_int_equal(counters()->duration_count, 0); /* it made no switch itself */
 }
 
 static void test_a_restarted_collector_resumes_the_watch(void **state)
