@@ -158,6 +158,9 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 		gate_evaluate(&c->fleet, settings_of(c, event->cluster), &c->findings,
 		              watch_tolerated_p0(&r->watch, &f->baseline),
 		              c->config.watch.window_ms, r->watch.failure_types, now_ms, &r->gate);
+	if (event->kind == EVENT_CUTOVER && !c->findings_ready)
+		gate_close_during_grace(&r->gate, findings_grace_ms(c->clusters, c->cluster_count) -
+		                                          (now_ms - c->started_ms));
 	/* the watched cluster and the one to fall back on */
 	if (r->state.phase == PHASE_WATCHING) {
 		const struct fleet_node *coordinator = coordinator_of(c, r->state.active, now_ms);

@@ -73,14 +73,19 @@ bool node_live(const struct fleet_node *node, const struct cluster_settings *set
 	return now_ms - node->received_ms < stale_after(node, settings);
 }
 
-bool findings_warmed_up(const struct cluster_settings *clusters, size_t cluster_count,
-                        int64_t elapsed_ms)
+int64_t findings_grace_ms(const struct cluster_settings *clusters, size_t cluster_count)
 {
 	int64_t grace_ms = DEFAULT_STALE_MIN_MS;
 	for (size_t i = 0; i < cluster_count; i++)
 		if (clusters[i].stale_after_ms > grace_ms)
 			grace_ms = clusters[i].stale_after_ms;
-	return elapsed_ms >= grace_ms;
+	return grace_ms;
+}
+
+bool findings_warmed_up(const struct cluster_settings *clusters, size_t cluster_count,
+                        int64_t elapsed_ms)
+{
+	return elapsed_ms >= findings_grace_ms(clusters, cluster_count);
 }
 
 static bool reachable(const struct fleet_node *node)

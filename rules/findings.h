@@ -91,6 +91,9 @@ const struct fleet_node *cluster_live_coordinator(const struct fleet *fleet,
  * report once (the longest stale_after, at least the default staleness):
  * before that, a node not heard from yet is not yet a finding.
  */
+/* That grace: the longest stale_after, at least the default staleness. */
+int64_t findings_grace_ms(const struct cluster_settings *clusters, size_t cluster_count);
+
 bool findings_warmed_up(const struct cluster_settings *clusters, size_t cluster_count,
                         int64_t elapsed_ms);
 

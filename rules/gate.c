@@ -61,3 +61,11 @@ void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *tar
 			     100 * p0);
 	}
 }
+
+void gate_close_during_grace(struct gate_result *out, int64_t grace_left_ms)
+{
+	fail(out,
+	     "start-up grace: no finding is evaluated until every agent had its stale_after "
+	     "to report (%lld ms left); ask again then",
+	     (long long)(grace_left_ms > 0 ? grace_left_ms : 0));
+}

@@ -30,4 +30,11 @@ void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *tar
                    const struct finding_list *findings, double p0, int64_t ratio_window_ms,
                    unsigned failure_types, int64_t now_ms, struct gate_result *out);
 
+/*
+ * Closes the gate OUT (evaluated or not) during the collector's start-up
+ * grace, GRACE_LEFT_MS before the first findings: until every agent had the
+ * time to report, "no finding" means "not looked yet", not "healthy".
+ */
+void gate_close_during_grace(struct gate_result *out, int64_t grace_left_ms);
+
 #endif

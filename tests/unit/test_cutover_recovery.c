@@ -1,0 +1,67 @@
+/*
+ * The cutover runner where a restart or a first start meets it: the gate
+ * during the start-up grace, the active cluster learnt from the LB at the
+ * first start, and a collector that comes back in the middle of a switch or
+ * a rollback (it reads the LB, settles, journals and pages what it found).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cutover_fixture.h"
+#include "cutover_runner.h"
+
+/* Reports from every node for SECONDS fake seconds, without a tick (the grace). */
+static void report_seconds(int seconds)
+{
+	for (int i = 0; i < seconds; i++) {
+		fixture_advance(1000);
+		report_all();
+	}
+}
+
+static void test_the_gate_is_closed_during_the_start_up_grace(void **state)
+{
+	(void)state;
+	cutover_fixture_init();
+	traffic.green_worker_version = "446"; /* mixed: green's coordinator runs 447 */
+	assert_int_equal(fixture_start(&fx, CUTOVER_FIXTURE_SETTINGS, false, &fake_driver), 0);
+	report_seconds(1);
+	assert_false(fx.collector.findings_ready);
+	json_t *answer;
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, &answer), 409);
+	char *text = json_dumps(answer, 0);
+	assert_non_null(strstr(text, "start-up grace"));
+	free(text);
+	json_decref(answer);
+	assert_int_equal(lb.switch_calls, 0);
+	assert_int_equal(phase(), PHASE_STEADY);
+
+	/* after the grace, the gate has findings to read: mixed is refused, healthy passes */
+	run_seconds(6);
+	assert_true(fx.collector.findings_ready);
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, &answer), 409);
+	text = json_dumps(answer, 0);
+	assert_non_null(strstr(text, "mixed-version"));
+	assert_null(strstr(text, "start-up grace"));
+	free(text);
+	json_decref(answer);
+	traffic.green_worker_version = NULL;
+	run_seconds(1);
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, NULL), 202);
+	assert_int_equal(lb.switch_calls, 1);
+	finish();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_the_gate_is_closed_during_the_start_up_grace),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
