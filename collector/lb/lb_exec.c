@@ -2,7 +2,8 @@
  * The exec driver, from its [lb.exec] section to the switch. A command runs
  * in its own process group with stdout and stderr on one pipe watched by the
  * loop; its end (EOF, then the exit status) or its timeout (the whole group
- * killed) decides. Cluster names are letters, digits, '-', '_' and '.'
+ * killed) decides. A switch never waits for a read of current_command: the
+ * read is cancelled. Cluster names are letters, digits, '-', '_' and '.'
  * (checked by the config), so substituting them into a shell command cannot
  * inject anything.
  */
@@ -233,11 +234,25 @@ static void attempt_switch(struct lb_exec *lb)
 	free(command);
 }
 
+/* Ends the command under way at once: its whole group killed, reaped, its pipe closed. */
+static void run_kill(struct run *run)
+{
+	kill(-run->pid, SIGKILL);
+	while (waitpid(run->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	run_end(run);
+}
+
 void lb_exec_switch(struct lb_exec *lb, const char *cluster, lb_switch_done_fn done, void *arg)
 {
-	if (lb->busy || lb->run.active) {
-		done(false, "the exec driver is busy with another command", arg);
+	if (lb->busy) {
+		done(false, "the exec driver is busy with another switch", arg);
 		return;
+	}
+	if (lb->run.active) {
+		/* a read of current_command: the switch goes first, the read is answered */
+		run_kill(&lb->run);
+		lb->current_done(NULL, "cancelled: a switch goes first", lb->current_arg);
 	}
 	lb->busy = true;
 	snprintf(lb->cluster, sizeof(lb->cluster), "%s", cluster);
@@ -304,11 +319,8 @@ void lb_exec_free(struct lb_exec *lb)
 {
 	if (lb == NULL)
 		return;
-	if (lb->run.active) {
-		kill(-lb->run.pid, SIGKILL);
-		waitpid(lb->run.pid, NULL, 0);
-		run_end(&lb->run);
-	}
+	if (lb->run.active)
+		run_kill(&lb->run);
 	if (lb->retry_timer != NULL)
 		event_free(lb->retry_timer);
 	free(lb->switch_command);

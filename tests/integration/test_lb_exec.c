@@ -1,8 +1,9 @@
 /*
  * The exec driver with real commands: a switch script that records the
  * cluster (and current_command that reads it back), a failing command
- * retried then reported with its exit code and output, and a hanging one
- * killed at its timeout with its whole process group.
+ * retried then reported with its exit code and output, a hanging one
+ * killed at its timeout with its whole process group, and a slow read cancelled
+ * by a switch.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,6 +140,34 @@ static void test_hanging_command_is_killed_at_its_timeout(void **state)
 	lb_exec_free(lb);
 }
 
+/* A read of current_command that takes its time is cancelled by a switch, never refusing it. */
+static void test_a_switch_cancels_a_read_in_flight(void **state)
+{
+	(void)state;
+	char switch_command[512], current_command[512], path[512];
+	snprintf(path, sizeof(path), "%s/target", dir);
+	snprintf(switch_command, sizeof(switch_command), "printf '%%s\\n' {cluster} > '%s'", path);
+	snprintf(current_command, sizeof(current_command), "sleep 30; cat '%s'", path);
+	struct lb_exec_settings s = {.switch_command = switch_command,
+	                             .current_command = current_command,
+	                             .timeout_ms = 60000};
+	char err[256];
+	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
+	assert_non_null(lb);
+	struct outcome read = {0}, switched = {0};
+	lb_exec_current(lb, on_current, &read);
+	lb_exec_switch(lb, "green", on_switched, &switched);
+	assert_true(read.finished); /* answered at once: cancelled */
+	assert_false(read.ok);
+	assert_non_null(strstr(read.text, "cancelled"));
+	run(&switched);
+	assert_true(switched.ok);
+	char *target = harness_read_file(path);
+	assert_string_equal(target, "green\n");
+	free(target);
+	lb_exec_free(lb);
+}
+
 static void test_bad_settings(void **state)
 {
 	(void)state;
@@ -172,6 +201,7 @@ int main(void)
 	        cmocka_unit_test(test_switch_and_current),
 	        cmocka_unit_test(test_failing_command_is_retried_then_reported),
 	        cmocka_unit_test(test_hanging_command_is_killed_at_its_timeout),
+	        cmocka_unit_test(test_a_switch_cancels_a_read_in_flight),
 	        cmocka_unit_test(test_bad_settings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
