@@ -1,9 +1,10 @@
 /*
  * The exec driver, from its [lb.exec] section to the switch. A command runs
- * in its own process group with stdout and stderr on one pipe watched by the
- * loop; its end (EOF, then the exit status) or its timeout (the whole group
- * killed) decides. A switch never waits for a read of current_command: the
- * read is cancelled. Cluster names are letters, digits, '-', '_' and '.'
+ * in its own process group, under a guard that kills the group if the
+ * collector dies, with stdout and stderr on one pipe watched by the loop; its
+ * end (EOF, then the exit status) or its timeout (the whole group killed)
+ * decides. A switch never waits for a read of current_command: the read is
+ * cancelled. Cluster names are letters, digits, '-', '_' and '.'
  * (checked by the config), so substituting them into a shell command cannot
  * inject anything.
  */
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,6 +132,50 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	kill(-run->pid, SIGKILL); /* the pipe's EOF then ends the run */
 }
 
+/* The guard's death signal: the collector is gone, so is every process of the group. */
+static void on_collector_death(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+}
+
+/*
+ * The forked child: leader of a new process group, it runs COMMAND in a
+ * shell of that group and exits as the shell did. If PARENT (the collector)
+ * dies first, even by SIGKILL, the kernel sends the guard SIGTERM
+ * (PR_SET_PDEATHSIG, prctl(2)) and it kills the whole group, so a switch
+ * command never moves the LB after the collector that asked for it is gone:
+ * the next collector reads the LB and settles from what it says. Only
+ * async-signal-safe calls after fork() in the child.
+ */
+static _Noreturn void guard_command(pid_t parent, const char *command)
+{
+	setpgid(0, 0);
+	struct sigaction on_death = {.sa_handler = on_collector_death};
+	sigemptyset(&on_death.sa_mask);
+	if (sigaction(SIGTERM, &on_death, NULL) != 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		_exit(126);
+	if (getppid() != parent) /* died before the death signal was armed */
+		kill(0, SIGKILL);
+	pid_t shell = fork();
+	if (shell < 0)
+		_exit(126);
+	if (shell == 0) {
+		signal(SIGTERM, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	while (waitpid(shell, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	signal(WTERMSIG(status), SIG_DFL);
+	kill(getpid(), WTERMSIG(status)); /* the same end, for describe() */
+	_exit(128 + WTERMSIG(status));
+}
+
 static int run_start(struct lb_exec *lb, const char *command,
                      void (*finished)(struct lb_exec *, int, const char *, bool), char *err,
                      size_t err_len)
@@ -140,6 +186,7 @@ static int run_start(struct lb_exec *lb, const char *command,
 		snprintf(err, err_len, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, err_len, "fork: %s", strerror(errno));
@@ -148,14 +195,12 @@ static int run_start(struct lb_exec *lb, const char *command,
 		return -1;
 	}
 	if (pid == 0) {
-		setpgid(0, 0);
 		dup2(pipe_fds[1], STDOUT_FILENO);
 		dup2(pipe_fds[1], STDERR_FILENO);
 		int null_fd = open("/dev/null", O_RDONLY);
 		if (null_fd >= 0)
 			dup2(null_fd, STDIN_FILENO);
-		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-		_exit(127);
+		guard_command(parent, command);
 	}
 	setpgid(pid, pid);
 	close(pipe_fds[1]);

@@ -2,8 +2,8 @@
  * The exec driver with real commands: a switch script that records the
  * cluster (and current_command that reads it back), a failing command
  * retried then reported with its exit code and output, a hanging one
- * killed at its timeout with its whole process group, and a slow read cancelled
- * by a switch.
+ * killed at its timeout with its whole process group, a slow read cancelled
+ * by a switch, and a command that dies with its collector.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include <event2/event.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -168,6 +170,90 @@ static void test_a_switch_cancels_a_read_in_flight(void **state)
 	lb_exec_free(lb);
 }
 
+/* Whether the process PID is gone (or a zombie nobody reaps: it runs nothing). */
+static bool process_gone(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	char *stat = harness_read_file(path);
+	if (stat == NULL)
+		return true;
+	const char *end = strrchr(stat, ')');
+	bool zombie = end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+	free(stat);
+	return zombie;
+}
+
+static const char *sh_pid_path, *sleep_pid_path;
+
+static bool command_started(void *arg)
+{
+	(void)arg;
+	char *a = harness_read_file(sh_pid_path), *b = harness_read_file(sleep_pid_path);
+	bool both = a != NULL && b != NULL && strchr(a, '\n') != NULL && strchr(b, '\n') != NULL;
+	free(a);
+	free(b);
+	return both;
+}
+
+static pid_t read_pid(const char *path)
+{
+	char *text = harness_read_file(path);
+	pid_t pid = text != NULL ? (pid_t)atoi(text) : -1;
+	free(text);
+	return pid;
+}
+
+static pid_t watched[2];
+
+static bool group_gone(void *arg)
+{
+	(void)arg;
+	return process_gone(watched[0]) && process_gone(watched[1]);
+}
+
+/*
+ * A switch command whose collector is killed (SIGKILL) mid-command dies with
+ * it, children included: it never moves the LB with nobody to record it.
+ */
+static void test_a_switch_command_dies_with_its_collector(void **state)
+{
+	(void)state;
+	char sh_pid[512], sleep_pid[512], marker[512], command[2048];
+	snprintf(sh_pid, sizeof(sh_pid), "%s/sh.pid", dir);
+	snprintf(sleep_pid, sizeof(sleep_pid), "%s/sleep.pid", dir);
+	snprintf(marker, sizeof(marker), "%s/moved", dir);
+	sh_pid_path = sh_pid;
+	sleep_pid_path = sleep_pid;
+	snprintf(command, sizeof(command),
+	         "echo $$ > '%s'; sleep 30 & echo $! > '%s'; wait; echo {cluster} > '%s'", sh_pid,
+	         sleep_pid, marker);
+	pid_t collector = fork();
+	assert_true(collector >= 0);
+	if (collector == 0) {
+		/* the stand-in collector: starts the switch and runs its loop */
+		struct event_base *own = event_base_new();
+		struct lb_exec_settings s = {.switch_command = command, .timeout_ms = 60000};
+		char err[256];
+		struct lb_exec *lb = lb_exec_new(own, &s, err, sizeof(err));
+		struct outcome o = {0};
+		if (lb == NULL)
+			_exit(2);
+		lb_exec_switch(lb, "green", on_switched, &o);
+		event_base_dispatch(own);
+		_exit(0);
+	}
+	assert_true(harness_wait_until(command_started, NULL, 30000));
+	watched[0] = read_pid(sh_pid);
+	watched[1] = read_pid(sleep_pid);
+	assert_true(watched[0] > 0 && watched[1] > 0);
+	assert_false(group_gone(NULL));
+	kill(collector, SIGKILL);
+	assert_int_equal(waitpid(collector, NULL, 0), collector);
+	assert_true(harness_wait_until(group_gone, NULL, 30000));
+	assert_int_equal(access(marker, F_OK), -1); /* the LB was never moved */
+}
+
 static void test_bad_settings(void **state)
 {
 	(void)state;
@@ -202,6 +288,7 @@ int main(void)
 	        cmocka_unit_test(test_failing_command_is_retried_then_reported),
 	        cmocka_unit_test(test_hanging_command_is_killed_at_its_timeout),
 	        cmocka_unit_test(test_a_switch_cancels_a_read_in_flight),
+	        cmocka_unit_test(test_a_switch_command_dies_with_its_collector),
 	        cmocka_unit_test(test_bad_settings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
