@@ -4,7 +4,8 @@
 # `apt-get update` only when something is, and does nothing otherwise.
 # dpkg-dev, debhelper and lintian build and check the Debian packages
 # (debian/, tests/package/); systemd brings systemd-analyze, -sysusers and
-# -tmpfiles, which that test runs.
+# -tmpfiles, which that test runs. jq reads CTest's list of benchmarks in
+# deploy/bench.sh; valgrind (callgrind) counts instructions in tests/bench/fleet_cost.
 set -eu
 
 PACKAGES="
@@ -13,6 +14,7 @@ libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
 dpkg-dev debhelper lintian systemd
+jq valgrind
 "
 
 missing=""

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what is missing, checks formatting, builds and runs every test:
-# once plain, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# once plain (the benchmarks' smoke runs through deploy/bench.sh --quick, which
+# prints their table), once under AddressSanitizer + UndefinedBehaviorSanitizer.
 #   deploy/test.sh           everything (what CI runs)
 #   deploy/test.sh --quick   plain build only, for the edit-compile loop
 set -eu
@@ -37,18 +38,21 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 run_suite() {
 	dir=$1
-	shift
+	skip=$2
+	shift 2
 	echo "== build $dir $*"
 	cmake -S . -B "$dir" "$@" >/dev/null
 	cmake --build "$dir" -j "$jobs"
 	echo "== ctest $dir"
-	(cd "$dir" && ctest --output-on-failure --timeout 300)
+	(cd "$dir" && ctest --output-on-failure --timeout 300 ${skip:+-LE "$skip"})
 }
 
-run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_SANITIZE=OFF
+run_suite build bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_SANITIZE=OFF
+echo "== benchmarks, smoke runs (deploy/bench.sh --quick)"
+deploy/bench.sh --quick --build-dir build
 if [ "$quick" -eq 0 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
+		run_suite build-sanitize "" -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON
 fi
 echo "== all tests passed in $(($(date +%s) - started)) s"

@@ -1,19 +1,24 @@
 /*
- * Benchmark: how fast, and how falsely, the degradation test rolls back.
- * A pure, seeded simulation over the rules/ code: Poisson query arrivals,
- * Bernoulli failures, reports every 1 s or every 200 ms, 30-minute watches.
- * The same traffic feeds three rules:
- *   cusum   : ours (rules/degradation.c), h = the evidence threshold
- *   flagger : every 60 s, the ratio of the last 60 s above p0 -> roll back
- *   window  : the 99 % Wilson lower bound over the last 60 s above p0, held 5 s
- * For each cell (report interval, qps, green's true ratio, onset at cutover or
- * at minute 20) it prints rollbacks per 1000 watches and the median and p95
- * detection delay in seconds of traffic after the onset.
+ * Benchmark: how soon, at an equal false-rollback rate, the degradation test
+ * rolls back, beside calibrated comparators and the information limit. A pure,
+ * seeded simulation over the rules/ code (counts per report drawn from their
+ * laws, see detection_traffic.h), 30-minute watches, blue's baseline at 2 %
+ * (p0 = 6 %, p1 = 12 %), reports every 1 s and every 200 ms, 0.1 to 1000 qps.
  *
- *   detection [--watches N] [--threshold H] [--seed S] [--quick] [--healthy-only]
+ * Per traffic level, first the calibration: healthy watches with green exactly
+ * at p0 count the false rollbacks of ours (h fixed), then each comparator's
+ * threshold (detection_rules.h) is the strictest that rolls back falsely at
+ * most as often on the same watches, and so is the threshold h' of a CUSUM
+ * that knows the fault's ratio. Then the faults (1.5 p0, p1, 10 %, 50 %, from
+ * the cutover or from minute 20) on the same seeded traffic for every rule:
+ * the median and p95 seconds from the onset to the rollback (a watch that
+ * never rolls back counts as never, "-"), and the information limit of
+ * Lorden's bound, h' / KL(p_fault || p0) queries, in seconds at that qps and
+ * rounded up to the report that could carry it.
  *
- * --healthy-only runs only the rows where green is healthy (false rollbacks),
- * where a rate below 1 in 1000 needs many more watches to be seen.
+ *   detection [--healthy N] [--faulty N] [--threshold H] [--seed S] [--quick]
+ *
+ * --quick: reports every second only, 1000 healthy and 100 faulty watches.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -23,288 +28,265 @@
 #include <string.h>
 
 #include "degradation.h"
-#include "failure_ratio.h"
+#include "detection_report.h"
+#include "detection_rules.h"
+#include "detection_traffic.h"
 
-#define WATCH_SECONDS      (30 * 60)
-#define ONSET_LATE_SECONDS (20 * 60)
-#define WINDOW_SECONDS     60
-#define HOLD_SECONDS       5
-
-static uint64_t rng_state;
-
-static uint64_t next_random(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static double uniform(void)
-{
-	return ((double)(next_random() >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/* Poisson(mean): Knuth's product method below 30, a rounded normal above. */
-static uint64_t poisson(double mean)
-{
-	if (mean <= 0)
-		return 0;
-	if (mean < 30) {
-		double limit = exp(-mean), product = uniform();
-		uint64_t k = 0;
-		while (product > limit) {
-			product *= uniform();
-			k++;
-		}
-		return k;
-	}
-	double normal = sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
-	double value = floor(mean + sqrt(mean) * normal + 0.5);
-	return value > 0 ? (uint64_t)value : 0;
-}
-
-enum rule { RULE_CUSUM, RULE_FLAGGER, RULE_WINDOW, RULE_COUNT };
-
-struct cell_result {
-	int rollbacks[RULE_COUNT];
-	int false_before_onset[RULE_COUNT];
-	double *delays[RULE_COUNT];
-	int delay_count[RULE_COUNT];
+struct bench_options {
+	int healthy, faulty;
+	double threshold;
+	uint64_t seed;
+	bool quick;
 };
 
-static int compare_double(const void *a, const void *b)
+/* Reads the command line; -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct bench_options *options)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	*options = (struct bench_options){
+	        .healthy = 10000, .faulty = 1000, .threshold = 15, .seed = 20261124};
+	bool sized = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--healthy") == 0 && i + 1 < argc) {
+			options->healthy = atoi(argv[++i]);
+			sized = true;
+		} else if (strcmp(argv[i], "--faulty") == 0 && i + 1 < argc) {
+			options->faulty = atoi(argv[++i]);
+			sized = true;
+		} else if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc) {
+			options->threshold = atof(argv[++i]);
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			options->seed = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--quick") == 0) {
+			options->quick = true;
+		} else {
+			fprintf(stderr, "usage: detection [--healthy N] [--faulty N] "
+			                "[--threshold H] [--seed S] [--quick]\n");
+			return -1;
+		}
+	}
+	if (options->quick && !sized) {
+		options->healthy = 1000;
+		options->faulty = 100;
+	}
+	if (options->healthy < 1 || options->faulty < 1 || !(options->threshold > 0)) {
+		fprintf(stderr, "detection: --healthy and --faulty need at least 1, "
+		                "--threshold a positive number\n");
+		return -1;
+	}
+	return 0;
 }
 
-static double percentile(double *values, int count, double q)
+/* A seed of its own for every (level, cell), so any cell can be rerun alone. */
+static void stream_for(struct random_stream *stream, uint64_t seed, int level, int cell)
 {
-	if (count == 0)
-		return NAN;
-	qsort(values, (size_t)count, sizeof(double), compare_double);
-	int index = (int)ceil(q * count) - 1;
-	return values[index < 0 ? 0 : index];
+	stream->state = seed ^ ((uint64_t)(level + 1) << 40) ^ ((uint64_t)(cell + 1) << 20);
+	random_uniform(stream);
+}
+
+/* The largest statistics of one healthy watch: the threshold each would have needed. */
+struct healthy_maxima {
+	bool ours;
+	double flagger; /* the 2nd largest check: the rule fails there */
+	double window, bayes;
+	double oracle[FAULT_COUNT];
+};
+
+static void run_healthy_watch(struct rule_states *states, const struct interval_traffic *traffic,
+                              int steps, struct random_stream *stream, struct healthy_maxima *max)
+{
+	double checks[FLAGGER_FAILED_CHECKS];
+	for (int i = 0; i < FLAGGER_FAILED_CHECKS; i++)
+		checks[i] = -INFINITY;
+	*max = (struct healthy_maxima){.window = -INFINITY, .bayes = -INFINITY};
+	for (int k = 0; k < FAULT_COUNT; k++)
+		max->oracle[k] = 0;
+	rule_states_reset(states);
+	for (int step = 0; step < steps; step++) {
+		uint64_t n, f;
+		struct rule_statistics s;
+		interval_traffic_draw(traffic, stream, &n, &f);
+		rule_states_step(states, n, f, &s);
+		max->ours |= s.ours_fired;
+		/* keep the largest FLAGGER_FAILED_CHECKS checks, sorted down */
+		for (int i = 0; i < FLAGGER_FAILED_CHECKS; i++) {
+			if (s.flagger_check > checks[i]) {
+				double moved = checks[i];
+				checks[i] = s.flagger_check;
+				s.flagger_check = moved;
+			}
+		}
+		if (s.window_held > max->window)
+			max->window = s.window_held;
+		if (s.bayes_log > max->bayes)
+			max->bayes = s.bayes_log;
+		for (int k = 0; k < FAULT_COUNT; k++)
+			if (s.oracle_score[k] > max->oracle[k])
+				max->oracle[k] = s.oracle_score[k];
+	}
+	max->flagger = checks[FLAGGER_FAILED_CHECKS - 1];
+}
+
+static int compare_down(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x > y ? -1 : x < y;
 }
 
 /*
- * One 30-minute watch. Returns per rule the second (of the watch) it rolled
- * back, or -1.
+ * The strictest threshold at which at most TARGET of the COUNT watches'
+ * maxima are above it (a rule fires above its threshold): the (TARGET+1)th
+ * largest. Sorts VALUES; puts how many are above it in *ABOVE.
  */
-static void run_watch(const struct watch_settings *settings, const struct baseline *baseline,
-                      double qps, double healthy_ratio, double ratio, int onset_s,
-                      double interval_s, double fired_at[RULE_COUNT])
+static double threshold_for(double *values, int count, int target, int *above)
 {
-	struct detector detector;
-	detector_start(&detector, settings, baseline);
-	double p0 = detector.failures.p0;
-	int steps = (int)(WATCH_SECONDS / interval_s + 0.5);
-	int window_steps = (int)(WINDOW_SECONDS / interval_s + 0.5);
-	int hold_steps = (int)(HOLD_SECONDS / interval_s + 0.5);
-	int flagger_every = window_steps;
-	uint64_t *ring_n = calloc((size_t)window_steps, sizeof(uint64_t));
-	uint64_t *ring_f = calloc((size_t)window_steps, sizeof(uint64_t));
-	uint64_t window_n = 0, window_f = 0;
-	int held = 0;
-	for (int r = 0; r < RULE_COUNT; r++)
-		fired_at[r] = -1;
-	for (int step = 0; step < steps; step++) {
-		double t = (step + 1) * interval_s;
-		double p = t > onset_s ? ratio : healthy_ratio;
-		uint64_t f = poisson(qps * interval_s * p);
-		uint64_t n = f + poisson(qps * interval_s * (1 - p));
-		if (fired_at[RULE_CUSUM] < 0 && cusum_add(&detector.failures, n, f))
-			fired_at[RULE_CUSUM] = t;
-		int slot = step % window_steps;
-		window_n += n - ring_n[slot];
-		window_f += f - ring_f[slot];
-		ring_n[slot] = n;
-		ring_f[slot] = f;
-		if (fired_at[RULE_FLAGGER] < 0 && (step + 1) % flagger_every == 0 && window_n > 0 &&
-		    (double)window_f / (double)window_n > p0)
-			fired_at[RULE_FLAGGER] = t;
-		if (fired_at[RULE_WINDOW] < 0) {
-			double lower, upper;
-			wilson_interval(window_n, window_f, WILSON_Z_99, &lower, &upper);
-			held = lower > p0 ? held + 1 : 0;
-			if (held >= hold_steps)
-				fired_at[RULE_WINDOW] = t;
-		}
-		/* every rule has spoken, and after the onset: the rest changes nothing */
-		if (t > onset_s && fired_at[0] >= 0 && fired_at[1] >= 0 && fired_at[2] >= 0)
-			break;
-	}
-	free(ring_n);
-	free(ring_f);
+	qsort(values, (size_t)count, sizeof(double), compare_down);
+	double threshold = target < count ? values[target] : -INFINITY;
+	*above = 0;
+	for (int i = 0; i < count; i++)
+		*above += values[i] > threshold;
+	return threshold;
 }
 
-struct bench_options {
-	int watches;
-	double threshold;
-	bool quick;
-	bool healthy_only;
-};
-
-/* One row of green's true failure ratio; healthy rows count false rollbacks only. */
-struct green_ratio {
-	const char *name;
-	double ratio;
-	bool healthy;
-};
-
-/* What every cell shares: the watch settings and blue's baseline. */
-struct scenario {
-	struct watch_settings settings;
-	struct baseline baseline;
-	double baseline_ratio;
-};
-
-/* One cell of the table: report interval, traffic, green's ratio and onset. */
-struct cell_spec {
-	double interval_s;
-	double qps;
-	const struct green_ratio *green;
-	int late;
-	int onset_s;
-};
-
-/* The two claims checked at the end, gathered while the cells run. */
-struct bench_checks {
-	bool p0_ok;
-	double fifty_at_100;
-};
-
-/* Reads the command line (and the seed into rng_state); -1 on a usage error. */
-static int parse_options(int argc, char **argv, struct bench_options *options)
+/* The healthy watches of one level, and the thresholds searched from them. */
+static int calibrate(const struct bench_level *level, const struct bench_options *options,
+                     struct rule_states *states, struct calibration *cal)
 {
-	*options = (struct bench_options){.watches = 1000, .threshold = 15};
-	rng_state = 20261124;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--watches") == 0 && i + 1 < argc)
-			options->watches = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--threshold") == 0 && i + 1 < argc)
-			options->threshold = atof(argv[++i]);
-		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			rng_state = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--quick") == 0)
-			options->quick = true;
-		else if (strcmp(argv[i], "--healthy-only") == 0)
-			options->healthy_only = true;
-		else {
-			fprintf(stderr, "usage: detection [--watches N] [--threshold H] [--seed S] "
-			                "[--quick]\n");
+	int count = options->healthy;
+	double *values = calloc((size_t)count * (3 + FAULT_COUNT), sizeof(double));
+	if (values == NULL)
+		return -1;
+	struct interval_traffic traffic;
+	interval_traffic_init(&traffic, level->qps * level->interval_s, level->p0);
+	struct random_stream stream;
+	stream_for(&stream, options->seed, level->index, 0);
+	int steps = (int)(WATCH_S / level->interval_s + 0.5);
+	*cal = (struct calibration){.watches = count};
+	for (int w = 0; w < count; w++) {
+		struct healthy_maxima max;
+		run_healthy_watch(states, &traffic, steps, &stream, &max);
+		cal->ours_false += max.ours;
+		values[0 * count + w] = max.flagger;
+		values[1 * count + w] = max.window;
+		values[2 * count + w] = max.bayes;
+		for (int k = 0; k < FAULT_COUNT; k++)
+			values[(3 + k) * count + w] = max.oracle[k];
+	}
+	int target = cal->ours_false, ignored;
+	cal->false_count[RULE_OURS] = target;
+	cal->thresholds.ours_h = options->threshold;
+	cal->thresholds.flagger_ratio =
+	        threshold_for(values, count, target, &cal->false_count[RULE_FLAGGER]);
+	cal->thresholds.window_z =
+	        threshold_for(values + count, count, target, &cal->false_count[RULE_WINDOW]);
+	cal->thresholds.bayes_log =
+	        threshold_for(values + 2 * count, count, target, &cal->false_count[RULE_BAYES]);
+	for (int k = 0; k < FAULT_COUNT; k++)
+		cal->oracle_h[k] = threshold_for(values + (3 + k) * count, count, target, &ignored);
+	free(values);
+	return 0;
+}
+
+/* Which rules fire after this report, given their thresholds (and Flagger's failed checks). */
+static void note_fired(const struct rule_statistics *s, const struct rule_thresholds *t,
+                       int *failed_checks, bool fired[RULE_COUNT])
+{
+	fired[RULE_OURS] = s->ours_fired;
+	if (s->flagger_check > t->flagger_ratio)
+		(*failed_checks)++;
+	fired[RULE_FLAGGER] = *failed_checks >= FLAGGER_FAILED_CHECKS;
+	fired[RULE_WINDOW] = s->window_held > t->window_z;
+	fired[RULE_BAYES] = s->bayes_log > t->bayes_log;
+}
+
+/* One faulty watch: per rule the second it rolled back, or -1. */
+static void run_faulty_watch(struct rule_states *states, const struct rule_thresholds *thresholds,
+                             const struct interval_traffic traffic[2], int onset_step, int steps,
+                             double interval_s, struct random_stream *stream,
+                             double fired_at[RULE_COUNT])
+{
+	int failed_checks = 0, pending = RULE_COUNT;
+	for (int r = 0; r < RULE_COUNT; r++)
+		fired_at[r] = -1;
+	rule_states_reset(states);
+	for (int step = 0; step < steps && pending > 0; step++) {
+		uint64_t n, f;
+		struct rule_statistics s;
+		interval_traffic_draw(&traffic[step >= onset_step], stream, &n, &f);
+		rule_states_step(states, n, f, &s);
+		bool fired[RULE_COUNT];
+		note_fired(&s, thresholds, &failed_checks, fired);
+		for (int r = 0; r < RULE_COUNT; r++) {
+			if (fired[r] && fired_at[r] < 0) {
+				fired_at[r] = (step + 1) * interval_s;
+				pending--;
+			}
+		}
+	}
+}
+
+/* One cell's faulty watches: per rule the delays (INFINITY: never) and the early rollbacks. */
+static int run_cell(const struct bench_level *level, const struct bench_options *options,
+                    const struct calibration *cal, struct rule_states *states,
+                    struct cell_result *cell)
+{
+	memset(cell->early, 0, sizeof(cell->early));
+	cell->watches = options->faulty;
+	for (int r = 0; r < RULE_COUNT; r++) {
+		cell->delays[r] = calloc((size_t)options->faulty, sizeof(double));
+		cell->delay_count[r] = 0;
+		if (cell->delays[r] == NULL)
 			return -1;
+	}
+	struct interval_traffic traffic[2];
+	interval_traffic_init(&traffic[0], level->qps * level->interval_s, level->p0);
+	interval_traffic_init(&traffic[1], level->qps * level->interval_s, cell->fault_ratio);
+	int onset_step = (int)(cell->onset_s / level->interval_s + 0.5);
+	int steps = (int)(WATCH_S / level->interval_s + 0.5);
+	struct random_stream stream;
+	stream_for(&stream, options->seed, level->index, cell->index + 1);
+	for (int w = 0; w < options->faulty; w++) {
+		double fired_at[RULE_COUNT];
+		run_faulty_watch(states, &cal->thresholds, traffic, onset_step, steps,
+		                 level->interval_s, &stream, fired_at);
+		for (int r = 0; r < RULE_COUNT; r++) {
+			if (fired_at[r] >= 0 && fired_at[r] <= cell->onset_s)
+				cell->early[r]++;
+			else
+				cell->delays[r][cell->delay_count[r]++] =
+				        fired_at[r] < 0 ? INFINITY : fired_at[r] - cell->onset_s;
 		}
 	}
 	return 0;
 }
 
-/*
- * Runs the cell's watches and counts per rule its rollbacks, the false ones
- * before a degraded row's onset and the delays of the others. The caller frees
- * cell->delays[].
- */
-static void run_cell(const struct scenario *scenario, const struct cell_spec *spec, int watches,
-                     struct cell_result *cell)
+/* One level: calibrate, then every fault and onset; -1 when out of memory. */
+static int run_level(struct bench_level *level, const struct bench_options *options,
+                     struct bench_summary *summary)
 {
-	*cell = (struct cell_result){0};
-	for (int k = 0; k < RULE_COUNT; k++)
-		cell->delays[k] = calloc((size_t)watches, sizeof(double));
-	for (int w = 0; w < watches; w++) {
-		double fired[RULE_COUNT];
-		run_watch(&scenario->settings, &scenario->baseline, spec->qps,
-		          scenario->baseline_ratio, spec->green->ratio, spec->onset_s,
-		          spec->interval_s, fired);
-		for (int k = 0; k < RULE_COUNT; k++) {
-			if (fired[k] < 0)
-				continue;
-			cell->rollbacks[k]++;
-			if (fired[k] <= spec->onset_s && !spec->green->healthy)
-				cell->false_before_onset[k]++;
-			else if (!spec->green->healthy)
-				cell->delays[k][cell->delay_count[k]++] = fired[k] - spec->onset_s;
+	const double faults[FAULT_COUNT] = {1.5 * level->p0, level->p1, 0.10, 0.50};
+	struct rule_states states;
+	if (rule_states_init(&states, level->interval_s, level->p0, level->p1, options->threshold,
+	                     faults) != 0)
+		return -1;
+	struct calibration cal;
+	int rc = calibrate(level, options, &states, &cal);
+	if (rc == 0)
+		report_calibration(level, &cal, summary);
+	for (int k = 0; k < FAULT_COUNT && rc == 0; k++) {
+		for (int late = 0; late < 2 && rc == 0; late++) {
+			struct cell_result cell = {.index = 2 * k + late,
+			                           .fault = k,
+			                           .fault_ratio = faults[k],
+			                           .onset_s = late ? ONSET_LATE_S : 0};
+			rc = run_cell(level, options, &cal, &states, &cell);
+			if (rc == 0)
+				report_cell(level, &cal, &cell, summary);
+			for (int r = 0; r < RULE_COUNT; r++)
+				free(cell.delays[r]);
 		}
 	}
-}
-
-/*
- * One rule's column: healthy rows, every rollback is false; degraded rows,
- * rollbacks after the onset, their median and p95 delay, and [false ones before it].
- */
-static void format_rule_column(struct cell_result *cell, int rule, bool healthy, int watches,
-                               char *text, size_t text_size)
-{
-	double caught = 1000.0 * cell->delay_count[rule] / watches;
-	double early = 1000.0 * cell->false_before_onset[rule] / watches;
-	double median = percentile(cell->delays[rule], cell->delay_count[rule], 0.5);
-	double p95 = percentile(cell->delays[rule], cell->delay_count[rule], 0.95);
-	char extra[24] = "";
-	if (early > 0)
-		snprintf(extra, sizeof(extra), " [%.0f]", early);
-	if (healthy)
-		snprintf(text, text_size, "%6.1f", 1000.0 * cell->rollbacks[rule] / watches);
-	else if (cell->delay_count[rule] == 0)
-		snprintf(text, text_size, "%6.1f%s", caught, extra);
-	else
-		snprintf(text, text_size, "%6.1f %7.1f %7.1f%s", caught, median, p95, extra);
-}
-
-static void print_cell(const struct cell_spec *spec, struct cell_result *cell, int watches)
-{
-	printf("%-6s %-7g %-9s %-6s", spec->interval_s == 1.0 ? "1s" : "200ms", spec->qps,
-	       spec->green->name, spec->green->healthy ? "-" : (spec->late ? "20min" : "0"));
-	for (int k = 0; k < RULE_COUNT; k++) {
-		char text[64];
-		format_rule_column(cell, k, spec->green->healthy, watches, text, sizeof(text));
-		printf(" | %-26s", text);
-	}
-	printf("\n");
-	fflush(stdout);
-}
-
-/* Runs and prints one cell, and notes what it says about the two final checks. */
-static void run_and_print_cell(const struct scenario *scenario, const struct cell_spec *spec,
-                               int watches, struct bench_checks *checks)
-{
-	struct cell_result cell;
-	run_cell(scenario, spec, watches, &cell);
-	print_cell(spec, &cell, watches);
-	if (strcmp(spec->green->name, "p0") == 0 && cell.rollbacks[RULE_CUSUM] > 0 &&
-	    1000.0 * cell.rollbacks[RULE_CUSUM] / watches >= 1.0)
-		checks->p0_ok = false;
-	if (strcmp(spec->green->name, "50%") == 0 && spec->qps == 100 && !spec->late &&
-	    spec->interval_s == 0.2)
-		checks->fifty_at_100 =
-		        percentile(cell.delays[RULE_CUSUM], cell.delay_count[RULE_CUSUM], 0.95);
-	for (int k = 0; k < RULE_COUNT; k++)
-		free(cell.delays[k]);
-}
-
-static void print_header(int watches, double baseline_ratio, double p0, double p1, double threshold)
-{
-	printf("detection: %d watches of 30 min per cell; blue's baseline %.0f %%, so p0 = %.1f "
-	       "%%, "
-	       "p1 = %.1f %%; h = %g; seed-repeatable\n",
-	       watches, 100 * baseline_ratio, 100 * p0, 100 * p1, threshold);
-	printf("per rule: rollbacks per 1000 watches, then the median and p95 seconds from the "
-	       "onset to the rollback;\nhealthy rows count false rollbacks; [N] = false rollbacks "
-	       "per 1000 before a late onset\n");
-	printf("%-6s %-7s %-9s %-6s | %-26s | %-26s | %-26s\n", "every", "qps", "green", "onset",
-	       "cusum (ours)", "flagger 60s", "window 60s+5s");
-}
-
-static void print_checks(const struct bench_checks *checks)
-{
-	printf("check: green exactly at p0 rolls back falsely < 1 in 1000 watches at every qps: "
-	       "%s\n",
-	       checks->p0_ok ? "yes" : "NO");
-	if (!isnan(checks->fifty_at_100))
-		printf("check: 50 %% failures at 100 qps (reports every 200 ms) caught within %.1f "
-		       "s "
-		       "(p95): %s\n",
-		       checks->fifty_at_100,
-		       checks->fifty_at_100 < 1.0 ? "under a second" : "NOT under a second");
+	rule_states_cleanup(&states);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -313,37 +295,31 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &options) != 0)
 		return 2;
 	/* blue failed 2 % of its queries: p0 = max(5 %, 3 x 2 %) = 6 %, p1 = 12 % */
-	struct scenario scenario = {.baseline = {1000000, 20000, 0}, .baseline_ratio = 0.02};
-	watch_settings_default(&scenario.settings);
-	scenario.settings.evidence_threshold = options.threshold;
+	struct watch_settings settings;
+	watch_settings_default(&settings);
+	settings.evidence_threshold = options.threshold;
 	struct detector probe;
-	detector_start(&probe, &scenario.settings, &scenario.baseline);
-	const double p0 = probe.failures.p0, p1 = probe.failures.p1;
+	struct baseline baseline = {1000000, 20000, 0};
+	detector_start(&probe, &settings, &baseline);
 	const double qps_list[] = {0.1, 1, 10, 100, 1000};
-	const struct green_ratio ratios[] = {{"baseline", scenario.baseline_ratio, true},
-	                                     {"p0", p0, true},
-	                                     {"1.5 p0", 1.5 * p0, false},
-	                                     {"p1", p1, false},
-	                                     {"10%", 0.10, false},
-	                                     {"50%", 0.50, false}};
 	const double intervals[] = {1.0, 0.2};
-	print_header(options.watches, scenario.baseline_ratio, p0, p1, options.threshold);
-	struct bench_checks checks = {.p0_ok = true, .fifty_at_100 = NAN};
+	struct bench_summary summary;
+	report_header(options.healthy, options.faulty, probe.failures.p0, probe.failures.p1,
+	              options.threshold, &summary);
+	int index = 0;
 	for (size_t iv = 0; iv < (options.quick ? 1 : 2); iv++) {
 		for (size_t q = 0; q < sizeof(qps_list) / sizeof(qps_list[0]); q++) {
-			for (size_t r = 0; r < sizeof(ratios) / sizeof(ratios[0]); r++) {
-				if (options.healthy_only && !ratios[r].healthy)
-					continue;
-				for (int late = 0; late < (ratios[r].healthy ? 1 : 2); late++) {
-					struct cell_spec spec = {intervals[iv], qps_list[q],
-					                         &ratios[r], late,
-					                         late ? ONSET_LATE_SECONDS : 0};
-					run_and_print_cell(&scenario, &spec, options.watches,
-					                   &checks);
-				}
+			struct bench_level level = {.index = index++,
+			                            .interval_s = intervals[iv],
+			                            .qps = qps_list[q],
+			                            .p0 = probe.failures.p0,
+			                            .p1 = probe.failures.p1};
+			if (run_level(&level, &options, &summary) != 0) {
+				fprintf(stderr, "detection: out of memory\n");
+				return 1;
 			}
 		}
 	}
-	print_checks(&checks);
+	report_goals(&summary);
 	return 0;
 }
