@@ -6,14 +6,32 @@
 # (debian/, tests/package/); systemd brings systemd-analyze, -sysusers and
 # -tmpfiles, which that test runs. jq reads CTest's list of benchmarks in
 # deploy/bench.sh; valgrind (callgrind) counts instructions in tests/bench/fleet_cost.
+# nodejs runs the npm trino-client the
+# tests drive (pinned in tests/client/package-lock.json, installed by `npm ci`
+# into tests/client/node_modules, never globally).
 set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# The real Trino client of the tests: trino-client, pinned by the lock file.
+install_test_client() {
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "install-deps: npm is missing (Debian: apt-get install npm)" >&2
+		return 1
+	fi
+	if [ -f "$here/tests/client/node_modules/trino-client/package.json" ] &&
+	   [ "$here/tests/client/node_modules/.package-lock.json" -nt "$here/tests/client/package-lock.json" ]; then
+		return 0
+	fi
+	(cd "$here/tests/client" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 PACKAGES="
 build-essential cmake pkg-config clang-format curl
 libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
-dpkg-dev debhelper lintian systemd
+dpkg-dev debhelper lintian systemd nodejs
 jq valgrind
 "
 
@@ -27,6 +45,7 @@ for pkg in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
+	install_test_client
 	exit 0
 fi
 
@@ -60,3 +79,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+# Debian's nodejs brings no npm; nodesource's does (and conflicts with Debian's)
+if ! command -v npm >/dev/null 2>&1; then
+	$SUDO apt-get install -y -q --no-install-recommends npm
+fi
+install_test_client

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "sim_etc.h"
+#include "sim_query.h"
 
 struct node_change {
 	const char *version;
@@ -379,6 +380,8 @@ static int apply_change(struct sim_server *server, struct sim_node *node,
 	if (change->restart) {
 		sim_http_release(server, node);
 		sim_node_restart(cluster, node, now);
+		if (node->coordinator && server->queries != NULL)
+			sim_queries_clear(server->queries); /* a new JVM knows no query */
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "sim_metrics.h"
+#include "sim_statement.h"
 
 struct sim_deferred {
 	struct evhttp_request *req;
@@ -125,7 +126,14 @@ static void route(struct evhttp_request *req, struct sim_node_http *node_http)
 		sim_http_send_text(req, 400, "Bad Request", "text/plain", "bad path");
 		return;
 	}
-	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+	if (sim_statement_path(path)) {
+		/* the client protocol is the coordinator's */
+		if (node->coordinator && node_http->server->queries != NULL)
+			sim_statement_serve(req, path, node_http->server->queries,
+			                    node_http->server->base);
+		else
+			sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
+	} else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		sim_http_send_text(req, 405, "Method Not Allowed", "text/plain",
 		                   "Method Not Allowed");
 	} else if (strcmp(path, "/v1/info") == 0) {
@@ -238,7 +246,8 @@ static int bind_node(struct sim_node_http *node_http, char *err, size_t err_len)
 	evhttp_set_max_body_size(node_http->http, 64 * 1024);
 	evhttp_set_max_headers_size(node_http->http, 16 * 1024);
 	evhttp_set_allowed_methods(node_http->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	                                                    EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
+	                                                    EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	                                                    EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(node_http->http, on_node_request, node_http);
 	if (evhttp_bind_socket_with_handle(node_http->http, "127.0.0.1", (ev_uint16_t)node->port) ==
 	    NULL) {

@@ -27,9 +27,12 @@ struct sim_node_http {
 	struct sim_deferred *deferred; /* requests held by hang or slow_ms */
 };
 
+struct sim_queries;
+
 struct sim_server {
 	struct event_base *base;
 	struct sim_cluster *cluster;
+	struct sim_queries *queries; /* the statement protocol's queries (sim_query.h) */
 	struct sim_node_http nodes[SIM_MAX_NODES];
 };
 

@@ -115,8 +115,6 @@ static void run_one_query(struct sim_cluster *cluster)
 void sim_cluster_advance(struct sim_cluster *cluster, int64_t now_ms)
 {
 	struct sim_node *coordinator = &cluster->nodes[0];
-	if (cluster->next_arrival_ms < 0)
-		return;
 	/* A coordinator that does not answer runs no queries. */
 	bool serving = !coordinator->down && !coordinator->hang &&
 	               coordinator->state != SIM_STATE_SHUTTING_DOWN;
@@ -125,12 +123,14 @@ void sim_cluster_advance(struct sim_cluster *cluster, int64_t now_ms)
 			run_one_query(cluster);
 		schedule_next_arrival(cluster, cluster->next_arrival_ms);
 	}
-	/* Gauges: about qps x 0.5 s of queries in flight. */
-	cluster->counters.running =
-	        serving ? (uint64_t)llround(cluster->qps * 0.5 *
-	                                    (0.8 + 0.4 * rng_uniform(&cluster->rng_state)))
-	                : 0;
-	cluster->counters.queued = 0;
+	/* Gauges: about qps x 0.5 s of background queries in flight, and the
+	 * statement protocol's own. */
+	uint64_t background = 0;
+	if (serving && cluster->qps > 0)
+		background = (uint64_t)llround(cluster->qps * 0.5 *
+		                               (0.8 + 0.4 * rng_uniform(&cluster->rng_state)));
+	cluster->counters.running = background + cluster->statement_running;
+	cluster->counters.queued = cluster->statement_queued;
 }
 
 void sim_node_restart(struct sim_cluster *cluster, struct sim_node *node, int64_t now_ms)

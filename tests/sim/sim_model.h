@@ -81,6 +81,9 @@ struct sim_cluster {
 	enum sim_error_type error_type;
 	double user_error_ratio;
 	struct sim_counters counters;
+	/* queries of the statement protocol (sim_query.c), added to the gauges */
+	uint64_t statement_queued;
+	uint64_t statement_running;
 	uint64_t rng_state;
 	double next_arrival_ms; /* -1: none scheduled */
 };

@@ -15,6 +15,8 @@
 #include "sim_etc.h"
 #include "sim_http.h"
 #include "sim_model.h"
+#include "sim_query.h"
+#include "sim_statement.h"
 
 struct sim_options {
 	const char *cluster;
@@ -31,6 +33,7 @@ struct sim_options {
 	unsigned long long seed;
 	const char *management_user;
 	const char *environment;
+	int client_timeout_ms;
 };
 
 static void usage(FILE *out)
@@ -57,6 +60,8 @@ static void usage(FILE *out)
 	        "  --seed N                  random seed (default 1)\n"
 	        "  --management-user NAME    management endpoints answer 403 to other users\n"
 	        "  --environment NAME        node.environment (default production)\n"
+	        "  --client-timeout-ms N     a query not polled for N ms is abandoned\n"
+	        "                            (query.client.timeout, default 300000)\n"
 	        "  --help\n");
 }
 
@@ -122,6 +127,8 @@ static int set_option(int c, const char *value, struct sim_options *opt)
 	case 'E':
 		opt->environment = value;
 		return 0;
+	case 'T':
+		return parse_int(value, 1, 86400000, &opt->client_timeout_ms) != 0;
 	default:
 		return -1;
 	}
@@ -164,6 +171,7 @@ static int parse_options(int argc, char **argv, struct sim_options *opt)
 	        {"seed", required_argument, NULL, 's'},
 	        {"management-user", required_argument, NULL, 'm'},
 	        {"environment", required_argument, NULL, 'E'},
+	        {"client-timeout-ms", required_argument, NULL, 'T'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -173,7 +181,8 @@ static int parse_options(int argc, char **argv, struct sim_options *opt)
 	                            .qps = 10,
 	                            .error_type = "INTERNAL_ERROR",
 	                            .seed = 1,
-	                            .environment = "production"};
+	                            .environment = "production",
+	                            .client_timeout_ms = SIM_DEFAULT_CLIENT_TIMEOUT_MS};
 	int c;
 	int option_index = 0;
 	while ((c = getopt_long(argc, argv, "", long_options, &option_index)) != -1) {
@@ -202,12 +211,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* Moves the query generator along so counters advance even when nobody asks. */
+/* Moves the query generator and the clients' queries along so counters
+ * advance even when nobody asks. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	sim_cluster_advance(arg, sim_now_ms());
+	struct sim_server *server = arg;
+	int64_t now = sim_now_ms();
+	sim_queries_advance(server->queries, now);
+	sim_cluster_advance(server->cluster, now);
 }
 
 int main(int argc, char **argv)
@@ -246,6 +259,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "trino-sim: %s\n", base == NULL ? "event_base_new failed" : err);
 		return 1;
 	}
+	static struct sim_queries queries;
+	sim_queries_init(&queries, &cluster, opt.client_timeout_ms, opt.seed);
+	server.queries = &queries;
 	struct evhttp *control = sim_control_start(&server, opt.control_port, err, sizeof(err));
 	if (control == NULL) {
 		fprintf(stderr, "trino-sim: %s\n", err);
@@ -253,7 +269,7 @@ int main(int argc, char **argv)
 	}
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
-	struct event *tick = event_new(base, -1, EV_PERSIST, on_tick, &cluster);
+	struct event *tick = event_new(base, -1, EV_PERSIST, on_tick, &server);
 	struct timeval tick_every = {0, 20000};
 	if (sigterm == NULL || sigint == NULL || tick == NULL || evsignal_add(sigterm, NULL) ||
 	    evsignal_add(sigint, NULL) || event_add(tick, &tick_every)) {
@@ -267,6 +283,7 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(base);
 
+	sim_statement_release();
 	sim_http_stop(&server);
 	evhttp_free(control);
 	event_free(sigterm);
