@@ -25,6 +25,9 @@
 
 enum poll_kind { POLL_INFO, POLL_STATE, POLL_COUNTERS, POLL_KIND_COUNT };
 
+/* Whether Trino answered /v1/info, as last logged: each change is one line. */
+enum trino_seen { TRINO_SEEN_NOT_YET, TRINO_SEEN_UP, TRINO_SEEN_DOWN };
+
 /* Which request of its kind's chain an answer belongs to. */
 enum poll_stage {
 	STAGE_SINGLE,       /* /v1/info and /v1/info/state: one request each */
@@ -62,6 +65,7 @@ struct poller {
 	void *done_arg;
 	int64_t now_ms;
 	struct poll_snapshot snapshot;
+	enum trino_seen trino_seen; /* what the log last said of /v1/info */
 };
 
 struct poller *poller_new(struct http_client *http, const struct agent_config *config, char *err,
@@ -336,6 +340,23 @@ static bool on_counters_answer(struct poller *poller, enum poll_stage stage, uin
 	return false;
 }
 
+/* One line when Trino stops answering /v1/info and one when it answers again. */
+static void log_trino_seen(struct poller *poller)
+{
+	const struct poll_snapshot *snap = &poller->snapshot;
+	enum trino_seen seen = snap->info_ok ? TRINO_SEEN_UP : TRINO_SEEN_DOWN;
+	if (seen == poller->trino_seen)
+		return;
+	if (seen == TRINO_SEEN_DOWN)
+		log_warn("Trino at %s is not answering (%s); reported as down until it does",
+		         poller->base_url, snap->info_error);
+	else
+		log_info("Trino at %s %s: version %s, %s", poller->base_url,
+		         poller->trino_seen == TRINO_SEEN_DOWN ? "answers again" : "answers",
+		         snap->info.version, snap->info.coordinator ? "coordinator" : "worker");
+	poller->trino_seen = seen;
+}
+
 static void on_info_answer(struct poller *poller, const struct http_response *response)
 {
 	struct poll_snapshot *snap = &poller->snapshot;
@@ -362,6 +383,7 @@ static void on_info_answer(struct poller *poller, const struct http_response *re
 		snap->info_error[0] = '\0';
 		snap->info_answered_ms = clock_mono_ms(); /* this answer's callback */
 	}
+	log_trino_seen(poller);
 }
 
 static void start_kind(struct poller *poller, enum poll_kind kind);

@@ -13,11 +13,15 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "curve_keys.h"
+#include "duration.h"
 #include "log.h"
 
 #define RECONNECT_FIRST_MS 1000
 #define RECONNECT_MAX_MS   30000
+/* A CURVE handshake takes milliseconds; a silent peer is dropped after this (libzmq: 30 s). */
+#define HANDSHAKE_MAX_MS 10000
 
 enum endpoint_state {
 	ENDPOINT_CONNECTING,
@@ -25,6 +29,7 @@ enum endpoint_state {
 	ENDPOINT_DOWN,
 	ENDPOINT_AUTH_REFUSED,
 	ENDPOINT_HANDSHAKE_FAILED,
+	ENDPOINT_NO_HANDSHAKE, /* TCP connects, then closes before any handshake */
 };
 
 struct endpoint {
@@ -33,6 +38,9 @@ struct endpoint {
 	enum endpoint_state state;
 	int64_t backoff_ms;
 	struct event *reconnect_timer;
+	/* connections closed without a handshake since the last good one, and since when */
+	unsigned unanswered;
+	int64_t unanswered_since_ms;
 };
 
 struct publisher {
@@ -60,7 +68,12 @@ static const char *state_name(enum endpoint_state state)
 		return "refused by the collector's allow-list (is this agent's public key in "
 		       "its allowed_keys_dir?)";
 	case ENDPOINT_HANDSHAKE_FAILED:
-		return "CURVE handshake failing (wrong server_public_key_file?)";
+		return "CURVE handshake failing (wrong server_public_key_file? curve on at one "
+		       "end only?)";
+	case ENDPOINT_NO_HANDSHAKE:
+		return "connected, but no ZeroMQ handshake completes: the peer closes or stays "
+		       "silent (is this the collector's listen port? is server_public_key_file "
+		       "its key?)";
 	}
 	return "unknown";
 }
@@ -114,8 +127,32 @@ static struct endpoint *find_endpoint(struct publisher *publisher, const char *a
 	return publisher->endpoint_count == 1 ? &publisher->endpoints[0] : NULL;
 }
 
+/*
+ * A connection closed before its handshake completed (libzmq reports
+ * DISCONNECTED after a failed handshake, a peer that closes, and
+ * ZMQ_HANDSHAKE_IVL passing in silence). The first is said by the state
+ * change; later ones at the 2nd, 4th, 8th... so a wrong port stays visible
+ * without a line per retry.
+ */
+static void endpoint_unanswered(struct endpoint *endpoint, int64_t now_ms)
+{
+	if (endpoint->unanswered++ == 0)
+		endpoint->unanswered_since_ms = now_ms;
+	if (endpoint->state == ENDPOINT_CONNECTING || endpoint->state == ENDPOINT_DOWN) {
+		endpoint_set_state(endpoint, ENDPOINT_NO_HANDSHAKE);
+		return;
+	}
+	unsigned n = endpoint->unanswered;
+	if (n < 2 || (n & (n - 1)) != 0)
+		return;
+	char since[32];
+	duration_format(now_ms - endpoint->unanswered_since_ms, since, sizeof(since));
+	log_warn("collector %s: still %s: %u connections without a handshake in %s",
+	         endpoint->address, state_name(endpoint->state), n, since);
+}
+
 static void handle_event(struct publisher *publisher, uint16_t event, uint32_t value,
-                         const char *address)
+                         const char *address, int64_t now_ms)
 {
 	struct endpoint *endpoint = find_endpoint(publisher, address);
 	if (endpoint == NULL)
@@ -123,6 +160,7 @@ static void handle_event(struct publisher *publisher, uint16_t event, uint32_t v
 	switch (event) {
 	case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
 		endpoint->backoff_ms = 0;
+		endpoint->unanswered = 0;
 		endpoint_set_state(endpoint, ENDPOINT_UP);
 		break;
 	case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -130,14 +168,21 @@ static void handle_event(struct publisher *publisher, uint16_t event, uint32_t v
 		endpoint_set_state(endpoint, ENDPOINT_AUTH_REFUSED);
 		schedule_reconnect(endpoint);
 		break;
-	case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 	case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+		/* the peer closed or stayed silent for ZMQ_HANDSHAKE_IVL mid-handshake */
+		endpoint_set_state(endpoint, ENDPOINT_NO_HANDSHAKE);
+		log_debug("collector %s: handshake failure: %s", endpoint->address,
+		          strerror((int)value));
+		break;
+	case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 		endpoint_set_state(endpoint, ENDPOINT_HANDSHAKE_FAILED);
 		log_debug("collector %s: handshake failure %u", endpoint->address, value);
 		break;
 	case ZMQ_EVENT_DISCONNECTED:
 		if (endpoint->state == ENDPOINT_UP)
 			endpoint_set_state(endpoint, ENDPOINT_DOWN);
+		else
+			endpoint_unanswered(endpoint, now_ms);
 		break;
 	case ZMQ_EVENT_CONNECT_RETRIED:
 		if (endpoint->state == ENDPOINT_CONNECTING)
@@ -154,6 +199,7 @@ static void on_monitor(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct publisher *publisher = arg;
+	int64_t now_ms = clock_mono_ms();
 	for (int budget = 256; budget > 0; budget--) {
 		int events = 0;
 		size_t size = sizeof(events);
@@ -181,7 +227,7 @@ static void on_monitor(evutil_socket_t fd, short what, void *arg)
 				len = sizeof(endpoint) - 1;
 			memcpy(endpoint, zmq_msg_data(&address), len);
 			endpoint[len] = '\0';
-			handle_event(publisher, event, value, endpoint);
+			handle_event(publisher, event, value, endpoint, now_ms);
 		}
 		zmq_msg_close(&header);
 		zmq_msg_close(&address);
@@ -243,6 +289,7 @@ struct publisher *publisher_new(struct event_base *base, const struct publish_se
 	    set_int(publisher->socket, ZMQ_HEARTBEAT_TIMEOUT, 3000) ||
 	    set_int(publisher->socket, ZMQ_RECONNECT_IVL, 200) ||
 	    set_int(publisher->socket, ZMQ_RECONNECT_IVL_MAX, 5000) ||
+	    set_int(publisher->socket, ZMQ_HANDSHAKE_IVL, HANDSHAKE_MAX_MS) ||
 	    set_int(publisher->socket, ZMQ_TCP_KEEPALIVE, 1)) {
 		snprintf(err, err_len, "cannot set socket options: %s", zmq_strerror(zmq_errno()));
 		goto fail;

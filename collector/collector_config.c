@@ -34,8 +34,8 @@ static const struct config_key collector_keys[] = {
         KEY(collector_section, "initial_active", CONFIG_STRING, initial_active, false, NULL),
         {"forget_after", CONFIG_DURATION, offsetof(struct collector_section, forget_after_ms),
          false, "1h", 60000, 30LL * 86400000, NULL},
-        {"journal_max_bytes", CONFIG_INT, offsetof(struct collector_section, journal_max_bytes),
-         false, "67108864", 65536, 1e12, NULL},
+        {"journal_max_bytes", CONFIG_SIZE, offsetof(struct collector_section, journal_max_bytes),
+         false, "64MiB", 65536, 1e12, NULL},
         {"log_level", CONFIG_CHOICE, offsetof(struct collector_section, log_level), false, "info",
          0, 0, log_level_names},
 };

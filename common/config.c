@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_env.h"
 #include "config_value.h"
 
 #define CONFIG_MAX_KEYS_PER_SECTION 64
@@ -177,12 +178,9 @@ static struct seen_section *resolve_section(struct load_context *ctx, const char
 	return NULL;
 }
 
-static int on_ini_value(void *user, const char *section_name, const char *key_name,
-                        const char *value)
+static int store_value(struct load_context *ctx, const char *section_name, const char *key_name,
+                       const char *value)
 {
-	struct load_context *ctx = user;
-	if (ctx->failed)
-		return 1; /* keep inih going quietly; the first error is reported */
 	if (section_name[0] == '\0') {
 		set_error(ctx, ctx->line, "key '%s' outside of any section", key_name);
 		return 0;
@@ -248,6 +246,24 @@ static int on_ini_value(void *user, const char *section_name, const char *key_na
 	}
 	set_error(ctx, ctx->line, "unknown key '%s' in [%s]", key_name, section_name);
 	return 0;
+}
+
+/* inih's handler: one key; its value with ${ENV:NAME} expanded first. 1 ok, 0 error. */
+static int on_ini_value(void *user, const char *section_name, const char *key_name,
+                        const char *value)
+{
+	struct load_context *ctx = user;
+	if (ctx->failed)
+		return 1; /* keep inih going quietly; the first error is reported */
+	char why[256];
+	char *expanded = config_env_expand(value, why, sizeof(why));
+	if (expanded == NULL) {
+		set_error(ctx, ctx->line, "[%s] %s: %s", section_name, key_name, why);
+		return 0;
+	}
+	int rc = store_value(ctx, section_name, key_name, expanded);
+	free(expanded);
+	return rc;
 }
 
 /* inih reader: one call per line, so the count is the line the handler sees. */

@@ -21,6 +21,7 @@ enum config_type {
 	CONFIG_LIST,     /* struct config_list: items separated by commas and/or spaces */
 	CONFIG_CHOICE,   /* int: index of the value in `choices` (an enum's names) */
 	CONFIG_KEYED,    /* struct config_pairs: every key NAME.suffix ("backend.blue = b1") */
+	CONFIG_SIZE,     /* int64_t bytes: "65536", "512KiB", "64MiB", "1GiB" */
 };
 
 struct config_list {

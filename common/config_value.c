@@ -1,13 +1,14 @@
 /*
  * One config value, parsed by its key's type into a section struct: strings
- * and paths, integers, numbers and durations within their bounds, booleans,
- * lists and choices; and the list and pair helpers config.h exports.
+ * and paths, integers, numbers, sizes and durations within their bounds,
+ * booleans, lists and choices; and the list and pair helpers config.h exports.
  */
 #include "config_value.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,54 @@ static int store_duration(const struct config_key *key, int64_t *slot, const cha
 }
 
 /*
+ * A size in bytes: a whole number with no unit or one of B, KiB, MiB, GiB,
+ * TiB (powers of 1024, as the man pages write "64 MiB"). Decimal units (MB)
+ * are refused rather than guessed.
+ */
+static int store_size(const struct config_key *key, int64_t *slot, const char *value, char *why,
+                      size_t why_len)
+{
+	static const struct {
+		const char *unit;
+		int64_t bytes;
+	} units[] = {{"", 1},
+	             {"B", 1},
+	             {"KiB", 1LL << 10},
+	             {"MiB", 1LL << 20},
+	             {"GiB", 1LL << 30},
+	             {"TiB", 1LL << 40}};
+	errno = 0;
+	char *end = NULL;
+	long long count = strtoll(value, &end, 10);
+	if (!isdigit((unsigned char)value[0]) || errno != 0) {
+		snprintf(why, why_len, "'%s' is not a size (as in 65536, 512KiB, 64MiB, 1GiB)",
+		         value);
+		return -1;
+	}
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (count > INT64_MAX / units[i].bytes) {
+			snprintf(why, why_len, "'%s' is too large", value);
+			return -1;
+		}
+		int64_t bytes = (int64_t)count * units[i].bytes;
+		if (out_of_bounds(key, (double)bytes)) {
+			char bounds[96];
+			describe_bounds(key, bounds, sizeof(bounds));
+			snprintf(why, why_len, "%s is out of range (%s bytes)", value, bounds);
+			return -1;
+		}
+		*slot = bytes;
+		return 0;
+	}
+	snprintf(why, why_len, "'%s': unknown unit '%s' (use B, KiB, MiB, GiB or TiB)", value, end);
+	return -1;
+}
+
+/*
  * Parses VALUE for KEY into the section struct OBJECT, replacing (and
  * freeing) what was there. Returns 0, or -1 with the reason in WHY.
  */
@@ -249,6 +298,8 @@ int config_value_store(const char *base_dir, const struct config_key *key, void 
 		return 0;
 	case CONFIG_DURATION:
 		return store_duration(key, (int64_t *)slot, value, why, why_len);
+	case CONFIG_SIZE:
+		return store_size(key, (int64_t *)slot, value, why, why_len);
 	case CONFIG_LIST: {
 		struct config_list list;
 		if (parse_list(value, &list) != 0) {

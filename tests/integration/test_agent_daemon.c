@@ -1,7 +1,8 @@
 /*
  * trino-guard-agent as a daemon, against trino-sim and a stand-in collector
  * with CURVE on: a collector that appears late or refuses the key first,
- * --dump, --check-config, the example config, and SIGHUP.
+ * --dump, --check-config, the example config, and SIGHUP; what the agent
+ * logs of an endpoint that is not a collector and of its Trino going down.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +206,125 @@ static void test_sighup_rereads_the_config(void **state)
 	harness_stop(agent, 5000);
 }
 
+/* What the agent's log holds now (a fresh string, caller frees; "" before it exists). */
+static char *agent_log(const char *node)
+{
+	char log[512];
+	snprintf(log, sizeof(log), "%s/agent-%s.log", fx.dir, node);
+	char *text = harness_read_file(log);
+	return text != NULL ? text : strdup("");
+}
+
+static size_t count_lines_with(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+struct log_has {
+	const char *node;
+	const char *needle;
+};
+
+static bool log_has(void *arg)
+{
+	const struct log_has *want = arg;
+	char *text = agent_log(want->node);
+	bool found = strstr(text, want->needle) != NULL;
+	free(text);
+	return found;
+}
+
+/* Waits for NEEDLE in NODE's log; fails the test with the log when it does not come. */
+static void wait_log(const char *node, const char *needle)
+{
+	struct log_has want = {node, needle};
+	if (harness_wait_until(log_has, &want, 30000))
+		return;
+	char *text = agent_log(node);
+	fail_msg("no '%s' in the log of %s within 30 s:\n%s", needle, node, text);
+	free(text);
+}
+
+/*
+ * A process on PORT that accepts every connection and closes it at once,
+ * as a port of some other service does to a ZeroMQ greeting. Stopped by PID.
+ */
+static pid_t start_closing_listener(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			int conn = accept(fd, NULL, NULL);
+			if (conn >= 0)
+				close(conn);
+		}
+	}
+	close(fd);
+	return pid;
+}
+
+static void test_logs_an_endpoint_that_never_handshakes(void **state)
+{
+	(void)state;
+	int port = harness_port_range(1);
+	pid_t listener = start_closing_listener(port);
+	char endpoint[64], first[128], fourth[160], third[160];
+	snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", port);
+	pid_t agent = start_agent("green-coord", &fx.green, 0, "200ms", endpoint, NULL);
+	snprintf(first, sizeof(first), "collector %s: connected, but no ZeroMQ handshake",
+	         endpoint);
+	snprintf(fourth, sizeof(fourth), "collector %s: still connected, but no ZeroMQ handshake",
+	         endpoint);
+	wait_log("green-coord", first);
+	wait_log("green-coord", "4 connections without a handshake");
+	harness_stop(agent, 5000);
+	kill(listener, SIGKILL);
+	waitpid(listener, NULL, 0);
+	char *text = agent_log("green-coord");
+	/* once, then at the 2nd and 4th connection: never a line per retry */
+	snprintf(third, sizeof(third), "3 connections without a handshake");
+	assert_int_equal(count_lines_with(text, first), 1);
+	assert_int_equal(count_lines_with(text, fourth), 2);
+	assert_null(strstr(text, third));
+	free(text);
+}
+
+static void test_logs_trino_going_down_and_coming_back_once_each(void **state)
+{
+	(void)state;
+	pid_t agent = start_agent("old-coord", &fx.old, 0, "200ms", NULL, NULL);
+	wait_log("old-coord", "answers: version 423-e.3, coordinator");
+	control(&fx.old, "old-coord", "{\"down\":true}");
+	wait_log("old-coord", "is not answering");
+	/* several polls while it is down: still one line */
+	report_receiver_drain(fx.receiver);
+	for (int i = 0; i < 5; i++)
+		report_free(next_from("old-coord", 5000));
+	control(&fx.old, "old-coord", "{\"down\":false}");
+	wait_log("old-coord", "answers again: version 423-e.3, coordinator");
+	for (int i = 0; i < 3; i++)
+		report_free(next_from("old-coord", 5000));
+	harness_stop(agent, 5000);
+	char *text = agent_log("old-coord");
+	assert_int_equal(count_lines_with(text, "is not answering"), 1);
+	assert_int_equal(count_lines_with(text, "answers again"), 1);
+	assert_int_equal(count_lines_with(text, " answers: version"), 1);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +334,8 @@ int main(void)
 	        cmocka_unit_test(test_check_config),
 	        cmocka_unit_test(test_example_config_is_valid),
 	        cmocka_unit_test(test_sighup_rereads_the_config),
+	        cmocka_unit_test(test_logs_an_endpoint_that_never_handshakes),
+	        cmocka_unit_test(test_logs_trino_going_down_and_coming_back_once_each),
 	};
 	return cmocka_run_group_tests(tests, agent_fixture_setup, agent_fixture_teardown);
 }
