@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "alerts.h"
 #include "degradation.h"
 #include "failure_ratio.h"
@@ -27,6 +29,7 @@ struct cutover_runner {
 	struct lb_driver lb; /* .impl NULL: no driver */
 	int64_t next_poll_ms;
 	bool polling;
+	struct event *first_read; /* at start: the LB read once, without waiting for a tick */
 	struct gate_result gate;
 	int64_t next_checkpoint_ms;
 	char lb_problem_cluster[64]; /* "" when the last switch worked */
@@ -177,6 +180,12 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 		f->verdict = watch_verdict(f->verdict, &c->findings, r->state.active,
 		                           f->explanation, sizeof(f->explanation));
 	}
+	for (size_t i = 0; i < c->cluster_count; i++)
+		if (strcmp(c->clusters[i].name, event->cluster) != 0) {
+			snprintf(f->standby_of_event, sizeof(f->standby_of_event), "%s",
+			         c->clusters[i].name);
+			break;
+		}
 	f->previous_healthy = rollback_target_fit(&c->fleet, c->clusters, c->cluster_count,
 	                                          &c->findings, r->state.other, now_ms,
 	                                          f->previous_problem, sizeof(f->previous_problem));
@@ -296,6 +305,22 @@ static void on_current(const char *cluster, const char *error, void *arg)
 	step(r, &event, collector_clock(r->collector), &result);
 }
 
+/*
+ * Woken once, from the loop, right after the start when no active cluster is
+ * known yet (first start without initial_active): the LB is read without
+ * waiting for the start-up grace, and what it says is where users are.
+ */
+static void on_first_read(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct cutover_runner *r = arg;
+	if (r->lb.current != NULL && !r->polling) {
+		r->polling = true;
+		r->lb.current(r->lb.impl, on_current, r);
+	}
+}
+
 struct cutover_runner *cutover_runner_new(struct collector *collector,
                                           const struct lb_driver *driver, char *err, size_t err_len)
 {
@@ -348,6 +373,16 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 				(void)switch_count_of(&r->counters, collector->clusters[i].name,
 				                      collector->clusters[j].name);
 	r->lb = *driver;
+	static const struct timeval no_delay = {0, 0};
+	if (r->state.active[0] == '\0' &&
+	    ((r->first_read = evtimer_new(collector->base, on_first_read, r)) == NULL ||
+	     evtimer_add(r->first_read, &no_delay) != 0)) {
+		snprintf(err, err_len, "cannot schedule the first read of the LB");
+		if (r->first_read != NULL)
+			event_free(r->first_read);
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -355,6 +390,8 @@ void cutover_runner_free(struct cutover_runner *r)
 {
 	if (r == NULL)
 		return;
+	if (r->first_read != NULL)
+		event_free(r->first_read);
 	if (r->lb.impl != NULL)
 		r->lb.free(r->lb.impl);
 	free(r);

@@ -148,6 +148,12 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 		answer(r, 409, "no watch in progress: nothing to roll back");
 		return;
 	case EVENT_LB_OBSERVED:
+		if (s->active[0] == '\0') {
+			/* first start without initial_active: the LB tells where users are */
+			if (e->cluster[0] != '\0')
+				move(r, s->phase, e->cluster, f->standby_of_event);
+			return;
+		}
 		/* Someone moved the LB to the standby without us: watch it anyway. */
 		if (e->cluster[0] != '\0' && strcmp(e->cluster, s->active) != 0 &&
 		    strcmp(e->cluster, s->other) == 0) {
@@ -160,8 +166,6 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 			      "the LB now sends users to %s (moved outside trino-guard); watching "
 			      "it",
 			      e->cluster);
-		} else if (e->cluster[0] != '\0' && s->active[0] == '\0') {
-			move(r, s->phase, e->cluster, s->other); /* first sight of the LB */
 		}
 		return;
 	default:

@@ -13,6 +13,7 @@
  *   ROLLING_BACK --LB switched--> ROLLED_BACK(active=A, failed=B)
  *   ROLLING_BACK --LB failed--> WATCHING, critical, retried after a pause
  *   STEADY --LB seen on B without us--> WATCHING (external cutover)
+ *   first start, no active cluster known: the one the LB points at becomes active
  * Paused or dry-run: decisions are alerted, the LB is not touched.
  */
 #ifndef TG_CUTOVER_H
@@ -82,6 +83,8 @@ struct cutover_facts {
 	char explanation[CUTOVER_TEXT_LEN];
 	bool previous_healthy; /* a rollback target: live coordinator, min_workers, not mixed */
 	char previous_problem[CUTOVER_TEXT_LEN];
+	/* the standby if the event's cluster is the active one: the first other cluster */
+	char standby_of_event[CUTOVER_NAME_LEN];
 };
 
 enum cutover_action_kind {

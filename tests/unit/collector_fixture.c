@@ -82,13 +82,13 @@ int fixture_start(struct collector_fixture *f, const char *extra, bool curve, st
 	snprintf(f->listen, sizeof(f->listen), "ipc://%s/ingest.sock", f->dir);
 	snprintf(text, sizeof(text),
 	         "[collector]\nlisten = %s\ncurve = %s\n%sstate_dir = %%DIR%%/state\n"
-	         "environment = test\ninitial_active = blue\n"
+	         "environment = test\n%s"
 	         "[api]\nlisten = 127.0.0.1:0\n"
 	         "[cluster.blue]\nmin_workers = 1\nstale_after = 5s\n"
 	         "[cluster.green]\nmin_workers = 1\nstale_after = 5s\n%s",
 	         f->listen, curve ? "on" : "off",
 	         curve ? "secret_key_file = %DIR%/server.key\nallowed_keys_dir = %DIR%/keys\n" : "",
-	         extra != NULL ? extra : "");
+	         f->no_initial_active ? "" : "initial_active = blue\n", extra != NULL ? extra : "");
 	char ini[512];
 	fixture_path(f, "collector.ini", ini, sizeof(ini));
 	if (expand(text, f->dir, expanded, sizeof(expanded)) != 0 ||

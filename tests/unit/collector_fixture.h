@@ -31,6 +31,7 @@ struct collector_fixture {
 	struct event *wake; /* bounds each loop pass while waiting */
 	struct collector collector;
 	bool running;
+	bool no_initial_active; /* set after fixture_init: the base config names no active cluster */
 };
 
 /*

@@ -3,7 +3,8 @@
  * failing check listed), cutover, LB failure, watch expiry, degradation ->
  * rollback, rollback refused because the old cluster is unhealthy, manual
  * rollback, a failed rollback retried after a pause, pause and dry run
- * (decision alerted, LB untouched), external cutover; and states compared
+ * (decision alerted, LB untouched), external cutover, the first sight of the
+ * LB; and states compared
  * field by field. Sequences of a watch are in test_cutover_watch.c.
  */
 #include <setjmp.h>
@@ -42,6 +43,7 @@ struct row {
 		bool previous_unfit; /* the cluster to fall back on cannot take users */
 		bool dry_run;
 		int64_t now_offset;
+		const char *standby; /* the first cluster other than the event's */
 	} facts;
 	struct {
 		enum cutover_phase phase;
@@ -312,6 +314,11 @@ static const struct row rows[] = {
                     .other = "green",
                     .status = 200,
                     .actions = "alert:external-rollback"}},
+        {.name = "first start: the LB's target becomes active, never an external cutover",
+         .from = {.phase = PHASE_STEADY, .active = "", .other = "blue"},
+         .event = {.kind = EVENT_LB_OBSERVED, .cluster = "blue"},
+         .facts = {.standby = "green"},
+         .expect = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .status = 200}},
 };
 
 static const char *text(const char *s)
@@ -364,6 +371,8 @@ static void test_transition_table(void **state)
 		        .verdict = row->facts.verdict,
 		        .previous_healthy = !row->facts.previous_unfit,
 		};
+		snprintf(f.standby_of_event, sizeof(f.standby_of_event), "%s",
+		         text(row->facts.standby));
 		snprintf(f.explanation, sizeof(f.explanation), "failures 50.0 %% vs 6.0 %%");
 		snprintf(f.previous_problem, sizeof(f.previous_problem), "no live coordinator");
 		struct cutover_result r;

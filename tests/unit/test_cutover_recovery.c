@@ -58,10 +58,42 @@ static void test_the_gate_is_closed_during_the_start_up_grace(void **state)
 	finish();
 }
 
+static bool first_read_done(void *arg)
+{
+	(void)arg;
+	return lb.current_calls > 0 && lb.current_done == NULL;
+}
+
+/* First start without initial_active: the LB's target is where users are, never a cutover. */
+static void test_the_first_start_learns_the_active_cluster_from_the_lb(void **state)
+{
+	(void)state;
+	static const char *const lb_on[] = {"blue", "green"};
+	for (size_t i = 0; i < 2; i++) {
+		cutover_fixture_init();
+		fx.no_initial_active = true;
+		snprintf(lb.pointing_at, sizeof(lb.pointing_at), "%s", lb_on[i]);
+		assert_int_equal(fixture_start(&fx, CUTOVER_FIXTURE_SETTINGS, false, &fake_driver),
+		                 0);
+		/* read at once, not after the grace */
+		assert_true(fixture_run_until(&fx, first_read_done, NULL, 5000));
+		assert_string_equal(collector_active_cluster(&fx.collector), lb_on[i]);
+		run_seconds(8);
+		assert_int_equal(phase(), PHASE_STEADY);
+		assert_string_equal(collector_active_cluster(&fx.collector), lb_on[i]);
+		assert_int_equal(journaled("alert", "external-cutover"), 0);
+		const char *other = i == 0 ? "green" : "blue";
+		assert_int_equal(request(EVENT_CUTOVER, other, false, NULL), 202);
+		assert_string_equal(lb.target, other);
+		finish();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_the_gate_is_closed_during_the_start_up_grace),
+	        cmocka_unit_test(test_the_first_start_learns_the_active_cluster_from_the_lb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
