@@ -29,6 +29,8 @@ struct cutover_runner {
 	struct lb_driver lb; /* .impl NULL: no driver */
 	int64_t next_poll_ms;
 	bool polling;
+	bool switch_in_flight;    /* asked of the driver, not answered yet */
+	bool recovering;          /* started in SWITCHING or ROLLING_BACK: the LB is read first */
 	struct event *first_read; /* at start: the LB read once, without waiting for a tick */
 	struct gate_result gate;
 	int64_t next_checkpoint_ms;
@@ -180,6 +182,7 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 		f->verdict = watch_verdict(f->verdict, &c->findings, r->state.active,
 		                           f->explanation, sizeof(f->explanation));
 	}
+	f->switch_in_flight = r->switch_in_flight;
 	for (size_t i = 0; i < c->cluster_count; i++)
 		if (strcmp(c->clusters[i].name, event->cluster) != 0) {
 			snprintf(f->standby_of_event, sizeof(f->standby_of_event), "%s",
@@ -247,6 +250,7 @@ static void step(struct cutover_runner *r, const struct cutover_event *event, st
 			                         a->cluster));
 			snprintf(r->switch_from, sizeof(r->switch_from), "%s", r->state.active);
 			r->switch_started_ms = now.mono_ms;
+			r->switch_in_flight = true;
 			if (r->lb.impl != NULL) {
 				r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
 			} else {
@@ -274,6 +278,7 @@ static void on_switched(bool ok, const char *error, void *arg)
 	struct cutover_runner *r = arg;
 	struct clock_now now = collector_clock(r->collector);
 	struct cutover_event event = {.kind = EVENT_LB_RESULT, .ok = ok};
+	r->switch_in_flight = false;
 	/* an open finding until a later switch works */
 	snprintf(r->lb_problem_cluster, sizeof(r->lb_problem_cluster), "%s",
 	         ok ? "" : r->state.other);
@@ -293,22 +298,25 @@ static void on_current(const char *cluster, const char *error, void *arg)
 {
 	struct cutover_runner *r = arg;
 	r->polling = false;
-	if (cluster == NULL) {
-		log_debug("cannot read the LB's target: %s", error);
+	if (cluster == NULL)
+		log_msg(r->recovering ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG,
+		        "cannot read the LB's target: %s", error);
+	if (cluster == NULL && !r->recovering)
 		return;
-	}
-	if (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK)
-		return; /* our own switch is under way */
-	struct cutover_event event = {.kind = EVENT_LB_OBSERVED};
-	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster);
+	/* the state machine decides what a reading means in every phase */
+	struct cutover_event event = {.kind = r->recovering ? EVENT_RECOVER : EVENT_LB_OBSERVED};
+	r->recovering = false;
+	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster != NULL ? cluster : "");
 	struct cutover_result result;
 	step(r, &event, collector_clock(r->collector), &result);
 }
 
 /*
- * Woken once, from the loop, right after the start when no active cluster is
- * known yet (first start without initial_active): the LB is read without
- * waiting for the start-up grace, and what it says is where users are.
+ * Woken once, from the loop, right after the start when the saved state is
+ * SWITCHING or ROLLING_BACK (a crash cut a switch off) or no active cluster
+ * is known yet (first start without initial_active): the LB is read without
+ * waiting for the start-up grace, and what it says settles the state. A
+ * driver that cannot tell settles a recovery on "unreadable".
  */
 static void on_first_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -318,6 +326,8 @@ static void on_first_read(evutil_socket_t fd, short what, void *arg)
 	if (r->lb.current != NULL && !r->polling) {
 		r->polling = true;
 		r->lb.current(r->lb.impl, on_current, r);
+	} else if (r->recovering) {
+		on_current(NULL, "the [lb] driver cannot tell", r);
 	}
 }
 
@@ -373,8 +383,10 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 				(void)switch_count_of(&r->counters, collector->clusters[i].name,
 				                      collector->clusters[j].name);
 	r->lb = *driver;
+	r->recovering = found &&
+	                (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK);
 	static const struct timeval no_delay = {0, 0};
-	if (r->state.active[0] == '\0' &&
+	if ((r->recovering || r->state.active[0] == '\0') &&
 	    ((r->first_read = evtimer_new(collector->base, on_first_read, r)) == NULL ||
 	     evtimer_add(r->first_read, &no_delay) != 0)) {
 		snprintf(err, err_len, "cannot schedule the first read of the LB");

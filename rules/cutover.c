@@ -173,13 +173,82 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 	}
 }
 
+/* Where the LB was found at a restart, for people. */
+static void describe_reading(const char *cluster, char *out, size_t out_len)
+{
+	if (cluster[0] == '\0')
+		snprintf(out, out_len, "cannot be read");
+	else
+		snprintf(out, out_len, "points at %s", cluster);
+}
+
+/*
+ * A restart in SWITCHING(A -> B): the switch may or may not have happened.
+ * With the LB still on A the cutover never took effect: back to STEADY, and
+ * the operator asks again (the gate may say otherwise now). Anywhere else, or
+ * unreadable, the switch to B is made again (switches are idempotent), so
+ * the LB, the map file and the state agree, and a working switch starts the
+ * watch that protects users.
+ */
+static void recover_switching(const struct cutover_state *s, const struct cutover_event *e,
+                              struct cutover_result *r)
+{
+	char reading[CUTOVER_NAME_LEN + 16];
+	describe_reading(e->cluster, reading, sizeof(reading));
+	if (s->active[0] != '\0' && strcmp(e->cluster, s->active) == 0) {
+		char active[CUTOVER_NAME_LEN], target[CUTOVER_NAME_LEN];
+		snprintf(active, sizeof(active), "%s", s->active);
+		snprintf(target, sizeof(target), "%s", s->other);
+		move(r, PHASE_STEADY, active, target);
+		alert(r, SEVERITY_WARNING, "cutover-interrupted", target,
+		      "the collector restarted before the switch to %s was made; the LB still "
+		      "sends users to %s; ask for the cutover again",
+		      target, active);
+		return;
+	}
+	act(r, ACTION_SWITCH_LB, s->other);
+	alert(r, SEVERITY_WARNING, "cutover-resumed", s->other,
+	      "the collector restarted during the switch from %s to %s; the LB %s; switching "
+	      "it to %s again",
+	      s->active[0] ? s->active : "(none)", s->other, reading, s->other);
+}
+
+/* A request while SWITCHING or ROLLING_BACK: refused while our switch runs. */
+static bool refuse_in_flight(const struct cutover_state *s, const struct cutover_event *e,
+                             const struct cutover_facts *f, struct cutover_result *r)
+{
+	if (e->kind != EVENT_CUTOVER && e->kind != EVENT_ROLLBACK)
+		return false;
+	if (f->switch_in_flight || !e->force) {
+		answer(r, 409, "a %s to %s is in progress%s",
+		       s->phase == PHASE_SWITCHING ? "switch" : "rollback", s->other,
+		       f->switch_in_flight ? "" : "; force takes over");
+		return true;
+	}
+	return false;
+}
+
 static void on_switching(const struct cutover_state *s, const struct cutover_event *e,
                          const struct cutover_facts *f, struct cutover_result *r)
 {
-	if (e->kind == EVENT_CUTOVER || e->kind == EVENT_ROLLBACK) {
-		answer(r, 409, "a switch to %s is in progress", s->other);
+	if (refuse_in_flight(s, e, f, r))
+		return;
+	if (e->kind == EVENT_CUTOVER) {
+		/* forced, nothing under way: a cutover from where users were */
+		struct cutover_state resting = *s;
+		resting.phase = PHASE_STEADY;
+		on_resting(&resting, e, f, r);
 		return;
 	}
+	if (e->kind == EVENT_ROLLBACK) {
+		answer(r, 409, "no watch in progress: nothing to roll back; cut over with force");
+		return;
+	}
+	if (e->kind == EVENT_RECOVER && !f->switch_in_flight) {
+		recover_switching(s, e, r);
+		return;
+	}
+	/* a reading while our switch runs may predate it: the switch's result decides */
 	if (e->kind != EVENT_LB_RESULT || strcmp(e->cluster, s->other) != 0)
 		return;
 	char previous[CUTOVER_NAME_LEN], target[CUTOVER_NAME_LEN];
@@ -288,8 +357,29 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 static void on_rolling_back(const struct cutover_state *s, const struct cutover_event *e,
                             const struct cutover_facts *f, struct cutover_result *r)
 {
-	if (e->kind == EVENT_CUTOVER || e->kind == EVENT_ROLLBACK) {
-		answer(r, 409, "a rollback to %s is in progress", s->other);
+	if (refuse_in_flight(s, e, f, r))
+		return;
+	if (e->kind == EVENT_CUTOVER) {
+		answer(r, 409, "roll back first: users must be back on %s", s->other);
+		return;
+	}
+	/*
+	 * A restart cut the rollback off, or the operator forces it: it was
+	 * decided, so the switch back is made again whatever the LB says (done
+	 * or not, an idempotent switch makes the LB and the state agree).
+	 */
+	if ((e->kind == EVENT_RECOVER || e->kind == EVENT_ROLLBACK) && !f->switch_in_flight) {
+		char reading[CUTOVER_NAME_LEN + 16];
+		describe_reading(e->cluster, reading, sizeof(reading));
+		act(r, ACTION_SWITCH_LB, s->other);
+		if (e->kind == EVENT_ROLLBACK) {
+			answer(r, 202, "rolling back from %s to %s again", s->active, s->other);
+			return;
+		}
+		alert(r, SEVERITY_CRITICAL, "rollback-resumed", s->active,
+		      "the collector restarted during the rollback from %s to %s; the LB %s; "
+		      "switching it to %s again",
+		      s->active, s->other, reading, s->other);
 		return;
 	}
 	if (e->kind != EVENT_LB_RESULT || strcmp(e->cluster, s->other) != 0)

@@ -13,6 +13,9 @@
  *   ROLLING_BACK --LB switched--> ROLLED_BACK(active=A, failed=B)
  *   ROLLING_BACK --LB failed--> WATCHING, critical, retried after a pause
  *   STEADY --LB seen on B without us--> WATCHING (external cutover)
+ *   restarted in SWITCHING(A -> B): LB on A --> STEADY(A), "interrupted";
+ *       LB on B, elsewhere or unreadable --> the switch to B again (idempotent)
+ *   restarted in ROLLING_BACK(B -> A) --> the switch to A again, whatever the LB says
  *   first start, no active cluster known: the one the LB points at becomes active
  * Paused or dry-run: decisions are alerted, the LB is not touched.
  */
@@ -61,6 +64,12 @@ enum cutover_event_kind {
 	EVENT_TICK,
 	EVENT_LB_RESULT,   /* cluster, ok, error: a switch we asked for finished */
 	EVENT_LB_OBSERVED, /* cluster: what the LB points at now */
+	/*
+	 * The collector started in this state and no switch of its own is under
+	 * way (one may have been cut off by the crash): cluster is what the LB
+	 * points at, "" when it cannot be read.
+	 */
+	EVENT_RECOVER,
 };
 
 struct cutover_event {
@@ -83,6 +92,7 @@ struct cutover_facts {
 	char explanation[CUTOVER_TEXT_LEN];
 	bool previous_healthy; /* a rollback target: live coordinator, min_workers, not mixed */
 	char previous_problem[CUTOVER_TEXT_LEN];
+	bool switch_in_flight; /* a switch we asked for has not answered yet */
 	/* the standby if the event's cluster is the active one: the first other cluster */
 	char standby_of_event[CUTOVER_NAME_LEN];
 };

@@ -4,7 +4,8 @@
  * rollback, rollback refused because the old cluster is unhealthy, manual
  * rollback, a failed rollback retried after a pause, pause and dry run
  * (decision alerted, LB untouched), external cutover, the first sight of the
- * LB; and states compared
+ * LB, a restart in the middle of a switch or a rollback, force taking over a
+ * switch nothing runs any more; and states compared
  * field by field. Sequences of a watch are in test_cutover_watch.c.
  */
 #include <setjmp.h>
@@ -43,6 +44,7 @@ struct row {
 		bool previous_unfit; /* the cluster to fall back on cannot take users */
 		bool dry_run;
 		int64_t now_offset;
+		bool in_flight;      /* a switch we asked for has not answered */
 		const char *standby; /* the first cluster other than the event's */
 	} facts;
 	struct {
@@ -319,6 +321,72 @@ static const struct row rows[] = {
          .event = {.kind = EVENT_LB_OBSERVED, .cluster = "blue"},
          .facts = {.standby = "green"},
          .expect = {.phase = PHASE_STEADY, .active = "blue", .other = "green", .status = 200}},
+        {.name = "restart mid-cutover, the LB still on the old cluster: interrupted",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_RECOVER, .cluster = "blue"},
+         .expect = {.phase = PHASE_STEADY,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 200,
+                    .actions = "alert:cutover-interrupted"}},
+        {.name = "restart mid-cutover, the LB on the target: the switch again",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_RECOVER, .cluster = "green"},
+         .expect = {.phase = PHASE_SWITCHING,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 200,
+                    .actions = "switch:green alert:cutover-resumed"}},
+        {.name = "restart mid-cutover, the LB unreadable: the switch again",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_RECOVER, .cluster = ""},
+         .expect = {.phase = PHASE_SWITCHING,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 200,
+                    .actions = "switch:green alert:cutover-resumed"}},
+        {.name = "restart mid-rollback, the LB still on the failed cluster: the rollback again",
+         .from = {.phase = PHASE_ROLLING_BACK, .active = "green", .other = "blue"},
+         .event = {.kind = EVENT_RECOVER, .cluster = "green"},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "switch:blue alert:rollback-resumed"}},
+        {.name = "restart mid-rollback, the LB back already: the switch again settles it",
+         .from = {.phase = PHASE_ROLLING_BACK, .active = "green", .other = "blue"},
+         .event = {.kind = EVENT_RECOVER, .cluster = "blue"},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "switch:blue alert:rollback-resumed"}},
+        {.name = "a forced cutover while our switch runs is refused",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green", .force = true},
+         .facts = {.in_flight = true},
+         .expect = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green", .status = 409}},
+        {.name = "a forced cutover takes over a switch nothing runs",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_CUTOVER, .cluster = "green", .force = true},
+         .expect = {.phase = PHASE_SWITCHING,
+                    .active = "blue",
+                    .other = "green",
+                    .status = 202,
+                    .actions = "switch:green"}},
+        {.name = "a forced rollback takes over a rollback nothing runs",
+         .from = {.phase = PHASE_ROLLING_BACK, .active = "green", .other = "blue"},
+         .event = {.kind = EVENT_ROLLBACK, .force = true},
+         .expect = {.phase = PHASE_ROLLING_BACK,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 202,
+                    .actions = "switch:blue"}},
+        {.name = "an LB reading while our switch runs is no news",
+         .from = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green"},
+         .event = {.kind = EVENT_LB_OBSERVED, .cluster = "blue"},
+         .facts = {.in_flight = true},
+         .expect = {.phase = PHASE_SWITCHING, .active = "blue", .other = "green", .status = 200}},
 };
 
 static const char *text(const char *s)
@@ -370,6 +438,7 @@ static void test_transition_table(void **state)
 		        .gate = row->facts.gate == GATE_OK ? &gate_ok : &gate_fails,
 		        .verdict = row->facts.verdict,
 		        .previous_healthy = !row->facts.previous_unfit,
+		        .switch_in_flight = row->facts.in_flight,
 		};
 		snprintf(f.standby_of_event, sizeof(f.standby_of_event), "%s",
 		         text(row->facts.standby));

@@ -89,11 +89,90 @@ static void test_the_first_start_learns_the_active_cluster_from_the_lb(void **st
 	}
 }
 
+/* The collector goes down (its state on disk stays) and a new one starts on the same dir. */
+static void restart(void)
+{
+	fixture_stop(&fx);
+	fixture_advance(2000);
+	size_t reads = lb.current_calls;
+	assert_int_equal(fixture_start(&fx, CUTOVER_FIXTURE_SETTINGS, false, &fake_driver), 0);
+	lb.current_calls = reads;
+}
+
+static size_t calls_before;
+
+static bool switch_asked(void *arg)
+{
+	(void)arg;
+	return lb.switch_calls > calls_before;
+}
+
+static bool settled(void *arg)
+{
+	(void)arg;
+	return phase() != PHASE_SWITCHING && phase() != PHASE_ROLLING_BACK;
+}
+
+static void test_a_restart_mid_cutover_with_the_lb_moved_finishes_the_cutover(void **state)
+{
+	(void)state;
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, NULL), 202);
+	snprintf(lb.pointing_at, sizeof(lb.pointing_at), "green"); /* done, never answered */
+	calls_before = lb.switch_calls;
+	restart();
+	assert_int_equal(phase(), PHASE_SWITCHING);
+	assert_true(fixture_run_until(&fx, switch_asked, NULL, 5000));
+	assert_string_equal(lb.target, "green"); /* made again: the map file agrees too */
+	assert_int_equal(journaled("alert", "cutover-resumed"), 1);
+	fake_finish(true, NULL);
+	assert_int_equal(phase(), PHASE_WATCHING);
+	assert_string_equal(collector_active_cluster(&fx.collector), "green");
+}
+
+static void test_a_restart_mid_cutover_with_the_lb_untouched_ends_it(void **state)
+{
+	(void)state;
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, NULL), 202);
+	calls_before = lb.switch_calls; /* the LB still says blue */
+	restart();
+	assert_true(fixture_run_until(&fx, settled, NULL, 5000));
+	assert_int_equal(phase(), PHASE_STEADY);
+	assert_string_equal(collector_active_cluster(&fx.collector), "blue");
+	assert_int_equal(lb.switch_calls, calls_before);
+	assert_int_equal(journaled("alert", "cutover-interrupted"), 1);
+	run_seconds(6); /* the grace */
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, NULL), 202);
+}
+
+static void test_a_restart_mid_rollback_makes_the_rollback_again(void **state)
+{
+	(void)state;
+	cut_over_to_green();
+	run_seconds(2);
+	assert_int_equal(request(EVENT_ROLLBACK, NULL, false, NULL), 202);
+	assert_int_equal(phase(), PHASE_ROLLING_BACK);
+	calls_before = lb.switch_calls; /* cut off: users are still on green */
+	restart();
+	assert_true(fixture_run_until(&fx, switch_asked, NULL, 5000));
+	assert_string_equal(lb.target, "blue");
+	assert_int_equal(journaled("alert", "rollback-resumed"), 1);
+	fake_finish(true, NULL);
+	assert_int_equal(phase(), PHASE_ROLLED_BACK);
+	assert_string_equal(collector_active_cluster(&fx.collector), "blue");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_the_gate_is_closed_during_the_start_up_grace),
 	        cmocka_unit_test(test_the_first_start_learns_the_active_cluster_from_the_lb),
+	        cmocka_unit_test_setup_teardown(
+	                test_a_restart_mid_cutover_with_the_lb_moved_finishes_the_cutover, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_a_restart_mid_cutover_with_the_lb_untouched_ends_it, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_a_restart_mid_rollback_makes_the_rollback_again, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
