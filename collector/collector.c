@@ -161,6 +161,7 @@ static void setup_clusters(struct collector *collector)
 		s->min_workers = config->clusters[i].min_workers;
 		s->stale_after_ms = config->clusters[i].stale_after_ms;
 		s->down_grace_ms = config->clusters[i].down_grace_ms;
+		s->absent_from_ms = collector->started_ms + config->collector.absent_after_ms;
 	}
 }
 

@@ -34,6 +34,8 @@ static const struct config_key collector_keys[] = {
         KEY(collector_section, "initial_active", CONFIG_STRING, initial_active, false, NULL),
         {"forget_after", CONFIG_DURATION, offsetof(struct collector_section, forget_after_ms),
          false, "1h", 60000, 30LL * 86400000, NULL},
+        {"absent_after", CONFIG_DURATION, offsetof(struct collector_section, absent_after_ms),
+         false, "2m", 0, 86400000, NULL},
         {"journal_max_bytes", CONFIG_SIZE, offsetof(struct collector_section, journal_max_bytes),
          false, "64MiB", 65536, 1e12, NULL},
         {"log_level", CONFIG_CHOICE, offsetof(struct collector_section, log_level), false, "info",
@@ -244,11 +246,18 @@ static const struct config_key alerting_keys[] = {
 /*
  * Every for.RULE is a duration, parsed here once into the table by finding
  * kind. A RULE that names no finding holds nothing back (as it always did).
+ * Two rules are held by default, because a single node restarting (a rolling
+ * restart, a worker replaced by its autoscaler) opens them for a minute and
+ * pages nobody's business: cluster-incomplete and trino-down. The watched
+ * cluster's degradation test reads the findings, not the pages, so it still
+ * sees them at once. for.RULE = 0s pages them at once.
  */
 static int validate_alerting(void *object, const char **key, char *why, size_t why_len)
 {
 	struct alerts_section *a = object;
 	memset(a->for_delay_ms, 0, sizeof(a->for_delay_ms));
+	a->for_delay_ms[FINDING_CLUSTER_INCOMPLETE] = COLLECTOR_DEFAULT_HOLD_MS;
+	a->for_delay_ms[FINDING_TRINO_DOWN] = COLLECTOR_DEFAULT_HOLD_MS;
 	for (size_t i = 0; i < a->for_rules.count; i++) {
 		const struct config_pair *rule = &a->for_rules.items[i];
 		int64_t ms;

@@ -13,7 +13,9 @@
 #include "config.h"
 #include "findings.h"
 
-#define COLLECTOR_MAX_CLUSTERS    16
+#define COLLECTOR_MAX_CLUSTERS 16
+/* [alerts] for.cluster-incomplete and for.trino-down unless set */
+#define COLLECTOR_DEFAULT_HOLD_MS 60000
 #define COLLECTOR_MAX_ALERT_SINKS 8
 #define COLLECTOR_MAX_LB_DRIVERS  16 /* rows of the driver table (lb_drivers.c) */
 
@@ -27,6 +29,7 @@ struct collector_section {
 	bool curve;
 	char *initial_active;
 	int64_t forget_after_ms;
+	int64_t absent_after_ms; /* users on a cluster not heard from since start: a warning then */
 	int64_t journal_max_bytes;
 	int log_level;
 };

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "summary.h"
+
 static const char *const state_names[] = {
         [ALERT_FIRING] = "firing",
         [ALERT_RESOLVED] = "resolved",
@@ -77,10 +79,10 @@ void alert_from_finding(const char *environment, const struct finding *finding,
 	copy(out->subject, sizeof(out->subject), finding->subject);
 	out->severity = finding->severity;
 	out->state = state;
-	if (state == ALERT_RESOLVED)
-		snprintf(out->summary, sizeof(out->summary), "resolved: %s", finding->summary);
-	else
-		copy(out->summary, sizeof(out->summary), finding->summary);
+	char whole[sizeof(finding->summary) + 16];
+	snprintf(whole, sizeof(whole), "%s%s", state == ALERT_RESOLVED ? "resolved: " : "",
+	         finding->summary);
+	summary_cut(whole, out->summary, sizeof(out->summary));
 	out->at_unix_ms = at_unix_ms;
 }
 
@@ -95,7 +97,7 @@ void alert_from_event(const char *environment, const char *name, enum severity s
 	copy(out->environment, sizeof(out->environment), environment);
 	copy(out->rule, sizeof(out->rule), name);
 	copy(out->cluster, sizeof(out->cluster), cluster);
-	copy(out->summary, sizeof(out->summary), summary);
+	summary_cut(summary != NULL ? summary : "", out->summary, sizeof(out->summary));
 	out->severity = severity;
 	out->state = ALERT_EVENT;
 	out->at_unix_ms = at_unix_ms;

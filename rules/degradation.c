@@ -164,7 +164,8 @@ enum verdict watch_verdict(enum verdict verdict, const struct finding_list *find
 	for (size_t i = 0; i < findings->count; i++) {
 		const struct finding *f = &findings->items[i];
 		if (strcmp(f->cluster, cluster) == 0 &&
-		    (f->kind == FINDING_MIXED_VERSION || f->kind == FINDING_CLUSTER_INCOMPLETE)) {
+		    (f->kind == FINDING_MIXED_VERSION || f->kind == FINDING_CLUSTER_INCOMPLETE ||
+		     f->kind == FINDING_CLUSTER_ABSENT)) {
 			snprintf(why, why_len, "%s", f->summary);
 			return VERDICT_BLIND;
 		}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "summary.h"
 #include "version.h"
 
 #define DEFAULT_STALE_MIN_MS 3000
@@ -25,13 +26,9 @@ void finding_list_free(struct finding_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-static struct finding *add(struct finding_list *list, enum finding_kind kind,
-                           enum severity severity, const char *cluster, const char *subject,
-                           const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static struct finding *add(struct finding_list *list, enum finding_kind kind,
-                           enum severity severity, const char *cluster, const char *subject,
-                           const char *fmt, ...)
+struct finding *finding_add(struct finding_list *list, enum finding_kind kind,
+                            enum severity severity, const char *cluster, const char *subject,
+                            const char *fmt, ...)
 {
 	if (list->count == list->capacity) {
 		size_t capacity = list->capacity ? list->capacity * 2 : 32;
@@ -52,10 +49,12 @@ static struct finding *add(struct finding_list *list, enum finding_kind kind,
 		         f->subject);
 	else
 		snprintf(f->key, sizeof(f->key), "%s/%s", finding_kind_name(kind), cluster);
+	char whole[2 * sizeof(f->summary)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
+	vsnprintf(whole, sizeof(whole), fmt, ap);
 	va_end(ap);
+	summary_cut(whole, f->summary, sizeof(f->summary));
 	return f;
 }
 
@@ -218,163 +217,15 @@ static int rule_mixed_version(const struct members *m, const struct cluster_sett
 		const struct fleet_node *node = m->live[i];
 		if (!reachable(node) || strcmp(node->version, reference) == 0)
 			continue;
-		if (add(out, FINDING_MIXED_VERSION, SEVERITY_CRITICAL, settings->name,
-		        node->node_id, "%s runs Trino %s, cluster %s runs %s (%s)", node->node_id,
-		        node->version, settings->name, reference,
-		        coordinator != NULL
-		                ? "its coordinator's version"
-		                : "the most common version; no live coordinator") == NULL)
+		if (finding_add(out, FINDING_MIXED_VERSION, SEVERITY_CRITICAL, settings->name,
+		                node->node_id, "%s runs Trino %s, cluster %s runs %s (%s)",
+		                node->node_id, node->version, settings->name, reference,
+		                coordinator != NULL
+		                        ? "its coordinator's version"
+		                        : "the most common version; no live coordinator") == NULL)
 			return -1;
 	}
 	return 0;
-}
-
-static bool is_catalog(const char *path)
-{
-	return strncmp(path, "catalog/", 8) == 0;
-}
-
-static const struct fleet_digest *digest_of(const struct fleet_node *node, const char *path)
-{
-	for (size_t i = 0; i < node->digest_count; i++)
-		if (strcmp(node->digests[i].path, path) == 0)
-			return &node->digests[i];
-	return NULL;
-}
-
-/* A short printable form of one node's version of a file. */
-static void describe(const struct fleet_digest *digest, char *out, size_t out_len)
-{
-	if (digest == NULL)
-		snprintf(out, out_len, "absent");
-	else if (!digest->ok)
-		snprintf(out, out_len, "unreadable");
-	else
-		snprintf(out, out_len, "%02x%02x%02x%02x", digest->sha256[0], digest->sha256[1],
-		         digest->sha256[2], digest->sha256[3]);
-}
-
-static bool same_digest(const struct fleet_digest *a, const struct fleet_digest *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	if (!a->ok || !b->ok)
-		return a->ok == b->ok;
-	return memcmp(a->sha256, b->sha256, 32) == 0;
-}
-
-/* One drift check: PATH among the nodes in GROUP (one role, or all for catalogs). */
-static int check_path(const struct cluster_settings *settings, const char *path,
-                      const char *role_label, const struct fleet_node **group, size_t count,
-                      struct finding_list *out)
-{
-	bool differs = false;
-	const struct fleet_digest *first = digest_of(group[0], path);
-	for (size_t i = 1; i < count && !differs; i++)
-		differs = !same_digest(first, digest_of(group[i], path));
-	if (!differs)
-		return 0;
-	/* Name the groups: "1a2b3c4d: w1, w2; absent: w3" */
-	char groups[900] = "";
-	bool *printed = calloc(count, sizeof(*printed));
-	if (printed == NULL)
-		return -1;
-	for (size_t i = 0; i < count; i++) {
-		if (printed[i])
-			continue;
-		const struct fleet_digest *d = digest_of(group[i], path);
-		char label[32];
-		describe(d, label, sizeof(label));
-		size_t len = strlen(groups);
-		snprintf(groups + len, sizeof(groups) - len, "%s%s: ", len ? "; " : "", label);
-		bool first_member = true;
-		for (size_t k = i; k < count; k++) {
-			if (printed[k] || !same_digest(d, digest_of(group[k], path)))
-				continue;
-			printed[k] = true;
-			len = strlen(groups);
-			snprintf(groups + len, sizeof(groups) - len, "%s%s",
-			         first_member ? "" : ", ", group[k]->node_id);
-			first_member = false;
-		}
-	}
-	free(printed);
-	char subject[FLEET_TEXT_LEN];
-	if (role_label[0] != '\0')
-		snprintf(subject, sizeof(subject), "%s/%s", role_label, path);
-	else
-		snprintf(subject, sizeof(subject), "%s", path);
-	return add(out, FINDING_CONFIG_DRIFT, SEVERITY_WARNING, settings->name, subject,
-	           "%s differs between %s%snodes of %s: %s", path, role_label,
-	           role_label[0] ? " " : "", settings->name, groups) != NULL
-	               ? 0
-	               : -1;
-}
-
-static int path_seen(const char *const *paths, size_t count, const char *path)
-{
-	for (size_t i = 0; i < count; i++)
-		if (strcmp(paths[i], path) == 0)
-			return 1;
-	return 0;
-}
-
-/* Every config path some live node of GROUP reports, checked across GROUP. */
-static int drift_in_group(const struct cluster_settings *settings, const char *role_label,
-                          const struct fleet_node **group, size_t count, bool catalogs,
-                          struct finding_list *out)
-{
-	if (count < 2)
-		return 0;
-	size_t cap = 0;
-	for (size_t i = 0; i < count; i++)
-		cap += group[i]->digest_count;
-	const char **paths = calloc(cap + 1, sizeof(*paths));
-	if (paths == NULL)
-		return -1;
-	size_t path_count = 0;
-	for (size_t i = 0; i < count; i++) {
-		for (size_t k = 0; k < group[i]->digest_count; k++) {
-			const char *path = group[i]->digests[k].path;
-			if (is_catalog(path) != catalogs || path_seen(paths, path_count, path))
-				continue;
-			paths[path_count++] = path;
-		}
-	}
-	int rc = 0;
-	for (size_t i = 0; i < path_count && rc == 0; i++)
-		rc = check_path(settings, paths[i], role_label, group, count, out);
-	free(paths);
-	return rc;
-}
-
-static int rule_config_drift(const struct members *m, const struct cluster_settings *settings,
-                             struct finding_list *out)
-{
-	const struct fleet_node **group = calloc(m->live_count + 1, sizeof(*group));
-	if (group == NULL)
-		return -1;
-	/* catalogs must match on every node, whatever its role (Trino 477+ requires it) */
-	size_t count = 0;
-	for (size_t i = 0; i < m->live_count; i++)
-		if (m->live[i]->role != TRINOGUARD__V1__NODE_ROLE__ROLE_UNKNOWN)
-			group[count++] = m->live[i];
-	int rc = drift_in_group(settings, "", group, count, true, out);
-	/* everything else within one role */
-	static const struct {
-		int role;
-		const char *label;
-	} roles[] = {{TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR, "coordinator"},
-	             {TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER, "worker"}};
-	for (size_t r = 0; r < 2 && rc == 0; r++) {
-		count = 0;
-		for (size_t i = 0; i < m->live_count; i++)
-			if (m->live[i]->role == roles[r].role)
-				group[count++] = m->live[i];
-		rc = drift_in_group(settings, roles[r].label, group, count, false, out);
-	}
-	free(group);
-	return rc;
 }
 
 static int rule_node_stale(const struct members *m, const struct cluster_settings *settings,
@@ -382,9 +233,10 @@ static int rule_node_stale(const struct members *m, const struct cluster_setting
 {
 	for (size_t i = 0; i < m->stale_count; i++) {
 		const struct fleet_node *node = m->stale[i];
-		if (add(out, FINDING_NODE_STALE, SEVERITY_WARNING, settings->name, node->node_id,
-		        "no report from %s's agent for %lld s", node->node_id,
-		        (long long)((now_ms - node->received_ms) / 1000)) == NULL)
+		if (finding_add(out, FINDING_NODE_STALE, SEVERITY_WARNING, settings->name,
+		                node->node_id, "no report from %s's agent for %lld s",
+		                node->node_id,
+		                (long long)((now_ms - node->received_ms) / 1000)) == NULL)
 			return -1;
 	}
 	return 0;
@@ -399,17 +251,17 @@ static int rule_trino_down(const struct members *m, const struct cluster_setting
 		    now_ms - node->not_active_since_ms < settings->down_grace_ms)
 			continue;
 		const char *state = report_state_name(node->state);
-		if (add(out, FINDING_TRINO_DOWN, weigh(m), settings->name, node->node_id,
-		        "Trino on %s is %s for %lld s%s%s", node->node_id, state,
-		        (long long)((now_ms - node->not_active_since_ms) / 1000),
-		        node->error[0] ? ": " : "", node->error) == NULL)
+		if (finding_add(out, FINDING_TRINO_DOWN, weigh(m), settings->name, node->node_id,
+		                "Trino on %s is %s for %lld s%s%s", node->node_id, state,
+		                (long long)((now_ms - node->not_active_since_ms) / 1000),
+		                node->error[0] ? ": " : "", node->error) == NULL)
 			return -1;
 	}
 	return 0;
 }
 
 static int rule_cluster_incomplete(const struct members *m, const struct cluster_settings *settings,
-                                   struct finding_list *out)
+                                   int64_t now_ms, struct finding_list *out)
 {
 	const struct fleet_node *coordinator = m->coordinator;
 	bool coordinator_ok = coordinator != NULL && is_active(coordinator);
@@ -419,18 +271,29 @@ static int rule_cluster_incomplete(const struct members *m, const struct cluster
 			workers++;
 	if (coordinator_ok && workers >= settings->min_workers)
 		return 0;
-	/* A standby with no node at all (not built yet, or shut down after a
-	 * cutover) is absent, not incomplete; the active cluster is never absent. */
-	if (!m->users_on_it && m->live_count == 0 && m->stale_count == 0)
-		return 0;
+	/* A cluster with no node at all has not been heard from (yet, or since its
+	 * nodes were forgotten): absent, not incomplete. A standby may well be (not
+	 * built yet, or shut down after a cutover); users sent to one is a warning,
+	 * after a grace that lets the agents of a fresh collector arrive. */
+	if (m->live_count == 0 && m->stale_count == 0) {
+		if (!m->users_on_it || now_ms < settings->absent_from_ms)
+			return 0;
+		return finding_add(out, FINDING_CLUSTER_ABSENT, SEVERITY_WARNING, settings->name,
+		                   NULL,
+		                   "no agent of cluster %s, where the load balancer sends users, "
+		                   "has reported to this collector",
+		                   settings->name) != NULL
+		               ? 0
+		               : -1;
+	}
 	char why[200];
 	if (!coordinator_ok)
 		snprintf(why, sizeof(why), "no live ACTIVE coordinator");
 	else
 		snprintf(why, sizeof(why), "%lld live ACTIVE workers, %lld required",
 		         (long long)workers, (long long)settings->min_workers);
-	return add(out, FINDING_CLUSTER_INCOMPLETE, weigh(m), settings->name, NULL,
-	           "cluster %s is incomplete: %s", settings->name, why) != NULL
+	return finding_add(out, FINDING_CLUSTER_INCOMPLETE, weigh(m), settings->name, NULL,
+	                   "cluster %s is incomplete: %s", settings->name, why) != NULL
 	               ? 0
 	               : -1;
 }
@@ -466,11 +329,13 @@ static int rule_counters_unavailable(const struct members *m,
 	    state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNREACHABLE ||
 	    state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR)
 		return 0;
-	return add(out, FINDING_COUNTERS_UNAVAILABLE, SEVERITY_WARNING, settings->name,
-	           coordinator->node_id,
-	           "query counters of %s are %s, so its failure ratio is blind: %s%s%s",
-	           coordinator->node_id, report_counter_state_name(state), counters_hint(state),
-	           coordinator->counters_error[0] ? " (" : "", coordinator->counters_error) != NULL
+	return finding_add(out, FINDING_COUNTERS_UNAVAILABLE, SEVERITY_WARNING, settings->name,
+	                   coordinator->node_id,
+	                   "query counters of %s are %s, so its failure ratio is blind: %s%s%s%s",
+	                   coordinator->node_id, report_counter_state_name(state),
+	                   counters_hint(state), coordinator->counters_error[0] ? " (" : "",
+	                   coordinator->counters_error,
+	                   coordinator->counters_error[0] ? ")" : "") != NULL
 	               ? 0
 	               : -1;
 }
@@ -486,17 +351,20 @@ static int rule_node_visibility(const struct members *m, const struct cluster_se
 		if (is_active(m->live[i]))
 			reporting++;
 	if (coordinator->active_nodes < reporting)
-		return add(out, FINDING_NODE_HIDDEN, SEVERITY_WARNING, settings->name, NULL,
-		           "the coordinator counts %lld active nodes, %lld agents report ACTIVE: "
-		           "Trino has excluded a node (a version or environment mismatch?)",
-		           (long long)coordinator->active_nodes, (long long)reporting) != NULL
+		return finding_add(out, FINDING_NODE_HIDDEN, SEVERITY_WARNING, settings->name, NULL,
+		                   "the coordinator counts %lld active nodes, %lld agents report "
+		                   "ACTIVE: "
+		                   "Trino has excluded a node (a version or environment mismatch?)",
+		                   (long long)coordinator->active_nodes,
+		                   (long long)reporting) != NULL
 		               ? 0
 		               : -1;
 	if (coordinator->active_nodes > reporting)
-		return add(out, FINDING_NODE_UNGUARDED, SEVERITY_WARNING, settings->name, NULL,
-		           "the coordinator counts %lld active nodes, only %lld agents report "
-		           "ACTIVE: a node runs without an agent",
-		           (long long)coordinator->active_nodes, (long long)reporting) != NULL
+		return finding_add(
+		               out, FINDING_NODE_UNGUARDED, SEVERITY_WARNING, settings->name, NULL,
+		               "the coordinator counts %lld active nodes, only %lld agents report "
+		               "ACTIVE: a node runs without an agent",
+		               (long long)coordinator->active_nodes, (long long)reporting) != NULL
 		               ? 0
 		               : -1;
 	return 0;
@@ -521,13 +389,13 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
 		        active_cluster != NULL && strcmp(active_cluster, settings->name) == 0;
 		int rc = rule_mixed_version(&m, settings, out);
 		if (rc == 0)
-			rc = rule_config_drift(&m, settings, out);
+			rc = findings_config_drift(m.live, m.live_count, settings, out);
 		if (rc == 0)
 			rc = rule_node_stale(&m, settings, now_ms, out);
 		if (rc == 0)
 			rc = rule_trino_down(&m, settings, now_ms, out);
 		if (rc == 0)
-			rc = rule_cluster_incomplete(&m, settings, out);
+			rc = rule_cluster_incomplete(&m, settings, now_ms, out);
 		if (rc == 0)
 			rc = rule_counters_unavailable(&m, settings, out);
 		if (rc == 0)
@@ -543,8 +411,8 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
 
 int findings_add_lb_failure(struct finding_list *list, const char *cluster, const char *why)
 {
-	if (add(list, FINDING_LB_SWITCH_FAILED, SEVERITY_CRITICAL, cluster, NULL,
-	        "the load balancer could not be switched to %s: %s", cluster, why) == NULL)
+	if (finding_add(list, FINDING_LB_SWITCH_FAILED, SEVERITY_CRITICAL, cluster, NULL,
+	                "the load balancer could not be switched to %s: %s", cluster, why) == NULL)
 		return -1;
 	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
 	return 0;
@@ -552,8 +420,8 @@ int findings_add_lb_failure(struct finding_list *list, const char *cluster, cons
 
 int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why)
 {
-	if (add(list, FINDING_DEGRADED, SEVERITY_CRITICAL, cluster, NULL,
-	        "%s is degraded during its watch: %s", cluster, why) == NULL)
+	if (finding_add(list, FINDING_DEGRADED, SEVERITY_CRITICAL, cluster, NULL,
+	                "%s is degraded during its watch: %s", cluster, why) == NULL)
 		return -1;
 	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
 	return 0;

@@ -22,6 +22,7 @@ enum finding_kind {
 	FINDING_NODE_UNGUARDED,
 	FINDING_LB_SWITCH_FAILED, /* from the cutover runner, not from the fleet */
 	FINDING_DEGRADED,         /* the watched cluster failed the degradation test */
+	FINDING_CLUSTER_ABSENT,   /* users are sent to a cluster no agent of which has reported */
 	FINDING_KIND_COUNT
 };
 
@@ -59,6 +60,9 @@ struct cluster_settings {
 	int64_t min_workers;
 	int64_t stale_after_ms; /* 0: 3 x the node's interval, at least 3 s */
 	int64_t down_grace_ms;  /* how long not ACTIVE before trino-down */
+	/* from when (monotonic) a cluster with no node at all is cluster-absent: the
+	 * collector's start plus [collector] absent_after; until then it says nothing */
+	int64_t absent_from_ms;
 };
 
 /* "mixed-version", "config-drift", ... */
@@ -123,6 +127,18 @@ int findings_add_lb_failure(struct finding_list *list, const char *cluster, cons
 
 /* Adds the finding that the watched CLUSTER is degraded, with WHY; LIST stays sorted. */
 int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why);
+
+/*
+ * Appends a finding to LIST (its key made from KIND, CLUSTER and SUBJECT, which
+ * may be NULL), its summary from FMT cut on a word to fit. NULL when out of memory.
+ */
+struct finding *finding_add(struct finding_list *list, enum finding_kind kind,
+                            enum severity severity, const char *cluster, const char *subject,
+                            const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The config-drift findings among the LIVE nodes of SETTINGS' cluster. 0, or -1 (memory). */
+int findings_config_drift(const struct fleet_node **live, size_t live_count,
+                          const struct cluster_settings *settings, struct finding_list *out);
 
 /* Keys of OLD not in NEW (closed) and of NEW not in OLD (opened); both lists sorted. */
 void findings_diff(const struct finding_list *old_list, const struct finding_list *new_list,

@@ -302,7 +302,17 @@ static void test_config_checks(void **state)
 	assert_int_equal(collector_config_load(path, &config, err, sizeof(err)), 0);
 	assert_int_equal(config.alerting.for_delay_ms[FINDING_MIXED_VERSION], 90000);
 	assert_int_equal(config.alerting.for_delay_ms[FINDING_DEGRADED], 120000);
-	assert_int_equal(config.alerting.for_delay_ms[FINDING_TRINO_DOWN], 0);
+	/* held by default: one node restarting is not a page */
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_TRINO_DOWN], 60000);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_CLUSTER_INCOMPLETE], 60000);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_NODE_STALE], 0);
+	collector_config_free(&config);
+	memset(&config, 0, sizeof(config));
+	harness_write_file(path, "[collector]\ncurve = off\n[cluster.blue]\n[alerts]\n"
+	                         "for.cluster-incomplete = 0s\n");
+	assert_int_equal(collector_config_load(path, &config, err, sizeof(err)), 0);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_CLUSTER_INCOMPLETE], 0);
+	assert_int_equal(config.alerting.for_delay_ms[FINDING_TRINO_DOWN], 60000);
 	collector_config_free(&config);
 	memset(&config, 0, sizeof(config));
 	/* an unreadable secret names the file, never a content */

@@ -56,9 +56,9 @@ static void test_what_cleared_during_a_restart_is_resolved(void **state)
 	struct setup s;
 	start(&s, NULL);
 	struct finding still = mixed(), cleared = mixed();
-	strcpy(cleared.key, "trino-down/green/green-worker-1");
+	strcpy(cleared.key, "node-stale/green/green-worker-1");
 	strcpy(cleared.subject, "green-worker-1");
-	cleared.kind = FINDING_TRINO_DOWN;
+	cleared.kind = FINDING_NODE_STALE;
 	struct alert a;
 	alert_from_finding("prod", &still, ALERT_FIRING, 1795546800123LL, &a);
 	alerts_publish(s.alerts, &a, clock_read());
@@ -83,7 +83,7 @@ static void test_what_cleared_during_a_restart_is_resolved(void **state)
 	                    "trino-guard/prod/mixed-version/green/green-worker-2");
 	assert_string_equal(field(resolve, "event_action", NULL), "resolve");
 	assert_string_equal(field(resolve, "dedup_key", NULL),
-	                    "trino-guard/prod/trino-down/green/green-worker-1");
+	                    "trino-guard/prod/node-stale/green/green-worker-1");
 	json_decref(again);
 	json_decref(resolve);
 	alerts_reconcile(s.alerts, clock_read()); /* only once */
@@ -138,8 +138,8 @@ static void test_for_delay_holds_a_flapping_finding(void **state)
 	run_for(300);
 	assert_int_equal(fx.body_count, 1);
 	/* a rule without a delay fires at once */
-	f.kind = FINDING_TRINO_DOWN;
-	strcpy(f.key, "trino-down/green/green-worker-2");
+	f.kind = FINDING_NODE_STALE;
+	strcpy(f.key, "node-stale/green/green-worker-2");
 	alert_from_finding("prod", &f, ALERT_FIRING, now, &a);
 	alerts_publish(s.alerts, &a, clock_read());
 	alerts_flush(s.alerts, clock_read());

@@ -14,6 +14,7 @@
 
 #include "alert.h"
 #include "alert_payload.h"
+#include "summary.h"
 #include "utf8.h"
 
 #define AT 1795546800123LL /* 2026-11-24T19:00:00.123Z */
@@ -244,6 +245,53 @@ static void test_slack_and_webhook_bodies(void **state)
 	free(text);
 }
 
+struct cut_case {
+	const char *name;
+	const char *text;
+	size_t size;
+	const char *expected;
+};
+
+static const struct cut_case cut_cases[] = {
+        {"a summary that fits is kept whole", "green-worker-1 runs 446", 32,
+         "green-worker-1 runs 446"},
+        {"a long one ends on a word", "query counters of green-coord are unavailable", 32,
+         "query counters of..."},
+        {"never inside a parenthesis: cut before it",
+         "counters are blind: Trino is starting (HTTP 503 Service Unavailable)", 48,
+         "counters are blind: Trino is starting..."},
+        {"a closed parenthesis is a word like any", "Trino is starting (HTTP 503) and more words",
+         36, "Trino is starting (HTTP 503) and..."},
+        {"one long word is cut at the limit", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 16,
+         "aaaaaaaaaaaa..."},
+        {"never inside a UTF-8 sequence",
+         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 16,
+         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9..."},
+};
+
+static void test_summaries_are_cut_on_a_word(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cut_cases) / sizeof(cut_cases[0]); i++) {
+		char out[64];
+		assert_true(cut_cases[i].size <= sizeof(out));
+		summary_cut(cut_cases[i].text, out, cut_cases[i].size);
+		if (strcmp(out, cut_cases[i].expected) != 0)
+			fail_msg("%s: '%s', expected '%s'", cut_cases[i].name, out,
+			         cut_cases[i].expected);
+		assert_true(strlen(out) < cut_cases[i].size);
+	}
+	/* a resolved alert's "resolved: " prefix never cuts a full summary mid-word */
+	struct finding f = {.kind = FINDING_COUNTERS_UNAVAILABLE, .severity = SEVERITY_WARNING};
+	snprintf(f.key, sizeof(f.key), "counters-unavailable/green/green-coord");
+	memset(f.summary, 'x', sizeof(f.summary) - 1);
+	memcpy(f.summary + 1000, " (HTTP 503)", 11);
+	struct alert alert;
+	alert_from_finding("prod", &f, ALERT_RESOLVED, 0, &alert);
+	assert_null(strchr(alert.summary, '('));
+	assert_non_null(strstr(alert.summary, "..."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +303,7 @@ int main(void)
 	        cmocka_unit_test(test_bad_text_never_drops_an_alert),
 	        cmocka_unit_test(test_alertmanager_firing_resolved_and_event),
 	        cmocka_unit_test(test_slack_and_webhook_bodies),
+	        cmocka_unit_test(test_summaries_are_cut_on_a_word),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

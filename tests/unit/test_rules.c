@@ -75,10 +75,10 @@ static const struct rule_case rule_cases[] = {
           {"g-w2", "g", WORKER, "446", ACTIVE, 10000, 0, NULL, 0, -1}},
          2,
          "cluster-incomplete/g|node-stale/g/g-w2"},
-        {"the active cluster with no node at all is incomplete",
+        {"the active cluster with no node at all is absent, not incomplete",
          {WORKER_447("x", "1")},
          0,
-         "cluster-incomplete/g"},
+         "cluster-absent/g"},
         {"one node only, no workers required", {COORD_447("g")}, 0, ""},
         {"too few workers", {COORD_447("g"), WORKER_447("g", "1")}, 2, "cluster-incomplete/g"},
         {"catalogs are compared across roles",
@@ -530,6 +530,20 @@ static void test_start_up_grace(void **state)
 	assert_true(findings_warmed_up(clusters, 2, 10000));
 	clusters[1].stale_after_ms = 500; /* shorter than the default: the default holds */
 	assert_false(findings_warmed_up(clusters, 2, 2999));
+
+	/* no agent yet: nothing at all until absent_from, then a warning, never critical */
+	struct fleet empty;
+	fleet_init(&empty);
+	struct finding_list out = {0};
+	clusters[0].absent_from_ms = 60000;
+	clusters[1].absent_from_ms = 60000;
+	assert_int_equal(findings_evaluate(&empty, clusters, 2, "b", 59999, &out), 0);
+	assert_int_equal(out.count, 0);
+	assert_int_equal(findings_evaluate(&empty, clusters, 2, "b", 60000, &out), 0);
+	assert_int_equal(out.count, 1); /* the standby "g" may be absent */
+	assert_string_equal(out.items[0].key, "cluster-absent/b");
+	assert_int_equal(out.items[0].severity, SEVERITY_WARNING);
+	finding_list_free(&out);
 }
 
 static void test_failure_type_names(void **state)
