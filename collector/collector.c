@@ -12,6 +12,7 @@
 
 #include "alerts.h"
 #include "api.h"
+#include "backend_health.h"
 #include "cutover_runner.h"
 #include "ingest.h"
 #include "journal.h"
@@ -93,6 +94,12 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 	if (rc == 0 &&
 	    cutover_runner_degraded(collector->cutover, &degraded_cluster, &degraded_why))
 		rc = findings_add_degraded(next, degraded_cluster, degraded_why);
+	if (rc == 0)
+		rc = lb_health_findings(backend_health_view(collector->backend_health),
+		                        &collector->fleet, collector->clusters,
+		                        collector->cluster_count,
+		                        collector_active_cluster(collector),
+		                        collector->config.lb.health_grace_ms, now_ms, next);
 	return rc;
 }
 
@@ -104,6 +111,7 @@ void collector_tick(struct collector *collector, struct clock_now now)
 	if (forgotten > 0)
 		log_info("forgot %zu node(s) not heard from for %lld s", forgotten,
 		         (long long)(collector->config.collector.forget_after_ms / 1000));
+	backend_health_tick(collector->backend_health, now);
 	if (!collector->findings_ready &&
 	    findings_warmed_up(collector->clusters, collector->cluster_count,
 	                       now.mono_ms - collector->started_ms))
@@ -173,20 +181,53 @@ static void on_lb_retry(const char *reason, void *arg)
 		cutover_runner_lb_retrying(collector->cutover, reason, collector_clock(collector));
 }
 
-/* The runner with the LB driver HOOKS give, or the one [lb] names. */
+/* A driver says how a switch decided a step (from the driver's callback). */
+static void on_lb_note(const char *note, void *arg)
+{
+	struct collector *collector = arg;
+	if (collector->cutover != NULL)
+		cutover_runner_lb_note(collector->cutover, note, collector_clock(collector));
+}
+
+/* A driver asks whether CLUSTER's agents report it serving since SINCE_MS. */
+static bool on_lb_cluster_ready(const char *cluster, int64_t since_ms, void *arg)
+{
+	struct collector *collector = arg;
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		if (strcmp(collector->clusters[i].name, cluster) == 0)
+			return lb_health_cluster_ready(&collector->fleet, &collector->clusters[i],
+			                               since_ms,
+			                               collector_clock(collector).mono_ms);
+	return false;
+}
+
+/* The runner with the LB driver HOOKS give, or the one [lb] names; the health reader on it. */
 static int start_cutover(struct collector *collector, const struct collector_hooks *hooks,
                          char *err, size_t err_len)
 {
 	struct lb_driver driver = {0};
+	const struct lb_common driver_hooks = {
+	        .on_retry = on_lb_retry,
+	        .on_retry_arg = collector,
+	        .on_note = on_lb_note,
+	        .cluster_ready = on_lb_cluster_ready,
+	        .read_clock = collector->read_clock,
+	};
 	if (hooks != NULL && hooks->lb != NULL)
 		driver = *hooks->lb;
-	else if (lb_driver_from_config(collector->base, &collector->config, on_lb_retry, collector,
-	                               &driver, err, err_len) != 0)
+	else if (lb_driver_from_config(collector->base, &collector->config, &driver_hooks, &driver,
+	                               err, err_len) != 0)
 		return -1;
 	collector->cutover = cutover_runner_new(collector, &driver, err, err_len);
 	if (collector->cutover == NULL) {
 		if (driver.impl != NULL)
 			driver.free(driver.impl);
+		return -1;
+	}
+	const char *name = collector->config.lb.driver != NULL ? collector->config.lb.driver : "lb";
+	collector->backend_health = backend_health_new(collector, name, &driver);
+	if (collector->backend_health == NULL) {
+		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -247,6 +288,7 @@ void collector_stop(struct collector *collector)
 	if (collector->api != NULL)
 		evhttp_free(collector->api);
 	cutover_runner_free(collector->cutover);
+	backend_health_free(collector->backend_health);
 	alerts_free(collector->alerts);
 	ingest_free(collector->ingest);
 	journal_close(collector->journal);

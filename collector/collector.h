@@ -19,6 +19,7 @@
 #include "lb.h"
 
 struct alerts;
+struct backend_health;
 struct cutover_runner;
 struct event_base;
 struct evhttp;
@@ -56,6 +57,7 @@ struct collector {
 	struct ingest *ingest;
 	struct journal *journal;
 	struct cutover_runner *cutover; /* holds the active cluster (cutover_runner_active) */
+	struct backend_health *backend_health; /* the LB's own health of each backend */
 	struct alerts *alerts;
 	struct evhttp *api;
 	struct tick_stats ticks;

@@ -80,6 +80,8 @@ static const struct config_key lb_keys[] = {
         {"retries", CONFIG_INT, offsetof(struct lb_section, retries), false, "3", 0, 10, NULL},
         {"poll", CONFIG_DURATION, offsetof(struct lb_section, poll_ms), false, "1s", 100, 60000,
          NULL},
+        {"health_grace", CONFIG_DURATION, offsetof(struct lb_section, health_grace_ms), false, "3m",
+         0, 3600000, NULL},
 };
 
 /* The driver is a row of the table; the choice is the table's names. */

@@ -71,7 +71,8 @@ struct lb_section {
 	char *driver; /* a row's name in the driver table: "none", "haproxy", ... */
 	int64_t timeout_ms;
 	int64_t retries;
-	int64_t poll_ms;                          /* how often the LB's current target is read */
+	int64_t poll_ms;         /* how often the LB's current target is read */
+	int64_t health_grace_ms; /* a ready cluster's backend not HEALTHY this long: a finding */
 	void *sections[COLLECTOR_MAX_LB_DRIVERS]; /* by row; allocated and freed by the loader */
 };
 

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "alerts.h"
+#include "backend_health.h"
 #include "degradation.h"
 #include "failure_ratio.h"
 #include "journal.h"
@@ -159,10 +160,18 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	f->gate = &r->gate;
 	memset(&r->gate, 0, sizeof(r->gate));
 	r->gate.pass = true;
-	if (event->kind == EVENT_CUTOVER && f->target_known)
-		gate_evaluate(&c->fleet, settings_of(c, event->cluster), &c->findings,
+	if (event->kind == EVENT_CUTOVER && f->target_known) {
+		const struct cluster_settings *target = settings_of(c, event->cluster);
+		gate_evaluate(&c->fleet, target, &c->findings,
 		              watch_tolerated_p0(&r->watch, &f->baseline),
 		              c->config.watch.window_ms, r->watch.failure_types, now_ms, &r->gate);
+		/* the LB must hold the target HEALTHY, or it would route no users there */
+		char why[900];
+		if (c->backend_health != NULL &&
+		    lb_health_problem(backend_health_view(c->backend_health), &c->fleet, target,
+		                      now_ms, why, sizeof(why)))
+			gate_add_failure(&r->gate, why);
+	}
 	if (event->kind == EVENT_CUTOVER && !c->findings_ready)
 		gate_close_during_grace(&r->gate, findings_grace_ms(c->clusters, c->cluster_count) -
 		                                          (now_ms - c->started_ms));
@@ -270,6 +279,13 @@ void cutover_runner_lb_retrying(struct cutover_runner *r, const char *reason, st
 	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:s}", "type", "lb-attempt", "cluster", r->state.other,
 	                         "error", reason));
+}
+
+void cutover_runner_lb_note(struct cutover_runner *r, const char *note, struct clock_now now)
+{
+	journal_append(r->collector->journal, now.unix_ms,
+	               json_pack("{s:s,s:s,s:s}", "type", "lb-note", "cluster", r->state.other,
+	                         "note", note));
 }
 
 /* The driver finished a switch we asked for (from the driver's callback). */

@@ -37,6 +37,9 @@ void cutover_runner_tick(struct cutover_runner *runner, struct clock_now now);
 void cutover_runner_lb_retrying(struct cutover_runner *runner, const char *reason,
                                 struct clock_now now);
 
+/* The LB driver says how a switch decided a step: journaled as lb-note. */
+void cutover_runner_lb_note(struct cutover_runner *runner, const char *note, struct clock_now now);
+
 /*
  * An operator request (EVENT_CUTOVER, EVENT_ROLLBACK, EVENT_PAUSE,
  * EVENT_RESUME). Returns the answer as a new JSON object and its HTTP status.

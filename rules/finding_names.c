@@ -20,6 +20,7 @@ static const char *const kind_names[] = {
         [FINDING_LB_SWITCH_FAILED] = "lb-switch-failed",
         [FINDING_DEGRADED] = "degraded",
         [FINDING_CLUSTER_ABSENT] = "cluster-absent",
+        [FINDING_LB_BACKEND_UNHEALTHY] = "lb-backend-unhealthy",
 };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == FINDING_KIND_COUNT,
                "one name per enum finding_kind");

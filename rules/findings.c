@@ -418,6 +418,16 @@ int findings_add_lb_failure(struct finding_list *list, const char *cluster, cons
 	return 0;
 }
 
+int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,
+                            const char *summary)
+{
+	if (finding_add(list, FINDING_LB_BACKEND_UNHEALTHY, severity, cluster, NULL, "%s",
+	                summary) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
+	return 0;
+}
+
 int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why)
 {
 	if (finding_add(list, FINDING_DEGRADED, SEVERITY_CRITICAL, cluster, NULL,

@@ -23,6 +23,7 @@ enum finding_kind {
 	FINDING_LB_SWITCH_FAILED, /* from the cutover runner, not from the fleet */
 	FINDING_DEGRADED,         /* the watched cluster failed the degradation test */
 	FINDING_CLUSTER_ABSENT,   /* users are sent to a cluster no agent of which has reported */
+	FINDING_LB_BACKEND_UNHEALTHY, /* from rules/lb_health.c: the LB holds a ready cluster down */
 	FINDING_KIND_COUNT
 };
 
@@ -124,6 +125,10 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
  * partial), with WHY, keeping LIST sorted. 0, or -1 when out of memory.
  */
 int findings_add_lb_failure(struct finding_list *list, const char *cluster, const char *why);
+
+/* Adds lb-backend-unhealthy for CLUSTER with SUMMARY; LIST stays sorted. 0 or -1. */
+int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,
+                            const char *summary);
 
 /* Adds the finding that the watched CLUSTER is degraded, with WHY; LIST stays sorted. */
 int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why);

@@ -69,3 +69,8 @@ void gate_close_during_grace(struct gate_result *out, int64_t grace_left_ms)
 	     "to report (%lld ms left); ask again then",
 	     (long long)(grace_left_ms > 0 ? grace_left_ms : 0));
 }
+
+void gate_add_failure(struct gate_result *out, const char *line)
+{
+	fail(out, "%s", line);
+}

@@ -19,7 +19,7 @@
 struct gate_result {
 	bool pass;
 	size_t failed_count;
-	char failed[GATE_MAX_CHECKS][512]; /* one line per failing check */
+	char failed[GATE_MAX_CHECKS][1024]; /* one line per failing check */
 };
 
 /*
@@ -36,5 +36,8 @@ void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *tar
  * time to report, "no finding" means "not looked yet", not "healthy".
  */
 void gate_close_during_grace(struct gate_result *out, int64_t grace_left_ms);
+
+/* Adds a failing check found outside the gate (the LB's own health of TARGET). */
+void gate_add_failure(struct gate_result *out, const char *line);
 
 #endif

@@ -12,12 +12,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 /* OK, or the reason. */
 typedef void (*lb_switch_done_fn)(bool ok, const char *error, void *arg);
 /* CLUSTER the LB points at (NULL when unknown, with ERROR). */
 typedef void (*lb_current_done_fn)(const char *cluster, const char *error, void *arg);
 /* Told of every failed attempt that is about to be retried (for the journal). */
 typedef void (*lb_retry_fn)(const char *reason, void *arg);
+/* Told how a switch in progress decided a step (for the journal). */
+typedef void (*lb_note_fn)(const char *note, void *arg);
+/*
+ * Do CLUSTER's agents report its coordinator ACTIVE in a report received at
+ * or after SINCE_MS (the collector's monotonic clock)?
+ */
+typedef bool (*lb_cluster_ready_fn)(const char *cluster, int64_t since_ms, void *arg);
+
+/* One backend's health as the LB itself judges it (trino-gateway's trinoStatus). */
+struct lb_backend_health {
+	const char *cluster;
+	const char *backend;
+	const char *status; /* "HEALTHY", "PENDING", "UNHEALTHY", "UNKNOWN"; NULL: not read */
+	const char *error;  /* why it could not be read, when STATUS is NULL */
+};
+/* Every configured backend's health; borrowed for the call. */
+typedef void (*lb_health_done_fn)(const struct lb_backend_health *backends, size_t count,
+                                  void *arg);
 
 struct event;
 
@@ -36,14 +56,19 @@ struct lb_driver {
 	/* NULL when the driver cannot tell (then no external cutover is detected) */
 	void (*current)(void *impl, lb_current_done_fn done, void *arg);
 	void (*free)(void *impl);
+	/* NULL when the LB judges no backend's health of its own */
+	void (*backend_health)(void *impl, lb_health_done_fn done, void *arg);
 };
 
 /* What every driver is given besides its own section: the [lb] settings they share. */
 struct lb_common {
-	int64_t timeout_ms;   /* [lb] timeout: per attempt */
-	int retries;          /* [lb] retries: extra attempts, with doubling backoff */
-	lb_retry_fn on_retry; /* hears of every retried attempt; may be NULL */
-	void *on_retry_arg;
+	int64_t timeout_ms;                /* [lb] timeout: per attempt */
+	int retries;                       /* [lb] retries: extra attempts, with doubling backoff */
+	lb_retry_fn on_retry;              /* hears of every retried attempt; may be NULL */
+	void *on_retry_arg;                /* given to every hook here */
+	lb_note_fn on_note;                /* hears how a switch decided; may be NULL */
+	lb_cluster_ready_fn cluster_ready; /* the agents' view of a cluster; may be NULL */
+	struct clock_now (*read_clock)(void); /* the caller's clock; NULL: clock_read() */
 };
 
 /* What a driver's check is told of the rest of the file. */

@@ -101,8 +101,8 @@ int lb_driver_check(const struct collector_config *config, const struct config_w
 }
 
 int lb_driver_from_config(struct event_base *base, const struct collector_config *config,
-                          lb_retry_fn on_retry, void *on_retry_arg, struct lb_driver *out,
-                          char *err, size_t err_len)
+                          const struct lb_common *hooks, struct lb_driver *out, char *err,
+                          size_t err_len)
 {
 	memset(out, 0, sizeof(*out));
 	/* a config nobody loaded has no driver, as driver = none */
@@ -120,11 +120,10 @@ int lb_driver_from_config(struct event_base *base, const struct collector_config
 		snprintf(err, err_len, "[lb.%s] was not loaded", type->name);
 		return -1;
 	}
-	const struct lb_common common = {
-	        .timeout_ms = config->lb.timeout_ms,
-	        .retries = (int)config->lb.retries,
-	        .on_retry = on_retry,
-	        .on_retry_arg = on_retry_arg,
-	};
+	struct lb_common common = {0};
+	if (hooks != NULL)
+		common = *hooks;
+	common.timeout_ms = config->lb.timeout_ms;
+	common.retries = (int)config->lb.retries;
 	return type->create(base, section, &common, out, err, err_len);
 }

@@ -38,10 +38,11 @@ int lb_driver_check(const struct collector_config *config, const struct config_w
 
 /*
  * Fills OUT with the driver CONFIG names (OUT->impl NULL for driver = none).
- * ON_RETRY (may be NULL) hears of every retried attempt. 0, or -1 with ERR.
+ * HOOKS (may be NULL) gives the hooks of struct lb_common; its timeout and
+ * retries are [lb]'s. 0, or -1 with ERR.
  */
 int lb_driver_from_config(struct event_base *base, const struct collector_config *config,
-                          lb_retry_fn on_retry, void *on_retry_arg, struct lb_driver *out,
-                          char *err, size_t err_len);
+                          const struct lb_common *hooks, struct lb_driver *out, char *err,
+                          size_t err_len);
 
 #endif

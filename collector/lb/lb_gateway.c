@@ -1,9 +1,10 @@
 /*
- * The trino-gateway driver, from its [lb.trino-gateway] section to the
- * switch, as a small sequence on the curl-multi client:
- * ACTIVATE -> (poll STATE until HEALTHY) -> DEACTIVATE each other backend ->
- * VERIFY. Each request is retried with a doubling backoff; activating first
- * and deactivating last leaves no moment without a backend (reference §8).
+ * The trino-gateway driver's switch, as a small sequence on the curl-multi
+ * client: ACTIVATE -> (poll STATE until a health round newer than the
+ * activate, or the target's agents, prove it HEALTHY) -> DEACTIVATE each
+ * other backend -> VERIFY; and the read of every backend's health. Each
+ * request is retried with a doubling backoff; activating first and
+ * deactivating last leaves no moment without a backend.
  */
 #include "lb_gateway.h"
 
@@ -16,10 +17,9 @@
 #include <time.h>
 
 #include "clock.h"
-#include "config.h"
+#include "gateway_activation.h"
 #include "http_client.h"
 #include "log.h"
-#include "secret_file.h"
 
 enum gateway_step { STEP_ACTIVATE, STEP_STATE, STEP_DEACTIVATE, STEP_VERIFY };
 
@@ -31,10 +31,13 @@ struct lb_gateway {
 	char *clusters[LB_GATEWAY_MAX_BACKENDS];
 	char *backends[LB_GATEWAY_MAX_BACKENDS];
 	size_t backend_count;
-	int64_t timeout_ms, healthy_timeout_ms, poll_ms;
+	int64_t timeout_ms, healthy_timeout_ms, poll_ms, monitor_round_ms;
 	int retries;
 	lb_retry_fn on_retry;
-	void *on_retry_arg;
+	void *on_retry_arg; /* every hook's */
+	lb_note_fn on_note;
+	lb_cluster_ready_fn cluster_ready;
+	struct clock_now (*read_clock)(void);
 	struct event *timer;
 	/* the switch in progress */
 	bool busy;
@@ -42,7 +45,7 @@ struct lb_gateway {
 	size_t target;       /* index of the target backend */
 	size_t deactivating; /* index of the backend being deactivated */
 	int attempt;
-	int64_t pending_until_ms;
+	struct gateway_activation activation;
 	char last_state[32];
 	lb_switch_done_fn switch_done;
 	void *switch_arg;
@@ -50,7 +53,22 @@ struct lb_gateway {
 	bool reading;
 	lb_current_done_fn current_done;
 	void *current_arg;
+	/* backend_health(): one request per backend, answered when all are in */
+	size_t health_pending;
+	struct health_read {
+		struct lb_gateway *lb;
+		size_t index;
+		char status[32]; /* "" until read */
+		char error[256];
+	} health[LB_GATEWAY_MAX_BACKENDS];
+	lb_health_done_fn health_done;
+	void *health_arg;
 };
+
+static int64_t now_ms(const struct lb_gateway *lb)
+{
+	return lb->read_clock != NULL ? lb->read_clock().mono_ms : clock_mono_ms();
+}
 
 static void run_step(struct lb_gateway *lb);
 
@@ -97,6 +115,65 @@ static bool names_backend(json_t *list, const char *name)
 	return false;
 }
 
+/* TRINOSTATUS of a ClusterStats body into OUT ("unknown" when absent). */
+static void read_status(const struct http_response *response, char *out, size_t out_len)
+{
+	json_t *state = json_loadb(response->body, response->body_len, 0, NULL);
+	const char *status = json_string_value(json_object_get(state, "trinoStatus"));
+	snprintf(out, out_len, "%s", status != NULL ? status : "unknown");
+	json_decref(state);
+}
+
+/*
+ * A state read after the activate: true when the target is proven HEALTHY
+ * (said how in the log and to on_note), false when the switch waits or
+ * failed (already reported).
+ */
+static bool after_state(struct lb_gateway *lb, const struct http_response *response)
+{
+	const char *target = lb->backends[lb->target];
+	read_status(response, lb->last_state, sizeof(lb->last_state));
+	int64_t now = now_ms(lb);
+	bool healthy = strcmp(lb->last_state, "HEALTHY") == 0;
+	struct gateway_activation_read read = {
+	        .status = lb->last_state,
+	        .agents_ready = healthy && lb->cluster_ready != NULL &&
+	                        lb->cluster_ready(lb->clusters[lb->target],
+	                                          lb->activation.activated_ms, lb->on_retry_arg),
+	        .monitor_round_ms = lb->monitor_round_ms,
+	        .healthy_timeout_ms = lb->healthy_timeout_ms,
+	        .now_ms = now,
+	};
+	enum gateway_activation_verdict verdict = gateway_activation_decide(&lb->activation, &read);
+	char text[800];
+	switch (verdict) {
+	case GATEWAY_WAIT:
+		again_after(lb, lb->poll_ms);
+		return false;
+	case GATEWAY_GIVE_UP:
+		snprintf(text, sizeof(text),
+		         "trino-gateway: backend %s stayed %s for %lld s after activation (%s); "
+		         "nothing was deactivated",
+		         target, lb->last_state, (long long)(lb->healthy_timeout_ms / 1000),
+		         healthy ? "no health round newer than the activate came"
+		                 : "the gateway routes nothing to it");
+		finish(lb, false, text);
+		return false;
+	case GATEWAY_PROCEED_ROUND:
+	case GATEWAY_PROCEED_AGENTS:
+		break;
+	}
+	snprintf(text, sizeof(text),
+	         "trino-gateway: backend %s proven HEALTHY %lld ms after the activate: %s; "
+	         "deactivating the others",
+	         target, (long long)(now - lb->activation.activated_ms),
+	         gateway_activation_explain(verdict));
+	log_info("%s", text);
+	if (lb->on_note != NULL)
+		lb->on_note(text, lb->on_retry_arg);
+	return true;
+}
+
 static void on_answer(const struct http_response *response, void *arg)
 {
 	struct lb_gateway *lb = arg;
@@ -124,33 +201,16 @@ static void on_answer(const struct http_response *response, void *arg)
 	switch (lb->step) {
 	case STEP_ACTIVATE:
 		lb->step = STEP_STATE;
-		lb->pending_until_ms = clock_mono_ms() + lb->healthy_timeout_ms;
+		gateway_activation_start(&lb->activation, now_ms(lb));
 		break;
-	case STEP_STATE: {
-		json_t *state = json_loadb(response->body, response->body_len, 0, NULL);
-		const char *status = json_string_value(json_object_get(state, "trinoStatus"));
-		snprintf(lb->last_state, sizeof(lb->last_state), "%s",
-		         status != NULL ? status : "unknown");
-		json_decref(state);
-		if (strcmp(lb->last_state, "HEALTHY") != 0) {
-			if (clock_mono_ms() >= lb->pending_until_ms) {
-				snprintf(why, sizeof(why),
-				         "trino-gateway: backend %s stayed %s for %lld s after "
-				         "activation; nothing was deactivated",
-				         target, lb->last_state,
-				         (long long)(lb->healthy_timeout_ms / 1000));
-				finish(lb, false, why);
-				return;
-			}
-			again_after(lb, lb->poll_ms);
+	case STEP_STATE:
+		if (!after_state(lb, response))
 			return;
-		}
 		lb->step = STEP_DEACTIVATE;
 		lb->deactivating = 0;
 		if (!next_to_deactivate(lb))
 			lb->step = STEP_VERIFY;
 		break;
-	}
 	case STEP_DEACTIVATE:
 		lb->deactivating++;
 		if (!next_to_deactivate(lb))
@@ -296,6 +356,50 @@ static void driver_current(void *impl, lb_current_done_fn done, void *arg)
 	request(lb, "GET", "/gateway/backend/active", on_active, lb);
 }
 
+/* One backend's state for backend_health(); the last answer reports them all. */
+static void on_health(const struct http_response *response, void *arg)
+{
+	struct health_read *h = arg;
+	struct lb_gateway *lb = h->lb;
+	if (response->ok && response->status == 200)
+		read_status(response, h->status, sizeof(h->status));
+	else if (response->ok)
+		snprintf(h->error, sizeof(h->error), "GET /api/public/backends/%s/state: HTTP %ld",
+		         lb->backends[h->index], response->status);
+	else
+		snprintf(h->error, sizeof(h->error), "%s", response->error);
+	if (--lb->health_pending > 0)
+		return;
+	struct lb_backend_health out[LB_GATEWAY_MAX_BACKENDS];
+	for (size_t i = 0; i < lb->backend_count; i++)
+		out[i] = (struct lb_backend_health){
+		        .cluster = lb->clusters[i],
+		        .backend = lb->backends[i],
+		        .status = lb->health[i].status[0] != '\0' ? lb->health[i].status : NULL,
+		        .error = lb->health[i].error,
+		};
+	lb->health_done(out, lb->backend_count, lb->health_arg);
+}
+
+/* Every backend's /api/public/backends/NAME/state, read in parallel. */
+static void driver_backend_health(void *impl, lb_health_done_fn done, void *arg)
+{
+	struct lb_gateway *lb = impl;
+	if (lb->health_pending > 0) {
+		done(NULL, 0, arg);
+		return;
+	}
+	lb->health_done = done;
+	lb->health_arg = arg;
+	lb->health_pending = lb->backend_count;
+	for (size_t i = 0; i < lb->backend_count; i++) {
+		lb->health[i] = (struct health_read){.lb = lb, .index = i};
+		char path[512];
+		snprintf(path, sizeof(path), "/api/public/backends/%s/state", lb->backends[i]);
+		request(lb, "GET", path, on_health, &lb->health[i]);
+	}
+}
+
 static void driver_free(void *impl)
 {
 	lb_gateway_free(impl);
@@ -303,7 +407,8 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_gateway_driver(struct lb_gateway *lb)
 {
-	return (struct lb_driver){lb, driver_switch, driver_current, driver_free};
+	return (struct lb_driver){lb, driver_switch, driver_current, driver_free,
+	                          driver_backend_health};
 }
 
 struct lb_gateway *lb_gateway_new(struct event_base *base, const struct lb_gateway_settings *s,
@@ -341,9 +446,13 @@ struct lb_gateway *lb_gateway_new(struct event_base *base, const struct lb_gatew
 	lb->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 5000;
 	lb->healthy_timeout_ms = s->healthy_timeout_ms > 0 ? s->healthy_timeout_ms : 180000;
 	lb->poll_ms = s->poll_ms > 0 ? s->poll_ms : 1000;
+	lb->monitor_round_ms = s->monitor_round_ms > 0 ? s->monitor_round_ms : 70000;
 	lb->retries = s->retries;
 	lb->on_retry = s->on_retry;
 	lb->on_retry_arg = s->on_retry_arg;
+	lb->on_note = s->on_note;
+	lb->cluster_ready = s->cluster_ready;
+	lb->read_clock = s->read_clock;
 	lb->timer = evtimer_new(base, on_timer, lb);
 	if (lb->http == NULL || lb->url == NULL || lb->timer == NULL) {
 		lb_gateway_free(lb);
@@ -367,94 +476,3 @@ void lb_gateway_free(struct lb_gateway *lb)
 	}
 	free(lb);
 }
-
-/* [lb.trino-gateway] as the loader fills it. */
-struct lb_gateway_section {
-	char *url;
-	struct config_pairs backends; /* backend.CLUSTER = gateway backend name */
-	char *authorization_file;     /* holds "Basic ..." or "Bearer ..." */
-	int64_t healthy_timeout_ms;
-	int64_t health_poll_ms;
-};
-
-static const struct config_key gateway_keys[] = {
-        {"url", CONFIG_STRING, offsetof(struct lb_gateway_section, url), false, NULL, 0, 0, NULL},
-        {"backend", CONFIG_KEYED, offsetof(struct lb_gateway_section, backends), false, NULL, 0, 0,
-         NULL},
-        {"authorization_file", CONFIG_PATH, offsetof(struct lb_gateway_section, authorization_file),
-         false, NULL, 0, 0, NULL},
-        {"healthy_timeout", CONFIG_DURATION,
-         offsetof(struct lb_gateway_section, healthy_timeout_ms), false, "3m", 1000, 3600000, NULL},
-        {"health_poll", CONFIG_DURATION, offsetof(struct lb_gateway_section, health_poll_ms), false,
-         "1s", 100, 60000, NULL},
-};
-
-/* A url, and a gateway backend for every cluster. */
-static int gateway_check(const void *section, const struct lb_check_input *input, const char **key,
-                         int *line, char *why, size_t why_len)
-{
-	(void)line;
-	const struct lb_gateway_section *g = section;
-	if (g->url == NULL) {
-		*key = "url";
-		snprintf(why, why_len, "[lb] driver = trino-gateway needs [lb.trino-gateway] url");
-		return -1;
-	}
-	for (size_t i = 0; i < input->cluster_count; i++) {
-		const char *name = input->clusters[i];
-		if (config_pairs_get(&g->backends, name) == NULL) {
-			snprintf(why, why_len,
-			         "[lb.trino-gateway] has no backend.%s = <backend name> for "
-			         "cluster %s",
-			         name, name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int gateway_create(struct event_base *base, const void *section,
-                          const struct lb_common *common, struct lb_driver *out, char *err,
-                          size_t err_len)
-{
-	const struct lb_gateway_section *g = section;
-	struct lb_gateway_settings s = {
-	        .url = g->url,
-	        .timeout_ms = common->timeout_ms,
-	        .retries = common->retries,
-	        .on_retry = common->on_retry,
-	        .on_retry_arg = common->on_retry_arg,
-	        .healthy_timeout_ms = g->healthy_timeout_ms,
-	        .poll_ms = g->health_poll_ms,
-	};
-	for (size_t i = 0; i < g->backends.count && i < LB_GATEWAY_MAX_BACKENDS; i++) {
-		s.backends[i].cluster = g->backends.items[i].name;
-		s.backends[i].backend = g->backends.items[i].value;
-		s.backend_count++;
-	}
-	char *authorization = NULL;
-	if (g->authorization_file != NULL) {
-		char why[512];
-		authorization = secret_file_read(g->authorization_file, why, sizeof(why));
-		if (authorization == NULL) {
-			snprintf(err, err_len, "[lb.trino-gateway] authorization_file %s", why);
-			return -1;
-		}
-		s.authorization = authorization;
-	}
-	struct lb_gateway *gateway = lb_gateway_new(base, &s, err, err_len);
-	secret_free(authorization);
-	if (gateway == NULL)
-		return -1;
-	*out = lb_gateway_driver(gateway);
-	return 0;
-}
-
-const struct lb_driver_type lb_gateway_type = {
-        .name = "trino-gateway",
-        .keys = gateway_keys,
-        .key_count = sizeof(gateway_keys) / sizeof(gateway_keys[0]),
-        .section_size = sizeof(struct lb_gateway_section),
-        .check = gateway_check,
-        .create = gateway_create,
-};

@@ -515,5 +515,5 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_haproxy_driver(struct lb_haproxy *lb)
 {
-	return (struct lb_driver){lb, driver_switch, driver_current, driver_free};
+	return (struct lb_driver){lb, driver_switch, driver_current, driver_free, NULL};
 }

@@ -198,7 +198,7 @@ static void build_driver(const struct collector_config *config)
 	assert_non_null(base);
 	struct lb_driver driver;
 	char err[512] = "";
-	if (lb_driver_from_config(base, config, NULL, NULL, &driver, err, sizeof(err)) != 0)
+	if (lb_driver_from_config(base, config, NULL, &driver, err, sizeof(err)) != 0)
 		fail_msg("the driver did not build: %s", err);
 	if (strcmp(config->lb.driver, "none") == 0) {
 		assert_null(driver.impl);
