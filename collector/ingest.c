@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <zmq.h>
 
 #include "allowlist.h"
@@ -58,6 +59,12 @@ const char *ingest_reject_name(int reason)
 		return "identity_mismatch";
 	if (reason == INGEST_REJECT_UNKNOWN_CLUSTER)
 		return "unknown_cluster";
+	if (reason == INGEST_REJECT_CLUSTER_MISMATCH)
+		return "cluster_mismatch";
+	if (reason == INGEST_REJECT_ROLE_MISMATCH)
+		return "role_mismatch";
+	if (reason == INGEST_REJECT_KEY_REMOVED)
+		return "key_removed";
 	return report_reject_name((enum report_reject)reason);
 }
 
@@ -118,6 +125,52 @@ static enum fleet_result record(struct collector *collector, int cluster, const 
 	return result;
 }
 
+/* Closes a connection libzmq owns: shutdown(), not close(), so libzmq sees
+ * the error, drops the session and closes the descriptor itself; the agent
+ * reconnects and meets the ZAP handler again. */
+static void close_session(int fd)
+{
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/*
+ * Whether REPORT may be recorded under the key its connection was admitted
+ * with (the ZAP handler set User-Id to that key): the key's binding names the
+ * node id, cluster and role it may speak for (docs/DESIGN.md §4). A key gone
+ * from the allow-list since (SIGHUP) has its connection closed.
+ */
+static bool bound_report(struct ingest *ingest, zmq_msg_t *msg, const NodeReport *report,
+                         const char *peer, int64_t now_ms)
+{
+	const char *user_id = zmq_msg_gets(msg, "User-Id");
+	struct allowed_key *key =
+	        user_id != NULL ? allowlist_lookup(&ingest->allowlist, user_id) : NULL;
+	char detail[512];
+	if (key == NULL) {
+		snprintf(detail, sizeof(detail),
+		         "key %s is no longer in the allow-list (node_id %s)",
+		         user_id != NULL ? user_id : "(none)", report->node_id);
+		reject(ingest, INGEST_REJECT_KEY_REMOVED, peer, detail, now_ms);
+		/* ZMQ_SRCFD: the connection the message came in on (libzmq's
+		 * stream_engine_base.cpp keeps it as the "__fd" property) */
+		close_session(zmq_msg_get(msg, ZMQ_SRCFD));
+		return false;
+	}
+	key->session_fd = zmq_msg_get(msg, ZMQ_SRCFD);
+	if (allowlist_permits(key, report->cluster, report->role, report->node_id))
+		return true;
+	int reason = key->node_id[0] != '\0' && strcmp(key->node_id, report->node_id) != 0
+	                     ? INGEST_REJECT_IDENTITY_MISMATCH
+	             : strcmp(key->cluster, report->cluster) != 0 ? INGEST_REJECT_CLUSTER_MISMATCH
+	                                                          : INGEST_REJECT_ROLE_MISMATCH;
+	snprintf(detail, sizeof(detail), "key of %s/%s/%s reported as %s of cluster %s, node_id %s",
+	         key->cluster, allowlist_role_name(key->role), key->node_id[0] ? key->node_id : "*",
+	         allowlist_role_name(report->role), report->cluster, report->node_id);
+	reject(ingest, reason, peer, detail, now_ms);
+	return false;
+}
+
 static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_now now)
 {
 	struct collector *collector = ingest->collector;
@@ -133,16 +186,10 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_no
 		reject(ingest, why, peer, detail, now.mono_ms);
 		return;
 	}
-	if (collector->config.collector.curve) {
-		/* The ZAP handler set User-Id to the node id its key stands for. */
-		const char *identity = zmq_msg_gets(msg, "User-Id");
-		if (identity == NULL || strcmp(identity, report->node_id) != 0) {
-			snprintf(detail, sizeof(detail), "key of %s reported as node_id %s",
-			         identity != NULL ? identity : "(none)", report->node_id);
-			reject(ingest, INGEST_REJECT_IDENTITY_MISMATCH, peer, detail, now.mono_ms);
-			report_free(report);
-			return;
-		}
+	if (collector->config.collector.curve &&
+	    !bound_report(ingest, msg, report, peer, now.mono_ms)) {
+		report_free(report);
+		return;
 	}
 	int cluster = cluster_index(collector, report->cluster);
 	if (cluster < 0) {
@@ -205,7 +252,8 @@ enum zap_request_frame {
 
 /*
  * Sends the reply: version, request id, status code, status text, user id
- * (the node id the key stands for) and empty metadata. False when a frame
+ * (the client's key, whose binding each report is checked against) and empty
+ * metadata. False when a frame
  * could not be sent (logged): libzmq then drops the partial reply and the
  * handshake times out, so the agent retries.
  */
@@ -235,7 +283,7 @@ static bool send_zap_reply(void *zap, const zmq_msg_t *request_id, const char *s
 	return true;
 }
 
-/* One ZAP request: admit allow-listed CURVE keys, as their node id. */
+/* One ZAP request: admit allow-listed CURVE keys. */
 static void answer_zap(struct ingest *ingest)
 {
 	zmq_msg_t frames[ZAP_MAX_FRAMES];
@@ -254,21 +302,21 @@ static void answer_zap(struct ingest *ingest)
 		else
 			zmq_msg_close(&msg);
 	}
-	const char *node_id = NULL;
+	const struct allowed_key *allowed = NULL;
 	char client_key[41] = "";
 	char address[64] = "?";
 	if (count >= ZAP_CURVE_FRAMES && zmq_msg_size(&frames[ZAP_MECHANISM]) == 5 &&
 	    memcmp(zmq_msg_data(&frames[ZAP_MECHANISM]), "CURVE", 5) == 0 &&
 	    zmq_msg_size(&frames[ZAP_CREDENTIAL]) == 32) {
 		zmq_z85_encode(client_key, zmq_msg_data(&frames[ZAP_CREDENTIAL]), 32);
-		node_id = allowlist_lookup(&ingest->allowlist, client_key);
+		allowed = allowlist_lookup(&ingest->allowlist, client_key);
 		size_t len = zmq_msg_size(&frames[ZAP_ADDRESS]) < sizeof(address) - 1
 		                     ? zmq_msg_size(&frames[ZAP_ADDRESS])
 		                     : sizeof(address) - 1;
 		memcpy(address, zmq_msg_data(&frames[ZAP_ADDRESS]), len);
 		address[len] = '\0';
 	}
-	if (node_id != NULL) {
+	if (allowed != NULL) {
 		ingest->stats.keys_admitted++;
 	} else {
 		ingest->stats.keys_refused++;
@@ -276,8 +324,8 @@ static void answer_zap(struct ingest *ingest)
 		         client_key[0] ? client_key : "(not CURVE)");
 	}
 	send_zap_reply(ingest->zap, count > ZAP_REQUEST_ID ? &frames[ZAP_REQUEST_ID] : NULL,
-	               node_id != NULL ? "200" : "400", node_id != NULL ? "OK" : "key not allowed",
-	               node_id != NULL ? node_id : "");
+	               allowed != NULL ? "200" : "400", allowed != NULL ? "OK" : "key not allowed",
+	               allowed != NULL ? client_key : "");
 	for (int i = 0; i < count; i++)
 		zmq_msg_close(&frames[i]);
 }
@@ -349,11 +397,11 @@ struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len
 		if (allowlist_load(cfg->allowed_keys_dir, &ingest->allowlist, err, err_len) != 0)
 			goto fail;
 		if (ingest->allowlist.count == 0) {
-			snprintf(err, err_len,
-			         "allowed_keys_dir %s holds no <node-id>.pub file: with CURVE on, "
-			         "no "
-			         "agent could report (refusing to start)",
-			         cfg->allowed_keys_dir);
+			snprintf(
+			        err, err_len,
+			        "allowed_keys_dir %s holds no <cluster>/<role>/<node-id>.pub file: "
+			        "with CURVE on, no agent could report (refusing to start)",
+			        cfg->allowed_keys_dir);
 			goto fail;
 		}
 		if (curve_key_read_secret(cfg->secret_key_file, secret_key, err, err_len) != 0)
@@ -418,6 +466,20 @@ int ingest_reload_allowlist(struct ingest *ingest, char *err, size_t err_len)
 	struct allowlist fresh;
 	if (allowlist_load(cfg->allowed_keys_dir, &fresh, err, err_len) != 0)
 		return -1;
+	/* A kept key keeps its connection; a removed one loses it now, not at its
+	 * agent's next reconnect, which may be days away. */
+	for (size_t i = 0; i < ingest->allowlist.count; i++) {
+		const struct allowed_key *old = &ingest->allowlist.keys[i];
+		struct allowed_key *kept = allowlist_lookup(&fresh, old->public_z85);
+		if (kept != NULL) {
+			kept->session_fd = old->session_fd;
+		} else if (old->session_fd >= 0) {
+			log_warn("closing the connection of %s/%s/%s: its key left the allow-list",
+			         old->cluster, allowlist_role_name(old->role), old->node_id);
+			close_session(old->session_fd);
+			ingest->stats.sessions_closed++;
+		}
+	}
 	allowlist_free(&ingest->allowlist);
 	ingest->allowlist = fresh;
 	return 0;

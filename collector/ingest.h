@@ -17,6 +17,9 @@
 enum {
 	INGEST_REJECT_IDENTITY_MISMATCH = REPORT_REJECT_COUNT,
 	INGEST_REJECT_UNKNOWN_CLUSTER,
+	INGEST_REJECT_CLUSTER_MISMATCH, /* a key bound to one cluster reporting for another */
+	INGEST_REJECT_ROLE_MISMATCH,    /* a worker's key reporting as a coordinator, or back */
+	INGEST_REJECT_KEY_REMOVED,      /* a connection whose key left the allow-list */
 	INGEST_REJECT_COUNT
 };
 
@@ -27,9 +30,10 @@ struct ingest_stats {
 	uint64_t rejected[INGEST_REJECT_COUNT]; /* index 0 unused */
 	uint64_t keys_admitted;
 	uint64_t keys_refused;
+	uint64_t sessions_closed; /* connections of keys removed at SIGHUP */
 };
 
-/* "empty", ..., "identity_mismatch", "unknown_cluster" */
+/* "empty", ..., "identity_mismatch", "unknown_cluster", "cluster_mismatch", ... */
 const char *ingest_reject_name(int reason);
 
 /* Binds and starts ingest into COLLECTOR's fleet. NULL with ERR. */

@@ -71,6 +71,10 @@ static void write_ingest(const struct collector *collector, struct evbuffer *out
 	       "Agent connections refused by the key allow-list.");
 	evbuffer_add_printf(out, "trino_guard_connections_refused_total %llu\n",
 	                    (unsigned long long)s->keys_refused);
+	family(out, "connections_closed_total", "counter",
+	       "Agent connections closed because their key left the allow-list (SIGHUP).");
+	evbuffer_add_printf(out, "trino_guard_connections_closed_total %llu\n",
+	                    (unsigned long long)s->sessions_closed);
 	family(out, "allowed_keys", "gauge", "Agent keys in the allow-list.");
 	evbuffer_add_printf(out, "trino_guard_allowed_keys %zu\n",
 	                    ingest_allowed_keys(collector->ingest));

@@ -118,9 +118,12 @@ say "CURVE keys, made on the fly: one for the collector, one per node"
 "$ctl" keygen collector >/dev/null
 for node in blue-coord blue-worker-1 blue-worker-2 green-coord green-worker-1 green-worker-2; do
 	"$ctl" keygen "$node" >/dev/null
-	cp "$node.pub" "keys/$node.pub"
+	cluster=${node%%-*}
+	case $node in *-coord) role=coordinator ;; *) role=worker ;; esac
+	mkdir -p "keys/$cluster/$role"
+	cp "$node.pub" "keys/$cluster/$role/$node.pub"
 done
-ls keys
+ls -R keys
 
 cat >collector.ini <<CFG
 [collector]

@@ -56,6 +56,9 @@ static char *fetch(const char *url)
 	return fetch_quietly(url, false);
 }
 
+/* The allow-list's place for the bench's nodes, all workers of cluster bench. */
+#define BENCH_KEYS "keys/bench/worker"
+
 static size_t count_keys(const char *dir)
 {
 	size_t n = 0;
@@ -180,8 +183,8 @@ static void spawn_generators(size_t nodes, const char *self, const char *endpoin
 		snprintf(first_text, sizeof(first_text), "%zu", first);
 		snprintf(count_text, sizeof(count_text), "%zu", last - first);
 		snprintf(log, sizeof(log), "generator-%zu.log", i);
-		const char *argv[] = {self,   "--generate", endpoint,   server_public,
-		                      "keys", first_text,   count_text, NULL};
+		const char *argv[] = {self,       "--generate", endpoint,   server_public,
+		                      BENCH_KEYS, first_text,   count_text, NULL};
 		generators[i] = harness_spawn(argv, log);
 	}
 }
@@ -190,7 +193,7 @@ static void spawn_generators(size_t nodes, const char *self, const char *endpoin
 static pid_t start_collector(size_t nodes, const char *endpoint, const char *api)
 {
 	long long deadline = now_ms() + 120000;
-	while (count_keys("keys") < nodes && now_ms() < deadline)
+	while (count_keys(BENCH_KEYS) < nodes && now_ms() < deadline)
 		usleep(50000);
 	char ini[1024];
 	snprintf(ini, sizeof(ini),
@@ -251,8 +254,9 @@ static double measure_bare_ceiling(const char *self, const char *endpoint,
                                    const pid_t generators[GENERATORS])
 {
 	char command[2048];
-	snprintf(command, sizeof(command), "'%s' --bare-sub '%s' '%s' keys %d > bare.out 2>&1",
-	         self, endpoint, server_secret, seconds);
+	snprintf(command, sizeof(command),
+	         "'%s' --bare-sub '%s' '%s' " BENCH_KEYS " %d > bare.out 2>&1", self, endpoint,
+	         server_secret, seconds);
 	if (system(command) != 0)
 		fprintf(stderr, "collector_ingest: the bare SUB failed (see %s/bare.out)\n", dir);
 	for (size_t i = 0; i < GENERATORS; i++)
@@ -281,7 +285,8 @@ static void print_row(size_t nodes, const struct flood_figures *fig, double ceil
 static int run(size_t nodes, int seconds, const char *self)
 {
 	char *dir = harness_tmpdir("tg-bench-ingest");
-	if (dir == NULL || chdir(dir) != 0 || mkdir("keys", 0755) != 0)
+	if (dir == NULL || chdir(dir) != 0 || mkdir("keys", 0755) != 0 ||
+	    mkdir("keys/bench", 0755) != 0 || mkdir(BENCH_KEYS, 0755) != 0)
 		return 1;
 	char server_public[41], server_secret[41];
 	write_server_key(server_public, server_secret);

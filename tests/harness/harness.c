@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,6 +306,23 @@ int harness_write_file(const char *path, const char *text)
 		return -1;
 	fputs(text, f);
 	return fclose(f);
+}
+
+int harness_allow_key(const char *public_file, const char *keys_dir, const char *cluster,
+                      const char *role, const char *node_id)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", keys_dir, cluster);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s/%s", keys_dir, cluster, role);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s/%s/%s.pub", keys_dir, cluster, role, node_id);
+	char *text = harness_read_file(public_file);
+	int rc = text != NULL ? harness_write_file(path, text) : -1;
+	free(text);
+	return rc;
 }
 
 char *harness_read_file(const char *path)

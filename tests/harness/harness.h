@@ -81,6 +81,14 @@ char *harness_get_ok(const char *url);
 /* Writes TEXT to PATH; 0 or -1. */
 int harness_write_file(const char *path, const char *text);
 
+/*
+ * Allows the key in PUBLIC_FILE to report as NODE_ID, a ROLE ("coordinator",
+ * "worker") of CLUSTER: copies it to KEYS_DIR/CLUSTER/ROLE/NODE_ID.pub,
+ * making the directories. 0 or -1.
+ */
+int harness_allow_key(const char *public_file, const char *keys_dir, const char *cluster,
+                      const char *role, const char *node_id);
+
 /* Reads PATH whole (caller frees); NULL on error. */
 char *harness_read_file(const char *path);
 

@@ -52,19 +52,15 @@ long stack_control(int control_port, const char *node, const char *body)
 	return r.status;
 }
 
-static int allow_node(const char *node)
+static int allow_node(const char *cluster, int i, const char *node)
 {
-	char err[256], from[64], to[128];
+	char err[256], from[64];
 	if (curve_keypair_write(node, err, sizeof(err)) != 0) {
 		fprintf(stderr, "stack: %s\n", err);
 		return -1;
 	}
 	snprintf(from, sizeof(from), "%s.pub", node);
-	snprintf(to, sizeof(to), "keys/%s.pub", node);
-	char *key = harness_read_file(from);
-	int rc = key != NULL ? harness_write_file(to, key) : -1;
-	free(key);
-	return rc;
+	return harness_allow_key(from, "keys", cluster, i == 0 ? "coordinator" : "worker", node);
 }
 
 static void start_agent(const struct stack *s, const struct stack_options *o, const char *node,
@@ -158,7 +154,7 @@ static int allow_all_nodes(const struct stack_options *o)
 		for (int i = 0; i <= o->workers; i++) {
 			char node[64];
 			node_name(stack_clusters[c], i, node, sizeof(node));
-			if (allow_node(node) != 0)
+			if (allow_node(stack_clusters[c], i, node) != 0)
 				return -1;
 		}
 	}

@@ -69,14 +69,12 @@ void keygen(const char *name)
 	}
 }
 
-void allow(const char *key_name, const char *node_id)
+void allow(const char *key_name, const char *cluster, const char *role, const char *node_id)
 {
-	char from[128], to[128];
+	char from[128];
 	snprintf(from, sizeof(from), "%s.pub", key_name);
-	snprintf(to, sizeof(to), "keys/%s.pub", node_id);
-	char *text = harness_read_file(from);
-	harness_write_file(to, text);
-	free(text);
+	if (harness_allow_key(from, "keys", cluster, role, node_id) != 0)
+		fail_msg("cannot allow %s as %s/%s/%s", key_name, cluster, role, node_id);
 }
 
 /* Starts an agent for NODE_ID of CLUSTER on PORT, with KEY_NAME's key pair. */
@@ -230,7 +228,9 @@ int collector_e2e_setup(void **state)
 	};
 	for (size_t i = 0; i < 5; i++) {
 		keygen(nodes[i].node);
-		allow(nodes[i].node, nodes[i].node);
+		allow(nodes[i].node, nodes[i].cluster,
+		      strstr(nodes[i].node, "coord") != NULL ? "coordinator" : "worker",
+		      nodes[i].node);
 	}
 	if (start_collector() != 0)
 		return -1;

@@ -35,7 +35,7 @@ bool url_ok(void *arg);
 int start_sim(struct sim *sim, const char *name, const char *version, const char *workers);
 void control(const struct sim *sim, const char *node, const char *body);
 void keygen(const char *name);
-void allow(const char *key_name, const char *node_id);
+void allow(const char *key_name, const char *cluster, const char *role, const char *node_id);
 pid_t start_agent(const char *node_id, const char *cluster, int port, const char *key_name,
                   bool curve);
 int start_collector(void);

@@ -2,8 +2,9 @@
  * End to end: trino-sim clusters, one agent per node and the collector, CURVE
  * on. Both clusters visible; mixed-version within 3 s and closed after the
  * fix; config drift naming the path; a stopped agent goes stale; refused
- * counters; an unknown key, a report claiming another node's id and a
- * plaintext publisher are all kept out and counted; /metrics passes promtool;
+ * counters; an unknown key, a report claiming another node's id, a key
+ * speaking for another cluster or role and a plaintext publisher are all
+ * kept out and counted; a key removed at SIGHUP loses its connection; /metrics passes promtool;
  * API errors; the journal survives a restart; bad configs are refused.
  */
 #include <setjmp.h>
@@ -181,7 +182,7 @@ static void test_report_claiming_another_node_is_dropped(void **state)
 {
 	(void)state;
 	keygen("spare");
-	allow("spare", "spare-node");
+	allow("spare", "green", "worker", "spare-node");
 	struct metric_wait reloaded = {"trino_guard_allowed_keys",
 	                               metric("trino_guard_allowed_keys") + 1};
 	kill(fx.collector, SIGHUP); /* re-read the allow-list */
@@ -200,6 +201,64 @@ static void test_report_claiming_another_node_is_dropped(void **state)
 			                       "green-coord@"));
 	}
 	json_decref(nodes);
+}
+
+static bool rejected_as(void *arg)
+{
+	char sample[128];
+	snprintf(sample, sizeof(sample), "trino_guard_reports_rejected_total{reason=\"%s\"}",
+	         (const char *)arg);
+	return metric(sample) > 0;
+}
+
+static void test_key_bound_to_another_cluster_or_role_is_refused(void **state)
+{
+	(void)state;
+	keygen("spoof");
+	allow("spoof", "blue", "worker", "spoof-node");
+	struct metric_wait reloaded = {"trino_guard_allowed_keys",
+	                               metric("trino_guard_allowed_keys") + 1};
+	kill(fx.collector, SIGHUP);
+	assert_true(harness_wait_until(metric_reached, &reloaded, 30000));
+	/* a blue worker's key, its own node id, speaking as green's coordinator:
+	 * it would sort first and the watch would read its counters */
+	pid_t spoof = start_agent("spoof-node", "green", fx.green.port, "spoof", true);
+	assert_true(harness_wait_until(rejected_as, "cluster_mismatch", 30000));
+	harness_stop(spoof, 5000);
+	/* in its own cluster, but as the coordinator */
+	spoof = start_agent("spoof-node", "blue", fx.blue.port, "spoof", true);
+	assert_true(harness_wait_until(rejected_as, "role_mismatch", 30000));
+	harness_stop(spoof, 5000);
+	assert_false(node_known("spoof-node"));
+}
+
+static bool node_live_count(void *arg)
+{
+	json_t *status = get_json("/v1/status");
+	json_t *blue = json_array_get(json_object_get(status, "clusters"), 0);
+	bool reached = json_integer_value(json_object_get(blue, "nodes_live")) == *(int *)arg;
+	json_decref(status);
+	return reached;
+}
+
+static void test_removed_key_loses_its_connection_at_sighup(void **state)
+{
+	(void)state;
+	const char *key = "keys/blue/worker/blue-worker-1.pub", *away = "blue-worker-1.pub.away";
+	long long refused = metric("trino_guard_connections_refused_total");
+	assert_int_equal(rename(key, away), 0);
+	kill(fx.collector, SIGHUP);
+	struct metric_wait closed = {"trino_guard_connections_closed_total", 1};
+	assert_true(harness_wait_until(metric_reached, &closed, 30000));
+	/* the agent reconnects at once and its handshake is refused now */
+	assert_true(harness_wait_until(refused_some, &refused, 30000));
+	int one = 1;
+	assert_true(harness_wait_until(node_live_count, &one, 30000));
+
+	assert_int_equal(rename(away, key), 0);
+	kill(fx.collector, SIGHUP);
+	int two = 2;
+	assert_true(harness_wait_until(node_live_count, &two, 60000));
 }
 
 struct log_wait {
@@ -357,7 +416,7 @@ static void test_bad_configs_are_refused(void **state)
 	        {"[collector]\nsecret_key_file = server.key\nallowed_keys_dir = empty-keys\n"
 	         "state_dir = state2\nlisten = tcp://127.0.0.1:1\n[api]\nlisten = 127.0.0.1:0\n"
 	         "[cluster.g]\n",
-	         1, "holds no <node-id>.pub file"},
+	         1, "holds no <cluster>/<role>/<node-id>.pub file"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		harness_write_file("bad.ini", cases[i].text);
@@ -483,6 +542,8 @@ int main(void)
 	        cmocka_unit_test(test_refused_counters_are_a_finding),
 	        cmocka_unit_test(test_unknown_key_is_refused_and_counted),
 	        cmocka_unit_test(test_report_claiming_another_node_is_dropped),
+	        cmocka_unit_test(test_key_bound_to_another_cluster_or_role_is_refused),
+	        cmocka_unit_test(test_removed_key_loses_its_connection_at_sighup),
 	        cmocka_unit_test(test_plaintext_publisher_gets_nothing_in),
 	        cmocka_unit_test(test_metrics_pass_promtool),
 	        cmocka_unit_test(test_api_errors_are_json),

@@ -184,8 +184,9 @@ as_service "$ctl" keygen "$keys/collector" >/dev/null || fail "keygen as trino-g
 as_service "$ctl" keygen "$keys/agent" >/dev/null || fail "keygen as trino-guard (agent)"
 expect /etc/trino-guard/keys/agent.key 600 "$uid" "$gid"
 expect /etc/trino-guard/keys/agent.pub 644 "$uid" "$gid"
-# the allow-list is root's: the agent's public key under the node's id
-install -m 0644 "$keys/agent.pub" "$root/etc/trino-guard/agents/trino-blue-worker-1.pub"
+# the allow-list is root's: the agent's public key under its cluster, role and node id
+install -d -m 0755 "$root/etc/trino-guard/agents/blue/worker"
+install -m 0644 "$keys/agent.pub" "$root/etc/trino-guard/agents/blue/worker/trino-blue-worker-1.pub"
 
 listening() { # PORT: something listens on 127.0.0.1:PORT (or on every address)
 	ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq "(^|[:*])$1\$"

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "collector_fixture.h"
@@ -249,16 +250,13 @@ static void keypair(const char *prefix)
 	assert_int_equal(curve_keypair_write(path, err, sizeof(err)), 0);
 }
 
-/* Allows PREFIX's public key to report as NODE_ID. */
-static void allow(const char *prefix, const char *node_id)
+/* Allows PREFIX's public key to report as NODE_ID, a coordinator of CLUSTER. */
+static void allow(const char *prefix, const char *cluster, const char *node_id)
 {
-	char from[512], to[512];
+	char from[512], keys[512];
 	snprintf(from, sizeof(from), "%s/%s.pub", fx.dir, prefix);
-	snprintf(to, sizeof(to), "%s/keys/%s.pub", fx.dir, node_id);
-	char *text = harness_read_file(from);
-	assert_non_null(text);
-	assert_int_equal(harness_write_file(to, text), 0);
-	free(text);
+	snprintf(keys, sizeof(keys), "%s/keys", fx.dir);
+	assert_int_equal(harness_allow_key(from, keys, cluster, "coordinator", node_id), 0);
 }
 
 static int setup_curve(void **state)
@@ -273,7 +271,7 @@ static int setup_curve(void **state)
 	keypair("server");
 	keypair("green-key");
 	keypair("rogue-key");
-	allow("green-key", "green-coord");
+	allow("green-key", "green", "green-coord");
 	if (fixture_start(&fx, NULL, true, NULL) != 0)
 		return -1;
 	context = zmq_ctx_new();
@@ -306,23 +304,48 @@ static void test_curve_admits_allow_listed_keys_as_their_node_only(void **state)
 	assert_int_equal(stats->rejected[INGEST_REJECT_IDENTITY_MISMATCH], 1);
 	assert_null(fleet_find(&fx.collector.fleet, "blue-coord"));
 
+	/* bound to green's coordinator: its own node id in blue, or as a worker,
+	 * is dropped too */
+	fixture_report(&r, "green-coord", "blue", true, "446", 2);
+	send_report(green, &r.report);
+	assert_int_equal(stats->rejected[INGEST_REJECT_CLUSTER_MISMATCH], 1);
+	fixture_report(&r, "green-coord", "green", false, "447", 3);
+	send_report(green, &r.report);
+	assert_int_equal(stats->rejected[INGEST_REJECT_ROLE_MISMATCH], 1);
+	assert_int_equal(stats->accepted, 1);
+
 	/* a key not in the allow-list never gets a report in */
 	void *rogue = publisher("rogue-key");
 	assert_true(fixture_run_until(&fx, refused_some, NULL, 5000));
 	assert_false(subscribed(rogue));
 	close_publisher(rogue);
-	assert_int_equal(stats->received, 2);
+	assert_int_equal(stats->received, 4);
 
 	/* until it is allowed and the allow-list re-read (SIGHUP) */
-	allow("rogue-key", "blue-coord");
+	allow("rogue-key", "blue", "blue-coord");
 	char err[512];
 	assert_int_equal(collector_reload(&fx.collector, err, sizeof(err)), 0);
 	assert_int_equal(ingest_allowed_keys(fx.collector.ingest), 2);
 	rogue = publisher("rogue-key");
 	wait_subscribed(rogue);
+	fixture_report(&r, "blue-coord", "blue", true, "446", 1);
 	send_report(rogue, &r.report);
 	assert_int_equal(stats->accepted, 2);
 	assert_non_null(fleet_find(&fx.collector.fleet, "blue-coord"));
+
+	/* a key left directly in allowed_keys_dir (the layout before keys were
+	 * bound) is refused with where it must go, and the loaded list is kept */
+	char from[512], legacy[512];
+	snprintf(from, sizeof(from), "%s/rogue-key.pub", fx.dir);
+	snprintf(legacy, sizeof(legacy), "%s/keys/old-node.pub", fx.dir);
+	char *text = harness_read_file(from);
+	assert_int_equal(harness_write_file(legacy, text), 0);
+	free(text);
+	assert_int_equal(collector_reload(&fx.collector, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "old-node.pub: keys are bound to a cluster and a role now"));
+	assert_non_null(strstr(err, "<cluster>/worker/old-node.pub"));
+	assert_int_equal(ingest_allowed_keys(fx.collector.ingest), 2);
+	unlink(legacy);
 	close_publisher(rogue);
 	close_publisher(green);
 }
