@@ -7,6 +7,7 @@
 #include "poller.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,11 @@ enum trino_seen { TRINO_SEEN_NOT_YET, TRINO_SEEN_UP, TRINO_SEEN_DOWN };
 
 /* Which request of its kind's chain an answer belongs to. */
 enum poll_stage {
-	STAGE_SINGLE,       /* /v1/info and /v1/info/state: one request each */
-	STAGE_METRICS,      /* counters from /metrics (OpenMetrics) */
-	STAGE_JMX_QUERIES,  /* counters from the QueryManager MBean */
-	STAGE_ACTIVE_NODES, /* after JMX: the active node count */
+	STAGE_SINGLE,           /* /v1/info and /v1/info/state: one request each */
+	STAGE_METRICS,          /* counters from /metrics (OpenMetrics) */
+	STAGE_JMX_QUERIES,      /* counters from the QueryManager MBean */
+	STAGE_ACTIVE_NODES,     /* after JMX: the node count from DiscoveryNodeManager */
+	STAGE_ACTIVE_NODES_477, /* or, when that MBean is gone, from CoordinatorNodeManager */
 };
 
 struct request_context {
@@ -56,6 +58,7 @@ struct poller {
 	int64_t timeout_ms;
 	int source_mode; /* enum counters_source */
 	int64_t metrics_unusable_until_ms;
+	bool metrics_lacks_counters; /* the last /metrics answer was 200 without them */
 	bool in_flight[POLL_KIND_COUNT];
 	int64_t info_started_ms;
 	/* the cycle */
@@ -223,7 +226,11 @@ static int start_metrics(struct poller *poller, uint64_t cycle)
 		         trino_counter_attribute((enum trino_counter)i));
 		strncat(path, name, sizeof(path) - strlen(path) - 1);
 	}
-	strncat(path, "name%5B%5D=" TRINO_ACTIVE_NODES_METRIC, sizeof(path) - strlen(path) - 1);
+	for (int i = 0; i < TRINO_NODE_COUNT_SOURCES; i++) {
+		strncat(path,
+		        i == 0 ? "name%5B%5D=" : "&name%5B%5D=", sizeof(path) - strlen(path) - 1);
+		strncat(path, trino_node_count_sources[i].metric, sizeof(path) - strlen(path) - 1);
+	}
 	return start_request(poller, POLL_COUNTERS, STAGE_METRICS, cycle, path);
 }
 
@@ -272,71 +279,172 @@ static void counters_ok(struct poller *poller, const struct trino_counters *coun
 {
 	struct poll_snapshot *snap = &poller->snapshot;
 	int64_t active_nodes = snap->counters.active_nodes;
+	const char *active_nodes_from = snap->counters.active_nodes_from;
 	snap->counters = *counters;
-	if (counters->active_nodes < 0 && strcmp(source, "jmx") == 0)
-		snap->counters.active_nodes = active_nodes; /* filled by the next request */
+	if (counters->active_nodes < 0 && strcmp(source, "jmx") == 0) {
+		/* filled by the next request */
+		snap->counters.active_nodes = active_nodes;
+		snap->counters.active_nodes_from = active_nodes_from;
+	}
 	snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK;
 	snap->counters_error[0] = '\0';
 	snap->counters_source = source;
+}
+
+static void counters_state(struct poller *poller, int state, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void counters_state(struct poller *poller, int state, const char *fmt, ...)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	snap->counters_state = state;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(snap->counters_error, sizeof(snap->counters_error), fmt, ap);
+	va_end(ap);
+}
+
+/* The Trino version for a message, as /v1/info last said it. */
+static const char *trino_version(const struct poller *poller)
+{
+	return poller->snapshot.have_info ? poller->snapshot.info.version : "unknown";
+}
+
+/*
+ * /metrics answered. 200 with every counter: done. 200 without them (Trino
+ * before 429: jmxutils < 1.24 did not walk the @Flatten QueryManagerStats)
+ * or 404: in auto mode, JMX REST next. Returns true when the chain goes on.
+ */
+static bool on_metrics_answer(struct poller *poller, uint64_t cycle,
+                              const struct http_response *response)
+{
+	struct trino_counters counters;
+	char why[256];
+	int rc = -1;
+	if (response->ok && response->status == 200)
+		rc = trino_parse_openmetrics(response->body, response->body_len, &counters, why,
+		                             sizeof(why));
+	if (rc == 0) {
+		poller->metrics_lacks_counters = false;
+		counters_ok(poller, &counters, "metrics");
+		return false;
+	}
+	poller->metrics_lacks_counters = rc == 1;
+	if (rc == 1 || (response->ok && response->status == 404)) {
+		if (poller->source_mode == COUNTERS_SOURCE_AUTO) {
+			poller->metrics_unusable_until_ms = poller->now_ms + METRICS_RECHECK_MS;
+			return start_jmx(poller, cycle) == 0;
+		}
+		if (rc == 1) {
+			counters_state(
+			        poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_MISSING,
+			        "%s: Trino %s ships the QueryManager counters in /metrics from "
+			        "429 on; set [trino] counters = auto to read them over JMX",
+			        why, trino_version(poller));
+			return false;
+		}
+	}
+	if (rc == -1 && response->ok && response->status == 200)
+		counters_state(poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR,
+		               "/metrics: %s", why);
+	else
+		counters_failed(poller, response, "/metrics");
+	return false;
+}
+
+/* A 404 from JMX REST: what is missing, and what to do on this release. */
+static void jmx_absent(struct poller *poller)
+{
+	if (poller->source_mode == COUNTERS_SOURCE_JMX)
+		counters_state(poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND,
+		               "JMX: HTTP 404: Trino %s has no /v1/jmx (removed after 478); set "
+		               "[trino] counters = auto or metrics",
+		               trino_version(poller));
+	else if (poller->metrics_lacks_counters)
+		counters_state(poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_MISSING,
+		               "/metrics of Trino %s lacks the QueryManager counters and /v1/jmx "
+		               "answers 404: no source has them; upgrade to 429 or later, or "
+		               "enable JMX REST",
+		               trino_version(poller));
+	else
+		counters_state(poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND,
+		               "/metrics and /v1/jmx both answer 404 on Trino %s",
+		               trino_version(poller));
+}
+
+static int start_node_count(struct poller *poller, enum poll_stage stage, uint64_t cycle)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/v1/jmx/mbean/%s",
+	         trino_node_count_sources[stage == STAGE_ACTIVE_NODES ? 0 : 1].mbean);
+	return start_request(poller, POLL_COUNTERS, stage, cycle, path);
+}
+
+/* The QueryManager MBean answered; then the node count. True when the chain goes on. */
+static bool on_jmx_answer(struct poller *poller, uint64_t cycle,
+                          const struct http_response *response)
+{
+	struct trino_counters counters;
+	char why[256];
+	if (response->ok && response->status == 404) {
+		jmx_absent(poller);
+		return false;
+	}
+	if (!response->ok || response->status != 200) {
+		counters_failed(poller, response, "JMX");
+		return false;
+	}
+	int rc = trino_parse_jmx_query_manager(response->body, response->body_len, &counters, why,
+	                                       sizeof(why));
+	if (rc != 0) {
+		counters_state(poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR,
+		               "JMX: %s", why);
+		return false;
+	}
+	counters_ok(poller, &counters, "jmx");
+	return start_node_count(poller, STAGE_ACTIVE_NODES, cycle) == 0;
+}
+
+/*
+ * The node manager's MBean answered: the old name up to 476, the new one
+ * from 477 (an unknown MBean answers 500), so a failed first asks the second.
+ */
+static bool on_node_count_answer(struct poller *poller, enum poll_stage stage, uint64_t cycle,
+                                 const struct http_response *response)
+{
+	struct poll_snapshot *snap = &poller->snapshot;
+	char why[256];
+	int64_t active_nodes = -1;
+	if (response->ok && response->status == 200 &&
+	    trino_parse_jmx_active_nodes(response->body, response->body_len, &active_nodes, why,
+	                                 sizeof(why)) == 0) {
+		snap->counters.active_nodes = active_nodes;
+		snap->counters.active_nodes_from =
+		        trino_node_count_sources[stage == STAGE_ACTIVE_NODES ? 0 : 1].mbean;
+		return false;
+	}
+	if (stage == STAGE_ACTIVE_NODES)
+		return start_node_count(poller, STAGE_ACTIVE_NODES_477, cycle) == 0;
+	snap->counters.active_nodes = -1;
+	snap->counters.active_nodes_from = NULL;
+	return false;
 }
 
 /* One counters answer; returns true when the chain continues with another request. */
 static bool on_counters_answer(struct poller *poller, enum poll_stage stage, uint64_t cycle,
                                const struct http_response *response)
 {
-	struct poll_snapshot *snap = &poller->snapshot;
-	bool auto_mode = poller->source_mode == COUNTERS_SOURCE_AUTO;
-	struct trino_counters counters;
-	char why[256];
-	if (stage == STAGE_METRICS) {
-		int rc = -1;
-		if (response->ok && response->status == 200)
-			rc = trino_parse_openmetrics(response->body, response->body_len, &counters,
-			                             why, sizeof(why));
-		if (rc == 0) {
-			counters_ok(poller, &counters, "metrics");
-			return false;
-		}
-		bool missing = rc == 1 || (response->ok && response->status == 404);
-		if (missing && auto_mode) {
-			poller->metrics_unusable_until_ms = poller->now_ms + METRICS_RECHECK_MS;
-			return start_jmx(poller, cycle) == 0;
-		}
-		if (rc == 1) {
-			snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND;
-			snprintf(snap->counters_error, sizeof(snap->counters_error), "%s", why);
-		} else if (rc == -1 && response->ok && response->status == 200) {
-			snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR;
-			snprintf(snap->counters_error, sizeof(snap->counters_error), "/metrics: %s",
-			         why);
-		} else {
-			counters_failed(poller, response, "/metrics");
-		}
-		return false;
+	switch (stage) {
+	case STAGE_METRICS:
+		return on_metrics_answer(poller, cycle, response);
+	case STAGE_JMX_QUERIES:
+		return on_jmx_answer(poller, cycle, response);
+	case STAGE_ACTIVE_NODES:
+	case STAGE_ACTIVE_NODES_477:
+		return on_node_count_answer(poller, stage, cycle, response);
+	case STAGE_SINGLE:
+		break;
 	}
-	if (stage == STAGE_JMX_QUERIES) {
-		if (!response->ok || response->status != 200) {
-			counters_failed(poller, response, "JMX");
-			return false;
-		}
-		int rc = trino_parse_jmx_query_manager(response->body, response->body_len,
-		                                       &counters, why, sizeof(why));
-		if (rc != 0) {
-			snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR;
-			snprintf(snap->counters_error, sizeof(snap->counters_error), "JMX: %s",
-			         why);
-			return false;
-		}
-		counters_ok(poller, &counters, "jmx");
-		return start_request(poller, POLL_COUNTERS, STAGE_ACTIVE_NODES, cycle,
-		                     "/v1/jmx/mbean/trino.metadata:name=DiscoveryNodeManager") == 0;
-	}
-	/* STAGE_ACTIVE_NODES: the active node count, where this Trino exports it */
-	int64_t active_nodes = -1;
-	if (response->ok && response->status == 200)
-		trino_parse_jmx_active_nodes(response->body, response->body_len, &active_nodes, why,
-		                             sizeof(why));
-	snap->counters.active_nodes = active_nodes;
 	return false;
 }
 

@@ -109,7 +109,6 @@ static void counters_copy_values(QueryCounters *counters, const struct poll_snap
 	                                          &counters->has_insufficient_resources},
 	        [TRINO_CANCELED] = {&counters->canceled, &counters->has_canceled},
 	        [TRINO_ABANDONED] = {&counters->abandoned, &counters->has_abandoned},
-	        [TRINO_SUBMITTED] = {&counters->submitted, &counters->has_submitted},
 	        [TRINO_RUNNING] = {&counters->running, &counters->has_running},
 	        [TRINO_QUEUED] = {&counters->queued, &counters->has_queued},
 	};
@@ -121,6 +120,7 @@ static void counters_copy_values(QueryCounters *counters, const struct poll_snap
 	if (snap->counters.active_nodes >= 0) {
 		counters->has_active_nodes = 1;
 		counters->active_nodes = (uint32_t)snap->counters.active_nodes;
+		counters->active_nodes_from = (char *)snap->counters.active_nodes_from;
 	}
 }
 
@@ -279,7 +279,6 @@ char *report_to_json(const NodeReport *r)
 			              {"insufficient_resources", c->insufficient_resources},
 			              {"canceled", c->canceled},
 			              {"abandoned", c->abandoned},
-			              {"submitted", c->submitted},
 			              {"running", c->running},
 			              {"queued", c->queued}};
 			for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
@@ -289,6 +288,9 @@ char *report_to_json(const NodeReport *r)
 		if (c->has_active_nodes)
 			json_object_set_new(counters, "active_nodes",
 			                    json_integer(c->active_nodes));
+		if (c->active_nodes_from != NULL)
+			json_object_set_new(counters, "active_nodes_from",
+			                    json_string(c->active_nodes_from));
 		json_object_set_new(root, "counters", counters);
 	}
 	json_t *config = json_object();

@@ -22,7 +22,6 @@ static const char *const attributes[TRINO_COUNTER_COUNT] = {
         [TRINO_INSUFFICIENT_RESOURCES] = "InsufficientResourcesFailures",
         [TRINO_CANCELED] = "CanceledQueries",
         [TRINO_ABANDONED] = "AbandonedQueries",
-        [TRINO_SUBMITTED] = "SubmittedQueries",
         [TRINO_RUNNING] = "RunningQueries",
         [TRINO_QUEUED] = "QueuedQueries",
 };
@@ -186,62 +185,162 @@ static int store(struct trino_counters *counters, int counter, double value, cha
 	return 0;
 }
 
-/*
- * Copies the line at *p, without its "\n" or "\r\n", into line (NUL-terminated,
- * its length in *line_len) and moves *p past it. Returns -1 for a line that does
- * not fit, which is passed over: we need no long line (labels, HELP text).
- */
-static int read_line(const char **p, const char *end, char *line, size_t line_size,
-                     size_t *line_len)
+const struct trino_node_count_source trino_node_count_sources[TRINO_NODE_COUNT_SOURCES] = {
+        {"trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount",
+         "trino.metadata:name=DiscoveryNodeManager"},
+        {"trino_node_name_CoordinatorNodeManager_ActiveNodeCount",
+         "trino.node:name=CoordinatorNodeManager"},
+};
+
+static bool label_name_char(char c, bool first)
 {
-	const char *eol = memchr(*p, '\n', (size_t)(end - *p));
-	if (eol == NULL)
-		eol = end;
-	size_t len = (size_t)(eol - *p);
-	if (len >= line_size) {
-		*p = eol + 1;
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+/* One quoted value at *P (past its opening quote), unescaped into VALUE. 0 or -1. */
+static int read_label_value(const char **p, const char *end, char *value, size_t value_size,
+                            char *err, size_t err_len)
+{
+	size_t n = 0;
+	while (*p < end && **p != '"') {
+		char c = **p;
+		if (c == '\\') {
+			if (*p + 1 >= end) {
+				break;
+			}
+			char escaped = (*p)[1];
+			if (escaped != '\\' && escaped != '"' && escaped != 'n') {
+				snprintf(err, err_len, "label value has the unknown escape '\\%c'",
+				         escaped);
+				return -1;
+			}
+			c = escaped == 'n' ? '\n' : escaped;
+			(*p)++;
+		}
+		if (n + 1 < value_size)
+			value[n++] = c;
+		(*p)++;
+	}
+	value[n] = '\0';
+	if (*p >= end) {
+		snprintf(err, err_len, "unterminated label value");
 		return -1;
 	}
-	memcpy(line, *p, len);
-	line[len] = '\0';
-	*p = eol + 1;
-	if (len > 0 && line[len - 1] == '\r')
-		line[--len] = '\0';
-	*line_len = len;
+	(*p)++; /* the closing quote */
+	return 0;
+}
+
+int trino_parse_labels(const char *text, size_t len, size_t *consumed,
+                       void (*label)(const char *name, const char *value, void *arg), void *arg,
+                       char *err, size_t err_len)
+{
+	const char *p = text;
+	const char *end = text + len;
+	if (p >= end || *p != '{') {
+		snprintf(err, err_len, "labels do not start with '{'");
+		return -1;
+	}
+	p++;
+	while (p < end && *p != '}') {
+		char name[128];
+		size_t n = 0;
+		while (p < end && label_name_char(*p, n == 0)) {
+			if (n + 1 < sizeof(name))
+				name[n++] = *p;
+			p++;
+		}
+		name[n] = '\0';
+		if (n == 0 || p + 1 >= end || p[0] != '=' || p[1] != '"') {
+			snprintf(err, err_len, "label %zu is not name=\"value\"",
+			         (size_t)(p - text));
+			return -1;
+		}
+		p += 2;
+		char value[512];
+		if (read_label_value(&p, end, value, sizeof(value), err, err_len) != 0)
+			return -1;
+		if (label != NULL)
+			label(name, value, arg);
+		if (p < end && *p == ',')
+			p++;
+		else if (p < end && *p != '}') {
+			snprintf(err, err_len, "no ',' or '}' after label '%s'", name);
+			return -1;
+		}
+	}
+	if (p >= end) {
+		snprintf(err, err_len, "unterminated labels");
+		return -1;
+	}
+	*consumed = (size_t)(p + 1 - text);
 	return 0;
 }
 
 /*
- * Reads one sample, "name [{labels}] value [timestamp]": the name's length and
- * the value. Returns -1 with err naming the line when it is not a sample.
+ * Where a sample's labels end. airlift before 9b4e61c4e (2026-02-19) wrote
+ * label values without escaping them, so a node annotation holding '"'
+ * breaks the quoting; the labels then end at the line's last '}', as nothing
+ * after them (a number, a timestamp) can hold one.
  */
-static int parse_sample(const char *line, int line_number, size_t *name_len, double *value,
-                        char *err, size_t err_len)
+static const char *labels_end(const char *labels, const char *end)
 {
-	*name_len = strcspn(line, "{ \t");
+	size_t consumed;
+	char ignored[128];
+	if (trino_parse_labels(labels, (size_t)(end - labels), &consumed, NULL, NULL, ignored,
+	                       sizeof(ignored)) == 0)
+		return labels + consumed;
+	for (const char *p = end; p > labels; p--)
+		if (p[-1] == '}')
+			return p;
+	return NULL;
+}
+
+/*
+ * Reads one sample, "name [{labels}] value [timestamp]", on the line
+ * [LINE, END): the name's length and the value. Returns -1 with err naming
+ * the line when it is not a sample.
+ */
+static int parse_sample(const char *line, const char *end, int line_number, size_t *name_len,
+                        double *value, char *err, size_t err_len)
+{
+	*name_len = 0;
+	while (line + *name_len < end && strchr("{ \t", line[*name_len]) == NULL)
+		(*name_len)++;
 	if (*name_len == 0) {
-		snprintf(err, err_len, "line %d is not a sample: '%.60s'", line_number, line);
+		snprintf(err, err_len, "line %d is not a sample", line_number);
 		return -1;
 	}
 	const char *rest = line + *name_len;
-	if (*rest == '{') {
-		const char *close = strchr(rest, '}');
-		if (close == NULL) {
+	if (rest < end && *rest == '{') {
+		rest = labels_end(rest, end);
+		if (rest == NULL) {
 			snprintf(err, err_len, "line %d: unterminated labels", line_number);
 			return -1;
 		}
-		rest = close + 1;
 	}
-	while (*rest == ' ' || *rest == '\t')
+	while (rest < end && (*rest == ' ' || *rest == '\t'))
 		rest++;
+	char number[64];
+	size_t number_len = 0;
+	while (rest + number_len < end && rest[number_len] != ' ' &&
+	       number_len + 1 < sizeof(number))
+		number_len++;
+	memcpy(number, rest, number_len);
+	number[number_len] = '\0';
 	char *value_end = NULL;
 	errno = 0;
-	*value = strtod(rest, &value_end);
-	if (value_end == rest || (*value_end != '\0' && *value_end != ' ')) {
-		snprintf(err, err_len, "line %d: '%.40s' is not a number", line_number, rest);
+	*value = strtod(number, &value_end);
+	if (number_len == 0 || *value_end != '\0') {
+		snprintf(err, err_len, "line %d: '%.40s' is not a number", line_number, number);
 		return -1;
 	}
 	return 0;
+}
+
+static bool name_is(const char *line, size_t name_len, const char *name)
+{
+	return name_len == strlen(name) && strncmp(line, name, name_len) == 0;
 }
 
 /*
@@ -252,10 +351,13 @@ static int take_sample(struct trino_counters *counters, const char *line, size_t
                        double value, char *err, size_t err_len)
 {
 	const size_t prefix_len = strlen(TRINO_QUERY_MANAGER_METRIC_PREFIX);
-	if (name_len == strlen(TRINO_ACTIVE_NODES_METRIC) &&
-	    strncmp(line, TRINO_ACTIVE_NODES_METRIC, name_len) == 0) {
-		if (isfinite(value) && value >= 0)
+	for (int i = 0; i < TRINO_NODE_COUNT_SOURCES; i++) {
+		if (!name_is(line, name_len, trino_node_count_sources[i].metric))
+			continue;
+		if (isfinite(value) && value >= 0 && counters->active_nodes_from == NULL) {
 			counters->active_nodes = (int64_t)value;
+			counters->active_nodes_from = trino_node_count_sources[i].metric;
+		}
 		return 0;
 	}
 	if (name_len <= prefix_len ||
@@ -289,12 +391,15 @@ int trino_parse_openmetrics(const char *body, size_t len, struct trino_counters 
 	bool saw_eof = false;
 	int line_number = 0;
 	while (p < end) {
-		char line[512];
-		size_t line_len;
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = eol != NULL ? eol : end;
+		const char *line = p;
+		p = eol != NULL ? eol + 1 : end;
 		line_number++;
-		if (read_line(&p, end, line, sizeof(line), &line_len) != 0)
-			continue;
-		if (strcmp(line, "# EOF") == 0) {
+		if (line_end > line && line_end[-1] == '\r')
+			line_end--;
+		size_t line_len = (size_t)(line_end - line);
+		if (line_len == 5 && memcmp(line, "# EOF", 5) == 0) {
 			saw_eof = true;
 			break;
 		}
@@ -302,7 +407,7 @@ int trino_parse_openmetrics(const char *body, size_t len, struct trino_counters 
 			continue;
 		size_t name_len;
 		double value;
-		if (parse_sample(line, line_number, &name_len, &value, err, err_len) != 0)
+		if (parse_sample(line, line_end, line_number, &name_len, &value, err, err_len) != 0)
 			return -1;
 		if (take_sample(counters, line, name_len, value, err, err_len) != 0)
 			return -1;

@@ -44,7 +44,6 @@ enum trino_counter {
 	TRINO_INSUFFICIENT_RESOURCES,
 	TRINO_CANCELED,
 	TRINO_ABANDONED,
-	TRINO_SUBMITTED,
 	TRINO_RUNNING, /* gauge */
 	TRINO_QUEUED,  /* gauge */
 	TRINO_COUNTER_COUNT
@@ -52,8 +51,9 @@ enum trino_counter {
 
 struct trino_counters {
 	uint64_t values[TRINO_COUNTER_COUNT];
-	unsigned found;       /* bit i set when values[i] was read */
-	int64_t active_nodes; /* ActiveNodeCount, -1 when not exported */
+	unsigned found;                /* bit i set when values[i] was read */
+	int64_t active_nodes;          /* ActiveNodeCount, -1 when not exported */
+	const char *active_nodes_from; /* the metric or MBean that gave it (static), or NULL */
 };
 
 #define TRINO_ALL_COUNTERS ((1u << TRINO_COUNTER_COUNT) - 1)
@@ -61,9 +61,34 @@ struct trino_counters {
 /* The QueryManager attribute name of a counter: "CompletedQueries", "RunningQueries". */
 const char *trino_counter_attribute(enum trino_counter counter);
 
-/* The OpenMetrics name of ActiveNodeCount. */
-#define TRINO_ACTIVE_NODES_METRIC         "trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount"
 #define TRINO_QUERY_MANAGER_METRIC_PREFIX "trino_execution_name_QueryManager_"
+
+/*
+ * Where a coordinator exports its active node count: the node manager was
+ * trino.metadata:name=DiscoveryNodeManager up to 476 and is
+ * trino.node:name=CoordinatorNodeManager from 477 (trinodb/trino
+ * node/NodeManagerModule.java). A name[] that matches nothing is dropped from
+ * the answer without an error, so the agent asks for both and keeps the one
+ * that answered.
+ */
+struct trino_node_count_source {
+	const char *metric; /* the OpenMetrics name */
+	const char *mbean;  /* the JMX object name */
+};
+
+#define TRINO_NODE_COUNT_SOURCES 2
+extern const struct trino_node_count_source trino_node_count_sources[TRINO_NODE_COUNT_SOURCES];
+
+/*
+ * Reads the label set at TEXT ("{a=\"x\",b=\"y\"}", OpenMetrics: quoted
+ * values with the escapes \\ \" \n, so a value may hold '}' ',' '"').
+ * Sets *CONSUMED to its length, braces included. LABEL, when not NULL, gets
+ * each name and its unescaped value (NUL-terminated, valid for the call).
+ * 0, or -1 with ERR.
+ */
+int trino_parse_labels(const char *text, size_t len, size_t *consumed,
+                       void (*label)(const char *name, const char *value, void *arg), void *arg,
+                       char *err, size_t err_len);
 
 /*
  * Parses OpenMetrics text. Returns 0 when every counter was found, 1 when the
@@ -80,7 +105,7 @@ int trino_parse_openmetrics(const char *body, size_t len, struct trino_counters 
 int trino_parse_jmx_query_manager(const char *body, size_t len, struct trino_counters *counters,
                                   char *err, size_t err_len);
 
-/* Reads ActiveNodeCount from the JMX JSON of trino.metadata:name=DiscoveryNodeManager. */
+/* Reads ActiveNodeCount from the JMX JSON of the node manager (either name). */
 int trino_parse_jmx_active_nodes(const char *body, size_t len, int64_t *active_nodes, char *err,
                                  size_t err_len);
 

@@ -46,6 +46,12 @@ static json_t *node_json(const struct fleet_node *node, const struct cluster_set
 	if (node->has_counters)
 		json_object_set_new(out, "counters",
 		                    json_string(report_counter_state_name(node->counters_state)));
+	if (node->active_nodes >= 0) {
+		json_object_set_new(out, "active_nodes", json_integer(node->active_nodes));
+		if (node->active_nodes_from[0] != '\0')
+			json_object_set_new(out, "active_nodes_from",
+			                    json_string(node->active_nodes_from));
+	}
 	if (node->has_uptime)
 		json_object_set_new(out, "uptime_seconds",
 		                    json_integer((json_int_t)(node->uptime_ms / 1000)));

@@ -88,15 +88,19 @@ static enum report_reject check_counters(const QueryCounters *counters, char *de
 {
 	if (counters->has_state &&
 	    (counters->state < TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNKNOWN ||
-	     counters->state > TRINOGUARD__V1__COUNTER_STATE__COUNTERS_HTTP_ERROR))
+	     counters->state > TRINOGUARD__V1__COUNTER_STATE__COUNTERS_MISSING))
 		return fail(detail, detail_len, REPORT_REJECT_BAD_ENUM,
 		            "counters.state %d is not a known value", (int)counters->state);
 	enum report_reject r = check_string(counters->error, "counters.error", false,
 	                                    REPORT_MAX_ERROR_LEN, detail, detail_len);
 	if (r != REPORT_OK)
 		return r;
-	return check_string(counters->source, "counters.source", false, REPORT_MAX_SHORT_LEN,
-	                    detail, detail_len);
+	r = check_string(counters->source, "counters.source", false, REPORT_MAX_SHORT_LEN, detail,
+	                 detail_len);
+	if (r != REPORT_OK)
+		return r;
+	return check_string(counters->active_nodes_from, "counters.active_nodes_from", false,
+	                    REPORT_MAX_SHORT_LEN, detail, detail_len);
 }
 
 static enum report_reject check_digests(const NodeReport *report, char *detail, size_t detail_len)

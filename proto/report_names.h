@@ -50,6 +50,7 @@ static inline const char *report_counter_state_name(int state)
 	        [TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR] = "not_coordinator",
 	        [TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNREACHABLE] = "unreachable",
 	        [TRINOGUARD__V1__COUNTER_STATE__COUNTERS_HTTP_ERROR] = "http_error",
+	        [TRINOGUARD__V1__COUNTER_STATE__COUNTERS_MISSING] = "missing",
 	};
 	if (state < 0 || state >= (int)(sizeof(names) / sizeof(names[0])) || names[state] == NULL)
 		return "unknown";

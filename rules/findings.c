@@ -308,7 +308,9 @@ static const char *counters_hint(int state)
 		return "access control denies it: allow the agent's user to read system "
 		       "information, or set management.user in config.properties";
 	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_FOUND:
-		return "neither /metrics nor the JMX resource has the QueryManager counters";
+		return "the endpoint the agent reads is not there";
+	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_MISSING:
+		return "Trino answers without the QueryManager counters";
 	case TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNAVAILABLE:
 		return "Trino is starting";
 	default:

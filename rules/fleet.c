@@ -205,6 +205,8 @@ enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, in
 	node->counters_state = c != NULL && c->has_state ? (int)c->state : 0;
 	copy_text(node->counters_error, sizeof(node->counters_error), c != NULL ? c->error : NULL);
 	node->active_nodes = c != NULL && c->has_active_nodes ? (int64_t)c->active_nodes : -1;
+	copy_text(node->active_nodes_from, sizeof(node->active_nodes_from),
+	          c != NULL && c->has_active_nodes ? c->active_nodes_from : NULL);
 	if (c != NULL && c->state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK && c->has_completed)
 		add_sample(node, report, now_ms);
 	return result;

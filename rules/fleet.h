@@ -61,8 +61,9 @@ struct fleet_node {
 	bool has_counters;
 	int counters_state; /* TRINOGUARD__V1__COUNTER_STATE__* */
 	char counters_error[FLEET_TEXT_LEN];
-	int64_t active_nodes;           /* the coordinator's ActiveNodeCount, -1 when unknown */
-	struct counter_sample *samples; /* ring, allocated for coordinators */
+	int64_t active_nodes; /* the coordinator's ActiveNodeCount, -1 when unknown */
+	char active_nodes_from[FLEET_TEXT_LEN]; /* the metric or MBean it came from */
+	struct counter_sample *samples;         /* ring, allocated for coordinators */
 	size_t sample_start;
 	size_t sample_count;
 };

@@ -38,9 +38,16 @@ void gate_evaluate(const struct fleet *fleet, const struct cluster_settings *tar
 	memset(out, 0, sizeof(*out));
 	out->pass = true;
 	size_t known = 0;
-	for (size_t i = 0; i < fleet->count; i++)
-		if (strcmp(fleet->nodes[i]->cluster, target->name) == 0)
-			known++;
+	for (size_t i = 0; i < fleet->count; i++) {
+		const struct fleet_node *node = fleet->nodes[i];
+		if (strcmp(node->cluster, target->name) != 0)
+			continue;
+		known++;
+		/* /v1/info says "starting": its management endpoints answer 503, no queries yet */
+		if (node->state == TRINOGUARD__V1__NODE_STATE__STATE_STARTING)
+			fail(out, "%s is STARTING: Trino on it has not finished starting",
+			     node->node_id);
+	}
 	if (known == 0)
 		fail(out, "cluster %s has no node reporting", target->name);
 	for (size_t i = 0; i < findings->count; i++) {

@@ -1,6 +1,6 @@
 /*
  * The cutover gate (docs/DESIGN.md §5): may the load balancer be switched to TARGET?
- * All its nodes live; no mixed-version, config-drift, trino-down or
+ * All its nodes live and none STARTING; no mixed-version, config-drift, trino-down or
  * cluster-incomplete finding; and, if it has traffic, a failure ratio whose
  * 99 % Wilson lower bound is under p0. Every failing check is listed.
  */

@@ -20,6 +20,7 @@
 #include "harness.h"
 
 struct collector_e2e fx;
+const char *collector_e2e_green_version = "447";
 
 bool url_ok(void *arg)
 {
@@ -211,7 +212,7 @@ int collector_e2e_setup(void **state)
 	fx.zmq_port = ports;
 	fx.api_port = ports + 1;
 	snprintf(fx.api, sizeof(fx.api), "http://127.0.0.1:%d", fx.api_port);
-	if (start_sim(&fx.green, "green", "447", "2") != 0 ||
+	if (start_sim(&fx.green, "green", collector_e2e_green_version, "2") != 0 ||
 	    start_sim(&fx.blue, "blue", "446", "1") != 0)
 		return -1;
 	keygen("server");

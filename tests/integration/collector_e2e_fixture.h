@@ -31,6 +31,9 @@ struct collector_e2e {
 
 extern struct collector_e2e fx;
 
+/* The version green's nodes pretend to be; set before collector_e2e_setup (default "447"). */
+extern const char *collector_e2e_green_version;
+
 bool url_ok(void *arg);
 int start_sim(struct sim *sim, const char *name, const char *version, const char *workers);
 void control(const struct sim *sim, const char *node, const char *body);

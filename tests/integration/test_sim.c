@@ -100,10 +100,14 @@ static void test_status_shape(void **state)
 static void test_management_auth_like_trino(void **state)
 {
 	(void)state;
-	char metrics[128], jmx[192];
+	char metrics[128], jmx[192], gone_jmx[192];
 	snprintf(metrics, sizeof(metrics), "%s/metrics", fx.green.url);
 	snprintf(jmx, sizeof(jmx), "%s/v1/jmx/mbean/trino.execution:name=QueryManager",
+	         fx.blue.url);
+	/* after 478 there is no JMX REST: 404 before any authentication */
+	snprintf(gone_jmx, sizeof(gone_jmx), "%s/v1/jmx/mbean/trino.execution:name=QueryManager",
 	         fx.green.url);
+	expect_status(gone_jmx, NULL, 404, NULL);
 	expect_status(metrics, NULL, 401, "Basic authentication or X-Trino-User must be sent");
 	expect_status(jmx, NULL, 401, "Basic authentication or X-Trino-User must be sent");
 	const char *with_password[] = {"Authorization: Basic dXNlcjpzZWNyZXQ=",
@@ -161,8 +165,10 @@ static void test_metrics_are_openmetrics_with_the_name_filter(void **state)
 		if (strstr(response.body, line) == NULL)
 			fail_msg("missing %s", names[i]);
 	}
+	/* 477 on: the node count comes from the CoordinatorNodeManager, the old name is gone */
 	assert_non_null(strstr(response.body,
-	                       "\ntrino_metadata_name_DiscoveryNodeManager_ActiveNodeCount 3.0\n"));
+	                       "\ntrino_node_name_CoordinatorNodeManager_ActiveNodeCount 3.0\n"));
+	assert_null(strstr(response.body, "DiscoveryNodeManager"));
 	harness_response_free(&response);
 
 	/* A worker has no QueryManager. */
@@ -175,12 +181,22 @@ static void test_metrics_are_openmetrics_with_the_name_filter(void **state)
 	harness_response_free(&response);
 }
 
-static void test_before_429_metrics_404_and_jmx_answers(void **state)
+static void test_before_429_metrics_without_counters_and_jmx_answers(void **state)
 {
 	(void)state;
 	char url[256];
+	/* 423: /metrics answers, with the gauges and the node count but no counters */
 	snprintf(url, sizeof(url), "%s/metrics", fx.blue.url);
-	expect_status(url, trino_user, 404, NULL);
+	expect_status(url, NULL, 401, NULL);
+	struct harness_response metrics;
+	assert_int_equal(harness_http("GET", url, trino_user, NULL, 2000, &metrics), 0);
+	assert_int_equal(metrics.status, 200);
+	assert_non_null(
+	        strstr(metrics.body, "\ntrino_execution_name_QueryManager_RunningQueries "));
+	assert_null(strstr(metrics.body, "FailedQueries"));
+	assert_non_null(strstr(metrics.body,
+	                       "\ntrino_metadata_name_DiscoveryNodeManager_ActiveNodeCount 2.0\n"));
+	harness_response_free(&metrics);
 
 	snprintf(url, sizeof(url), "%s/v1/jmx/mbean/trino.execution:name=QueryManager",
 	         fx.blue.url);
@@ -353,7 +369,7 @@ int main(void)
 	        cmocka_unit_test(test_status_shape),
 	        cmocka_unit_test(test_management_auth_like_trino),
 	        cmocka_unit_test(test_metrics_are_openmetrics_with_the_name_filter),
-	        cmocka_unit_test(test_before_429_metrics_404_and_jmx_answers),
+	        cmocka_unit_test(test_before_429_metrics_without_counters_and_jmx_answers),
 	        cmocka_unit_test(test_counters_keep_trino_semantics_and_fail_ratio_applies),
 	        cmocka_unit_test(test_etc_dirs_are_trino_style),
 	        cmocka_unit_test(test_bad_command_lines_exit_non_zero),

@@ -29,7 +29,7 @@ static void test_version_fault(void **state)
 	/* The coordinator no longer counts it as active (Trino 477+ marks it INVALID). */
 	char url[256];
 	snprintf(url, sizeof(url),
-	         "%s/metrics?name[]=trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount",
+	         "%s/metrics?name[]=trino_node_name_CoordinatorNodeManager_ActiveNodeCount",
 	         fx.green.url);
 	struct harness_response response;
 	harness_http("GET", url, trino_user, NULL, 2000, &response);

@@ -31,6 +31,8 @@ struct node_change {
 	double qps;
 	int down; /* -1: unchanged */
 	int hang;
+	int hidden;   /* -1: unchanged */
+	int starting; /* -1: unchanged */
 	bool has_slow_ms;
 	int64_t slow_ms;
 	bool restart;
@@ -212,6 +214,18 @@ static int parse_hang(const char *field, json_t *value, struct node_change *chan
 	return read_bool(value, field, &change->hang, why, why_len);
 }
 
+static int parse_hidden(const char *field, json_t *value, struct node_change *change, char *why,
+                        size_t why_len)
+{
+	return read_bool(value, field, &change->hidden, why, why_len);
+}
+
+static int parse_starting(const char *field, json_t *value, struct node_change *change, char *why,
+                          size_t why_len)
+{
+	return read_bool(value, field, &change->starting, why, why_len);
+}
+
 static int parse_restart(const char *field, json_t *value, struct node_change *change, char *why,
                          size_t why_len)
 {
@@ -281,6 +295,8 @@ static const struct {
         {"qps", parse_qps},
         {"down", parse_down},
         {"hang", parse_hang},
+        {"hidden", parse_hidden},
+        {"starting", parse_starting},
         {"restart", parse_restart},
         {"slow_ms", parse_slow_ms},
         {"counters", parse_counters},
@@ -377,6 +393,10 @@ static int apply_change(struct sim_server *server, struct sim_node *node,
 		if (!node->hang)
 			sim_http_release(server, node);
 	}
+	if (change->hidden >= 0)
+		node->hidden = change->hidden;
+	if (change->starting >= 0)
+		node->starting = change->starting;
 	if (change->restart) {
 		sim_http_release(server, node);
 		sim_node_restart(cluster, node, now);
@@ -415,7 +435,7 @@ static void serve_change(struct evhttp_request *req, struct sim_server *server, 
 		reply_error(req, 400, why);
 		return;
 	}
-	struct node_change change = {.down = -1, .hang = -1};
+	struct node_change change = {.down = -1, .hang = -1, .hidden = -1, .starting = -1};
 	const char *field;
 	json_t *value;
 	json_object_foreach(body, field, value)

@@ -1,6 +1,6 @@
 /*
  * Trino's endpoints as trino-sim serves them (docs/DESIGN.md §10):
- * /v1/info (477+ adds nodeId, state, coordinatorId), /v1/info/state (a bare
+ * /v1/info (its fields per release, sim_release.c), /v1/info/state (a bare
  * JSON string), /v1/status, routed here with the management endpoints of
  * sim_metrics.c; and the down, hang and slow faults on each node's port.
  */
@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "sim_metrics.h"
 #include "sim_statement.h"
+#include "sim_release.h"
 
 struct sim_deferred {
 	struct evhttp_request *req;
@@ -64,20 +65,20 @@ static void serve_info(struct evhttp_request *req, struct sim_node *node,
 {
 	char uptime[32];
 	sim_format_duration(sim_now_ms() - node->started_ms, uptime, sizeof(uptime));
+	const struct sim_release *release = sim_release_for(node->version);
 	json_t *info = json_object();
-	if (sim_version_number(node->version) >= 477) {
+	if (release->info_node_fields) {
 		json_object_set_new(info, "nodeId", json_string(node->id));
-		/* a coordinator always says ACTIVE here */
-		json_object_set_new(
-		        info, "state",
-		        json_string(node->coordinator ? "ACTIVE" : sim_state_name(node->state)));
+		/* the node state manager's state, the one /v1/info/state gives, coordinator too */
+		json_object_set_new(info, "state", json_string(sim_state_name(node->state)));
 	}
 	json_object_set_new(info, "nodeVersion", json_pack("{s:s}", "version", node->version));
 	json_object_set_new(info, "environment", json_string(cluster->environment));
 	json_object_set_new(info, "coordinator", json_boolean(node->coordinator));
-	if (sim_version_number(node->version) >= 477 && node->coordinator)
+	if (release->info_coordinator_id && node->coordinator)
 		json_object_set_new(info, "coordinatorId", json_string(node->coordinator_id));
-	json_object_set_new(info, "starting", json_false());
+	json_object_set_new(info, "starting",
+	                    json_boolean(sim_node_starting(cluster, node, sim_now_ms())));
 	json_object_set_new(info, "uptime", json_string(uptime));
 	sim_http_send_json(req, info);
 }

@@ -1,7 +1,9 @@
 /*
  * trino-sim's management endpoints (docs/DESIGN.md §3, §10): the
- * insecure-HTTP user check, /metrics in OpenMetrics (from 429, with the
- * name[] filter) and the QueryManager and DiscoveryNodeManager JMX resources.
+ * insecure-HTTP user check, /metrics in OpenMetrics (with the name[] filter;
+ * the QueryManager counters only where the release has them) and the JMX
+ * resources of the QueryManager and the release's node manager, all as
+ * sim_release.c says for the node's version.
  */
 #include "sim_metrics.h"
 
@@ -17,11 +19,10 @@
 #include <strings.h>
 
 #include "sim_http.h"
+#include "sim_release.h"
 
 #define QUERY_MANAGER_MBEAN  "trino.execution:name=QueryManager"
-#define NODE_MANAGER_MBEAN   "trino.metadata:name=DiscoveryNodeManager"
 #define QUERY_MANAGER_PREFIX "trino_execution_name_QueryManager_"
-#define ACTIVE_NODES_METRIC  "trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount"
 
 /* Java's Double.toString for the values we print: "3.0", "1.2345678E7", "NaN". */
 static void java_double(double value, char *out, size_t out_len)
@@ -96,7 +97,12 @@ static int request_user(struct evhttp_request *req, char *user, size_t user_len,
 	return 0;
 }
 
-/* Returns 1 when the request may read management data; otherwise answers it and returns 0. */
+/*
+ * Returns 1 when the request may read management data; otherwise answers it
+ * and returns 0. Trino's order (server/security/ResourceSecurityDynamicFeature):
+ * authentication (401), then the access control, which answers 503 while the
+ * server starts and 403 when it denies.
+ */
 static int management_allowed(struct evhttp_request *req, const struct sim_node *node,
                               const struct sim_cluster *cluster)
 {
@@ -122,6 +128,11 @@ static int management_allowed(struct evhttp_request *req, const struct sim_node 
 		sim_http_send_text(req, 401, "Unauthorized", "text/plain", why);
 		return 0;
 	}
+	if (sim_node_starting(cluster, node, sim_now_ms())) {
+		sim_http_send_text(req, 503, "Service Unavailable", "text/plain",
+		                   "Trino server is still initializing");
+		return 0;
+	}
 	if (cluster->management_user[0] != '\0' && strcmp(user, cluster->management_user) != 0) {
 		sim_http_send_text(req, 403, "Forbidden", "text/plain", "Management only resource");
 		return 0;
@@ -135,7 +146,10 @@ struct metric {
 	uint64_t value;
 };
 
-/* The QueryManager attributes of the coordinator, in declaration order. */
+/*
+ * The QueryManager attributes of the coordinator: the counters of the
+ * @Flatten QueryManagerStats (first), then DispatchManager's own gauges.
+ */
 static size_t query_manager_metrics(const struct sim_cluster *cluster, struct metric *out)
 {
 	const struct sim_counters *c = &cluster->counters;
@@ -191,11 +205,7 @@ static void add_metric(struct evbuffer *out, struct evkeyvalq *query, const char
 void sim_metrics_serve_openmetrics(struct evhttp_request *req, struct sim_node *node,
                                    const struct sim_cluster *cluster)
 {
-	if (sim_version_number(node->version) < 429) {
-		/* /metrics did not carry the QueryManager counters before 429 */
-		sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
-		return;
-	}
+	const struct sim_release *release = sim_release_for(node->version);
 	if (!management_allowed(req, node, cluster))
 		return;
 	struct evkeyvalq query;
@@ -211,12 +221,14 @@ void sim_metrics_serve_openmetrics(struct evhttp_request *req, struct sim_node *
 		struct metric metrics[16];
 		size_t count = query_manager_metrics(cluster, metrics);
 		for (size_t i = 0; i < count; i++) {
+			if (metrics[i].counter && !release->counters_in_metrics)
+				continue; /* jmxutils < 1.24 did not walk the @Flatten stats */
 			char name[128];
 			snprintf(name, sizeof(name), "%s%s", QUERY_MANAGER_PREFIX,
 			         metrics[i].attribute);
 			add_metric(out, &query, name, metrics[i].counter, (double)metrics[i].value);
 		}
-		add_metric(out, &query, ACTIVE_NODES_METRIC, false,
+		add_metric(out, &query, release->node_count_metric, false,
 		           sim_cluster_active_nodes(cluster));
 	}
 	add_metric(out, &query, "java_lang_name_Runtime_Uptime", false,
@@ -237,7 +249,8 @@ static json_t *jmx_attribute(const char *name, const char *type, json_t *value)
 }
 
 /* Builds the MBean's attributes as JMX REST shows them; NULL for an unknown MBean. */
-static json_t *jmx_attributes(const char *object_name, const struct sim_cluster *cluster)
+static json_t *jmx_attributes(const char *object_name, const struct sim_release *release,
+                              const struct sim_cluster *cluster)
 {
 	json_t *attributes = json_array();
 	if (strcmp(object_name, QUERY_MANAGER_MBEAN) == 0) {
@@ -266,7 +279,7 @@ static json_t *jmx_attributes(const char *object_name, const struct sim_cluster 
 		                                                "double", json_string("NaN")));
 		return attributes;
 	}
-	if (strcmp(object_name, NODE_MANAGER_MBEAN) == 0) {
+	if (strcmp(object_name, release->node_manager_mbean) == 0) {
 		json_array_append_new(
 		        attributes, jmx_attribute("ActiveNodeCount", "int",
 		                                  json_integer(sim_cluster_active_nodes(cluster))));
@@ -279,6 +292,12 @@ static json_t *jmx_attributes(const char *object_name, const struct sim_cluster 
 void sim_metrics_serve_jmx(struct evhttp_request *req, const char *rest, struct sim_node *node,
                            const struct sim_cluster *cluster)
 {
+	const struct sim_release *release = sim_release_for(node->version);
+	if (!release->jmx_rest) {
+		/* no resource behind the path: Jersey answers before any filter runs */
+		sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
+		return;
+	}
 	if (!management_allowed(req, node, cluster))
 		return;
 	char object_name[256];
@@ -290,7 +309,8 @@ void sim_metrics_serve_jmx(struct evhttp_request *req, const char *rest, struct 
 		attribute = slash + 1;
 	}
 	/* The dispatcher's MBeans live on the coordinator only. */
-	json_t *attributes = node->coordinator ? jmx_attributes(object_name, cluster) : NULL;
+	json_t *attributes =
+	        node->coordinator ? jmx_attributes(object_name, release, cluster) : NULL;
 	if (attributes == NULL) {
 		sim_http_send_text(req, 500, "Internal Server Error", "text/plain",
 		                   "javax.management.InstanceNotFoundException");
@@ -313,11 +333,12 @@ void sim_metrics_serve_jmx(struct evhttp_request *req, const char *rest, struct 
 		sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
 		return;
 	}
-	sim_http_send_json(req, json_pack("{s:s,s:s,s:s,s:{},s:o,s:[]}", "objectName", object_name,
-	                                  "className",
-	                                  strcmp(object_name, QUERY_MANAGER_MBEAN) == 0
-	                                          ? "io.trino.dispatcher.DispatchManager"
-	                                          : "io.trino.metadata.DiscoveryNodeManager",
-	                                  "description", "", "descriptor", "attributes", attributes,
-	                                  "operations"));
+	sim_http_send_json(
+	        req,
+	        json_pack("{s:s,s:s,s:s,s:{},s:o,s:[]}", "objectName", object_name, "className",
+	                  strcmp(object_name, QUERY_MANAGER_MBEAN) == 0
+	                          ? "io.trino.dispatcher.DispatchManager"
+	                  : release->info_node_fields ? "io.trino.node.CoordinatorNodeManager"
+	                                              : "io.trino.metadata.DiscoveryNodeManager",
+	                  "description", "", "descriptor", "attributes", attributes, "operations"));
 }

@@ -10,7 +10,7 @@
 
 struct evhttp_request;
 
-/* GET /metrics: the QueryManager counters and gauges in OpenMetrics; 404 before 429. */
+/* GET /metrics: the QueryManager counters (where the release has them) and gauges in OpenMetrics. */
 void sim_metrics_serve_openmetrics(struct evhttp_request *req, struct sim_node *node,
                                    const struct sim_cluster *cluster);
 

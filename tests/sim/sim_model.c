@@ -142,6 +142,12 @@ void sim_node_restart(struct sim_cluster *cluster, struct sim_node *node, int64_
 		memset(&cluster->counters, 0, sizeof(cluster->counters));
 }
 
+bool sim_node_starting(const struct sim_cluster *cluster, const struct sim_node *node,
+                       int64_t now_ms)
+{
+	return node->starting || now_ms - node->started_ms < cluster->startup_ms;
+}
+
 struct sim_node *sim_cluster_find(struct sim_cluster *cluster, const char *id)
 {
 	for (size_t i = 0; i < cluster->node_count; i++) {
@@ -158,7 +164,7 @@ int sim_cluster_active_nodes(const struct sim_cluster *cluster)
 		const struct sim_node *node = &cluster->nodes[i];
 		/* Trino 477+ marks a node of another version INVALID, not active. */
 		if (node->state == SIM_STATE_ACTIVE && !node->down && !node->hang &&
-		    strcmp(node->version, cluster->nodes[0].version) == 0)
+		    !node->hidden && strcmp(node->version, cluster->nodes[0].version) == 0)
 			active++;
 	}
 	return active;

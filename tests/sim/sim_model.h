@@ -60,8 +60,10 @@ struct sim_node {
 	int port;
 	char version[64];
 	enum sim_node_state state;
-	bool down; /* connection refused */
-	bool hang; /* accept, never answer */
+	bool down;     /* connection refused */
+	bool hang;     /* accept, never answer */
+	bool hidden;   /* answers, but the coordinator does not count it as active */
+	bool starting; /* held in start-up: /v1/info "starting", management 503 */
 	int64_t slow_ms;
 	enum sim_counters_mode counters_mode;
 	int64_t started_ms; /* on the sim's monotonic clock; uptime counts from here */
@@ -73,6 +75,7 @@ struct sim_cluster {
 	char name[SIM_ID_LEN];
 	char environment[SIM_ID_LEN];
 	char management_user[SIM_ID_LEN]; /* "": any user will do */
+	int64_t startup_ms;               /* how long each (re)start takes */
 	struct sim_node nodes[SIM_MAX_NODES];
 	size_t node_count;
 	/* traffic on the coordinator */
@@ -100,6 +103,10 @@ void sim_cluster_set_qps(struct sim_cluster *cluster, double qps, int64_t now_ms
 
 /* A node restart: uptime from NOW_MS; on the coordinator, counters back to 0. */
 void sim_node_restart(struct sim_cluster *cluster, struct sim_node *node, int64_t now_ms);
+
+/* Whether NODE is still starting at NOW_MS: Trino's startup is not complete. */
+bool sim_node_starting(const struct sim_cluster *cluster, const struct sim_node *node,
+                       int64_t now_ms);
 
 struct sim_node *sim_cluster_find(struct sim_cluster *cluster, const char *id);
 

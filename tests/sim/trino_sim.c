@@ -26,6 +26,7 @@ struct sim_options {
 	int control_port;
 	const char *etc_root;
 	int catalogs;
+	int startup_ms;
 	double qps;
 	double fail_ratio;
 	const char *error_type;
@@ -62,6 +63,8 @@ static void usage(FILE *out)
 	        "  --environment NAME        node.environment (default production)\n"
 	        "  --client-timeout-ms N     a query not polled for N ms is abandoned\n"
 	        "                            (query.client.timeout, default 300000)\n"
+	        "  --startup-ms N            each (re)start: /v1/info says starting and the\n"
+	        "                            management endpoints answer 503 for N ms (default 0)\n"
 	        "  --help\n");
 }
 
@@ -129,6 +132,8 @@ static int set_option(int c, const char *value, struct sim_options *opt)
 		return 0;
 	case 'T':
 		return parse_int(value, 1, 86400000, &opt->client_timeout_ms) != 0;
+	case 'S':
+		return parse_int(value, 0, 3600000, &opt->startup_ms) != 0;
 	default:
 		return -1;
 	}
@@ -172,6 +177,7 @@ static int parse_options(int argc, char **argv, struct sim_options *opt)
 	        {"management-user", required_argument, NULL, 'm'},
 	        {"environment", required_argument, NULL, 'E'},
 	        {"client-timeout-ms", required_argument, NULL, 'T'},
+	        {"startup-ms", required_argument, NULL, 'S'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -242,6 +248,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "trino-sim: unknown --error-type %s\n", opt.error_type);
 		return 2;
 	}
+	cluster.startup_ms = opt.startup_ms;
 	cluster.fail_ratio = opt.fail_ratio;
 	cluster.user_error_ratio = opt.user_error_ratio;
 	sim_cluster_set_qps(&cluster, opt.qps, now);

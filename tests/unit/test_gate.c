@@ -2,7 +2,8 @@
  * The cutover gate, one row per case: a healthy target passes; no node
  * reporting, a blocking finding, or the target's own failure ratio read at its
  * live coordinator refuse it, every failing check listed; a coordinator whose
- * Trino does not answer is refused through the findings it opens.
+ * Trino does not answer is refused through the findings it opens; a node
+ * still starting refuses it by name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,6 +74,13 @@ static const struct gate_case gate_cases[] = {
                    G_WORKER("2")},
          .traffic = {100, 50},
          .failed = "cluster-incomplete"},
+        {.name = "a worker still starting refuses the target, naming it",
+         .nodes = {G_COORD,
+                   G_WORKER("1"),
+                   G_WORKER("2"),
+                   {"g-w3", "g", WORKER, "447", TRINOGUARD__V1__NODE_STATE__STATE_STARTING, 0, 0,
+                    NULL, 0, -1}},
+         .failed = "g-w3 is STARTING"},
 };
 
 /* The coordinator's counters at NOW - 3 s and NOW - 2 s, before its last report. */

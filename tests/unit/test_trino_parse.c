@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -159,10 +160,11 @@ static void test_openmetrics_reference_shape(void **state)
 	assert_int_equal(c.values[TRINO_FAILED], 37);
 	assert_int_equal(c.values[TRINO_INTERNAL], 2); /* with a label set */
 	assert_int_equal(c.values[TRINO_CANCELED], 5);
-	assert_int_equal(c.values[TRINO_SUBMITTED], 1541);
 	assert_int_equal(c.values[TRINO_RUNNING], 12345678);
 	assert_int_equal(c.values[TRINO_QUEUED], 0); /* NaN gauge */
 	assert_int_equal(c.active_nodes, 4);
+	assert_string_equal(c.active_nodes_from,
+	                    "trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount");
 }
 
 static void test_openmetrics_missing_and_garbage(void **state)
@@ -251,6 +253,113 @@ static void test_jmx_reference_shape(void **state)
 	                 -1);
 }
 
+/* ---- OpenMetrics label sets ---- */
+
+struct label_case {
+	const char *name;
+	const char *text;
+	int rc;
+	size_t consumed;     /* when rc is 0 */
+	const char *decoded; /* the labels as name=value;... (values unescaped) */
+};
+
+static const struct label_case label_cases[] = {
+        {"one plain label", "{rack=\"a\"} 1", 0, 10, "rack=a;"},
+        {"two labels, sorted as airlift writes them", "{a=\"1\",b=\"2\"} 3", 0, 13, "a=1;b=2;"},
+        {"a closing brace inside a value", "{note=\"x}y\"} 1", 0, 12, "note=x}y;"},
+        {"a comma inside a value", "{note=\"x,y\",z=\"\"} 1", 0, 17, "note=x,y;z=;"},
+        {"escaped quote, backslash and newline", "{v=\"a\\\"b\\\\c\\nd\"} 1", 0, 16,
+         "v=a\"b\\c\nd;"},
+        {"a trailing comma", "{a=\"1\",} 1", 0, 8, "a=1;"},
+        {"no labels at all", "{} 1", 0, 2, ""},
+        {"an unknown escape", "{v=\"a\\tb\"} 1", -1, 0, NULL},
+        {"an unterminated value", "{v=\"abc} 1", -1, 0, NULL},
+        {"a value without quotes", "{v=abc} 1", -1, 0, NULL},
+        {"a name starting with a digit", "{1v=\"a\"} 1", -1, 0, NULL},
+        {"no closing brace", "{v=\"a\"", -1, 0, NULL},
+        {"garbage between labels", "{a=\"1\" b=\"2\"} 1", -1, 0, NULL},
+};
+
+static void collect_label(const char *name, const char *value, void *arg)
+{
+	char *out = arg;
+	size_t len = strlen(out);
+	snprintf(out + len, 256 - len, "%s=%s;", name, value);
+}
+
+static void test_labels_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(label_cases) / sizeof(label_cases[0]); i++) {
+		const struct label_case *c = &label_cases[i];
+		char decoded[256] = "";
+		char err[128] = "";
+		size_t consumed = 0;
+		int rc = trino_parse_labels(c->text, strlen(c->text), &consumed, collect_label,
+		                            decoded, err, sizeof(err));
+		if (rc != c->rc)
+			fail_msg("%s: rc %d (%s)", c->name, rc, err);
+		if (rc == 0 && (consumed != c->consumed || strcmp(decoded, c->decoded) != 0))
+			fail_msg("%s: consumed %zu, decoded '%s'", c->name, consumed, decoded);
+		if (rc != 0 && err[0] == '\0')
+			fail_msg("%s: no reason given", c->name);
+	}
+}
+
+/* Samples whose labels hold '}' ',' '"' and '\', escaped (airlift 2026+) or raw (before). */
+static void test_openmetrics_labels_in_samples(void **state)
+{
+	(void)state;
+	const char *escaped =
+	        "# TYPE trino_execution_name_QueryManager_FailedQueries counter\n"
+	        "trino_execution_name_QueryManager_FailedQueries{note=\"a}b,c\\\"d\\\\e\"} 37\n"
+	        "# EOF\n";
+	const char *raw =
+	        "trino_execution_name_QueryManager_FailedQueries{note=\"a}b,c\"d\\e\"} 37\n"
+	        "# EOF\n";
+	const char *bodies[] = {escaped, raw};
+	for (size_t i = 0; i < 2; i++) {
+		struct trino_counters c;
+		char err[256] = "";
+		assert_int_equal(
+		        trino_parse_openmetrics(bodies[i], strlen(bodies[i]), &c, err, sizeof(err)),
+		        1); /* the other counters are missing, the line is understood */
+		assert_true(c.found & (1u << TRINO_FAILED));
+		assert_int_equal(c.values[TRINO_FAILED], 37);
+	}
+	/* a long label set is read, not skipped */
+	char long_body[4096];
+	char note[3000];
+	memset(note, 'x', sizeof(note) - 1);
+	note[sizeof(note) - 1] = '\0';
+	snprintf(long_body, sizeof(long_body),
+	         "trino_execution_name_QueryManager_FailedQueries{note=\"%s\"} 5\n# EOF\n", note);
+	struct trino_counters c;
+	char err[256];
+	assert_int_equal(
+	        trino_parse_openmetrics(long_body, strlen(long_body), &c, err, sizeof(err)), 1);
+	assert_int_equal(c.values[TRINO_FAILED], 5);
+	/* a label set that never closes is an error */
+	const char *open = "trino_execution_name_QueryManager_FailedQueries{note=\"x 5\n# EOF\n";
+	assert_int_equal(trino_parse_openmetrics(open, strlen(open), &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unterminated labels"));
+}
+
+/* 477+: the node count from CoordinatorNodeManager, and which name gave it. */
+static void test_openmetrics_node_count_477(void **state)
+{
+	(void)state;
+	const char *body = "# TYPE trino_node_name_CoordinatorNodeManager_ActiveNodeCount gauge\n"
+	                   "trino_node_name_CoordinatorNodeManager_ActiveNodeCount 3.0\n"
+	                   "# EOF\n";
+	struct trino_counters c;
+	char err[256];
+	assert_int_equal(trino_parse_openmetrics(body, strlen(body), &c, err, sizeof(err)), 1);
+	assert_int_equal(c.active_nodes, 3);
+	assert_string_equal(c.active_nodes_from,
+	                    "trino_node_name_CoordinatorNodeManager_ActiveNodeCount");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +369,9 @@ int main(void)
 	        cmocka_unit_test(test_state_and_durations),
 	        cmocka_unit_test(test_openmetrics_reference_shape),
 	        cmocka_unit_test(test_openmetrics_missing_and_garbage),
+	        cmocka_unit_test(test_labels_table),
+	        cmocka_unit_test(test_openmetrics_labels_in_samples),
+	        cmocka_unit_test(test_openmetrics_node_count_477),
 	        cmocka_unit_test(test_jmx_reference_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
