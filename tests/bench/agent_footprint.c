@@ -2,8 +2,10 @@
  * Benchmark: the agent's footprint. Runs trino-guard-agent at 1 Hz against a
  * trino-sim coordinator with 20 catalogs, publishing over CURVE to a stand-in
  * collector, and in the same run Prometheus' node_exporter (Debian
- * prometheus-node-exporter) scraped once a second. Prints peak RSS and CPU
- * (% of one core) of both, side by side.
+ * prometheus-node-exporter) scraped once a second. Prints peak RSS, PSS, USS
+ * and CPU (% of one core) of both, side by side, and what the agent asks of
+ * the coordinator per interval: connections, requests and bytes each way,
+ * counted by a relay between the two (http_tap.c).
  *
  *   agent_footprint [--seconds N]   (default 60; after a 5 s warm-up)
  */
@@ -16,6 +18,7 @@
 
 #include "curve_keys.h"
 #include "harness.h"
+#include "http_tap.h"
 #include "report_receiver.h"
 
 #define NODE_EXPORTER "/usr/bin/prometheus-node-exporter"
@@ -109,6 +112,7 @@ struct measurement {
 	struct sample agent_peak, exporter_peak;
 	double elapsed_s;
 	int reports;
+	struct http_tap_totals tap_start, tap_end;
 };
 
 static void bench_ports_init(struct bench_ports *ports, int first)
@@ -163,8 +167,8 @@ static int start_sim(const struct bench_ports *ports)
 	return 0;
 }
 
-/* The agent at 1 Hz against the sim, publishing to the receiver. */
-static pid_t start_agent(const struct bench_ports *ports, struct report_receiver *receiver)
+/* The agent at 1 Hz against the sim through TRINO_PORT (the relay), publishing to the receiver. */
+static pid_t start_agent(int trino_port, struct report_receiver *receiver)
 {
 	char ini[2048];
 	snprintf(ini, sizeof(ini),
@@ -172,7 +176,7 @@ static pid_t start_agent(const struct bench_ports *ports, struct report_receiver
 	         "[trino]\nurl = http://127.0.0.1:%d\netc_dir = etc/bench-coord\n"
 	         "[collector]\nendpoints = %s\nserver_public_key_file = server.pub\n"
 	         "public_key_file = agent.pub\nsecret_key_file = agent.key\n",
-	         ports->first, report_receiver_endpoint(receiver));
+	         trino_port, report_receiver_endpoint(receiver));
 	harness_write_file("agent.ini", ini);
 	const char *agent_argv[] = {TG_AGENT_BIN, "-c", "agent.ini", NULL};
 	return harness_spawn(agent_argv, "agent.log");
@@ -211,7 +215,8 @@ static void run_one_second(pid_t agent, pid_t exporter, struct report_receiver *
 
 /* Warm-up, then the measured window of SECONDS; -1 after printing why. */
 static int measure(pid_t agent, pid_t exporter, struct report_receiver *receiver,
-                   const char *exporter_url, int seconds, struct measurement *m)
+                   struct http_tap *tap, const char *exporter_url, int seconds,
+                   struct measurement *m)
 {
 	*m = (struct measurement){0};
 	long long window_start = 0;
@@ -223,11 +228,13 @@ static int measure(pid_t agent, pid_t exporter, struct report_receiver *receiver
 				return -1;
 			}
 			window_start = harness_now_ms();
+			http_tap_totals(tap, &m->tap_start);
 			m->reports = 0;
 		}
 		run_one_second(agent, exporter, receiver, exporter_url, m);
 	}
 	m->elapsed_s = (double)(harness_now_ms() - window_start) / 1000.0;
+	http_tap_totals(tap, &m->tap_end);
 	if (read_sample(agent, &m->agent_end) != 0 ||
 	    read_sample(exporter, &m->exporter_end) != 0) {
 		fprintf(stderr, "agent_footprint: a process died during the run\n");
@@ -264,6 +271,13 @@ static void print_results(const struct measurement *m, int seconds)
 	printf("RSS counts shared library pages (libc, libstdc++, libzmq, libcurl and their\n"
 	       "dependencies); USS is what the process alone adds to the node.\n");
 	printf("reports received in the window: %d (expected about %d)\n", m->reports, seconds);
+	double intervals = m->elapsed_s; /* the agent polls once a second */
+	printf("against the coordinator, per 1 s interval: %.2f requests, %.2f new connections, "
+	       "%.0f bytes sent, %.0f bytes received\n",
+	       (double)(m->tap_end.requests - m->tap_start.requests) / intervals,
+	       (double)(m->tap_end.connections - m->tap_start.connections) / intervals,
+	       (double)(m->tap_end.bytes_up - m->tap_start.bytes_up) / intervals,
+	       (double)(m->tap_end.bytes_down - m->tap_start.bytes_down) / intervals);
 	printf("CPU resolution: %.0f ms of CPU time = %.3f %%\n", 1000.0 / ticks_per_s,
 	       100.0 / ticks_per_s / m->elapsed_s);
 }
@@ -292,19 +306,27 @@ int main(int argc, char **argv)
 	bench_ports_init(&ports, harness_port_range(3));
 	if (start_sim(&ports) != 0)
 		return 1;
-	pid_t agent = start_agent(&ports, receiver);
+	char err[256];
+	struct http_tap *tap = http_tap_start(ports.first, err, sizeof(err));
+	if (tap == NULL) {
+		fprintf(stderr, "agent_footprint: %s\n", err);
+		return 1;
+	}
+	pid_t agent = start_agent(http_tap_port(tap), receiver);
 	pid_t exporter;
 	if (start_exporter(&ports, &exporter) != 0)
 		return 1;
 	struct measurement m;
-	if (measure(agent, exporter, receiver, ports.exporter_url, seconds, &m) != 0)
+	if (measure(agent, exporter, receiver, tap, ports.exporter_url, seconds, &m) != 0)
 		return 1;
 	print_results(&m, seconds);
 
 	harness_stop_all();
+	http_tap_stop(tap);
 	report_receiver_free(receiver);
 	if (chdir("/") == 0)
 		harness_rmrf(dir);
 	free(dir);
-	return m.reports > 0 ? 0 : 1;
+	/* a run that saw no report, or no request through the relay, measured nothing */
+	return m.reports > 0 && m.tap_end.requests > m.tap_start.requests ? 0 : 1;
 }
