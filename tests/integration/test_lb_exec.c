@@ -126,8 +126,13 @@ static void test_failing_command_is_retried_then_reported(void **state)
 static void test_hanging_command_is_killed_at_its_timeout(void **state)
 {
 	(void)state;
-	struct lb_exec_settings s = {.switch_command = "sleep 30 & sleep 30; echo {cluster}",
-	                             .timeout_ms = 300};
+	/* A duration of its own, so that other runs' sleeps on the machine do not count. */
+	char sleep_for[32], switch_command[128], still_there[128];
+	snprintf(sleep_for, sizeof(sleep_for), "sleep 30.%05d", (int)(getpid() % 100000));
+	snprintf(switch_command, sizeof(switch_command), "%s & %s; echo {cluster}", sleep_for,
+	         sleep_for);
+	snprintf(still_there, sizeof(still_there), "pgrep -f '^%s$' > /dev/null", sleep_for);
+	struct lb_exec_settings s = {.switch_command = switch_command, .timeout_ms = 300};
 	char err[256];
 	struct lb_exec *lb = lb_exec_new(base, &s, err, sizeof(err));
 	struct outcome o = {0};
@@ -138,7 +143,7 @@ static void test_hanging_command_is_killed_at_its_timeout(void **state)
 	assert_non_null(strstr(o.text, "timed out after 300 ms"));
 	/* killed, not waited for: well before the 30 s the commands sleep */
 	assert_true(harness_now_ms() - started < 20000);
-	assert_int_equal(system("pgrep -f '^sleep 30$' > /dev/null"), 256); /* none left */
+	assert_int_equal(system(still_there), 256); /* none left */
 	lb_exec_free(lb);
 }
 
