@@ -20,6 +20,7 @@ struct backend_health {
 	struct lb_health view;
 	bool reading;
 	int64_t next_read_ms;
+	unsigned long reads;
 };
 
 struct backend_health *backend_health_new(struct collector *collector, const char *driver_name,
@@ -68,6 +69,7 @@ static void on_read(const struct lb_backend_health *backends, size_t count, void
 	if (backends == NULL)
 		return;
 	struct clock_now now = collector_clock(reader->collector);
+	reader->reads++;
 	snprintf(reader->view.lb, sizeof(reader->view.lb), "%s", reader->driver_name);
 	for (size_t i = 0; i < count; i++) {
 		const char *before = NULL;
@@ -97,4 +99,9 @@ void backend_health_tick(struct backend_health *reader, struct clock_now now)
 const struct lb_health *backend_health_view(const struct backend_health *reader)
 {
 	return &reader->view;
+}
+
+unsigned long backend_health_reads(const struct backend_health *reader)
+{
+	return reader->reads;
 }

@@ -25,6 +25,9 @@ void backend_health_free(struct backend_health *reader);
 /* Once per tick: starts a read when one is due. */
 void backend_health_tick(struct backend_health *reader, struct clock_now now);
 
+/* How many readings have come back so far (for tests and /metrics). */
+unsigned long backend_health_reads(const struct backend_health *reader);
+
 /* The last reading (empty while none came, or when the LB judges no health). */
 const struct lb_health *backend_health_view(const struct backend_health *reader);
 

@@ -51,7 +51,7 @@ bool lb_health_cluster_ready(const struct fleet *fleet, const struct cluster_set
 {
 	const struct fleet_node *c = cluster_live_coordinator(fleet, settings, now_ms);
 	return c != NULL && c->state == TRINOGUARD__V1__NODE_STATE__STATE_ACTIVE &&
-	       c->received_ms >= since_ms;
+	       c->received_ms > since_ms;
 }
 
 static const struct lb_backend_reading *reading_of(const struct lb_health *h, const char *cluster)

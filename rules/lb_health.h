@@ -41,7 +41,7 @@ int lb_health_record(struct lb_health *h, const char *cluster, const char *backe
 
 /*
  * Do the agents report SETTINGS' cluster ready: its live coordinator ACTIVE,
- * in a report received at or after SINCE_MS?
+ * in a report received after SINCE_MS?
  */
 bool lb_health_cluster_ready(const struct fleet *fleet, const struct cluster_settings *settings,
                              int64_t since_ms, int64_t now_ms);

@@ -23,8 +23,8 @@ typedef void (*lb_retry_fn)(const char *reason, void *arg);
 /* Told how a switch in progress decided a step (for the journal). */
 typedef void (*lb_note_fn)(const char *note, void *arg);
 /*
- * Do CLUSTER's agents report its coordinator ACTIVE in a report received at
- * or after SINCE_MS (the collector's monotonic clock)?
+ * Do CLUSTER's agents report its coordinator ACTIVE in a report received
+ * after SINCE_MS (the collector's monotonic clock)?
  */
 typedef bool (*lb_cluster_ready_fn)(const char *cluster, int64_t since_ms, void *arg);
 

@@ -93,7 +93,8 @@ void report_all(void)
 		bool green = strcmp(nodes[i].cluster, "green") == 0;
 		const char *version = green && !nodes[i].coordinator && traffic.green_worker_version
 		                              ? traffic.green_worker_version
-		                              : nodes[i].version;
+		                      : green && traffic.green_version ? traffic.green_version
+		                                                       : nodes[i].version;
 		struct report_fixture r;
 		fixture_report(&r, nodes[i].id, nodes[i].cluster, nodes[i].coordinator, version,
 		               ++traffic.seq[i]);

@@ -43,7 +43,8 @@ extern struct cutover_traffic {
 	uint64_t completed[CUTOVER_FIXTURE_NODES], failed[CUTOVER_FIXTURE_NODES];
 	unsigned green_failed_per_100;    /* of each second's 100 queries */
 	const char *silent;               /* a node that stopped reporting */
-	const char *green_worker_version; /* NULL: "447", like its coordinator */
+	const char *green_worker_version; /* NULL: green_version, like its coordinator */
+	const char *green_version;        /* NULL: "447" */
 } traffic;
 
 /* The switch under way ends, OK or with ERROR; a working one moves the LB. */
