@@ -32,6 +32,8 @@
 
 #define GENERATORS 2
 #define VALGRIND   "/usr/bin/valgrind"
+/* The allow-list's place for the bench's nodes, all workers of cluster bench. */
+#define BENCH_KEYS "keys/bench/worker"
 
 /* One receiver's figures over its window. */
 struct receiver_figures {
@@ -71,7 +73,7 @@ static size_t count_keys(const char *dir)
 static bool all_keys_written(void *arg)
 {
 	const struct run *run = arg;
-	return count_keys("keys") >= run->nodes;
+	return count_keys(BENCH_KEYS) >= run->nodes;
 }
 
 static bool all_live(void *arg)
@@ -252,8 +254,8 @@ static bool bare_steady(void *arg)
 static pid_t start_bare(const struct run *run, bool callgrind)
 {
 	unlink("bare.out");
-	const char *argv[] = {run->self, "--bare-sub", run->endpoint, run->server_secret,
-	                      "keys",    "86400",      NULL};
+	const char *argv[] = {run->self,  "--bare-sub", run->endpoint, run->server_secret,
+	                      BENCH_KEYS, "86400",      NULL};
 	const char *wrapped[16];
 	char out_file[64];
 	wrap_argv(argv, callgrind, "bare.cg", out_file, sizeof(out_file), wrapped);
@@ -333,8 +335,8 @@ static void spawn_generators(const struct run *run, pid_t generators[GENERATORS]
 		snprintf(first_text, sizeof(first_text), "%zu", first);
 		snprintf(count_text, sizeof(count_text), "%zu", last - first);
 		snprintf(log, sizeof(log), "generator-%zu.log", i);
-		const char *argv[] = {run->self, "--generate", run->endpoint, run->server_public,
-		                      "keys",    first_text,   count_text,    NULL};
+		const char *argv[] = {run->self,  "--generate", run->endpoint, run->server_public,
+		                      BENCH_KEYS, first_text,   count_text,    NULL};
 		generators[i] = harness_spawn(argv, log);
 	}
 }
@@ -395,6 +397,7 @@ static int run_size(struct run *run)
 {
 	char *dir = harness_tmpdir("tg-bench-fleet");
 	if (dir == NULL || chdir(dir) != 0 || mkdir("keys", 0755) != 0 ||
+	    mkdir("keys/bench", 0755) != 0 || mkdir(BENCH_KEYS, 0755) != 0 ||
 	    write_server_key(run) != 0) {
 		fprintf(stderr, "fleet_cost: cannot set up a directory for the run\n");
 		return -1;
