@@ -130,20 +130,22 @@ static int start_haproxy(struct stack *s, const struct stack_options *o)
 /* collector.ini: the haproxy driver on HAProxy's socket and map, both clusters. */
 static void write_collector_ini(const struct stack *s, const struct stack_options *o)
 {
-	char text[4096];
+	char text[8192], haproxy[2048];
+	snprintf(haproxy, sizeof(haproxy),
+	         "[lb]\ndriver = haproxy\npoll = 300ms\ntimeout = 1s\nretries = 2\n"
+	         "[lb.haproxy]\nsockets = %s/admin.sock\nmap_file = %s/active.map\nkey = active\n"
+	         "backend.blue = bk_blue\nbackend.green = bk_green\n",
+	         s->dir, s->dir);
 	snprintf(text, sizeof(text),
 	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
 	         "allowed_keys_dir = keys\nstate_dir = state\ntick = %s\ninitial_active = blue\n"
 	         "[api]\nlisten = 127.0.0.1:%d\n%s"
-	         "[watch]\nduration = 10m\nsustain = 2s\n%s"
-	         "[lb]\ndriver = haproxy\npoll = 300ms\ntimeout = 1s\nretries = 2\n"
-	         "[lb.haproxy]\nsockets = %s/admin.sock\nmap_file = %s/active.map\nkey = active\n"
-	         "backend.blue = bk_blue\nbackend.green = bk_green\n"
+	         "[watch]\nduration = 10m\nsustain = 2s\n%s%s"
 	         "[cluster.blue]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n"
 	         "[cluster.green]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n",
 	         s->zmq_port, o->tick, s->api_port, o->token != NULL ? "token_file = token\n" : "",
-	         o->extra_watch != NULL ? o->extra_watch : "", s->dir, s->dir, o->workers,
-	         o->workers);
+	         o->extra_watch != NULL ? o->extra_watch : "",
+	         o->lb_sections != NULL ? o->lb_sections : haproxy, o->workers, o->workers);
 	harness_write_file("collector.ini", text);
 }
 

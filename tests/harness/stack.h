@@ -18,6 +18,8 @@ struct stack_options {
 	const char *tick;           /* "100ms" */
 	const char *extra_watch;    /* more [watch] lines, or NULL */
 	const char *token;          /* API token, or NULL */
+	/* the [lb] and [lb.NAME] sections instead of the haproxy driver's, or NULL */
+	const char *lb_sections;
 	const char *sim_bin, *agent_bin, *collector_bin, *haproxy_bin;
 };
 
