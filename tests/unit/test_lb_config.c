@@ -89,6 +89,12 @@ static const struct row rows[] = {
          HEAD "[lb]\ndriver = trino-gateway\n"
               "[lb.trino-gateway]\nbackend.blue = trino-blue\nbackend.green = trino-green\n",
          "collector.ini:7: [lb] driver = trino-gateway needs [lb.trino-gateway] url"},
+        {"gateway_healthy_timeout_not_longer_than_monitor_round_blames_healthy_timeout",
+         HEAD "[lb]\ndriver = trino-gateway\n"
+              "[lb.trino-gateway]\nurl = http://gateway:8080\nbackend.blue = trino-blue\n"
+              "backend.green = trino-green\nmonitor_round = 2m\nhealthy_timeout = 2m\n",
+         "collector.ini:12: [lb.trino-gateway] healthy_timeout must be longer than "
+         "monitor_round: a switch waits up to one health round for the target"},
         {"gateway_duration_out_of_range_is_the_loaders_error",
          HEAD "[lb]\ndriver = trino-gateway\n"
               "[lb.trino-gateway]\nurl = http://gateway:8080\nhealth_poll = 10ms\n",
