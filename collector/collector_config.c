@@ -243,6 +243,7 @@ static const struct config_key alert_keys[] = {
 
 static const struct config_key alerting_keys[] = {
         KEY(alerts_section, "for", CONFIG_KEYED, for_rules, false, NULL),
+        KEY(alerts_section, "runbook_url", CONFIG_STRING, runbook_url, false, NULL),
 };
 
 /*

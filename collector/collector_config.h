@@ -96,6 +96,7 @@ struct alert_section {
 
 struct alerts_section {
 	struct config_pairs for_rules; /* for.RULE = duration, as written */
+	char *runbook_url;             /* the README's runbook; alerts link to #<rule> in it */
 	/* the same, parsed once at load: indexed by enum finding_kind, 0 when unset */
 	int64_t for_delay_ms[FINDING_KIND_COUNT];
 };

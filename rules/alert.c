@@ -86,19 +86,33 @@ void alert_from_finding(const char *environment, const struct finding *finding,
 	out->at_unix_ms = at_unix_ms;
 }
 
+bool alert_is_change(const struct alert *alert)
+{
+	static const char *const changes[] = {"cutover", "stable", "external-cutover", "pause",
+	                                      "resume"};
+	if (alert->state != ALERT_EVENT)
+		return false;
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+		if (strcmp(alert->rule, changes[i]) == 0)
+			return true;
+	return false;
+}
+
 void alert_from_event(const char *environment, const char *name, enum severity severity,
                       const char *cluster, const char *summary, int64_t at_unix_ms,
                       struct alert *out)
 {
 	memset(out, 0, sizeof(*out));
+	bool rollback = strcmp(name, "rollback") == 0 || strcmp(name, "rolled-back") == 0;
+	bool over = strcmp(name, "rollback-over") == 0;
 	char tail[128];
-	snprintf(tail, sizeof(tail), "%s/%s", name, cluster);
+	snprintf(tail, sizeof(tail), "%s/%s", rollback || over ? "rollback" : name, cluster);
 	make_key(environment, tail, out->dedup_key);
 	copy(out->environment, sizeof(out->environment), environment);
 	copy(out->rule, sizeof(out->rule), name);
 	copy(out->cluster, sizeof(out->cluster), cluster);
 	summary_cut(summary != NULL ? summary : "", out->summary, sizeof(out->summary));
 	out->severity = severity;
-	out->state = ALERT_EVENT;
+	out->state = over ? ALERT_RESOLVED : ALERT_EVENT;
 	out->at_unix_ms = at_unix_ms;
 }

@@ -33,6 +33,13 @@ struct alert {
 	int64_t at_unix_ms; /* when it opened, closed or happened */
 };
 
+/*
+ * True for the events that record a change rather than a problem (cutover,
+ * stable, external-cutover, pause, resume): PagerDuty's Change Events, not
+ * incidents.
+ */
+bool alert_is_change(const struct alert *alert);
+
 /* "firing", "resolved", "event" */
 const char *alert_state_name(enum alert_state state);
 
@@ -46,7 +53,9 @@ void alert_from_finding(const char *environment, const struct finding *finding,
 /*
  * The one-shot event NAME ("cutover", "rollback", "rollback-refused",
  * "stable", "lb-switch-failed", ... as the cutover state machine names its
- * alerts) about CLUSTER, with its SEVERITY and one-line SUMMARY.
+ * alerts) about CLUSTER, with its SEVERITY and one-line SUMMARY. A rollback
+ * is one incident: "rollback" and "rolled-back" share the key
+ * rollback/CLUSTER, and "rollback-over" (the next cutover starts) resolves it.
  */
 void alert_from_event(const char *environment, const char *name, enum severity severity,
                       const char *cluster, const char *summary, int64_t at_unix_ms,

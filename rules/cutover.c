@@ -135,6 +135,11 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 		}
 		char from[CUTOVER_NAME_LEN];
 		snprintf(from, sizeof(from), "%s", s->active);
+		if (s->phase == PHASE_ROLLED_BACK)
+			/* the rollback's incident ends when the next attempt starts */
+			alert(r, SEVERITY_CRITICAL, "rollback-over", s->other,
+			      "a new cutover to %s starts: the rollback of %s is over", e->cluster,
+			      s->other);
 		move(r, PHASE_SWITCHING, from, e->cluster);
 		r->next.baseline = f->baseline;
 		snprintf(r->next.reason, sizeof(r->next.reason), "%s%s", e->text,
@@ -303,7 +308,10 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 			      s->paused ? "paused" : "dry run", s->active, s->other, e->text);
 			return;
 		}
-		begin_rollback(s, f, r, e->text[0] ? e->text : "manual rollback");
+		char why[CUTOVER_TEXT_LEN];
+		snprintf(why, sizeof(why), "rolled back by hand: %s",
+		         e->text[0] ? e->text : "no reason given");
+		begin_rollback(s, f, r, why);
 		answer(r, 202, "rolling back from %s to %s", s->active, s->other);
 		return;
 	case EVENT_LB_OBSERVED:
@@ -390,8 +398,8 @@ static void on_rolling_back(const struct cutover_state *s, const struct cutover_
 	if (e->ok) {
 		move(r, PHASE_ROLLED_BACK, previous, failed);
 		alert(r, SEVERITY_CRITICAL, "rolled-back", failed,
-		      "rolled back: the LB sends users to %s again; %s failed: %s", previous,
-		      failed, s->reason);
+		      "rolled back: the LB sends users to %s again, off %s (%s)", previous, failed,
+		      s->reason);
 	} else {
 		/* Still degraded: the next tick tries again, after a pause. */
 		move(r, PHASE_WATCHING, failed, previous);
@@ -414,6 +422,12 @@ void cutover_step(const struct cutover_state *state, const struct cutover_event 
 		       result->next.paused ? "paused: decisions are journaled and "
 		                             "alerted, the LB is not touched"
 		                           : "resumed");
+		if (result->next.paused != state->paused)
+			alert(result, SEVERITY_INFO, result->next.paused ? "pause" : "resume",
+			      state->active, "%s%s%s",
+			      result->next.paused ? "trino-guard paused: the LB is not touched"
+			                          : "trino-guard resumed its automatic decisions",
+			      event->text[0] ? ": " : "", event->text);
 	} else {
 		switch (state->phase) {
 		case PHASE_STEADY:

@@ -23,6 +23,29 @@ int alert_json_set_clean(json_t *object, const char *key, const char *text, size
 	return json_object_set_new(object, key, clean_string(text, max_bytes));
 }
 
+bool alert_runbook_url(const char *base, const char *rule, char *out, size_t out_len)
+{
+	out[0] = '\0';
+	if (base == NULL || base[0] == '\0')
+		return false;
+	/* the README's runbook has a section per finding rule, one for a rollback
+	 * and one for the changes it records (README: Runbook) */
+	static const char *const rollbacks[] = {"rollback",      "rolled-back",
+	                                        "rollback-over", "rollback-refused",
+	                                        "rollback-held", "external-rollback"};
+	static const char *const changes[] = {"cutover",          "cutover-held", "stable",
+	                                      "external-cutover", "pause",        "resume"};
+	const char *anchor = rule;
+	for (size_t i = 0; i < sizeof(rollbacks) / sizeof(rollbacks[0]); i++)
+		if (strcmp(rule, rollbacks[i]) == 0)
+			anchor = "rollback";
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+		if (strcmp(rule, changes[i]) == 0)
+			anchor = "cutovers-and-changes";
+	snprintf(out, out_len, "%s#%s", base, anchor);
+	return true;
+}
+
 void alert_format_time(int64_t unix_ms, char *out, size_t out_len)
 {
 	time_t seconds = (time_t)(unix_ms / 1000);

@@ -50,6 +50,8 @@ void alert_sink_target_free(struct alert_sink_target *target)
 {
 	secret_free(target->url);
 	secret_free(target->routing_key);
+	secret_free(target->change_url);
 	target->url = NULL;
 	target->routing_key = NULL;
+	target->change_url = NULL;
 }

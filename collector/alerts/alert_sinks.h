@@ -37,6 +37,7 @@ extern const char *const alert_sink_type_names[];
 struct alert_sink_target {
 	char *url;         /* where to POST; a secret for slack */
 	char *routing_key; /* pagerduty */
+	char *change_url;  /* pagerduty: Change Events */
 };
 
 /* What a body may use besides the alert. Borrowed. */
@@ -46,6 +47,7 @@ struct alert_sink_context {
 	const char *host_name; /* the collector's, for PagerDuty's payload.source */
 	const char
 	        *status_url; /* the collector's /v1/status; NULL when [api] public_url is unset */
+	const char *runbook_base; /* [alerts] runbook_url; NULL when unset */
 };
 
 struct alert_sink_backend {
@@ -74,6 +76,13 @@ struct alert_sink_backend {
 	/* Delivers ALERT in process, at once (no spool, no HTTP). NULL for HTTP sinks. */
 	void (*write)(const struct alert *alert);
 	bool resends_firing; /* sends the firing set again every `resend` (Alertmanager) */
+	/*
+	 * Where to POST BODY (one of this sink's); NULL: always target->url.
+	 * Borrowed from TARGET.
+	 */
+	const char *(*url_for)(const struct alert_sink_target *target, const char *body);
+	/* Takes changes (alert_is_change) whatever its min_severity: they page nobody. */
+	bool takes_changes;
 };
 
 extern const struct alert_sink_backend alert_sink_pagerduty;

@@ -48,7 +48,8 @@ struct alerts {
 	struct http_client *http;
 	struct journal *journal;
 	const char *environment;
-	const char *status_url; /* NULL when [api] public_url is unset */
+	const char *status_url;   /* NULL when [api] public_url is unset */
+	const char *runbook_base; /* [alerts] runbook_url, borrowed from the config; or NULL */
 	char status_url_buffer[1024];
 	char host_name[256];
 	struct sink sinks[COLLECTOR_MAX_ALERT_SINKS];
@@ -222,7 +223,9 @@ static void deliver_next(struct sink *sink, struct clock_now now)
 		return;
 	struct http_request request = {
 	        .method = "POST",
-	        .url = sink->target.url,
+	        .url = sink->backend->url_for != NULL
+	                       ? sink->backend->url_for(&sink->target, head->body)
+	                       : sink->target.url,
 	        .headers = (const char *const *)sink->headers,
 	        .body = head->body,
 	        .body_len = strlen(head->body),
@@ -247,6 +250,7 @@ static char *body_for(const struct sink *sink, const struct alert *alert, int64_
 	        .target = &sink->target,
 	        .host_name = alerts->host_name,
 	        .status_url = alerts->status_url,
+	        .runbook_base = alerts->runbook_base,
 	};
 	json_t *body = sink->backend->body(&context, alert, started_ms);
 	if (body == NULL)
@@ -395,7 +399,8 @@ static void publish_now(struct alerts *alerts, const struct alert *alert, struct
 		alerts->firing_dirty = true;
 	for (size_t i = 0; i < alerts->sink_count; i++) {
 		struct sink *sink = &alerts->sinks[i];
-		if ((int)alert->severity < sink->settings->min_severity)
+		if ((int)alert->severity < sink->settings->min_severity &&
+		    !(sink->backend->takes_changes && alert_is_change(alert)))
 			continue;
 		if (sink->backend->write != NULL) {
 			sink->backend->write(alert);
@@ -512,6 +517,7 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	alerts->environment = config->collector.environment;
 	alert_policy_init(&alerts->policy, config->alerting.for_delay_ms);
 	set_status_url(alerts, config->api.public_url);
+	alerts->runbook_base = config->alerting.runbook_url;
 	snprintf(alerts->firing_path, sizeof(alerts->firing_path), "%s/alerts-firing.json",
 	         config->collector.state_dir);
 	char why[1200];

@@ -14,8 +14,12 @@
 #define EVENT_TTL_MS 300000 /* how long an event shows in Alertmanager */
 
 json_t *alert_alertmanager_body(const struct alert *alert, int64_t started_unix_ms,
-                                const char *generator_url, int64_t event_ttl_ms)
+                                const struct alert_links *links, int64_t event_ttl_ms)
 {
+	const char *generator_url = links != NULL ? links->status_url : NULL;
+	char runbook[1024];
+	bool has_runbook = links != NULL && alert_runbook_url(links->runbook_base, alert->rule,
+	                                                      runbook, sizeof(runbook));
 	json_t *item = json_object(), *labels = json_object(), *annotations = json_object();
 	json_t *array = json_array();
 	int rc = (item && labels && annotations && array) ? 0 : -1;
@@ -34,6 +38,8 @@ json_t *alert_alertmanager_body(const struct alert *alert, int64_t started_unix_
 		rc |= alert_json_set_clean(annotations, "summary", alert->summary, 4000);
 		rc |= alert_json_set_clean(annotations, "dedup_key", alert->dedup_key,
 		                           ALERT_KEY_LEN - 1);
+		if (has_runbook)
+			rc |= alert_json_set_clean(annotations, "runbook_url", runbook, 2048);
 		char when[40];
 		alert_format_time(started_unix_ms, when, sizeof(when));
 		rc |= json_object_set_new(item, "startsAt", json_string(when));
@@ -89,7 +95,8 @@ static int alertmanager_open(const struct alert_section *section, struct alert_s
 static json_t *alertmanager_body(const struct alert_sink_context *context,
                                  const struct alert *alert, int64_t started_unix_ms)
 {
-	return alert_alertmanager_body(alert, started_unix_ms, context->status_url, EVENT_TTL_MS);
+	struct alert_links links = {context->status_url, context->runbook_base};
+	return alert_alertmanager_body(alert, started_unix_ms, &links, EVENT_TTL_MS);
 }
 
 const struct alert_sink_backend alert_sink_alertmanager = {

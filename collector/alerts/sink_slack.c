@@ -10,13 +10,17 @@
 #include "alert_sinks.h"
 #include "secret_file.h"
 
-json_t *alert_slack_body(const struct alert *alert, const char *status_url)
+json_t *alert_slack_body(const struct alert *alert, const struct alert_links *links)
 {
-	char text[3000];
+	char text[3000], runbook[1024];
 	const char *state = alert->state == ALERT_RESOLVED ? "RESOLVED" : "";
-	snprintf(text, sizeof(text), "[%s]%s%s %s (%s)%s%s", severity_name(alert->severity),
+	const char *status_url = links != NULL ? links->status_url : NULL;
+	bool has_runbook = links != NULL && alert_runbook_url(links->runbook_base, alert->rule,
+	                                                      runbook, sizeof(runbook));
+	snprintf(text, sizeof(text), "[%s]%s%s %s (%s)%s%s%s%s", severity_name(alert->severity),
 	         state[0] ? " " : "", state, alert->summary, alert->dedup_key,
-	         status_url && *status_url ? " " : "", status_url ? status_url : "");
+	         status_url && *status_url ? " " : "", status_url ? status_url : "",
+	         has_runbook ? " runbook: " : "", has_runbook ? runbook : "");
 	json_t *body = json_object();
 	if (body == NULL || alert_json_set_clean(body, "text", text, sizeof(text) - 1) != 0) {
 		json_decref(body);
@@ -47,7 +51,8 @@ static json_t *slack_body(const struct alert_sink_context *context, const struct
                           int64_t started_unix_ms)
 {
 	(void)started_unix_ms;
-	return alert_slack_body(alert, context->status_url);
+	struct alert_links links = {context->status_url, context->runbook_base};
+	return alert_slack_body(alert, &links);
 }
 
 const struct alert_sink_backend alert_sink_slack = {

@@ -9,8 +9,10 @@
 #include "alert_payload.h"
 #include "alert_sinks.h"
 
-json_t *alert_webhook_body(const struct alert *alert, const char *status_url)
+json_t *alert_webhook_body(const struct alert *alert, const struct alert_links *links)
 {
+	const char *status_url = links != NULL ? links->status_url : NULL;
+	char runbook[1024];
 	json_t *body = json_object();
 	if (body == NULL)
 		return NULL;
@@ -28,6 +30,9 @@ json_t *alert_webhook_body(const struct alert *alert, const char *status_url)
 	rc |= json_object_set_new(body, "at", json_string(when));
 	if (status_url != NULL && status_url[0] != '\0')
 		rc |= alert_json_set_clean(body, "status_url", status_url, 2048);
+	if (links != NULL &&
+	    alert_runbook_url(links->runbook_base, alert->rule, runbook, sizeof(runbook)))
+		rc |= alert_json_set_clean(body, "runbook_url", runbook, 2048);
 	if (rc != 0) {
 		json_decref(body);
 		return NULL;
@@ -61,7 +66,8 @@ static json_t *webhook_body(const struct alert_sink_context *context, const stru
                             int64_t started_unix_ms)
 {
 	(void)started_unix_ms;
-	return alert_webhook_body(alert, context->status_url);
+	struct alert_links links = {context->status_url, context->runbook_base};
+	return alert_webhook_body(alert, &links);
 }
 
 const struct alert_sink_backend alert_sink_webhook = {

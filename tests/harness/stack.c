@@ -140,12 +140,14 @@ static void write_collector_ini(const struct stack *s, const struct stack_option
 	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
 	         "allowed_keys_dir = keys\nstate_dir = state\ntick = %s\ninitial_active = blue\n"
 	         "[api]\nlisten = 127.0.0.1:%d\n%s"
-	         "[watch]\nduration = 10m\nsustain = 2s\n%s%s"
+	         "[watch]\nduration = %s\nsustain = 2s\n%s%s"
 	         "[cluster.blue]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n"
-	         "[cluster.green]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n",
+	         "[cluster.green]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n%s",
 	         s->zmq_port, o->tick, s->api_port, o->token != NULL ? "token_file = token\n" : "",
+	         o->watch_duration != NULL ? o->watch_duration : "10m",
 	         o->extra_watch != NULL ? o->extra_watch : "",
-	         o->lb_sections != NULL ? o->lb_sections : haproxy, o->workers, o->workers);
+	         o->lb_sections != NULL ? o->lb_sections : haproxy, o->workers, o->workers,
+	         o->extra_config != NULL ? o->extra_config : "");
 	harness_write_file("collector.ini", text);
 }
 

@@ -17,6 +17,8 @@ struct stack_options {
 	const char *agent_interval; /* "200ms" */
 	const char *tick;           /* "100ms" */
 	const char *extra_watch;    /* more [watch] lines, or NULL */
+	const char *watch_duration; /* NULL: "10m" */
+	const char *extra_config;   /* more sections at the end of collector.ini, or NULL */
 	const char *token;          /* API token, or NULL */
 	/* the [lb] and [lb.NAME] sections instead of the haproxy driver's, or NULL */
 	const char *lb_sections;

@@ -134,7 +134,7 @@ static void test_min_severity_and_a_second_sink(void **state)
 	         fx.port);
 	start(&s, extra);
 	struct alert a;
-	alert_from_event("prod", "cutover", SEVERITY_INFO, "green", "users moved to green",
+	alert_from_event("prod", "cutover-held", SEVERITY_INFO, "green", "paused: would switch",
 	                 1795546800123LL, &a);
 	alerts_publish(s.alerts, &a, clock_read());
 	alerts_flush(s.alerts, clock_read());
@@ -142,7 +142,7 @@ static void test_min_severity_and_a_second_sink(void **state)
 	run_for(500);
 	assert_int_equal(fx.body_count, 1); /* the webhook only: pagerduty wants warning+ */
 	json_t *body = json_loads(fx.bodies[0], 0, NULL);
-	assert_string_equal(field(body, "rule", NULL), "cutover");
+	assert_string_equal(field(body, "rule", NULL), "cutover-held");
 	assert_string_equal(field(body, "state", NULL), "event");
 	json_decref(body);
 	assert_int_equal(stats_of(&s, 0).sent, 0);

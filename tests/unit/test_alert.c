@@ -122,8 +122,11 @@ static void test_severity_parse(void **state)
 static const struct pagerduty_fields pd_fields = {
         .routing_key = "0123456789abcdef0123456789abcdef",
         .source = "collector-01",
-        .status_url = "http://collector-01:8080/v1/status",
+        .links = {"http://collector-01:8080/v1/status", "https://docs.example/README.md"},
 };
+static const struct alert_links status_link = {"http://c:8080/v1/status",
+                                               "https://docs.example/README.md"};
+static const struct alert_links slack_link = {"http://c/v1/status", NULL};
 
 static void test_pagerduty_trigger_and_resolve_bodies(void **state)
 {
@@ -138,9 +141,11 @@ static void test_pagerduty_trigger_and_resolve_bodies(void **state)
 	        "\"dedup_key\":\"trino-guard/prod/mixed-version/green/green-worker-2\","
 	        "\"event_action\":\"trigger\",\"links\":[{\"href\":\"http://collector-01:8080/v1/"
 	        "status\",\"text\":\"trino-guard "
-	        "status\"}],\"payload\":{\"class\":\"mixed-version\","
+	        "status\"},{\"href\":\"https://docs.example/README.md#mixed-version\",\"text\":"
+	        "\"runbook\"}],\"payload\":{\"class\":\"mixed-version\","
 	        "\"component\":\"trino\",\"custom_details\":{\"cluster\":\"green\",\"environment\":"
-	        "\"prod\",\"kind\":\"firing\",\"subject\":\"green-worker-2\"},\"group\":\"green\","
+	        "\"prod\",\"kind\":\"firing\",\"runbook_url\":\"https://docs.example/"
+	        "README.md#mixed-version\",\"subject\":\"green-worker-2\"},\"group\":\"green\","
 	        "\"severity\":\"critical\",\"source\":\"collector-01\",\"summary\":\"green-worker-"
 	        "2 "
 	        "runs Trino 446, cluster green runs "
@@ -191,11 +196,12 @@ static void test_alertmanager_firing_resolved_and_event(void **state)
 	struct finding f = mixed_version();
 	struct alert a;
 	alert_from_finding("prod", &f, ALERT_FIRING, AT, &a);
-	char *text = dump(alert_alertmanager_body(&a, AT, "http://c:8080/v1/status", 300000));
+	char *text = dump(alert_alertmanager_body(&a, AT, &status_link, 300000));
 	assert_string_equal(
 	        text,
 	        "[{\"annotations\":{\"dedup_key\":\"trino-guard/prod/mixed-version/green/"
-	        "green-worker-2\",\"summary\":\"green-worker-2 runs Trino 446, cluster green "
+	        "green-worker-2\",\"runbook_url\":\"https://docs.example/README.md#mixed-version\","
+	        "\"summary\":\"green-worker-2 runs Trino 446, cluster green "
 	        "runs 447\"},\"generatorURL\":\"http://c:8080/v1/status\",\"labels\":{"
 	        "\"alertname\":\"mixed-version\",\"cluster\":\"green\",\"environment\":\"prod\","
 	        "\"service\":\"trino-guard\",\"severity\":\"critical\",\"subject\":"
@@ -227,7 +233,7 @@ static void test_slack_and_webhook_bodies(void **state)
 	struct finding f = mixed_version();
 	struct alert a;
 	alert_from_finding("prod", &f, ALERT_RESOLVED, AT, &a);
-	char *text = dump(alert_slack_body(&a, "http://c/v1/status"));
+	char *text = dump(alert_slack_body(&a, &slack_link));
 	assert_string_equal(text,
 	                    "{\"text\":\"[critical] RESOLVED resolved: green-worker-2 runs "
 	                    "Trino 446, cluster green runs 447 (trino-guard/prod/mixed-version/"
@@ -243,6 +249,50 @@ static void test_slack_and_webhook_bodies(void **state)
 	                    "\"event\",\"subject\":\"\",\"summary\":\"users moved to green: by "
 	                    "hand\"}");
 	free(text);
+}
+
+static void test_changes_and_one_incident_per_rollback(void **state)
+{
+	(void)state;
+	struct alert a;
+	/* a cutover is a Change Event: no event_action, no dedup key, links kept */
+	alert_from_event("prod", "cutover", SEVERITY_INFO, "green", "cutover: users on green", AT,
+	                 &a);
+	assert_true(alert_is_change(&a));
+	char *text = dump(alert_pagerduty_body(&a, &pd_fields));
+	assert_string_equal(
+	        text, "{\"links\":[{\"href\":\"http://collector-01:8080/v1/status\",\"text\":"
+	              "\"trino-guard status\"},{\"href\":\"https://docs.example/"
+	              "README.md#cutovers-and-changes\",\"text\":\"runbook\"}],\"payload\":{"
+	              "\"custom_details\":{\"change\":\"cutover\",\"cluster\":\"green\","
+	              "\"environment\":\"prod\",\"runbook_url\":\"https://docs.example/"
+	              "README.md#cutovers-and-changes\"},\"source\":\"collector-01\",\"summary\":"
+	              "\"cutover: users on green\",\"timestamp\":\"2026-11-24T19:00:00.123Z\"},"
+	              "\"routing_key\":\"0123456789abcdef0123456789abcdef\"}");
+	free(text);
+	static const char *const changes[] = {"stable", "external-cutover", "pause", "resume"};
+	for (size_t i = 0; i < 4; i++) {
+		alert_from_event("prod", changes[i], SEVERITY_INFO, "green", "x", AT, &a);
+		assert_true(alert_is_change(&a));
+	}
+	/* a rollback and its end are one incident under one key, not two */
+	struct alert start, done, over;
+	alert_from_event("prod", "rollback", SEVERITY_CRITICAL, "green", "rolling back", AT,
+	                 &start);
+	alert_from_event("prod", "rolled-back", SEVERITY_CRITICAL, "green", "rolled back", AT,
+	                 &done);
+	alert_from_event("prod", "rollback-over", SEVERITY_CRITICAL, "green", "next cutover", AT,
+	                 &over);
+	assert_false(alert_is_change(&start));
+	assert_false(alert_is_change(&done));
+	assert_string_equal(start.dedup_key, "trino-guard/prod/rollback/green");
+	assert_string_equal(done.dedup_key, start.dedup_key);
+	assert_string_equal(over.dedup_key, start.dedup_key);
+	assert_int_equal(start.state, ALERT_EVENT);
+	assert_int_equal(over.state, ALERT_RESOLVED);
+	json_t *body = alert_pagerduty_body(&over, &pd_fields);
+	assert_string_equal(json_string_value(json_object_get(body, "event_action")), "resolve");
+	json_decref(body);
 }
 
 struct cut_case {
@@ -304,6 +354,7 @@ int main(void)
 	        cmocka_unit_test(test_alertmanager_firing_resolved_and_event),
 	        cmocka_unit_test(test_slack_and_webhook_bodies),
 	        cmocka_unit_test(test_summaries_are_cut_on_a_word),
+	        cmocka_unit_test(test_changes_and_one_incident_per_rollback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

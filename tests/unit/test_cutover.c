@@ -287,7 +287,7 @@ static const struct row rows[] = {
                     .active = "blue",
                     .other = "green",
                     .status = 202,
-                    .actions = "switch:green"}},
+                    .actions = "alert:rollback-over switch:green"}},
         {.name = "rollback with no watch is refused",
          .from = {.phase = PHASE_STEADY, .active = "blue", .other = "green"},
          .event = {.kind = EVENT_ROLLBACK},
@@ -494,8 +494,17 @@ static void test_pause_and_resume(void **state)
 	cutover_step(&s, &pause, &f, &r);
 	assert_true(r.next.paused);
 	assert_true(r.changed);
-	cutover_step(&r.next, &resume, &f, &r);
+	/* each is a change the pager hears of, once */
+	assert_int_equal(r.action_count, 1);
+	assert_string_equal(r.actions[0].name, "pause");
+	assert_int_equal(r.actions[0].severity, SEVERITY_INFO);
+	struct cutover_state paused = r.next;
+	cutover_step(&paused, &pause, &f, &r);
+	assert_int_equal(r.action_count, 0);
+	cutover_step(&paused, &resume, &f, &r);
 	assert_false(r.next.paused);
+	assert_int_equal(r.action_count, 1);
+	assert_string_equal(r.actions[0].name, "resume");
 }
 
 /* A watching state over PADDING bytes, its strings short in longer arrays. */
