@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend_health.h"
 #include "cutover_runner.h"
 #include "failure_ratio.h"
 #include "ingest.h"
@@ -82,6 +83,25 @@ static json_t *ratio_json(const struct fleet_node *coordinator, int64_t now_ms)
 	                 "internal+external+insufficient_resources");
 }
 
+/* What the LB holds CLUSTER's backend for (backend_health.h), or NULL when it judges none. */
+static json_t *lb_backend_json(const struct collector *collector, const char *cluster,
+                               int64_t now_ms)
+{
+	if (collector->backend_health == NULL)
+		return NULL;
+	const struct lb_health *view = backend_health_view(collector->backend_health);
+	for (size_t i = 0; i < view->count; i++) {
+		const struct lb_backend_reading *r = &view->backends[i];
+		if (strcmp(r->cluster, cluster) != 0)
+			continue;
+		return json_pack("{s:s,s:s,s:s,s:s,s:I}", "lb", view->lb, "backend", r->backend,
+		                 "status", r->status[0] ? r->status : "unreadable", "error",
+		                 r->error, "since_seconds",
+		                 (json_int_t)((now_ms - r->status_since_ms) / 1000));
+	}
+	return NULL;
+}
+
 static json_t *cluster_json(const struct collector *collector,
                             const struct cluster_settings *settings, int64_t now_ms)
 {
@@ -116,11 +136,16 @@ static json_t *cluster_json(const struct collector *collector,
 		if (strcmp(collector->findings.items[i].cluster, settings->name) == 0)
 			json_array_append_new(findings,
 			                      status_finding_json(&collector->findings.items[i]));
-	return json_pack("{s:s,s:b,s:s,s:o,s:i,s:i,s:I,s:o,s:o,s:o}", "name", settings->name,
-	                 "active", strcmp(settings->name, collector_active_cluster(collector)) == 0,
-	                 "reference_version", reference, "versions", versions, "nodes_live", live,
-	                 "nodes_total", total, "min_workers", (json_int_t)settings->min_workers,
-	                 "failure_ratio", ratio, "findings", findings, "nodes", nodes);
+	json_t *out = json_pack(
+	        "{s:s,s:b,s:s,s:o,s:i,s:i,s:I,s:o,s:o,s:o}", "name", settings->name, "active",
+	        strcmp(settings->name, collector_active_cluster(collector)) == 0,
+	        "reference_version", reference, "versions", versions, "nodes_live", live,
+	        "nodes_total", total, "min_workers", (json_int_t)settings->min_workers,
+	        "failure_ratio", ratio, "findings", findings, "nodes", nodes);
+	json_t *backend = lb_backend_json(collector, settings->name, now_ms);
+	if (backend != NULL)
+		json_object_set_new(out, "lb_backend", backend);
+	return out;
 }
 
 json_t *status_json(const struct collector *collector, struct clock_now now)

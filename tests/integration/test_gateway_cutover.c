@@ -27,6 +27,7 @@
 #include "cutover_runner.h"
 #include "gateway_standin.h"
 #include "journal.h"
+#include "status.h"
 
 #define DEADLINE_MS 30000 /* real time, a loaded machine */
 
@@ -207,6 +208,15 @@ static void green_479_under(enum gateway_standin_mode mode, enum gateway_standin
 	                                   "trino.metadata:name=DiscoveryNodeManager"));
 	assert_non_null(strstr(f->summary, "clusterStatsConfiguration.monitorType INFO_API"));
 	assert_null(finding("lb-backend-unhealthy/blue"));
+	/* /v1/status shows what the gateway holds each backend for */
+	json_t *status = status_json(&fx.collector, fixture_now);
+	json_t *green = json_array_get(json_object_get(status, "clusters"), 1);
+	assert_string_equal(json_string_value(json_object_get(green, "name")), "green");
+	json_t *backend = json_object_get(green, "lb_backend");
+	assert_string_equal(json_string_value(json_object_get(backend, "status")), "UNHEALTHY");
+	assert_string_equal(json_string_value(json_object_get(backend, "lb")), "trino-gateway");
+	assert_true(json_integer_value(json_object_get(backend, "since_seconds")) >= 10);
+	json_decref(status);
 	json_t *answer;
 	assert_int_equal(request(EVENT_CUTOVER, "green", false, &answer), 409);
 	json_t *checks = json_object_get(answer, "failed_checks");
