@@ -435,7 +435,8 @@ static void raise_fd_limit(size_t largest)
 	struct rlimit limit;
 	getrlimit(RLIMIT_NOFILE, &limit);
 	limit.rlim_cur = limit.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < 2 * largest + 256)
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+	    limit.rlim_cur < 2 * largest / GENERATORS + 256)
 		fprintf(stderr, "fleet_cost: fd limit %llu may be too low\n",
 		        (unsigned long long)limit.rlim_cur);
 }
