@@ -103,6 +103,46 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 	return rc;
 }
 
+/* Logs each id two clusters claim, once, when the set of them changes. */
+static void log_conflicts(const struct query_route_map *before, const struct query_route_map *now)
+{
+	bool same = before->conflict_count == now->conflict_count;
+	for (size_t i = 0; same && i < now->conflict_count; i++)
+		same = strcmp(before->conflicts[i].coordinator_id,
+		              now->conflicts[i].coordinator_id) == 0;
+	for (size_t i = 0; !same && i < now->conflict_count; i++)
+		log_warn("coordinator id %s is claimed by clusters %s and %s: its queries' polls "
+		         "are routed nowhere (HAProxy answers 503) until one coordinator restarts",
+		         now->conflicts[i].coordinator_id, now->conflicts[i].clusters[0],
+		         now->conflicts[i].clusters[1]);
+}
+
+/*
+ * Routing by query id (docs/DESIGN.md §7): learns the coordinators' ids
+ * from the fleet and hands the LB the whole map when it changed, and every
+ * 2 s anyway (an instance restarted or reloaded forgets what it was told).
+ */
+static void sync_query_routes(struct collector *collector, int64_t now_ms)
+{
+	bool changed = query_routes_update(&collector->query_routes, &collector->fleet,
+	                                   collector->clusters, collector->cluster_count, now_ms);
+	struct query_route_map map;
+	query_routes_map(&collector->query_routes, collector->clusters, collector->cluster_count,
+	                 &map);
+	log_conflicts(&collector->query_route_map, &map);
+	collector->query_route_map = map;
+	const struct lb_driver *driver =
+	        collector->cutover != NULL ? cutover_runner_driver(collector->cutover) : NULL;
+	if (driver == NULL || driver->set_routes == NULL ||
+	    (!changed && now_ms - collector->routes_synced_ms < 2000))
+		return;
+	struct lb_route rows[QUERY_ROUTES_MAX];
+	for (size_t i = 0; i < map.count; i++)
+		rows[i] = (struct lb_route){map.routes[i].coordinator_id, map.routes[i].cluster};
+	driver->set_routes(driver->impl, rows, map.count);
+	collector->routes_synced_ms = now_ms;
+}
+
 void collector_tick(struct collector *collector, struct clock_now now)
 {
 	int64_t started_ns = clock_mono_ns();
@@ -132,6 +172,7 @@ void collector_tick(struct collector *collector, struct clock_now now)
 		}
 		cutover_runner_tick(collector->cutover, now);
 	}
+	sync_query_routes(collector, now.mono_ms);
 	record_tick(&collector->ticks, (double)(clock_mono_ns() - started_ns) / 1e9);
 }
 

@@ -17,6 +17,7 @@
 #include "findings.h"
 #include "fleet.h"
 #include "lb.h"
+#include "query_routes.h"
 
 struct alerts;
 struct backend_health;
@@ -63,6 +64,10 @@ struct collector {
 	struct tick_stats ticks;
 	/* finished queries per cluster (index into clusters) and outcome, from counter deltas */
 	uint64_t queries_total[COLLECTOR_MAX_CLUSTERS][QUERY_OUTCOME_COUNT];
+	/* routing by query id: each coordinator's id, the map the LB gets, when last synced */
+	struct query_routes query_routes;
+	struct query_route_map query_route_map;
+	int64_t routes_synced_ms;
 	char *api_token; /* NULL: write calls need no token */
 	struct clock_now (*read_clock)(void);
 };

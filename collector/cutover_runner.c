@@ -537,6 +537,11 @@ bool cutover_runner_lb_problem(const struct cutover_runner *r, const char **clus
 	return r->lb_problem_cluster[0] != '\0';
 }
 
+const struct lb_driver *cutover_runner_driver(const struct cutover_runner *r)
+{
+	return &r->lb;
+}
+
 const char *cutover_runner_active(const struct cutover_runner *r)
 {
 	return r->state.active;

@@ -51,6 +51,9 @@ json_t *cutover_runner_request(struct cutover_runner *runner, enum cutover_event
 /* The cutover part of /v1/status (new object). */
 json_t *cutover_runner_status(const struct cutover_runner *runner, struct clock_now now);
 
+/* The runner's LB driver (.impl NULL: none); borrowed. */
+const struct lb_driver *cutover_runner_driver(const struct cutover_runner *runner);
+
 /* When the last LB switch failed: its target in CLUSTER and the reason; false otherwise. */
 bool cutover_runner_lb_problem(const struct cutover_runner *runner, const char **cluster,
                                const char **why);

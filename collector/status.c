@@ -53,6 +53,8 @@ static json_t *node_json(const struct fleet_node *node, const struct cluster_set
 			json_object_set_new(out, "active_nodes_from",
 			                    json_string(node->active_nodes_from));
 	}
+	if (node->coordinator_id[0] != '\0')
+		json_object_set_new(out, "coordinator_id", json_string(node->coordinator_id));
 	if (node->has_uptime)
 		json_object_set_new(out, "uptime_seconds",
 		                    json_integer((json_int_t)(node->uptime_ms / 1000)));
@@ -148,6 +150,27 @@ static json_t *cluster_json(const struct collector *collector,
 	return out;
 }
 
+/* The query-id map the LB is given, and the ids two clusters claim. */
+static json_t *query_routes_json(const struct query_route_map *map)
+{
+	json_t *routes = json_object();
+	for (size_t i = 0; i < map->count; i++)
+		json_object_set_new(routes, map->routes[i].coordinator_id,
+		                    json_string(map->routes[i].cluster));
+	json_t *conflicts = json_array();
+	for (size_t i = 0; i < map->conflict_count; i++)
+		json_array_append_new(conflicts,
+		                      json_pack("{s:s,s:[s,s]}", "coordinator_id",
+		                                map->conflicts[i].coordinator_id, "clusters",
+		                                map->conflicts[i].clusters[0],
+		                                map->conflicts[i].clusters[1]));
+	json_t *without = json_array();
+	for (size_t i = 0; i < map->without_id_count; i++)
+		json_array_append_new(without, json_string(map->without_id[i]));
+	return json_pack("{s:o,s:o,s:o}", "routes", routes, "conflicts", conflicts,
+	                 "clusters_without_id", without);
+}
+
 json_t *status_json(const struct collector *collector, struct clock_now now)
 {
 	int64_t now_ms = now.mono_ms;
@@ -172,10 +195,12 @@ json_t *status_json(const struct collector *collector, struct clock_now now)
 	                          ? cutover_runner_status(collector->cutover, now)
 	                          : json_null();
 	const char *active = collector_active_cluster(collector);
-	return json_pack("{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o,s:o}", "environment",
-	                 collector->config.collector.environment, "version", TG_VERSION, "active",
-	                 active[0] != '\0' ? active : NULL, "warming_up",
-	                 !collector->findings_ready, "uptime_seconds",
-	                 (json_int_t)((now_ms - collector->started_ms) / 1000), "clusters",
-	                 clusters, "findings", findings, "ingest", ingest, "cutover", cutover);
+	json_t *out = json_pack(
+	        "{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o,s:o}", "environment",
+	        collector->config.collector.environment, "version", TG_VERSION, "active",
+	        active[0] != '\0' ? active : NULL, "warming_up", !collector->findings_ready,
+	        "uptime_seconds", (json_int_t)((now_ms - collector->started_ms) / 1000), "clusters",
+	        clusters, "findings", findings, "ingest", ingest, "cutover", cutover);
+	json_object_set_new(out, "query_routes", query_routes_json(&collector->query_route_map));
+	return out;
 }

@@ -207,6 +207,10 @@ enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, in
 	node->active_nodes = c != NULL && c->has_active_nodes ? (int64_t)c->active_nodes : -1;
 	copy_text(node->active_nodes_from, sizeof(node->active_nodes_from),
 	          c != NULL && c->has_active_nodes ? c->active_nodes_from : NULL);
+	bool counted = c != NULL && c->state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK;
+	node->running = counted && c->has_running ? (int64_t)c->running : -1;
+	node->queued = counted && c->has_queued ? (int64_t)c->queued : -1;
+	copy_text(node->coordinator_id, sizeof(node->coordinator_id), report->coordinator_id);
 	if (c != NULL && c->state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK && c->has_completed)
 		add_sample(node, report, now_ms);
 	return result;

@@ -63,6 +63,9 @@ struct fleet_node {
 	char counters_error[FLEET_TEXT_LEN];
 	int64_t active_nodes; /* the coordinator's ActiveNodeCount, -1 when unknown */
 	char active_nodes_from[FLEET_TEXT_LEN]; /* the metric or MBean it came from */
+	int64_t running;                        /* RunningQueries, -1 when unknown */
+	int64_t queued;                         /* QueuedQueries, -1 when unknown */
+	char coordinator_id[16];                /* /v1/info coordinatorId (477+), "" when none */
 	struct counter_sample *samples;         /* ring, allocated for coordinators */
 	size_t sample_start;
 	size_t sample_count;

@@ -50,6 +50,12 @@ struct event;
 bool lb_retry_later(int *attempt, int64_t retries, struct event *timer, lb_retry_fn on_retry,
                     void *on_retry_arg, const char *error);
 
+/* One row of routing by query id: polls for queries of COORDINATOR_ID go to CLUSTER. */
+struct lb_route {
+	const char *coordinator_id;
+	const char *cluster;
+};
+
 struct lb_driver {
 	void *impl;
 	void (*switch_to)(void *impl, const char *cluster, lb_switch_done_fn done, void *arg);
@@ -58,6 +64,13 @@ struct lb_driver {
 	void (*free)(void *impl);
 	/* NULL when the LB judges no backend's health of its own */
 	void (*backend_health)(void *impl, lb_health_done_fn done, void *arg);
+	/*
+	 * Makes the LB route the polls of every query by its coordinator id to
+	 * ROUTES (the whole set, borrowed for the call; ids in no row are
+	 * removed). Called on every tick; the driver syncs in the background.
+	 * NULL when the driver does not route by query id (or it is off).
+	 */
+	void (*set_routes)(void *impl, const struct lb_route *routes, size_t count);
 };
 
 /* What every driver is given besides its own section: the [lb] settings they share. */

@@ -390,9 +390,9 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_exec_driver(struct lb_exec *lb)
 {
-	return (struct lb_driver){lb, driver_switch,
-	                          lb->current_command != NULL ? driver_current : NULL, driver_free,
-	                          NULL};
+	return (struct lb_driver){
+	        lb,          driver_switch, lb->current_command != NULL ? driver_current : NULL,
+	        driver_free, NULL,          NULL};
 }
 
 /* [lb.exec] as the loader fills it. */

@@ -407,8 +407,8 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_gateway_driver(struct lb_gateway *lb)
 {
-	return (struct lb_driver){lb, driver_switch, driver_current, driver_free,
-	                          driver_backend_health};
+	return (struct lb_driver){lb,          driver_switch,         driver_current,
+	                          driver_free, driver_backend_health, NULL};
 }
 
 struct lb_gateway *lb_gateway_new(struct event_base *base, const struct lb_gateway_settings *s,

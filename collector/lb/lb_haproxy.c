@@ -18,6 +18,7 @@
 
 #include "durable_file.h"
 #include "haproxy_cli.h"
+#include "lb_haproxy_routes.h"
 #include "log.h"
 
 enum step { STEP_CHECK, STEP_SET, STEP_VERIFY, STEP_DONE, STEP_FAILED };
@@ -59,6 +60,7 @@ struct lb_haproxy {
 	lb_current_done_fn current_done;
 	void *current_arg;
 	char current_errors[1024];
+	struct lb_haproxy_routes *routes; /* NULL: no routing by query id */
 };
 
 static const char *backend_of(const struct lb_haproxy *lb, const char *cluster)
@@ -380,6 +382,13 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 		allocated = allocated && in->socket != NULL && in->retry_timer != NULL;
 	}
 	lb->map_timer = evtimer_new(base, on_map_timer, lb);
+	if (allocated && settings->query_id_map != NULL) {
+		lb->routes = lb_haproxy_routes_new(
+		        base, settings->sockets, settings->socket_count, settings->query_id_map,
+		        lb->timeout_ms, (const char *const *)lb->clusters,
+		        (const char *const *)lb->backends, lb->backend_count, err, err_len);
+		allocated = lb->routes != NULL;
+	}
 	if (!allocated || lb->map_timer == NULL) {
 		snprintf(err, err_len, "haproxy driver: out of memory");
 		lb_haproxy_free(lb);
@@ -405,6 +414,7 @@ void lb_haproxy_free(struct lb_haproxy *lb)
 	haproxy_cancel(lb->current_request);
 	if (lb->map_timer != NULL)
 		event_free(lb->map_timer); /* a rewrite still due is dropped, like a request */
+	lb_haproxy_routes_free(lb->routes);
 	free(lb->map_file);
 	free(lb->key);
 	free(lb);
@@ -513,7 +523,15 @@ static void driver_free(void *impl)
 	lb_haproxy_free(impl);
 }
 
+static void driver_set_routes(void *impl, const struct lb_route *routes, size_t count)
+{
+	struct lb_haproxy *lb = impl;
+	lb_haproxy_routes_set(lb->routes, routes, count);
+}
+
 struct lb_driver lb_haproxy_driver(struct lb_haproxy *lb)
 {
-	return (struct lb_driver){lb, driver_switch, driver_current, driver_free, NULL};
+	return (struct lb_driver){
+	        lb,          driver_switch, driver_current,
+	        driver_free, NULL,          lb->routes != NULL ? driver_set_routes : NULL};
 }

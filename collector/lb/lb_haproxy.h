@@ -26,7 +26,8 @@ struct lb_haproxy_settings {
 	const char *sockets[LB_MAX_INSTANCES]; /* runtime API: a path or host:port each */
 	size_t socket_count;
 	const char *map_file;
-	const char *key; /* the map key haproxy.cfg looks up, e.g. "active" */
+	const char *key;          /* the map key haproxy.cfg looks up, e.g. "active" */
+	const char *query_id_map; /* coordinator id -> backend (lb_haproxy_routes.h); NULL: off */
 	struct {
 		const char *cluster;
 		const char *backend;

@@ -5,6 +5,7 @@
 #include "lb_haproxy.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 
@@ -14,6 +15,7 @@ struct lb_haproxy_section {
 	char *map_file;
 	char *key;
 	struct config_pairs backends; /* backend.CLUSTER = haproxy backend */
+	char *query_id_map;           /* routing by query id: the map haproxy.cfg uses */
 };
 
 static const struct config_key haproxy_keys[] = {
@@ -25,6 +27,8 @@ static const struct config_key haproxy_keys[] = {
          NULL},
         {"backend", CONFIG_KEYED, offsetof(struct lb_haproxy_section, backends), false, NULL, 0, 0,
          NULL},
+        {"query_id_map", CONFIG_PATH, offsetof(struct lb_haproxy_section, query_id_map), false,
+         NULL, 0, 0, NULL},
 };
 
 /* Sockets, a map file, and a HAProxy backend for every cluster. */
@@ -37,6 +41,12 @@ static int haproxy_check(const void *section, const struct lb_check_input *input
 		*key = h->sockets.count == 0 ? "sockets" : "map_file";
 		snprintf(why, why_len,
 		         "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file");
+		return -1;
+	}
+	if (h->query_id_map != NULL && strcmp(h->query_id_map, h->map_file) == 0) {
+		*key = "query_id_map";
+		snprintf(why, why_len,
+		         "[lb.haproxy] query_id_map must be another map than map_file");
 		return -1;
 	}
 	for (size_t i = 0; i < input->cluster_count; i++) {
@@ -60,6 +70,7 @@ static int haproxy_create(struct event_base *base, const void *section,
 	        .socket_count = h->sockets.count,
 	        .map_file = h->map_file,
 	        .key = h->key,
+	        .query_id_map = h->query_id_map,
 	        .timeout_ms = common->timeout_ms,
 	        .retries = common->retries,
 	        .on_retry = common->on_retry,

@@ -270,9 +270,9 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_http_driver(struct lb_http *lb)
 {
-	return (struct lb_driver){lb, driver_switch,
-	                          lb->current_url != NULL ? driver_current : NULL, driver_free,
-	                          NULL};
+	return (struct lb_driver){
+	        lb,          driver_switch, lb->current_url != NULL ? driver_current : NULL,
+	        driver_free, NULL,          NULL};
 }
 
 struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *s, char *err,

@@ -34,10 +34,24 @@ static int start_sim(const struct stack_options *o, const char *name, const char
 	snprintf(c, sizeof(c), "%d", *control);
 	snprintf(w, sizeof(w), "%d", o->workers);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", *control);
-	const char *argv[] = {o->sim_bin, "--cluster",      name,  "--version",
-	                      version,    "--workers",      w,     "--port-base",
-	                      p,          "--control-port", c,     "--etc-root",
-	                      "etc",      "--qps",          "100", NULL};
+	const char *argv[] = {o->sim_bin,
+	                      "--cluster",
+	                      name,
+	                      "--version",
+	                      version,
+	                      "--workers",
+	                      w,
+	                      "--port-base",
+	                      p,
+	                      "--control-port",
+	                      c,
+	                      "--etc-root",
+	                      "etc",
+	                      "--qps",
+	                      o->qps != NULL ? o->qps : "100",
+	                      o->client_timeout_ms != NULL ? "--client-timeout-ms" : NULL,
+	                      o->client_timeout_ms,
+	                      NULL};
 	harness_spawn(argv, "/dev/null");
 	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
 }
@@ -100,22 +114,76 @@ static void node_name(const char *cluster, int i, char *node, size_t len)
 		snprintf(node, len, "%s-worker-%d", cluster, i);
 }
 
+/* Replaces the first FROM in TEXT (of SIZE bytes) by TO; -1 when there is none or no room. */
+static int replace_first(char *text, size_t size, const char *from, const char *to)
+{
+	char *at = strstr(text, from);
+	size_t from_len = strlen(from), to_len = strlen(to), len = strlen(text);
+	if (at == NULL || len - from_len + to_len >= size)
+		return -1;
+	memmove(at + to_len, at + from_len, len - (size_t)(at - text) - from_len + 1);
+	memcpy(at, to, to_len);
+	return 0;
+}
+
+/* deploy's haproxy.cfg with its paths, bind and servers made local (into TEXT). */
+static int local_haproxy_cfg(const struct stack *s, const char *cfg, char *text, size_t size)
+{
+	char *deployed = harness_read_file(cfg);
+	if (deployed == NULL || strlen(deployed) >= size) {
+		fprintf(stderr, "stack: cannot read %s\n", cfg);
+		free(deployed);
+		return -1;
+	}
+	snprintf(text, size, "%s", deployed);
+	free(deployed);
+	char socket[600], active[600], ids[600], bind[64], blue[128], green[128];
+	snprintf(socket, sizeof(socket), "%s/admin.sock mode 600", s->dir);
+	snprintf(active, sizeof(active), "%s/active.map", s->dir);
+	snprintf(ids, sizeof(ids), "%s/query-ids.map", s->dir);
+	snprintf(bind, sizeof(bind), "bind 127.0.0.1:%d", s->frontend);
+	snprintf(blue, sizeof(blue), "server blue 127.0.0.1:%d check inter 200ms fall 2 rise 1",
+	         s->blue);
+	snprintf(green, sizeof(green), "server green 127.0.0.1:%d check inter 200ms fall 2 rise 1",
+	         s->green);
+	int rc = replace_first(text, size, "/run/haproxy/admin.sock mode 660", socket);
+	while (rc == 0 && strstr(text, "/etc/haproxy/trino-guard/trino-query-ids.map") != NULL)
+		rc = replace_first(text, size, "/etc/haproxy/trino-guard/trino-query-ids.map", ids);
+	rc = rc != 0 ? rc : replace_first(text, size, "/etc/haproxy/trino-guard/trino.map", active);
+	rc = rc != 0 ? rc : replace_first(text, size, "bind :8080", bind);
+	rc = rc != 0 ? rc
+	             : replace_first(text, size,
+	                             "server blue-coord trino-blue-coordinator:8080 check", blue);
+	rc = rc != 0 ? rc
+	             : replace_first(text, size,
+	                             "server green-coord trino-green-coordinator:8080 check",
+	                             green);
+	if (rc != 0)
+		fprintf(stderr, "stack: %s no longer has the lines the stack rewrites\n", cfg);
+	return rc;
+}
+
 /* HAProxy in front of both coordinators, the active one chosen by active.map. */
 static int start_haproxy(struct stack *s, const struct stack_options *o)
 {
-	char text[4096], url[128];
+	char text[8192], url[128];
 	harness_write_file("active.map", "active bk_blue\n");
-	snprintf(text, sizeof(text),
-	         "global\n    stats socket %s/admin.sock mode 600 level admin\n"
-	         "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n"
-	         "    timeout server 10s\n"
-	         "frontend trino\n    bind 127.0.0.1:%d\n"
-	         "    use_backend %%[str(active),map(%s/active.map,bk_blue)]\n"
-	         "backend bk_blue\n    option httpchk GET /v1/info\n"
-	         "    server blue 127.0.0.1:%d check inter 200ms fall 2 rise 1\n"
-	         "backend bk_green\n    option httpchk GET /v1/info\n"
-	         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
-	         s->dir, s->frontend, s->dir, s->blue, s->green);
+	harness_write_file("query-ids.map", "");
+	if (o->haproxy_cfg != NULL) {
+		if (local_haproxy_cfg(s, o->haproxy_cfg, text, sizeof(text)) != 0)
+			return -1;
+	} else
+		snprintf(text, sizeof(text),
+		         "global\n    stats socket %s/admin.sock mode 600 level admin\n"
+		         "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n"
+		         "    timeout server 10s\n"
+		         "frontend trino\n    bind 127.0.0.1:%d\n"
+		         "    use_backend %%[str(active),map(%s/active.map,bk_blue)]\n"
+		         "backend bk_blue\n    option httpchk GET /v1/info\n"
+		         "    server blue 127.0.0.1:%d check inter 200ms fall 2 rise 1\n"
+		         "backend bk_green\n    option httpchk GET /v1/info\n"
+		         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
+		         s->dir, s->frontend, s->dir, s->blue, s->green);
 	harness_write_file("haproxy.cfg", text);
 	const char *haproxy[] = {o->haproxy_bin, "-db", "-f", "haproxy.cfg", NULL};
 	s->haproxy = harness_spawn(haproxy, "haproxy.log");
@@ -134,8 +202,9 @@ static void write_collector_ini(const struct stack *s, const struct stack_option
 	snprintf(haproxy, sizeof(haproxy),
 	         "[lb]\ndriver = haproxy\npoll = 300ms\ntimeout = 1s\nretries = 2\n"
 	         "[lb.haproxy]\nsockets = %s/admin.sock\nmap_file = %s/active.map\nkey = active\n"
-	         "backend.blue = bk_blue\nbackend.green = bk_green\n",
-	         s->dir, s->dir);
+	         "backend.blue = bk_blue\nbackend.green = bk_green\n%s%s%s",
+	         s->dir, s->dir, o->query_routing ? "query_id_map = " : "",
+	         o->query_routing ? s->dir : "", o->query_routing ? "/query-ids.map\n" : "");
 	snprintf(text, sizeof(text),
 	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
 	         "allowed_keys_dir = keys\nstate_dir = state\ntick = %s\ninitial_active = blue\n"

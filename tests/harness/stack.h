@@ -23,6 +23,14 @@ struct stack_options {
 	/* the [lb] and [lb.NAME] sections instead of the haproxy driver's, or NULL */
 	const char *lb_sections;
 	const char *sim_bin, *agent_bin, *collector_bin, *haproxy_bin;
+	/*
+	 * deploy/haproxy/haproxy.cfg: HAProxy runs that file, its paths, bind
+	 * and servers made local; NULL: a plain map-driven use_backend.
+	 */
+	const char *haproxy_cfg;
+	bool query_routing;            /* [lb.haproxy] query_id_map (needs haproxy_cfg) */
+	const char *client_timeout_ms; /* the sims' --client-timeout-ms, NULL: Trino's 5 min */
+	const char *qps;               /* the sims' background traffic, NULL: 100 */
 };
 
 struct stack {

@@ -76,6 +76,11 @@ static json_t *node_json(const struct sim_cluster *cluster, const struct sim_nod
 		json_object_set_new(out, "error_type",
 		                    json_string(sim_error_type_name(cluster->error_type)));
 		json_object_set_new(out, "user_error_ratio", json_real(cluster->user_error_ratio));
+		/* the clients' queries (statement protocol) among the gauges below */
+		json_object_set_new(out, "statement_queries",
+		                    json_pack("{s:I,s:I}", "running",
+		                              (json_int_t)cluster->statement_running, "queued",
+		                              (json_int_t)cluster->statement_queued));
 		json_object_set_new(
 		        out, "query_counters",
 		        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "submitted",

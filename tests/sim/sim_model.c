@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 static uint64_t rng_next(uint64_t *state)
 {
@@ -25,12 +26,21 @@ static double rng_uniform(uint64_t *state)
 	return ((double)(rng_next(state) >> 11) + 1.0) / 9007199254740992.0;
 }
 
+/*
+ * A coordinator's id, drawn at every (re)start as Trino's QueryIdGenerator
+ * does: 5 characters of a-z and 2-9 without l and o. From the kernel's
+ * random source, not the seeded generator: two sims started with one seed
+ * must not share an id (real coordinators collide with probability 32^-5).
+ */
 static void random_coordinator_id(uint64_t *rng, char out[6])
 {
-	/* a-z and 2-9 without l and o, as Trino's QueryIdGenerator */
 	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+	unsigned char bytes[5];
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+		for (int i = 0; i < 5; i++)
+			bytes[i] = (unsigned char)rng_next(rng);
 	for (int i = 0; i < 5; i++)
-		out[i] = alphabet[rng_next(rng) % (sizeof(alphabet) - 1)];
+		out[i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
 	out[5] = '\0';
 }
 

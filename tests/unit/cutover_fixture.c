@@ -61,7 +61,7 @@ static void fake_free(void *impl)
 	evtimer_del(fake->answer);
 }
 
-struct lb_driver fake_driver = {&lb, fake_switch_to, fake_current, fake_free, NULL};
+struct lb_driver fake_driver = {&lb, fake_switch_to, fake_current, fake_free, NULL, NULL};
 
 void fake_finish(bool ok, const char *error)
 {

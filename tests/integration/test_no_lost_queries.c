@@ -1,0 +1,339 @@
+/*
+ * No query lost at a switch (docs/DESIGN.md §7): the npm trino-client runs
+ * long queries through a real HAProxy running deploy/haproxy/haproxy.cfg in
+ * front of trino-sim blue (478) and green (479), with agents and the
+ * collector's haproxy driver keeping the query-id map. Queries started on
+ * blue before a cutover finish on blue; queries started on green after it
+ * finish on green through the automatic rollback. With the plain map
+ * (routing off) the same cutover fails every query in flight with "Query
+ * not found", which is what routing exists to prevent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "stack.h"
+
+#define TOKEN      "0123456789abcdef-test-token"
+#define QUERIES    8
+#define LONG_QUERY "SELECT 1 -- duration_ms=20000 rows=2"
+
+static struct stack fx;
+static char *dir;
+
+static const struct stack_options routed = {
+        .blue_version = "478",
+        .green_version = "479",
+        .workers = 1,
+        .agent_interval = "200ms",
+        .tick = "100ms",
+        .token = TOKEN "\n",
+        .sim_bin = TG_SIM_BIN,
+        .agent_bin = TG_AGENT_BIN,
+        .collector_bin = TG_COLLECTOR_BIN,
+        .haproxy_bin = TG_HAPROXY_BIN,
+        .haproxy_cfg = TG_SOURCE_DIR "/deploy/haproxy/haproxy.cfg",
+        .query_routing = true,
+        .qps = "20",
+};
+
+static json_t *get_json(const char *url)
+{
+	char *body = harness_get_ok(url);
+	json_t *value = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	free(body);
+	return value;
+}
+
+static json_t *status(void)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/v1/status", fx.api);
+	return get_json(url);
+}
+
+static long post(const char *path, const char *body)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s%s", fx.api, path);
+	const char *headers[] = {"Authorization: Bearer " TOKEN, NULL};
+	struct harness_response r;
+	harness_http("POST", url, headers, body, 30000, &r);
+	harness_response_free(&r);
+	return r.status;
+}
+
+struct phase_goal {
+	const char *phase;
+	const char *active;
+};
+
+static bool phase_is(void *arg)
+{
+	struct phase_goal *goal = arg;
+	char phase[64] = "", active[64] = "";
+	return stack_phase(&fx, phase, sizeof(phase), active, sizeof(active)) &&
+	       strcmp(phase, goal->phase) == 0 && strcmp(active, goal->active) == 0;
+}
+
+static void expect_phase(const char *phase, const char *active)
+{
+	struct phase_goal goal = {phase, active};
+	if (!harness_wait_until(phase_is, &goal, 30000)) {
+		json_t *s = status();
+		char *text = json_dumps(json_object_get(s, "cutover"), 0);
+		fail_msg("not %s on %s: %s", phase, active, text);
+	}
+}
+
+/* The clients' queries running on the sim behind CONTROL_PORT. */
+static long long statement_running(int control_port)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", control_port);
+	json_t *overview = get_json(url);
+	json_t *coordinator = json_array_get(json_object_get(overview, "nodes"), 0);
+	long long n = json_integer_value(
+	        json_object_get(json_object_get(coordinator, "statement_queries"), "running"));
+	json_decref(overview);
+	return n;
+}
+
+struct running_goal {
+	int control_port;
+	long long count;
+};
+
+static bool running_is(void *arg)
+{
+	const struct running_goal *goal = arg;
+	return statement_running(goal->control_port) == goal->count;
+}
+
+static void expect_running(int control_port, long long count)
+{
+	struct running_goal goal = {control_port, count};
+	if (!harness_wait_until(running_is, &goal, 30000))
+		fail_msg("%lld client queries running on port %d, not %lld",
+		         statement_running(control_port), control_port, count);
+}
+
+/* The collector knows both coordinators' ids and is ready for a cutover. */
+static bool routes_known(void *arg)
+{
+	(void)arg;
+	json_t *s = status();
+	size_t routes =
+	        json_object_size(json_object_get(json_object_get(s, "query_routes"), "routes"));
+	bool ready = s != NULL && json_array_size(json_object_get(s, "findings")) == 0 &&
+	             !json_is_true(json_object_get(s, "warming_up"));
+	json_decref(s);
+	return ready && routes == 2;
+}
+
+static bool ready(void *arg)
+{
+	(void)arg;
+	json_t *s = status();
+	bool ok = s != NULL && json_array_size(json_object_get(s, "findings")) == 0 &&
+	          !json_is_true(json_object_get(s, "warming_up"));
+	json_decref(s);
+	return ok;
+}
+
+static void coordinator_id(int port, char *out, size_t len)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/info", port);
+	json_t *info = get_json(url);
+	snprintf(out, len, "%s", json_string_value(json_object_get(info, "coordinatorId")));
+	json_decref(info);
+}
+
+static pid_t start_client(const char *out)
+{
+	char server[64];
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", fx.frontend);
+	char queries[16];
+	snprintf(queries, sizeof(queries), "%d", QUERIES);
+	const char *argv[] = {TG_NODE_BIN, TG_CLIENT_DIR "/run_queries.js",
+	                      "--server",  server,
+	                      "--queries", queries,
+	                      "--sql",     LONG_QUERY,
+	                      NULL};
+	pid_t pid = harness_spawn_split(argv, out, NULL);
+	assert_true(pid > 0);
+	return pid;
+}
+
+static bool exited(void *arg)
+{
+	return !harness_alive(*(pid_t *)arg);
+}
+
+/* Waits for the client to end; its output (caller frees). */
+static char *client_output(pid_t pid, const char *out)
+{
+	if (!harness_wait_until(exited, &pid, 90000))
+		fail_msg("the client did not end");
+	char *text = harness_read_file(out);
+	assert_non_null(text);
+	return text;
+}
+
+/* How many of the client's queries ended with OUTCOME; each id must end in SUFFIX. */
+static int count_outcome(const char *text, const char *outcome, const char *suffix)
+{
+	int count = 0;
+	char *copy = strdup(text);
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *record = json_loads(line, 0, NULL);
+		const char *event = json_string_value(json_object_get(record, "event"));
+		if (event != NULL && strcmp(event, "done") == 0) {
+			const char *id = json_string_value(json_object_get(record, "id"));
+			assert_non_null(id);
+			assert_string_equal(id + strlen(id) - 5, suffix);
+			const char *got = json_string_value(json_object_get(record, "outcome"));
+			if (strcmp(got, outcome) == 0)
+				count++;
+			else
+				print_message("query %s: %s %s\n", id, got,
+				              json_string_value(json_object_get(record, "error")));
+		}
+		json_decref(record);
+	}
+	free(copy);
+	return count;
+}
+
+static int setup_stack(const struct stack_options *options)
+{
+	dir = harness_tmpdir("tg-no-lost");
+	if (dir == NULL || chdir(dir) != 0 || stack_start(&fx, options) != 0)
+		return -1;
+	return 0;
+}
+
+static int setup_routed(void **state)
+{
+	(void)state;
+	return setup_stack(&routed);
+}
+
+static int setup_plain(void **state)
+{
+	(void)state;
+	struct stack_options plain = routed;
+	plain.haproxy_cfg = NULL;
+	plain.query_routing = false;
+	return setup_stack(&plain);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	harness_stop_all();
+	if (chdir("/") != 0)
+		return -1;
+	harness_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+static void skip_without_client(void)
+{
+	struct stat st;
+	if (TG_NODE_BIN[0] == '\0' ||
+	    stat(TG_CLIENT_DIR "/node_modules/trino-client/package.json", &st) != 0) {
+		print_message("npm trino-client not installed (deploy/install-deps.sh)\n");
+		skip();
+	}
+}
+
+static void test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback(void **state)
+{
+	(void)state;
+	skip_without_client();
+	char blue_id[16], green_id[16];
+	coordinator_id(fx.blue, blue_id, sizeof(blue_id));
+	coordinator_id(fx.green, green_id, sizeof(green_id));
+	if (!harness_wait_until(routes_known, NULL, 30000)) {
+		json_t *s = status();
+		char *routes = json_dumps(json_object_get(s, "query_routes"), 0);
+		char *findings = json_dumps(json_object_get(s, "findings"), 0);
+		fail_msg("the collector did not learn both coordinator ids: %s; findings %s",
+		         routes, findings);
+	}
+	char out_blue[600], out_green[600];
+	snprintf(out_blue, sizeof(out_blue), "%s/client-blue.out", dir);
+	snprintf(out_green, sizeof(out_green), "%s/client-green.out", dir);
+
+	pid_t on_blue = start_client(out_blue);
+	expect_running(fx.blue_control, QUERIES);
+	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
+	expect_phase("WATCHING", "green");
+	pid_t on_green = start_client(out_green);
+	expect_running(fx.green_control, QUERIES);
+	/* blue's queries were in flight across the cutover */
+	assert_int_equal(statement_running(fx.blue_control), QUERIES);
+
+	assert_int_equal(stack_control(fx.green_control, "green-coord",
+	                               "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}"),
+	                 200);
+	expect_phase("ROLLED_BACK", "blue");
+	/* green's queries are in flight across the rollback */
+	assert_int_equal(statement_running(fx.green_control), QUERIES);
+
+	char *blue_text = client_output(on_blue, out_blue);
+	char *green_text = client_output(on_green, out_green);
+	assert_int_equal(count_outcome(blue_text, "finished", blue_id), QUERIES);
+	assert_int_equal(count_outcome(green_text, "finished", green_id), QUERIES);
+	free(blue_text);
+	free(green_text);
+}
+
+static void test_plain_map_loses_every_query_in_flight(void **state)
+{
+	(void)state;
+	skip_without_client();
+	char blue_id[16];
+	coordinator_id(fx.blue, blue_id, sizeof(blue_id));
+	char out[600];
+	snprintf(out, sizeof(out), "%s/client-plain.out", dir);
+	if (!harness_wait_until(ready, NULL, 30000))
+		fail_msg("the collector did not become ready");
+	pid_t on_blue = start_client(out);
+	expect_running(fx.blue_control, QUERIES);
+	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
+	expect_phase("WATCHING", "green");
+	char *text = client_output(on_blue, out);
+	assert_int_equal(count_outcome(text, "failed", blue_id), QUERIES);
+	assert_non_null(strstr(text, "Query not found"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest routed_tests[] = {
+	        cmocka_unit_test(
+	                test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback),
+	};
+	const struct CMUnitTest plain_tests[] = {
+	        cmocka_unit_test(test_plain_map_loses_every_query_in_flight),
+	};
+	int failed = cmocka_run_group_tests_name("routed", routed_tests, setup_routed, teardown);
+	failed += cmocka_run_group_tests_name("plain", plain_tests, setup_plain, teardown);
+	return failed;
+}
