@@ -91,6 +91,8 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 	                           collector_active_cluster(collector), now_ms, next);
 	if (rc == 0 && cutover_runner_lb_problem(collector->cutover, &lb_cluster, &lb_why))
 		rc = findings_add_lb_failure(next, lb_cluster, lb_why);
+	if (rc == 0 && cutover_runner_lb_warning_open(collector->cutover, &lb_cluster, &lb_why))
+		rc = findings_add_lb_map_file(next, lb_cluster, lb_why);
 	if (rc == 0 &&
 	    cutover_runner_degraded(collector->cutover, &degraded_cluster, &degraded_why))
 		rc = findings_add_degraded(next, degraded_cluster, degraded_why);
@@ -230,6 +232,14 @@ static void on_lb_note(const char *note, void *arg)
 		cutover_runner_lb_note(collector->cutover, note, collector_clock(collector));
 }
 
+/* A switch that worked left a problem behind (from the driver's callback). */
+static void on_lb_warning(const char *warning, void *arg)
+{
+	struct collector *collector = arg;
+	if (collector->cutover != NULL)
+		cutover_runner_lb_warning(collector->cutover, warning, collector_clock(collector));
+}
+
 /* A driver asks whether CLUSTER's agents report it serving since SINCE_MS. */
 static bool on_lb_cluster_ready(const char *cluster, int64_t since_ms, void *arg)
 {
@@ -251,6 +261,7 @@ static int start_cutover(struct collector *collector, const struct collector_hoo
 	        .on_retry = on_lb_retry,
 	        .on_retry_arg = collector,
 	        .on_note = on_lb_note,
+	        .on_warning = on_lb_warning,
 	        .cluster_ready = on_lb_cluster_ready,
 	        .read_clock = collector->read_clock,
 	};

@@ -37,6 +37,8 @@ struct cutover_runner {
 	int64_t next_checkpoint_ms;
 	char lb_problem_cluster[64]; /* "" when the last switch worked */
 	char lb_problem[600];
+	char lb_warning_cluster[64]; /* "" unless the last switch worked but left a problem */
+	char lb_warning[800];
 	char degraded_why[CUTOVER_TEXT_LEN];
 	struct detector_checkpoint saved; /* the evidence last written */
 	struct cutover_counters counters;
@@ -260,6 +262,7 @@ static void step(struct cutover_runner *r, const struct cutover_event *event, st
 			snprintf(r->switch_from, sizeof(r->switch_from), "%s", r->state.active);
 			r->switch_started_ms = now.mono_ms;
 			r->switch_in_flight = true;
+			r->lb_warning_cluster[0] = '\0'; /* a new switch: its own warnings */
 			if (r->lb.impl != NULL) {
 				r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
 			} else {
@@ -286,6 +289,23 @@ void cutover_runner_lb_note(struct cutover_runner *r, const char *note, struct c
 	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:s}", "type", "lb-note", "cluster", r->state.other,
 	                         "note", note));
+}
+
+void cutover_runner_lb_warning(struct cutover_runner *r, const char *warning, struct clock_now now)
+{
+	snprintf(r->lb_warning_cluster, sizeof(r->lb_warning_cluster), "%s", r->state.other);
+	snprintf(r->lb_warning, sizeof(r->lb_warning), "%s", warning);
+	journal_append(r->collector->journal, now.unix_ms,
+	               json_pack("{s:s,s:s,s:s}", "type", "lb-warning", "cluster", r->state.other,
+	                         "warning", warning));
+}
+
+bool cutover_runner_lb_warning_open(const struct cutover_runner *r, const char **cluster,
+                                    const char **why)
+{
+	*cluster = r->lb_warning_cluster;
+	*why = r->lb_warning;
+	return r->lb_warning_cluster[0] != '\0';
 }
 
 /* The driver finished a switch we asked for (from the driver's callback). */

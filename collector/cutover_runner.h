@@ -41,6 +41,17 @@ void cutover_runner_lb_retrying(struct cutover_runner *runner, const char *reaso
 void cutover_runner_lb_note(struct cutover_runner *runner, const char *note, struct clock_now now);
 
 /*
+ * The switch under way worked but left WARNING (a map file not rewritten):
+ * journaled as lb-warning, and an open finding until the next switch.
+ */
+void cutover_runner_lb_warning(struct cutover_runner *runner, const char *warning,
+                               struct clock_now now);
+
+/* That warning's cluster and text while open; false otherwise. */
+bool cutover_runner_lb_warning_open(const struct cutover_runner *runner, const char **cluster,
+                                    const char **why);
+
+/*
  * An operator request (EVENT_CUTOVER, EVENT_ROLLBACK, EVENT_PAUSE,
  * EVENT_RESUME). Returns the answer as a new JSON object and its HTTP status.
  */

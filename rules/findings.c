@@ -420,6 +420,15 @@ int findings_add_lb_failure(struct finding_list *list, const char *cluster, cons
 	return 0;
 }
 
+int findings_add_lb_map_file(struct finding_list *list, const char *cluster, const char *why)
+{
+	if (finding_add(list, FINDING_LB_MAP_FILE_UNWRITABLE, SEVERITY_WARNING, cluster, NULL, "%s",
+	                why) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
+	return 0;
+}
+
 int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,
                             const char *summary)
 {

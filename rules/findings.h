@@ -24,6 +24,7 @@ enum finding_kind {
 	FINDING_DEGRADED,         /* the watched cluster failed the degradation test */
 	FINDING_CLUSTER_ABSENT,   /* users are sent to a cluster no agent of which has reported */
 	FINDING_LB_BACKEND_UNHEALTHY, /* from rules/lb_health.c: the LB holds a ready cluster down */
+	FINDING_LB_MAP_FILE_UNWRITABLE, /* a switch worked, its map file was not rewritten */
 	FINDING_KIND_COUNT
 };
 
@@ -125,6 +126,12 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
  * partial), with WHY, keeping LIST sorted. 0, or -1 when out of memory.
  */
 int findings_add_lb_failure(struct finding_list *list, const char *cluster, const char *why);
+
+/*
+ * Adds the warning that the switch to CLUSTER worked but left the LB's
+ * on-disk config behind (WHY: a reload would undo it); LIST stays sorted.
+ */
+int findings_add_lb_map_file(struct finding_list *list, const char *cluster, const char *why);
 
 /* Adds lb-backend-unhealthy for CLUSTER with SUMMARY; LIST stays sorted. 0 or -1. */
 int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,

@@ -75,12 +75,14 @@ struct lb_driver {
 
 /* What every driver is given besides its own section: the [lb] settings they share. */
 struct lb_common {
-	int64_t timeout_ms;                /* [lb] timeout: per attempt */
-	int retries;                       /* [lb] retries: extra attempts, with doubling backoff */
-	lb_retry_fn on_retry;              /* hears of every retried attempt; may be NULL */
-	void *on_retry_arg;                /* given to every hook here */
-	lb_note_fn on_note;                /* hears how a switch decided; may be NULL */
-	lb_cluster_ready_fn cluster_ready; /* the agents' view of a cluster; may be NULL */
+	int64_t timeout_ms;   /* [lb] timeout: per attempt */
+	int retries;          /* [lb] retries: extra attempts, with doubling backoff */
+	lb_retry_fn on_retry; /* hears of every retried attempt; may be NULL */
+	void *on_retry_arg;   /* given to every hook here */
+	lb_note_fn on_note;   /* hears how a switch decided; may be NULL */
+	/* hears what a switch that worked left wrong (a warning finding); may be NULL */
+	lb_note_fn on_warning;
+	lb_cluster_ready_fn cluster_ready;    /* the agents' view of a cluster; may be NULL */
 	struct clock_now (*read_clock)(void); /* the caller's clock; NULL: clock_read() */
 };
 

@@ -35,7 +35,8 @@ struct instance {
 
 struct lb_haproxy {
 	struct event_base *base;
-	char *map_file;
+	char *map;      /* as the runtime API names it */
+	char *map_file; /* NULL: not rewritten */
 	char *key;
 	char *clusters[LB_MAX_BACKENDS];
 	char *backends[LB_MAX_BACKENDS];
@@ -44,6 +45,7 @@ struct lb_haproxy {
 	int retries;
 	lb_retry_fn on_retry;
 	void *on_retry_arg;
+	lb_note_fn on_warning;
 	struct instance instances[LB_MAX_INSTANCES];
 	size_t instance_count;
 	/* the switch in progress */
@@ -165,20 +167,26 @@ static int rewrite_map_file(const struct lb_haproxy *lb, char *why, size_t why_l
 	return rc;
 }
 
-/* The end of a switch every instance made: OK, or the map file's WHY. */
+/*
+ * The end of a switch every instance made. HAProxy serves the new backend:
+ * that is the decision, so the switch worked even when the map file (the
+ * map file's WHY, when not OK) could not be rewritten; that is a warning of
+ * its own, for someone to fix before HAProxy is reloaded.
+ */
 static void report_map_file(struct lb_haproxy *lb, bool ok, const char *why)
 {
 	lb->busy = false;
-	if (ok) {
-		lb->done(true, NULL, lb->arg);
-		return;
+	if (!ok) {
+		char message[800];
+		snprintf(message, sizeof(message),
+		         "HAProxy switched to %s, but the map file was not rewritten (a reload "
+		         "would undo the switch): %s",
+		         lb->target_backend, why);
+		log_warn("%s", message);
+		if (lb->on_warning != NULL)
+			lb->on_warning(message, lb->on_retry_arg);
 	}
-	char message[800];
-	snprintf(message, sizeof(message),
-	         "HAProxy switched to %s, but the map file was not rewritten (a reload would "
-	         "undo the switch): %s",
-	         lb->target_backend, why);
-	lb->done(false, message, lb->arg);
+	lb->done(true, NULL, lb->arg);
 }
 
 /*
@@ -320,11 +328,11 @@ static void run_step(struct instance *in)
 		snprintf(command, sizeof(command), "show stat %s 4 -1", lb->target_backend);
 		break;
 	case STEP_SET:
-		snprintf(command, sizeof(command), "set map %s %s %s", lb->map_file, lb->key,
+		snprintf(command, sizeof(command), "set map %s %s %s", lb->map, lb->key,
 		         lb->target_backend);
 		break;
 	case STEP_VERIFY:
-		snprintf(command, sizeof(command), "get map %s %s", lb->map_file, lb->key);
+		snprintf(command, sizeof(command), "get map %s %s", lb->map, lb->key);
 		break;
 	default:
 		return;
@@ -347,9 +355,10 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
                                   size_t err_len)
 {
 	if (settings->socket_count == 0 || settings->socket_count > LB_MAX_INSTANCES ||
-	    settings->map_file == NULL || settings->key == NULL || settings->backend_count == 0) {
+	    (settings->map_file == NULL && settings->map == NULL) || settings->key == NULL ||
+	    settings->backend_count == 0) {
 		snprintf(err, err_len,
-		         "haproxy driver: sockets, map_file, key and one backend per "
+		         "haproxy driver: sockets, map_file (or map), key and one backend per "
 		         "cluster are required");
 		return NULL;
 	}
@@ -359,18 +368,25 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 		return NULL;
 	}
 	lb->base = base;
-	lb->map_file = strdup(settings->map_file);
+	lb->map = strdup(settings->map != NULL ? settings->map : settings->map_file);
+	lb->map_file = settings->map_file != NULL ? strdup(settings->map_file) : NULL;
+	if (settings->map_file == NULL)
+		log_warn("haproxy driver: no map_file: a switch changes HAProxy's runtime map %s "
+		         "only, and a reload of HAProxy reverts it",
+		         lb->map);
 	lb->key = strdup(settings->key);
 	lb->timeout_ms = settings->timeout_ms > 0 ? settings->timeout_ms : 2000;
 	lb->retries = settings->retries;
 	lb->on_retry = settings->on_retry;
 	lb->on_retry_arg = settings->on_retry_arg;
+	lb->on_warning = settings->on_warning;
 	for (size_t i = 0; i < settings->backend_count && i < LB_MAX_BACKENDS; i++) {
 		lb->clusters[i] = strdup(settings->backends[i].cluster);
 		lb->backends[i] = strdup(settings->backends[i].backend);
 		lb->backend_count++;
 	}
-	bool allocated = lb->map_file != NULL && lb->key != NULL;
+	bool allocated = lb->map != NULL && (lb->map_file != NULL || settings->map_file == NULL) &&
+	                 lb->key != NULL;
 	for (size_t i = 0; i < lb->backend_count; i++)
 		allocated = allocated && lb->clusters[i] != NULL && lb->backends[i] != NULL;
 	for (size_t i = 0; i < settings->socket_count; i++) {
@@ -415,6 +431,7 @@ void lb_haproxy_free(struct lb_haproxy *lb)
 	if (lb->map_timer != NULL)
 		event_free(lb->map_timer); /* a rewrite still due is dropped, like a request */
 	lb_haproxy_routes_free(lb->routes);
+	free(lb->map);
 	free(lb->map_file);
 	free(lb->key);
 	free(lb);
@@ -481,7 +498,7 @@ static void ask_current(struct lb_haproxy *lb)
 {
 	while (lb->current_index < lb->instance_count) {
 		char command[1024], err[512];
-		snprintf(command, sizeof(command), "get map %s %s", lb->map_file, lb->key);
+		snprintf(command, sizeof(command), "get map %s %s", lb->map, lb->key);
 		lb->current_request =
 		        haproxy_command(lb->base, lb->instances[lb->current_index].socket, command,
 		                        lb->timeout_ms, on_current, lb, err, sizeof(err));

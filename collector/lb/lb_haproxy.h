@@ -3,7 +3,9 @@
  * with `use_backend %[str(<key>),map(<map_file>,<default>)]`; a switch is one
  * `set map <map_file> <key> <backend>` per HAProxy instance, verified with
  * `get map`, after checking the target backend has a server UP; then the map
- * file on disk is rewritten atomically so a reload keeps the decision.
+ * file on disk is rewritten atomically so a reload keeps the decision. The
+ * runtime switch is the decision: a map file that cannot be written is a
+ * warning of its own (on_warning), never a failed switch.
  * Asynchronous: nothing here blocks the loop but that rewrite (a small file
  * and two fsyncs, once per switch, from its own event; see lb_haproxy.c).
  */
@@ -25,7 +27,8 @@ struct lb_haproxy;
 struct lb_haproxy_settings {
 	const char *sockets[LB_MAX_INSTANCES]; /* runtime API: a path or host:port each */
 	size_t socket_count;
-	const char *map_file;
+	const char *map;          /* the map as the runtime API names it; NULL: map_file */
+	const char *map_file;     /* rewritten after each switch; NULL: runtime changes only */
 	const char *key;          /* the map key haproxy.cfg looks up, e.g. "active" */
 	const char *query_id_map; /* coordinator id -> backend (lb_haproxy_routes.h); NULL: off */
 	struct {
@@ -36,7 +39,9 @@ struct lb_haproxy_settings {
 	int64_t timeout_ms;   /* per command */
 	int retries;          /* extra attempts per instance, with doubling backoff */
 	lb_retry_fn on_retry; /* optional */
-	void *on_retry_arg;
+	void *on_retry_arg;   /* also given to on_warning */
+	/* a switch worked but the map file could not be rewritten (optional) */
+	lb_note_fn on_warning;
 };
 
 struct lb_haproxy *lb_haproxy_new(struct event_base *base,

@@ -12,6 +12,7 @@
 /* [lb.haproxy] as the loader fills it. */
 struct lb_haproxy_section {
 	struct config_list sockets;
+	char *map;
 	char *map_file;
 	char *key;
 	struct config_pairs backends; /* backend.CLUSTER = haproxy backend */
@@ -21,6 +22,7 @@ struct lb_haproxy_section {
 static const struct config_key haproxy_keys[] = {
         {"sockets", CONFIG_LIST, offsetof(struct lb_haproxy_section, sockets), false, NULL, 0, 0,
          NULL},
+        {"map", CONFIG_STRING, offsetof(struct lb_haproxy_section, map), false, NULL, 0, 0, NULL},
         {"map_file", CONFIG_PATH, offsetof(struct lb_haproxy_section, map_file), false, NULL, 0, 0,
          NULL},
         {"key", CONFIG_STRING, offsetof(struct lb_haproxy_section, key), false, "active", 0, 0,
@@ -31,16 +33,16 @@ static const struct config_key haproxy_keys[] = {
          NULL, 0, 0, NULL},
 };
 
-/* Sockets, a map file, and a HAProxy backend for every cluster. */
+/* Sockets, a map (by name or by its file), and a HAProxy backend for every cluster. */
 static int haproxy_check(const void *section, const struct lb_check_input *input, const char **key,
                          int *line, char *why, size_t why_len)
 {
 	(void)line;
 	const struct lb_haproxy_section *h = section;
-	if (h->sockets.count == 0 || h->map_file == NULL) {
+	if (h->sockets.count == 0 || (h->map_file == NULL && h->map == NULL)) {
 		*key = h->sockets.count == 0 ? "sockets" : "map_file";
 		snprintf(why, why_len,
-		         "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file");
+		         "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file (or map)");
 		return -1;
 	}
 	if (h->query_id_map != NULL && strcmp(h->query_id_map, h->map_file) == 0) {
@@ -68,6 +70,7 @@ static int haproxy_create(struct event_base *base, const void *section,
 	const struct lb_haproxy_section *h = section;
 	struct lb_haproxy_settings s = {
 	        .socket_count = h->sockets.count,
+	        .map = h->map,
 	        .map_file = h->map_file,
 	        .key = h->key,
 	        .query_id_map = h->query_id_map,
@@ -75,6 +78,7 @@ static int haproxy_create(struct event_base *base, const void *section,
 	        .retries = common->retries,
 	        .on_retry = common->on_retry,
 	        .on_retry_arg = common->on_retry_arg,
+	        .on_warning = common->on_warning,
 	};
 	for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
 		s.sockets[i] = h->sockets.items[i];

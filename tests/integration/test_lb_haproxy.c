@@ -5,7 +5,8 @@
  * with no server UP is refused; a missing socket is retried, then fails
  * without harm; a map changed by hand with socat is what current() reports;
  * with two instances and one stopped, the switch is reported as partial; a
- * map file that cannot be replaced fails the switch, saying so.
+ * map file that cannot be replaced is a warning, the switch made; without a
+ * map file a switch is a runtime change.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,12 +317,21 @@ static bool blue_up_in_haproxy(void *arg)
 	return system(command) == 0;
 }
 
+static char warning[1024];
+
+static void on_warning(const char *text, void *arg)
+{
+	(void)arg;
+	snprintf(warning, sizeof(warning), "%s", text);
+}
+
 /*
  * The map file's replacement cannot be written (its temp path is taken by a
- * directory, which stops root too): HAProxy did switch, but the caller hears
- * that a reload would undo it, and the map file is as it was.
+ * directory, which stops root too): HAProxy did switch, and that is the
+ * decision: the switch works, and a warning of its own says that a reload
+ * would undo it; the map file is as it was.
  */
-static void test_map_file_not_rewritten_fails_the_switch(void **state)
+static void test_an_unwritable_map_file_is_a_warning_not_a_failed_switch(void **state)
 {
 	(void)state;
 	assert_true(harness_wait_until(blue_up_in_haproxy, NULL, 5000));
@@ -329,14 +339,27 @@ static void test_map_file_not_rewritten_fails_the_switch(void **state)
 	snprintf(tmp, sizeof(tmp), "%s.trino-guard.tmp", fx.map);
 	assert_int_equal(mkdir(tmp, 0700), 0);
 	char *before = harness_read_file(fx.map);
-	struct lb_haproxy *lb = make_lb(1, NULL, 0);
+	struct lb_haproxy_settings s = {
+	        .socket_count = 1,
+	        .sockets = {fx.socket[0]},
+	        .map_file = fx.map,
+	        .key = "active",
+	        .backends = {{"blue", "bk_blue"}, {"green", "bk_green"}},
+	        .backend_count = 2,
+	        .timeout_ms = 1000,
+	        .on_warning = on_warning,
+	};
+	char err[256];
+	struct lb_haproxy *lb = lb_haproxy_new(fx.base, &s, err, sizeof(err));
+	assert_non_null(lb);
+	warning[0] = '\0';
 	struct outcome o = {0};
 	lb_haproxy_switch(lb, "blue", on_switched, &o);
 	run_until(&o);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.error, "HAProxy switched to bk_blue, but the map file was not "
+	assert_true(o.ok);
+	assert_non_null(strstr(warning, "HAProxy switched to bk_blue, but the map file was not "
 	                                "rewritten (a reload would undo the switch): "));
-	assert_non_null(strstr(o.error, ".trino-guard.tmp"));
+	assert_non_null(strstr(warning, ".trino-guard.tmp"));
 	char *node = served_by(0);
 	assert_string_equal(node, "blue-coord"); /* the runtime switch stands */
 	free(node);
@@ -345,6 +368,43 @@ static void test_map_file_not_rewritten_fails_the_switch(void **state)
 	free(after);
 	free(before);
 	assert_int_equal(rmdir(tmp), 0);
+	lb_haproxy_free(lb);
+}
+
+/* Without map_file (the map named by map): runtime changes only, the file untouched. */
+static void test_without_a_map_file_a_switch_is_a_runtime_change(void **state)
+{
+	(void)state;
+	char *before = harness_read_file(fx.map);
+	struct lb_haproxy_settings s = {
+	        .socket_count = 1,
+	        .sockets = {fx.socket[0]},
+	        .map = fx.map,
+	        .key = "active",
+	        .backends = {{"blue", "bk_blue"}, {"green", "bk_green"}},
+	        .backend_count = 2,
+	        .timeout_ms = 1000,
+	        .on_warning = on_warning,
+	};
+	char err[256];
+	struct lb_haproxy *lb = lb_haproxy_new(fx.base, &s, err, sizeof(err));
+	assert_non_null(lb);
+	warning[0] = '\0';
+	struct outcome o = {0};
+	const char *to = strstr(before, "bk_green") != NULL ? "blue" : "green";
+	lb_haproxy_switch(lb, to, on_switched, &o);
+	run_until(&o);
+	if (!o.ok)
+		fail_msg("switch failed: %s", o.error);
+	assert_string_equal(warning, "");
+	struct outcome current = {0};
+	lb_haproxy_current(lb, on_current, &current);
+	run_until(&current);
+	assert_string_equal(current.cluster, to);
+	char *after = harness_read_file(fx.map);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
 	lb_haproxy_free(lb);
 }
 
@@ -374,7 +434,8 @@ int main(void)
 	        cmocka_unit_test(test_missing_socket_is_retried_then_fails),
 	        cmocka_unit_test(test_map_changed_by_hand_is_seen),
 	        cmocka_unit_test(test_runtime_api_over_tcp),
-	        cmocka_unit_test(test_map_file_not_rewritten_fails_the_switch),
+	        cmocka_unit_test(test_an_unwritable_map_file_is_a_warning_not_a_failed_switch),
+	        cmocka_unit_test(test_without_a_map_file_a_switch_is_a_runtime_change),
 	        cmocka_unit_test(test_one_instance_down_is_a_partial_switch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -234,6 +234,34 @@ static void test_a_restarted_collector_resumes_the_watch(void **state)
 	assert_int_equal(lb.switch_calls, 1);
 }
 
+/* A switch that worked but left its map file behind is a switch, and a warning of its own. */
+static void test_an_unwritable_map_file_is_a_warning_not_a_failed_switch(void **state)
+{
+	(void)state;
+	assert_int_equal(request(EVENT_CUTOVER, "green", false, NULL), 202);
+	cutover_runner_lb_warning(fx.collector.cutover,
+	                          "HAProxy switched to bk_green, but the map file was not "
+	                          "rewritten (a reload would undo the switch): read-only",
+	                          fixture_now);
+	fake_finish(true, NULL);
+	assert_int_equal(phase(), PHASE_WATCHING);
+	run_seconds(2);
+	const struct finding *f = finding("lb-map-file-unwritable/green");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_non_null(strstr(f->summary, "a reload would undo the switch"));
+	assert_null(finding("lb-switch-failed/green"));
+	assert_int_equal(journaled("alert", "lb-switch-failed"), 0);
+	assert_int_equal(journaled("alert", "external-cutover"), 0);
+	assert_int_equal(journaled("lb-warning", NULL), 1);
+	assert_int_equal(phase(), PHASE_WATCHING);
+	/* the next switch has warnings of its own: none */
+	assert_int_equal(request(EVENT_ROLLBACK, NULL, false, NULL), 202);
+	fake_finish(true, NULL);
+	run_seconds(1);
+	assert_null(finding("lb-map-file-unwritable/green"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +277,9 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_a_restarted_collector_resumes_the_watch, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_an_unwritable_map_file_is_a_warning_not_a_failed_switch, setup,
+	                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
