@@ -45,7 +45,8 @@ static int haproxy_check(const void *section, const struct lb_check_input *input
 		         "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file (or map)");
 		return -1;
 	}
-	if (h->query_id_map != NULL && strcmp(h->query_id_map, h->map_file) == 0) {
+	const char *map = h->map != NULL ? h->map : h->map_file;
+	if (h->query_id_map != NULL && strcmp(h->query_id_map, map) == 0) {
 		*key = "query_id_map";
 		snprintf(why, why_len,
 		         "[lb.haproxy] query_id_map must be another map than map_file");
