@@ -80,6 +80,8 @@ static void serve_info(struct evhttp_request *req, struct sim_node *node,
 	json_object_set_new(info, "starting",
 	                    json_boolean(sim_node_starting(cluster, node, sim_now_ms())));
 	json_object_set_new(info, "uptime", json_string(uptime));
+	if (release->info_node_groups)
+		json_object_set_new(info, "nodeGroups", json_array());
 	sim_http_send_json(req, info);
 }
 

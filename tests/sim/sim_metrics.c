@@ -202,6 +202,71 @@ static void add_metric(struct evbuffer *out, struct evkeyvalq *query, const char
 	}
 }
 
+struct exposed {
+	char name[128];
+	bool counter;
+	double value;
+	bool written;
+};
+
+/* What the node's /metrics holds, in the order of collection. Returns the count. */
+static size_t collect_metrics(const struct sim_node *node, const struct sim_cluster *cluster,
+                              const struct sim_release *release, struct exposed *out)
+{
+	size_t n = 0;
+	if (node->coordinator) {
+		struct metric metrics[16];
+		size_t count = query_manager_metrics(cluster, metrics);
+		for (size_t i = 0; i < count; i++) {
+			if (metrics[i].counter && !release->counters_in_metrics)
+				continue; /* jmxutils < 1.24 did not walk the @Flatten stats */
+			snprintf(out[n].name, sizeof(out[n].name), "%s%s", QUERY_MANAGER_PREFIX,
+			         metrics[i].attribute);
+			out[n].counter = metrics[i].counter;
+			out[n++].value = (double)metrics[i].value;
+		}
+		snprintf(out[n].name, sizeof(out[n].name), "%s", release->node_count_metric);
+		out[n].counter = false;
+		out[n++].value = sim_cluster_active_nodes(cluster);
+	}
+	snprintf(out[n].name, sizeof(out[n].name), "java_lang_name_Runtime_Uptime");
+	out[n].counter = false;
+	out[n++].value = (double)(sim_now_ms() - node->started_ms);
+	for (size_t i = 0; i < n; i++)
+		out[i].written = false;
+	return n;
+}
+
+/*
+ * Writes the metrics the query asks for: name by name in the request's order
+ * on releases whose airlift walks once per name[], else in collection order.
+ */
+static void write_metrics(struct evbuffer *out, struct evkeyvalq *query,
+                          const struct sim_release *release, struct exposed *all, size_t count)
+{
+	bool filtered = false;
+	for (struct evkeyval *kv = query->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+		char *key = evhttp_uridecode(kv->key, 0, NULL);
+		bool is_name = key != NULL && strcmp(key, "name[]") == 0;
+		free(key);
+		if (!is_name)
+			continue;
+		filtered = true;
+		if (!release->metrics_in_request_order)
+			break;
+		for (size_t i = 0; i < count; i++) {
+			if (!all[i].written && strcmp(all[i].name, kv->value) == 0) {
+				add_metric(out, query, all[i].name, all[i].counter, all[i].value);
+				all[i].written = true;
+			}
+		}
+	}
+	if (filtered && release->metrics_in_request_order)
+		return;
+	for (size_t i = 0; i < count; i++)
+		add_metric(out, query, all[i].name, all[i].counter, all[i].value);
+}
+
 void sim_metrics_serve_openmetrics(struct evhttp_request *req, struct sim_node *node,
                                    const struct sim_cluster *cluster)
 {
@@ -216,23 +281,10 @@ void sim_metrics_serve_openmetrics(struct evhttp_request *req, struct sim_node *
 		sim_http_send_text(req, 400, "Bad Request", "text/plain", "bad query string");
 		return;
 	}
+	struct exposed all[24];
+	size_t count = collect_metrics(node, cluster, release, all);
 	struct evbuffer *out = evbuffer_new();
-	if (node->coordinator) {
-		struct metric metrics[16];
-		size_t count = query_manager_metrics(cluster, metrics);
-		for (size_t i = 0; i < count; i++) {
-			if (metrics[i].counter && !release->counters_in_metrics)
-				continue; /* jmxutils < 1.24 did not walk the @Flatten stats */
-			char name[128];
-			snprintf(name, sizeof(name), "%s%s", QUERY_MANAGER_PREFIX,
-			         metrics[i].attribute);
-			add_metric(out, &query, name, metrics[i].counter, (double)metrics[i].value);
-		}
-		add_metric(out, &query, release->node_count_metric, false,
-		           sim_cluster_active_nodes(cluster));
-	}
-	add_metric(out, &query, "java_lang_name_Runtime_Uptime", false,
-	           (double)(sim_now_ms() - node->started_ms));
+	write_metrics(out, &query, release, all, count);
 	evbuffer_add_printf(out, "# EOF\n");
 	evhttp_clear_headers(&query);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -295,7 +347,7 @@ void sim_metrics_serve_jmx(struct evhttp_request *req, const char *rest, struct 
 	const struct sim_release *release = sim_release_for(node->version);
 	if (!release->jmx_rest) {
 		/* no resource behind the path: Jersey answers before any filter runs */
-		sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
+		sim_http_send_text(req, 404, "Not Found", "text/plain", "");
 		return;
 	}
 	if (!management_allowed(req, node, cluster))
@@ -312,8 +364,7 @@ void sim_metrics_serve_jmx(struct evhttp_request *req, const char *rest, struct 
 	json_t *attributes =
 	        node->coordinator ? jmx_attributes(object_name, release, cluster) : NULL;
 	if (attributes == NULL) {
-		sim_http_send_text(req, 500, "Internal Server Error", "text/plain",
-		                   "javax.management.InstanceNotFoundException");
+		sim_http_send_text(req, 500, "Internal Server Error", "text/plain", "");
 		return;
 	}
 	if (attribute != NULL) {

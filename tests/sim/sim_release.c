@@ -12,8 +12,13 @@
  *   JmxHttpModule; 478 still does; the first release without it is not
  *   pinned, so 479 on follows main;
  * - /v1/info: nodeId, state and coordinatorId from 477 (server/ServerInfo.java);
- * - label escaping: airlift 9b4e61c4e (2026-02-19) escapes label values;
- *   before it they are written raw.
+ * - label escaping: airlift 9b4e61c4e (2026-02-19, airlift 420) escapes label
+ *   values; before it they are written raw;
+ * - the filter: airlift before 93e27897f (airlift 420) walks the MBeans once
+ *   per name[] and answers in the request's order, each name once; from it,
+ *   one walk, in the order of collection, one "# TYPE" per family;
+ * - nodeGroups in /v1/info: server/ServerInfo.java of main (32d18308).
+ * Which Trino release first ships airlift 420 is not pinned: 479 on follows main.
  */
 #include "sim_release.h"
 
@@ -22,6 +27,7 @@
 static const struct sim_release releases[] = {
         {
                 .first = 0,
+                .metrics_in_request_order = true,
                 .last = 428,
                 .node_manager_mbean = "trino.metadata:name=DiscoveryNodeManager",
                 .node_count_metric = "trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount",
@@ -30,6 +36,7 @@ static const struct sim_release releases[] = {
         },
         {
                 .first = 429,
+                .metrics_in_request_order = true,
                 .last = 476,
                 .node_manager_mbean = "trino.metadata:name=DiscoveryNodeManager",
                 .node_count_metric = "trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount",
@@ -38,6 +45,7 @@ static const struct sim_release releases[] = {
         },
         {
                 .first = 477,
+                .metrics_in_request_order = true,
                 .last = 478,
                 .node_manager_mbean = "trino.node:name=CoordinatorNodeManager",
                 .node_count_metric = "trino_node_name_CoordinatorNodeManager_ActiveNodeCount",
@@ -56,6 +64,7 @@ static const struct sim_release releases[] = {
                 .info_node_fields = true,
                 .info_coordinator_id = true,
                 .labels_escaped = true,
+                .info_node_groups = true,
         },
 };
 

@@ -21,6 +21,8 @@ struct sim_release {
 	bool info_node_fields;          /* /v1/info has nodeId and state */
 	bool info_coordinator_id;       /* a coordinator's /v1/info has coordinatorId */
 	bool labels_escaped;            /* label values escaped (\\ \" \n) in /metrics */
+	bool metrics_in_request_order;  /* a filtered /metrics answers name by name, in order */
+	bool info_node_groups;          /* /v1/info has nodeGroups */
 };
 
 /* The row for VERSION ("447", "423-e.3", "479-SNAPSHOT"): by its leading number. */
