@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_check.h"
 #include "agent_config.h"
 #include "clock.h"
 #include "digests.h"
@@ -57,7 +58,9 @@ static void usage(FILE *out)
 	             "collectors every interval.\n"
 	             "\n"
 	             "  -c, --config FILE   agent config (default /etc/trino-guard/agent.ini)\n"
-	             "      --check-config  check the config file and exit (0 when valid)\n"
+	             "      --check-config  check the config file and what it names, then exit:\n"
+	             "                      0 ok, 1 a key or node.properties is wrong, 2 bad file\n"
+	             "      --offline       with --check-config: nothing over the network\n"
 	             "      --once          poll once, then exit (with --dump)\n"
 	             "      --dump FILE     write the encoded report of --once to FILE\n"
 	             "      --print         also print each report as one JSON line on stdout\n"
@@ -65,33 +68,6 @@ static void usage(FILE *out)
 	             "  -h, --help          this text\n"
 	             "\n"
 	             "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP re-reads the config.\n");
-}
-
-/* node_id from the config, else node.id from the etc dir's node.properties. */
-static char *resolve_node_id(const struct agent_config *config, char *err, size_t err_len)
-{
-	if (config->agent.node_id != NULL)
-		return strdup(config->agent.node_id);
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/node.properties", config->trino.etc_dir);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(err, err_len, "node_id is not set and %s cannot be read: %s", path,
-		         strerror(errno));
-		return NULL;
-	}
-	char text[65536];
-	size_t len = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	char why[128];
-	char *node_id = properties_lookup(text, len, "node.id", why, sizeof(why));
-	if (node_id == NULL || node_id[0] == '\0') {
-		snprintf(err, err_len, "node_id is not set and %s has no node.id%s%s", path,
-		         why[0] ? ": " : "", why);
-		free(node_id);
-		return NULL;
-	}
-	return node_id;
 }
 
 static void stop_components(struct agent *agent)
@@ -259,7 +235,7 @@ static void reload(struct agent *agent)
 		agent_config_free(&fresh);
 		return;
 	}
-	char *node_id = resolve_node_id(&fresh, err, sizeof(err));
+	char *node_id = agent_resolve_node_id(&fresh, err, sizeof(err));
 	if (node_id == NULL) {
 		log_error("SIGHUP: %s; keeping the running configuration", err);
 		agent_config_free(&fresh);
@@ -309,13 +285,19 @@ static void make_identity(struct agent *agent)
  * Reads the command line into agent and *check_only. Returns -1 to go on, or
  * the exit code: 0 after --version or --help, 2 on a usage error.
  */
-static int parse_command_line(int argc, char **argv, struct agent *agent, bool *check_only)
+static int parse_command_line(int argc, char **argv, struct agent *agent, bool *check_only,
+                              bool *offline)
 {
 	static const struct option options[] = {
-	        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
-	        {"once", no_argument, NULL, 'o'},         {"dump", required_argument, NULL, 'd'},
-	        {"print", no_argument, NULL, 'p'},        {"version", no_argument, NULL, 'V'},
-	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"check-config", no_argument, NULL, 'k'},
+	        {"once", no_argument, NULL, 'o'},
+	        {"dump", required_argument, NULL, 'd'},
+	        {"print", no_argument, NULL, 'p'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"offline", no_argument, NULL, 'O'},
+	        {NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
@@ -325,6 +307,9 @@ static int parse_command_line(int argc, char **argv, struct agent *agent, bool *
 			break;
 		case 'k':
 			*check_only = true;
+			break;
+		case 'O':
+			*offline = true;
 			break;
 		case 'o':
 			agent->once = true;
@@ -363,7 +348,7 @@ static int load_configuration(struct agent *agent)
 		return -1;
 	}
 	log_set_level((enum log_level)agent->config.agent.log_level);
-	agent->node_id = resolve_node_id(&agent->config, err, sizeof(err));
+	agent->node_id = agent_resolve_node_id(&agent->config, err, sizeof(err));
 	if (agent->node_id == NULL) {
 		log_error("%s", err);
 		agent_config_free(&agent->config);
@@ -400,21 +385,16 @@ static void agent_cleanup(struct agent *agent)
 int main(int argc, char **argv)
 {
 	struct agent agent = {.config_path = "/etc/trino-guard/agent.ini"};
-	bool check_only = false;
-	int exit_code = parse_command_line(argc, argv, &agent, &check_only);
+	bool check_only = false, offline = false;
+	int exit_code = parse_command_line(argc, argv, &agent, &check_only, &offline);
 	if (exit_code >= 0)
 		return exit_code;
+	if (check_only)
+		return agent_check_config(agent.config_path, offline, stdout, stderr);
 	log_init(argv[0], LOG_LEVEL_INFO);
 
 	if (load_configuration(&agent) != 0)
 		return 2;
-	if (check_only) {
-		printf("%s: OK (cluster %s, node %s)\n", agent.config_path,
-		       agent.config.agent.cluster, agent.node_id);
-		agent_config_free(&agent.config);
-		free(agent.node_id);
-		return 0;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	make_identity(&agent);
 

@@ -13,6 +13,7 @@
 #include "alerts.h"
 #include "api.h"
 #include "backend_health.h"
+#include "collector_check.h"
 #include "cutover_runner.h"
 #include "ingest.h"
 #include "journal.h"
@@ -183,24 +184,6 @@ int collector_reload(struct collector *collector, char *err, size_t err_len)
 	return ingest_reload_allowlist(collector->ingest, err, err_len);
 }
 
-/* The API token: a secret file, long enough not to be guessed. */
-static char *read_token(const char *path, char *err, size_t err_len)
-{
-	char why[512];
-	char *token = secret_file_read(path, why, sizeof(why));
-	if (token == NULL) {
-		snprintf(err, err_len, "token_file %s", why);
-		return NULL;
-	}
-	if (strlen(token) < 16) {
-		snprintf(err, err_len, "token_file %s: the token must be at least 16 characters",
-		         path);
-		secret_free(token);
-		return NULL;
-	}
-	return token;
-}
-
 static void setup_clusters(struct collector *collector)
 {
 	const struct collector_config *config = &collector->config;
@@ -301,8 +284,8 @@ int collector_start(struct collector *collector, struct event_base *base,
 	fleet_init(&collector->fleet);
 	const struct collector_section *c = &collector->config.collector;
 	if (collector->config.api.token_file != NULL &&
-	    (collector->api_token = read_token(collector->config.api.token_file, err, err_len)) ==
-	            NULL)
+	    (collector->api_token =
+	             collector_read_token(collector->config.api.token_file, err, err_len)) == NULL)
 		return -1;
 	collector->journal = journal_open(c->state_dir, c->journal_max_bytes,
 	                                  JOURNAL_EVENTS_IN_MEMORY, err, err_len);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "collector_check.h"
 #include "ingest.h"
 #include "log.h"
 
@@ -24,7 +25,10 @@ static void usage(FILE *out)
 	        "journals findings and serves the HTTP API.\n"
 	        "\n"
 	        "  -c, --config FILE   collector config (default /etc/trino-guard/collector.ini)\n"
-	        "      --check-config  check the config file and exit (0 when valid)\n"
+	        "      --check-config  check the config file and what it names, then exit:\n"
+	        "                      0 ok, 1 a key, the allow-list or the LB is wrong, 2 bad "
+	        "file\n"
+	        "      --offline       with --check-config: do not probe the load balancer\n"
 	        "      --version       print the version\n"
 	        "  -h, --help          this text\n"
 	        "\n"
@@ -59,14 +63,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* Parses the options; returns -1 to go on, else the exit code. */
-static int parse_options(int argc, char **argv, const char **config_path, bool *check_only)
+static int parse_options(int argc, char **argv, const char **config_path, bool *check_only,
+                         bool *offline)
 {
 	static const struct option options[] = {
-	        {"config", required_argument, NULL, 'c'},
-	        {"check-config", no_argument, NULL, 'k'},
-	        {"version", no_argument, NULL, 'V'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
+	        {"offline", no_argument, NULL, 'O'},      {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
@@ -76,6 +79,9 @@ static int parse_options(int argc, char **argv, const char **config_path, bool *
 			break;
 		case 'k':
 			*check_only = true;
+			break;
+		case 'O':
+			*offline = true;
 			break;
 		case 'V':
 			printf("trino-guard-collector %s\n", TG_VERSION);
@@ -135,10 +141,12 @@ done:
 int main(int argc, char **argv)
 {
 	const char *config_path = "/etc/trino-guard/collector.ini";
-	bool check_only = false;
-	int early = parse_options(argc, argv, &config_path, &check_only);
+	bool check_only = false, offline = false;
+	int early = parse_options(argc, argv, &config_path, &check_only, &offline);
 	if (early >= 0)
 		return early;
+	if (check_only)
+		return collector_check_config(config_path, offline, stdout, stderr);
 	log_init(argv[0], LOG_LEVEL_INFO);
 	static struct collector_config config;
 	char err[1024];
@@ -148,11 +156,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)config.collector.log_level);
-	if (check_only) {
-		printf("%s: OK (%zu clusters)\n", config_path, config.cluster_count);
-		collector_config_free(&config);
-		return 0;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	struct event_base *base = event_base_new();
 	if (base == NULL) {

@@ -21,7 +21,8 @@ struct ctl_options {
 	const char *to;  /* cutover: the target cluster */
 	const char *reason;
 	bool force;
-	char *token; /* the bearer token for write commands, or NULL; owned by main() */
+	bool offline; /* check-config: do not probe the load balancer */
+	char *token;  /* the bearer token for write commands, or NULL; owned by main() */
 };
 
 #endif

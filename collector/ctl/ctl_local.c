@@ -1,14 +1,16 @@
 /*
  * keygen and check-config: the commands an operator runs on a host before
- * any collector is up.
+ * any collector is up. check-config is the daemons' own check
+ * (agent_check.c, collector_check.c), chosen by the file's [agent] section.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "agent_config.h"
-#include "collector_config.h"
+#include "agent_check.h"
+#include "collector_check.h"
+#include "config_check.h"
 #include "ctl_local.h"
 #include "curve_keys.h"
 
@@ -47,25 +49,10 @@ static int has_agent_section(const char *path)
 
 int ctl_local_check_config(const struct ctl_options *opt, const char *operand)
 {
-	(void)opt;
 	int agent = has_agent_section(operand);
 	if (agent < 0)
-		return CTL_EXIT_ERROR;
-	char err[1024];
-	int rc;
-	if (agent) {
-		struct agent_config config = {0};
-		rc = agent_config_load(operand, &config, err, sizeof(err));
-		agent_config_free(&config);
-	} else {
-		struct collector_config config = {0};
-		rc = collector_config_load(operand, &config, err, sizeof(err));
-		collector_config_free(&config);
-	}
-	if (rc != 0) {
-		fprintf(stderr, "%s\n", err);
-		return CTL_EXIT_ERROR;
-	}
-	printf("%s: OK (%s config)\n", operand, agent ? "agent" : "collector");
-	return CTL_EXIT_OK;
+		return CONFIG_CHECK_INVALID;
+	/* the daemons' own --check-config: one implementation for the three programs */
+	return agent ? agent_check_config(operand, opt->offline, stdout, stderr)
+	             : collector_check_config(operand, opt->offline, stdout, stderr);
 }

@@ -95,6 +95,13 @@ static int set_force(struct command_line *line, const char *value)
 	return 0;
 }
 
+static int set_offline(struct command_line *line, const char *value)
+{
+	(void)value;
+	line->opt.offline = true;
+	return 0;
+}
+
 static int set_help(struct command_line *line, const char *value)
 {
 	(void)value;
@@ -130,6 +137,9 @@ static const struct ctl_option options[] = {
         {.name = "--force",
          .summary = "cutover: past a failing gate; rollback: to an unhealthy cluster",
          .set = set_force},
+        {.name = "--offline",
+         .summary = "check-config: do not probe the load balancer",
+         .set = set_offline},
         {.name = "--help", .alias = "-h", .summary = "print this usage", .set = set_help},
         {.name = "--version", .summary = "print trino-guardctl's version", .set = set_version},
 };
@@ -181,7 +191,9 @@ static const struct ctl_command commands[] = {
          .exec = ctl_local_keygen},
         {.name = "check-config",
          .operand = "FILE",
-         .summary = "check an agent.ini or a collector.ini",
+         .usage = "[--offline]",
+         .summary = "check an agent.ini or a collector.ini and what it names, as the "
+                    "daemon would at start",
          .exec = ctl_local_check_config},
         {.name = "completion",
          .summary = "print a bash completion: source <(trino-guardctl completion)",
@@ -229,7 +241,8 @@ static void usage(FILE *out)
 	fprintf(out, "\nenvironment:\n");
 	usage_row(out, "TRINO_GUARD_TOKEN", "the API token for the write commands");
 	usage_row(out, "TRINO_GUARD_TOKEN_FILE", "a file holding it, read when the first is unset");
-	fprintf(out, "\nExit codes: 0 ok, 1 findings are open (status), 2 error.\n");
+	fprintf(out, "\nExit codes: 0 ok; 1 findings are open (status), or the file is valid but "
+	             "what it names is not (check-config); 2 error.\n");
 }
 
 static int command_help(const struct ctl_options *opt, const char *operand)

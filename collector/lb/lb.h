@@ -120,6 +120,12 @@ struct lb_driver_type {
 	int (*check)(const void *section, const struct lb_check_input *input, const char **key,
 	             int *line, char *why, size_t why_len);
 	/*
+	 * For check-config (it blocks up to TIMEOUT_MS): whether what the
+	 * checked SECTION points at answers (lb_probe.h). 0, or -1 with WHY.
+	 * NULL: nothing to reach.
+	 */
+	int (*probe)(const void *section, int64_t timeout_ms, char *why, size_t why_len);
+	/*
 	 * Builds the driver from its checked SECTION into OUT. 0, or -1 with
 	 * ERR. NULL: there is no driver to build (none).
 	 */

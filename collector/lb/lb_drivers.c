@@ -100,6 +100,15 @@ int lb_driver_check(const struct collector_config *config, const struct config_w
 	return -1;
 }
 
+int lb_driver_probe(const struct collector_config *config, char *why, size_t why_len)
+{
+	size_t row = 0;
+	const struct lb_driver_type *type = lb_driver_type_find(config->lb.driver, &row);
+	if (type == NULL || type->probe == NULL)
+		return 0;
+	return type->probe(config->lb.sections[row], config->lb.timeout_ms, why, why_len);
+}
+
 int lb_driver_from_config(struct event_base *base, const struct collector_config *config,
                           const struct lb_common *hooks, struct lb_driver *out, char *err,
                           size_t err_len)

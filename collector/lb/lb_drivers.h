@@ -37,6 +37,13 @@ int lb_driver_check(const struct collector_config *config, const struct config_w
                     int *line, char *why, size_t why_len);
 
 /*
+ * For check-config: runs the probe of the driver CONFIG names (whether its
+ * socket, URL or command is there), blocking up to [lb] timeout. 0 (also
+ * for a driver with nothing to reach), or -1 with WHY.
+ */
+int lb_driver_probe(const struct collector_config *config, char *why, size_t why_len);
+
+/*
  * Fills OUT with the driver CONFIG names (OUT->impl NULL for driver = none).
  * HOOKS (may be NULL) gives the hooks of struct lb_common; its timeout and
  * retries are [lb]'s. 0, or -1 with ERR.

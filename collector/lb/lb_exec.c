@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lb_probe.h"
 #include "log.h"
 
 #define EXEC_MAX_OUTPUT 4096
@@ -408,6 +409,24 @@ static const struct config_key exec_keys[] = {
          NULL, 0, 0, NULL},
 };
 
+/* The programs the commands start can be run. */
+static int exec_probe(const void *section, int64_t timeout_ms, char *why, size_t why_len)
+{
+	(void)timeout_ms;
+	const struct lb_exec_section *e = section;
+	const char *commands[2] = {e->switch_command, e->current_command};
+	const char *keys[2] = {"switch_command", "current_command"};
+	for (size_t i = 0; i < 2; i++) {
+		char reason[512];
+		if (commands[i] != NULL &&
+		    lb_probe_command(commands[i], reason, sizeof(reason)) != 0) {
+			snprintf(why, why_len, "[lb.exec] %s: %s", keys[i], reason);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int exec_check(const void *section, const struct lb_check_input *input, const char **key,
                       int *line, char *why, size_t why_len)
 {
@@ -446,5 +465,6 @@ const struct lb_driver_type lb_exec_type = {
         .key_count = sizeof(exec_keys) / sizeof(exec_keys[0]),
         .section_size = sizeof(struct lb_exec_section),
         .check = exec_check,
+        .probe = exec_probe,
         .create = exec_create,
 };

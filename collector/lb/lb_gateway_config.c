@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "lb_probe.h"
 #include "secret_file.h"
 
 /* [lb.trino-gateway] as the loader fills it. */
@@ -35,6 +36,18 @@ static const struct config_key gateway_keys[] = {
 };
 
 /* A url, and a gateway backend for every cluster. */
+/* The gateway's URL accepts a connection. */
+static int gateway_probe(const void *section, int64_t timeout_ms, char *why, size_t why_len)
+{
+	const struct lb_gateway_section *g = section;
+	char reason[512];
+	if (g->url != NULL && lb_probe_url(g->url, timeout_ms, reason, sizeof(reason)) != 0) {
+		snprintf(why, why_len, "[lb.trino-gateway] url: %s", reason);
+		return -1;
+	}
+	return 0;
+}
+
 static int gateway_check(const void *section, const struct lb_check_input *input, const char **key,
                          int *line, char *why, size_t why_len)
 {
@@ -112,5 +125,6 @@ const struct lb_driver_type lb_gateway_type = {
         .key_count = sizeof(gateway_keys) / sizeof(gateway_keys[0]),
         .section_size = sizeof(struct lb_gateway_section),
         .check = gateway_check,
+        .probe = gateway_probe,
         .create = gateway_create,
 };

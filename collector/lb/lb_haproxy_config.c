@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "lb_probe.h"
 
 /* [lb.haproxy] as the loader fills it. */
 struct lb_haproxy_section {
@@ -64,6 +65,22 @@ static int haproxy_check(const void *section, const struct lb_check_input *input
 	return 0;
 }
 
+/* Every runtime API socket accepts a connection. */
+static int haproxy_probe(const void *section, int64_t timeout_ms, char *why, size_t why_len)
+{
+	const struct lb_haproxy_section *h = section;
+	for (size_t i = 0; i < h->sockets.count; i++) {
+		char reason[512];
+		if (lb_probe_address(h->sockets.items[i], timeout_ms, reason, sizeof(reason)) !=
+		    0) {
+			snprintf(why, why_len, "[lb.haproxy] sockets: HAProxy's runtime API %s",
+			         reason);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int haproxy_create(struct event_base *base, const void *section,
                           const struct lb_common *common, struct lb_driver *out, char *err,
                           size_t err_len)
@@ -101,5 +118,6 @@ const struct lb_driver_type lb_haproxy_type = {
         .key_count = sizeof(haproxy_keys) / sizeof(haproxy_keys[0]),
         .section_size = sizeof(struct lb_haproxy_section),
         .check = haproxy_check,
+        .probe = haproxy_probe,
         .create = haproxy_create,
 };

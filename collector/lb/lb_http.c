@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "http_client.h"
+#include "lb_probe.h"
 #include "log.h"
 
 struct lb_http {
@@ -359,6 +360,23 @@ static const struct config_key http_keys[] = {
 };
 
 /* A switch_url, and no more headers than the driver keeps (LB_HTTP_MAX_HEADERS). */
+/* The switch URL's host and port, and the current URL's, accept a connection. */
+static int http_probe(const void *section, int64_t timeout_ms, char *why, size_t why_len)
+{
+	const struct lb_http_section *h = section;
+	const char *urls[2] = {h->switch_url, h->current_url};
+	const char *keys[2] = {"switch_url", "current_url"};
+	for (size_t i = 0; i < 2; i++) {
+		char reason[512];
+		if (urls[i] != NULL &&
+		    lb_probe_url(urls[i], timeout_ms, reason, sizeof(reason)) != 0) {
+			snprintf(why, why_len, "[lb.http] %s: %s", keys[i], reason);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int http_check(const void *section, const struct lb_check_input *input, const char **key,
                       int *line, char *why, size_t why_len)
 {
@@ -420,5 +438,6 @@ const struct lb_driver_type lb_http_type = {
         .key_count = sizeof(http_keys) / sizeof(http_keys[0]),
         .section_size = sizeof(struct lb_http_section),
         .check = http_check,
+        .probe = http_probe,
         .create = http_create,
 };

@@ -107,7 +107,7 @@ static void test_check_config(void **state)
 	} cases[] = {
 	        {"[agent]\ncluster = g\nnode_id = n\n[collector]\nendpoints = tcp://127.0.0.1:1\n"
 	         "curve = off\n",
-	         0, "OK (cluster g, node n)"},
+	         0, "OK (agent config: cluster g, node n)"},
 	        {"[agent]\ncluster = g\nnode_id = n\ntick = 1s\n", 2,
 	         "check.ini:4: unknown key 'tick' in [agent]"},
 	        {"[agent]\ncluster = g\nnode_id = n\n[trino]\nbasic_user = u\n"
@@ -163,7 +163,7 @@ static void test_example_config_is_valid(void **state)
 	char *output = harness_read_file(log);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("example config refused: %s", output);
-	assert_non_null(strstr(output, "OK (cluster blue, node green-worker-1)"));
+	assert_non_null(strstr(output, "OK (agent config: cluster blue, node green-worker-1)"));
 	free(output);
 }
 

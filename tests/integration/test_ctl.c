@@ -203,7 +203,7 @@ static void test_version_and_completion(void **state)
 	expect_in(completion.out, "complete -o default -F _trino_guardctl trino-guardctl",
 	          "completion");
 	expect_in(completion.out, "check-config completion help'", "completion");
-	expect_in(completion.out, "--force --help --version'", "completion");
+	expect_in(completion.out, "--force --offline --help --version'", "completion");
 	run_free(&completion);
 
 	/* output that cannot be written is an error, not a silent success */
