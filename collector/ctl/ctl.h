@@ -21,8 +21,9 @@ struct ctl_options {
 	const char *to;  /* cutover: the target cluster */
 	const char *reason;
 	bool force;
-	bool offline; /* check-config: do not probe the load balancer */
-	char *token;  /* the bearer token for write commands, or NULL; owned by main() */
+	bool offline;           /* check-config: do not probe the load balancer */
+	const char *token_file; /* --token-file: read instead of the environment's token */
+	char *token;            /* the bearer token for write commands, or NULL; owned by main() */
 };
 
 #endif

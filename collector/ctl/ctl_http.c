@@ -122,7 +122,11 @@ static int request_perform(struct request *req, struct body *body, long *status)
 	if (rc == 0) {
 		CURLcode done = curl_easy_perform(curl);
 		if (done != CURLE_OK) {
-			fprintf(stderr, "trino-guardctl: %s %s: %s\n", req->method, req->url,
+			fprintf(stderr,
+			        "trino-guardctl: %s %s: %s (is the collector running there? --url "
+			        "or "
+			        "TRINO_GUARD_URL names another)\n",
+			        req->method, req->url,
 			        req->error[0] != '\0' ? req->error : curl_easy_strerror(done));
 			rc = -1;
 		}
@@ -241,9 +245,18 @@ void ctl_http_answer_cleanup(struct ctl_http_answer *answer)
 	*answer = (struct ctl_http_answer){0};
 }
 
-int ctl_http_token(char **token)
+int ctl_http_token(const char *token_file, char **token)
 {
 	*token = NULL;
+	char why[512];
+	if (token_file != NULL) {
+		*token = secret_file_read(token_file, why, sizeof(why));
+		if (*token == NULL) {
+			fprintf(stderr, "trino-guardctl: --token-file %s\n", why);
+			return -1;
+		}
+		return 0;
+	}
 	const char *value = getenv("TRINO_GUARD_TOKEN");
 	if (value != NULL && value[0] != '\0') {
 		*token = strdup(value);
@@ -256,7 +269,6 @@ int ctl_http_token(char **token)
 	const char *path = getenv("TRINO_GUARD_TOKEN_FILE");
 	if (path == NULL || path[0] == '\0')
 		return 0;
-	char why[512];
 	*token = secret_file_read(path, why, sizeof(why));
 	if (*token == NULL) {
 		fprintf(stderr, "trino-guardctl: TRINO_GUARD_TOKEN_FILE %s\n", why);

@@ -40,10 +40,12 @@ int ctl_http_post(const struct ctl_options *opt, const char *path, const json_t 
 void ctl_http_answer_cleanup(struct ctl_http_answer *answer);
 
 /*
- * The bearer token for write calls: $TRINO_GUARD_TOKEN, else the file named by
- * $TRINO_GUARD_TOKEN_FILE. Sets *TOKEN to a new string (free with secret_free)
- * or to NULL when neither is set; -1 when the file cannot be read (said on stderr).
+ * The bearer token for write calls: the file TOKEN_FILE (--token-file) when
+ * not NULL, else $TRINO_GUARD_TOKEN, else the file named by
+ * $TRINO_GUARD_TOKEN_FILE. Sets *TOKEN to a new string (free with
+ * secret_free) or to NULL when none is set; -1 when the file cannot be read
+ * (said on stderr).
  */
-int ctl_http_token(char **token);
+int ctl_http_token(const char *token_file, char **token);
 
 #endif

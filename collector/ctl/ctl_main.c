@@ -56,6 +56,12 @@ static int set_url(struct command_line *line, const char *value)
 	return 0;
 }
 
+static int set_token_file(struct command_line *line, const char *value)
+{
+	line->opt.token_file = value;
+	return 0;
+}
+
 static int set_json(struct command_line *line, const char *value)
 {
 	(void)value;
@@ -119,8 +125,12 @@ static int set_version(struct command_line *line, const char *value)
 static const struct ctl_option options[] = {
         {.name = "--url",
          .value = "URL",
-         .summary = "the collector's API (default " DEFAULT_URL ")",
+         .summary = "the collector's API (default $TRINO_GUARD_URL, else " DEFAULT_URL ")",
          .set = set_url},
+        {.name = "--token-file",
+         .value = "FILE",
+         .summary = "write commands: the API token from FILE",
+         .set = set_token_file},
         {.name = "--json", .summary = "print the API's JSON instead of a table", .set = set_json},
         {.name = "--since",
          .value = "ID",
@@ -239,6 +249,7 @@ static void usage(FILE *out)
 		usage_row(out, left, o->summary);
 	}
 	fprintf(out, "\nenvironment:\n");
+	usage_row(out, "TRINO_GUARD_URL", "the collector's API, when --url is not given");
 	usage_row(out, "TRINO_GUARD_TOKEN", "the API token for the write commands");
 	usage_row(out, "TRINO_GUARD_TOKEN_FILE", "a file holding it, read when the first is unset");
 	fprintf(out, "\nExit codes: 0 ok; 1 findings are open (status), or the file is valid but "
@@ -345,7 +356,7 @@ static int check_words(const struct ctl_command *c, const struct command_line *l
 /* Runs C: the token and curl first when its row says so. Returns the exit code. */
 static int run(const struct ctl_command *c, struct command_line *line)
 {
-	if (c->token && ctl_http_token(&line->opt.token) != 0)
+	if (c->token && ctl_http_token(line->opt.token_file, &line->opt.token) != 0)
 		return CTL_EXIT_ERROR;
 	int rc = CTL_EXIT_ERROR;
 	if (!c->api || ctl_http_init() == 0) {
@@ -361,8 +372,10 @@ static int run(const struct ctl_command *c, struct command_line *line)
 /* Parses the line and runs the command it names; returns the exit code. */
 static int dispatch(int argc, char **argv)
 {
+	const char *env_url = getenv("TRINO_GUARD_URL");
 	struct command_line line = {
-	        .opt = {.url = DEFAULT_URL, .color = isatty(STDOUT_FILENO) == 1},
+	        .opt = {.url = env_url != NULL && env_url[0] != '\0' ? env_url : DEFAULT_URL,
+	                .color = isatty(STDOUT_FILENO) == 1},
 	};
 	if (parse(argc, argv, &line) != 0) {
 		usage(stderr);

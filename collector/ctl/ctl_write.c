@@ -36,6 +36,13 @@ static int print_answer(const struct ctl_options *opt, const char *path,
 	if (!accepted && message == NULL)
 		fprintf(stderr, "trino-guardctl: POST %s: HTTP %ld%s%s\n", path, answer->status,
 		        error != NULL ? ": " : "", error != NULL ? error : "");
+	if (answer->status == 401 || answer->status == 403)
+		fprintf(stderr,
+		        "trino-guardctl: %s; the write commands need the token in the collector's "
+		        "[api] token_file: set TRINO_GUARD_TOKEN or TRINO_GUARD_TOKEN_FILE, or "
+		        "pass "
+		        "--token-file FILE\n",
+		        opt->token == NULL ? "no token was sent" : "the token sent was refused");
 	return accepted ? CTL_EXIT_OK : CTL_EXIT_ERROR;
 }
 

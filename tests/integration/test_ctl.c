@@ -120,6 +120,7 @@ static int no_token(void **state)
 	(void)state;
 	unsetenv("TRINO_GUARD_TOKEN");
 	unsetenv("TRINO_GUARD_TOKEN_FILE");
+	unsetenv("TRINO_GUARD_URL");
 	return 0;
 }
 
@@ -129,11 +130,19 @@ static const char *const command_names[] = {
 };
 /* How each option's row starts in the usage (not just a mention in a command's line). */
 static const char *const option_rows[] = {
-        "\n  --url URL ",         "\n  --json ",
-        "\n  --since ID ",        "\n  --to CLUSTER ",
-        "\n  --reason TEXT ",     "\n  --force ",
-        "\n  -h, --help ",        "\n  --version ",
-        "\n  TRINO_GUARD_TOKEN ", "\n  TRINO_GUARD_TOKEN_FILE ",
+        "\n  --url URL ",
+        "\n  --token-file FILE ",
+        "\n  --json ",
+        "\n  --since ID ",
+        "\n  --to CLUSTER ",
+        "\n  --reason TEXT ",
+        "\n  --force ",
+        "\n  -h, --help ",
+        "\n  --version ",
+        "\n  --offline ",
+        "\n  TRINO_GUARD_URL ",
+        "\n  TRINO_GUARD_TOKEN ",
+        "\n  TRINO_GUARD_TOKEN_FILE ",
 };
 
 /* The first word of each line of the usage's "commands:" block: what it offers. */
@@ -316,12 +325,31 @@ static void test_write_commands_send_the_token_or_stop(void **state)
 	struct run r = ctl(pause_args); /* none: the collector says what is missing */
 	assert_int_equal(r.exit_code, 2);
 	expect_in(r.err, "POST /v1/pause: HTTP 401: a valid bearer token is required", "no token");
+	expect_in(r.err,
+	          "no token was sent; the write commands need the token in the collector's "
+	          "[api] token_file: set TRINO_GUARD_TOKEN or TRINO_GUARD_TOKEN_FILE, or pass "
+	          "--token-file FILE",
+	          "no token's hint");
 	run_free(&r);
 
 	setenv("TRINO_GUARD_TOKEN", "not-the-token", 1);
 	r = ctl(pause_args);
 	assert_int_equal(r.exit_code, 2);
 	expect_in(r.err, "HTTP 401", "a wrong token");
+	expect_in(r.err, "the token sent was refused; ", "a wrong token's hint");
+	run_free(&r);
+
+	/* --token-file wins over the environment; an unreadable one sends nothing */
+	const char *file_args[] = {"--url", fx.api, "--token-file", "api.token", "pause", NULL};
+	r = ctl(file_args);
+	assert_int_equal(r.exit_code, 0);
+	run_free(&r);
+	const char *no_file_args[] = {"--url",         fx.api,   "--token-file",
+	                              "no-such.token", "resume", NULL};
+	r = ctl(no_file_args);
+	assert_int_equal(r.exit_code, 2);
+	expect_in(r.err, "--token-file no-such.token", "an unreadable --token-file");
+	assert_null(strstr(r.err, "HTTP"));
 	run_free(&r);
 
 	/* an unreadable token file stops the ctl before it sends anything */
@@ -360,8 +388,29 @@ static void test_failed_calls_name_the_method_and_url(void **state)
 	char want[128];
 	snprintf(want, sizeof(want), "trino-guardctl: GET %s/v1/status: ", fx.dead);
 	expect_in(r.err, want, "status against nothing");
+	expect_in(r.err, "(is the collector running there? --url or TRINO_GUARD_URL names another)",
+	          "the hint for a collector that is down");
 	assert_string_equal(r.out, "");
 	run_free(&r);
+
+	/* TRINO_GUARD_URL when --url is not given; --url over it */
+	setenv("TRINO_GUARD_URL", fx.api, 1);
+	const char *env_args[] = {"nodes", NULL};
+	r = ctl(env_args);
+	assert_int_equal(r.exit_code, 0);
+	expect_in(r.out, "NODE", "nodes at TRINO_GUARD_URL");
+	run_free(&r);
+	setenv("TRINO_GUARD_URL", fx.dead, 1);
+	r = ctl(env_args);
+	assert_int_equal(r.exit_code, 2);
+	snprintf(want, sizeof(want), "GET %s/v1/nodes: ", fx.dead);
+	expect_in(r.err, want, "nodes at a dead TRINO_GUARD_URL");
+	run_free(&r);
+	const char *override_args[] = {"--url", fx.api, "nodes", NULL};
+	r = ctl(override_args);
+	assert_int_equal(r.exit_code, 0);
+	run_free(&r);
+	unsetenv("TRINO_GUARD_URL");
 
 	const char *resume_args[] = {"--url", fx.dead, "resume", NULL};
 	r = ctl(resume_args);
