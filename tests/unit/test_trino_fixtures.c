@@ -5,7 +5,7 @@
  * count under the release's name, the JMX bodies where JMX exists). What a
  * release should have comes from trino-sim's release table, so the table and
  * the fixtures cannot drift apart; every fixture file is covered and named in
- * SOURCES.
+ * SOURCES; the README's compatibility table has one row per release-table row.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,10 +243,53 @@ static void test_every_fixture_through_the_parsers(void **state)
 	assert_int_equal(lines, files);
 }
 
+/* The README's row for a release-table row: what is read from where. */
+static void readme_row(const struct sim_release *r, char *out, size_t out_len)
+{
+	char range[64];
+	if (r->last == 0)
+		snprintf(range, sizeof(range), "%d and later (main)", r->first);
+	else
+		snprintf(range, sizeof(range), "%d\u2013%d", r->first == 0 ? 420 : r->first,
+		         r->last);
+	snprintf(out, out_len, "\n| %s | `%s` | %s | %s | %s |", range, r->node_count_metric,
+	         r->counters_in_metrics ? "yes" : "no: gauges only",
+	         r->jmx_rest ? "yes" : "no (404)",
+	         r->info_node_fields ? "`nodeId`, `state`, `coordinatorId`"
+	                             : "version, role, `starting`");
+}
+
+/* The README's compatibility table has one row per release-table row, and no other. */
+static void test_readme_table_matches_the_release_table(void **state)
+{
+	(void)state;
+	FILE *f = fopen(TG_README, "r");
+	assert_non_null(f);
+	static char text[262144];
+	text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+	fclose(f);
+	const char *table = strstr(text, "\n| Trino | active node count from |");
+	assert_non_null(table);
+	size_t count;
+	const struct sim_release *rows = sim_release_table(&count);
+	for (size_t i = 0; i < count; i++) {
+		char row[512];
+		readme_row(&rows[i], row, sizeof(row));
+		if (strstr(table, row) == NULL)
+			fail_msg("README.md has no compatibility row%s", row);
+	}
+	/* no row the table does not have: header, separator, one line per row */
+	size_t lines = 0;
+	for (const char *p = table + 1; *p == '|'; p = strchr(p, '\n') + 1)
+		lines++;
+	assert_int_equal(lines, count + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_every_fixture_through_the_parsers),
+	        cmocka_unit_test(test_readme_table_matches_the_release_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
