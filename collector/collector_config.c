@@ -71,6 +71,8 @@ static const struct config_key watch_keys[] = {
          600000, NULL},
         {"dry_run", CONFIG_BOOL, offsetof(struct watch_section, dry_run), false, "false", 0, 0,
          NULL},
+        {"drain_quiet", CONFIG_DURATION, offsetof(struct watch_section, drain_quiet_ms), false,
+         "0s", 0, 86400000, NULL},
 };
 
 static const struct config_key lb_keys[] = {

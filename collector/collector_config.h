@@ -60,6 +60,7 @@ struct watch_section {
 	double user_error_factor;
 	int64_t sustain_ms;
 	bool dry_run;
+	int64_t drain_quiet_ms; /* the drain gate: 0 off */
 };
 
 /*

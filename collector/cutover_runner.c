@@ -16,6 +16,7 @@
 #include "alerts.h"
 #include "backend_health.h"
 #include "degradation.h"
+#include "drain.h"
 #include "failure_ratio.h"
 #include "journal.h"
 #include "log.h"
@@ -27,7 +28,8 @@ struct cutover_runner {
 	struct cutover_state state;
 	struct watch_settings watch;
 	struct detector detector;
-	struct lb_driver lb; /* .impl NULL: no driver */
+	struct drain_state drain; /* of the old cluster (state.other) */
+	struct lb_driver lb;      /* .impl NULL: no driver */
 	int64_t next_poll_ms;
 	bool polling;
 	bool switch_in_flight;    /* asked of the driver, not answered yet */
@@ -200,6 +202,9 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 			         c->clusters[i].name);
 			break;
 		}
+	drain_observe(&r->drain, &c->fleet, c->clusters, c->cluster_count, r->state.other, now_ms);
+	f->previous_busy = !drain_done(&r->drain, c->config.watch.drain_quiet_ms, now_ms,
+	                               f->previous_busy_why, sizeof(f->previous_busy_why));
 	f->previous_healthy = rollback_target_fit(&c->fleet, c->clusters, c->cluster_count,
 	                                          &c->findings, r->state.other, now_ms,
 	                                          f->previous_problem, sizeof(f->previous_problem));
@@ -496,6 +501,29 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
 	return answer;
 }
 
+/* The drain gate in status: the old cluster's running and queued queries, and what stable waits for. */
+static json_t *drain_json(const struct cutover_runner *r, struct clock_now now)
+{
+	const struct drain_state *d = &r->drain;
+	char why[CUTOVER_TEXT_LEN] = "";
+	bool done = drain_done(d, r->collector->config.watch.drain_quiet_ms, now.mono_ms, why,
+	                       sizeof(why));
+	json_t *out = json_pack("{s:s,s:b,s:I}", "cluster", r->state.other, "drained", done,
+	                        "quiet_required_seconds",
+	                        (json_int_t)(r->collector->config.watch.drain_quiet_ms / 1000));
+	if (d->known) {
+		json_object_set_new(out, "running", json_integer((json_int_t)d->running));
+		json_object_set_new(out, "queued", json_integer((json_int_t)d->queued));
+	}
+	if (d->quiet_since_ms >= 0)
+		json_object_set_new(
+		        out, "quiet_seconds",
+		        json_integer((json_int_t)((now.mono_ms - d->quiet_since_ms) / 1000)));
+	if (!done)
+		json_object_set_new(out, "waiting_for", json_string(why));
+	return out;
+}
+
 json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now now)
 {
 	const struct cutover_state *s = &r->state;
@@ -519,6 +547,7 @@ json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now n
 		                  "user_errors", "enabled", d->user_channel, "score",
 		                  d->user_errors.score, "threshold", d->user_errors.threshold, "p0",
 		                  d->user_errors.p0, "explanation", explanation));
+		json_object_set_new(out, "drain", drain_json(r, now));
 	}
 	return out;
 }

@@ -351,7 +351,8 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 		begin_rollback(s, f, r, f->explanation);
 		return;
 	}
-	if (f->now_unix_ms >= s->until_unix_ms) {
+	/* the watch is over, but users' queries may still run on the old cluster */
+	if (f->now_unix_ms >= s->until_unix_ms && !f->previous_busy) {
 		char stable[CUTOVER_NAME_LEN], old[CUTOVER_NAME_LEN];
 		snprintf(stable, sizeof(stable), "%s", s->active);
 		snprintf(old, sizeof(old), "%s", s->other);

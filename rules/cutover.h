@@ -93,6 +93,9 @@ struct cutover_facts {
 	bool previous_healthy; /* a rollback target: live coordinator, min_workers, not mixed */
 	char previous_problem[CUTOVER_TEXT_LEN];
 	bool switch_in_flight; /* a switch we asked for has not answered yet */
+	/* the drain gate (drain.h): the old cluster has not been quiet long enough yet */
+	bool previous_busy;
+	char previous_busy_why[CUTOVER_TEXT_LEN];
 	/* the standby if the event's cluster is the active one: the first other cluster */
 	char standby_of_event[CUTOVER_NAME_LEN];
 };

@@ -42,6 +42,7 @@ struct row {
 		int gate;
 		enum verdict verdict;
 		bool previous_unfit; /* the cluster to fall back on cannot take users */
+		bool previous_busy;  /* the drain gate: the old cluster still serves queries */
 		bool dry_run;
 		int64_t now_offset;
 		bool in_flight;      /* a switch we asked for has not answered */
@@ -140,6 +141,14 @@ static const struct row rows[] = {
                     .other = "blue",
                     .status = 200,
                     .actions = "alert:stable"}},
+        {.name = "watch expiry while blue still runs queries: no stable yet (drain gate)",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.now_offset = WATCH + 60000, .previous_busy = true},
+         .expect = {.phase = PHASE_WATCHING, .active = "green", .other = "blue", .status = 200}},
         {.name = "degradation: roll back",
          .from = {.phase = PHASE_WATCHING,
                   .active = "green",
@@ -439,6 +448,7 @@ static void test_transition_table(void **state)
 		        .verdict = row->facts.verdict,
 		        .previous_healthy = !row->facts.previous_unfit,
 		        .switch_in_flight = row->facts.in_flight,
+		        .previous_busy = row->facts.previous_busy,
 		};
 		snprintf(f.standby_of_event, sizeof(f.standby_of_event), "%s",
 		         text(row->facts.standby));
