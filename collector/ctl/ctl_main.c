@@ -327,9 +327,11 @@ static int parse(int argc, char **argv, struct command_line *line)
 			fprintf(stderr, "trino-guardctl: unknown option %s\n", arg);
 			return -1;
 		}
-		if (o->value != NULL && i + 1 >= argc) {
-			fprintf(stderr, "trino-guardctl: %s needs a value (%s)\n", o->name,
-			        o->value);
+		/* "cutover --to --reason x" must not move traffic to a cluster named --reason */
+		if (o->value != NULL && (i + 1 >= argc || option_find(argv[i + 1]) != NULL)) {
+			fprintf(stderr, "trino-guardctl: %s needs a value (%s)%s%s\n", o->name,
+			        o->value, i + 1 < argc ? ", not the option " : "",
+			        i + 1 < argc ? argv[i + 1] : "");
 			return -1;
 		}
 		if (o->set(line, o->value != NULL ? argv[++i] : NULL) != 0)

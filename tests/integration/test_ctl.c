@@ -234,7 +234,7 @@ static void test_bad_usage_exits_2_with_the_usage_on_stderr(void **state)
 	(void)state;
 	static const struct {
 		const char *name;
-		const char *args[4];
+		const char *args[5];
 		const char *message;
 		bool full_usage; /* the whole usage, or the command's own line */
 	} cases[] = {
@@ -244,6 +244,10 @@ static void test_bad_usage_exits_2_with_the_usage_on_stderr(void **state)
 	        {"option without its value",
 	         {"status", "--url"},
 	         "--url needs a value (URL)",
+	         true},
+	        {"a value that is the next option",
+	         {"cutover", "--to", "--reason", "x"},
+	         "--to needs a value (CLUSTER), not the option --reason",
 	         true},
 	        {"an id that is not one",
 	         {"events", "--since", "x"},
