@@ -356,8 +356,11 @@ static void put_escaped(struct buffer *out, const char *text, bool is_key)
 			p++;
 			continue;
 		}
+		/* A key's leading '#' or '!' too: unescaped, the line would read back
+		 * as a comment. */
 		if (c == '\\' || c == '\n' || c == '\r' ||
-		    (is_key && (c == '=' || c == ':' || is_space(c)))) {
+		    (is_key && (c == '=' || c == ':' || is_space(c))) ||
+		    (is_key && p == text && (c == '#' || c == '!'))) {
 			buffer_putc(out, '\\');
 			c = c == '\n'   ? 'n'
 			    : c == '\r' ? 'r'

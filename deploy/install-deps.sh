@@ -6,7 +6,8 @@
 # (debian/, tests/package/); systemd brings systemd-analyze, -sysusers and
 # -tmpfiles, which that test runs. jq reads CTest's list of benchmarks in
 # deploy/bench.sh; valgrind (callgrind) counts instructions in tests/bench/fleet_cost.
-# nodejs runs the npm trino-client the
+# clang and libclang-rt-14-dev (libFuzzer) build the fuzzers of tests/fuzz
+# (deploy/fuzz.sh). nodejs runs the npm trino-client the
 # tests drive (pinned in tests/client/package-lock.json, installed by `npm ci`
 # into tests/client/node_modules, never globally).
 set -eu
@@ -32,7 +33,7 @@ libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
 dpkg-dev debhelper lintian systemd nodejs
-jq valgrind
+jq valgrind clang libclang-rt-14-dev
 "
 
 missing=""

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what is missing, checks formatting, builds and runs every test:
 # once plain (the benchmarks' smoke runs through deploy/bench.sh --quick, which
-# prints their table), once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# prints their table), then every fuzzer of tests/fuzz for 5 s (deploy/fuzz.sh),
+# once under AddressSanitizer + UndefinedBehaviorSanitizer.
 #   deploy/test.sh           everything (what CI runs)
 #   deploy/test.sh --quick   plain build only, for the edit-compile loop
 set -eu
@@ -50,6 +51,8 @@ run_suite() {
 run_suite build bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_SANITIZE=OFF
 echo "== benchmarks, smoke runs (deploy/bench.sh --quick)"
 deploy/bench.sh --quick --build-dir build
+echo "== fuzzers, 5 s each (deploy/fuzz.sh 5)"
+deploy/fuzz.sh 5
 if [ "$quick" -eq 0 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -212,6 +212,31 @@ enum report_reject report_validate(const NodeReport *report, int64_t now_unix_ms
 	return check_digests(report, detail, detail_len);
 }
 
+/* Whether MESSAGE carries a field numbered 0, which protobuf forbids but
+ * protobuf-c keeps as an unknown field when its tag is a padded varint (and
+ * then writes a tag no decoder reads back). */
+static bool has_field_zero(const ProtobufCMessage *message)
+{
+	for (unsigned i = 0; i < message->n_unknown_fields; i++) {
+		if (message->unknown_fields[i].tag == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool report_has_field_zero(const NodeReport *report)
+{
+	if (has_field_zero(&report->base))
+		return true;
+	if (report->counters != NULL && has_field_zero(&report->counters->base))
+		return true;
+	for (size_t i = 0; i < report->n_config; i++) {
+		if (has_field_zero(&report->config[i]->base))
+			return true;
+	}
+	return false;
+}
+
 NodeReport *report_decode(const uint8_t *buf, size_t len, int64_t now_unix_ms,
                           enum report_reject *reject, char *detail, size_t detail_len)
 {
@@ -228,6 +253,12 @@ NodeReport *report_decode(const uint8_t *buf, size_t len, int64_t now_unix_ms,
 	if (report == NULL) {
 		*reject = fail(detail, detail_len, REPORT_REJECT_MALFORMED,
 		               "not a NodeReport (malformed or truncated protobuf)");
+		return NULL;
+	}
+	if (report_has_field_zero(report)) {
+		report_free(report);
+		*reject = fail(detail, detail_len, REPORT_REJECT_MALFORMED,
+		               "not a NodeReport (a field numbered 0)");
 		return NULL;
 	}
 	*reject = report_validate(report, now_unix_ms, detail, detail_len);
