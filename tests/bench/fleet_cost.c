@@ -120,13 +120,15 @@ static pid_t start_collector(const struct run *run, bool callgrind)
 }
 
 /*
- * A receiver is steady when it takes the fleet's rate, N reports a second
- * within 10 %, three looks in a row: not less (nodes still connecting), not
- * more (the reports the agents queued while no receiver was bound).
+ * A receiver is steady when it takes the fleet at a steady rate: three looks
+ * in a row within 10 % of the look before, at least half the fleet a second
+ * (nodes still connecting) and not more than the fleet (the reports the agents
+ * queued while no receiver was bound). Not "N a second": on a loaded machine
+ * the generators' rounds take a while beyond their second.
  */
 struct rate_wait {
 	const struct run *run;
-	double last_count, last_s;
+	double last_count, last_s, last_rate;
 	int steady_looks;
 };
 
@@ -137,8 +139,10 @@ static bool rate_steady(struct rate_wait *wait, double count, double now_s)
 	if (wait->last_s > 0 && now_s > wait->last_s) {
 		double rate = (count - wait->last_count) / (now_s - wait->last_s);
 		double nodes = (double)wait->run->nodes;
-		wait->steady_looks =
-		        rate >= 0.9 * nodes && rate <= 1.1 * nodes ? wait->steady_looks + 1 : 0;
+		bool steady = rate >= 0.5 * nodes && rate <= 1.1 * nodes &&
+		              rate >= 0.9 * wait->last_rate && rate <= 1.1 * wait->last_rate;
+		wait->steady_looks = steady ? wait->steady_looks + 1 : 0;
+		wait->last_rate = rate;
 	}
 	wait->last_count = count;
 	wait->last_s = now_s;
@@ -164,10 +168,13 @@ static bool collector_steady(void *arg)
 static int measure_collector(const struct run *run, struct receiver_figures *fig)
 {
 	pid_t pid = start_collector(run, false);
-	struct rate_wait wait = {run, 0, 0, 0};
-	if (!harness_wait_until(all_live, (void *)run, 180000) ||
-	    !harness_wait_until(collector_steady, &wait, 180000)) {
-		fprintf(stderr, "fleet_cost: the collector did not take every node's reports\n");
+	struct rate_wait wait = {run, 0, 0, 0, 0};
+	bool live = harness_wait_until(all_live, (void *)run, 300000);
+	if (!live || !harness_wait_until(collector_steady, &wait, 180000)) {
+		fprintf(stderr,
+		        "fleet_cost: the collector did not take every node's reports (%s; last "
+		        "rate %.0f reports/s)\n",
+		        live ? "every node live" : "not every node live", wait.last_rate);
 		harness_stop(pid, 10000);
 		return -1;
 	}
@@ -270,7 +277,7 @@ static pid_t start_bare(const struct run *run, bool callgrind)
 static int measure_bare(const struct run *run, struct receiver_figures *fig)
 {
 	pid_t pid = start_bare(run, false);
-	struct rate_wait wait = {run, 0, 0, 0};
+	struct rate_wait wait = {run, 0, 0, 0, 0};
 	if (!harness_wait_until(bare_steady, &wait, 180000)) {
 		fprintf(stderr, "fleet_cost: the bare SUB did not take the fleet (see bare.err)\n");
 		harness_stop(pid, 10000);
