@@ -118,6 +118,32 @@ static void serve_events(struct evhttp_request *req, struct collector *collector
 	                     (json_int_t)journal_last_id(collector->journal)));
 }
 
+/* collector/dashboard/index.html, embedded at build time (dashboard_html.c). */
+extern const unsigned char dashboard_html[];
+extern const size_t dashboard_html_len;
+
+/* GET /: the dashboard, one self-contained page that polls /v1/status and /v1/events. */
+static void serve_dashboard(struct evhttp_request *req, struct collector *collector)
+{
+	(void)collector;
+	struct evbuffer *out = evbuffer_new();
+	if (out == NULL || evbuffer_add(out, dashboard_html, dashboard_html_len) != 0) {
+		if (out != NULL)
+			evbuffer_free(out);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+	evhttp_add_header(headers, "Content-Type", "text/html; charset=utf-8");
+	evhttp_add_header(headers, "Cache-Control", "no-store");
+	/* nothing from elsewhere: its own inline style and script, and this API */
+	evhttp_add_header(headers, "Content-Security-Policy",
+	                  "default-src 'none'; connect-src 'self'; style-src 'unsafe-inline'; "
+	                  "script-src 'unsafe-inline'; img-src 'self'");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
 static void serve_metrics(struct evhttp_request *req, struct collector *collector)
 {
 	struct evbuffer *out = evbuffer_new();
@@ -255,6 +281,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		const char *path;
 		void (*serve)(struct evhttp_request *, struct collector *);
 	} routes[] = {
+	        {"/", serve_dashboard},
 	        {"/healthz", serve_healthz},
 	        {"/v1/events", serve_events},
 	        {"/metrics", serve_metrics},

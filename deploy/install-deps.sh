@@ -10,6 +10,7 @@
 # (deploy/fuzz.sh). nodejs runs the npm trino-client the
 # tests drive (pinned in tests/client/package-lock.json, installed by `npm ci`
 # into tests/client/node_modules, never globally).
+# chromium (headless) loads the collector's dashboard in tests/integration/test_dashboard.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +34,7 @@ libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
 dpkg-dev debhelper lintian systemd nodejs
-jq valgrind clang libclang-rt-14-dev
+jq valgrind clang libclang-rt-14-dev chromium
 "
 
 missing=""

@@ -338,7 +338,8 @@ static const struct route_case {
 	const char *error; /* in the JSON "error" */
 } route_cases[] = {
         {"an unknown path", EVHTTP_REQ_GET, "/v1/nope", NULL, 404, "no such endpoint: /v1/nope"},
-        {"the root", EVHTTP_REQ_GET, "/", NULL, 404, "no such endpoint"},
+        {"a page under the root", EVHTTP_REQ_GET, "/index.html", NULL, 404, "no such endpoint"},
+        {"POST on the dashboard", EVHTTP_REQ_POST, "/", NULL, 405, "use GET"},
         {"a path with a trailing slash", EVHTTP_REQ_GET, "/v1/status/", NULL, 404,
          "no such endpoint"},
         {"GET on a write call", EVHTTP_REQ_GET, "/v1/pause", NULL, 405, "use POST"},
