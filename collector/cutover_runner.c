@@ -22,6 +22,7 @@
 #include "log.h"
 #include "rollback_target.h"
 #include "state_file.h"
+#include "text_cut.h"
 
 struct cutover_runner {
 	struct collector *collector;
@@ -325,7 +326,7 @@ static void on_switched(bool ok, const char *error, void *arg)
 	         ok ? "" : r->state.other);
 	snprintf(r->lb_problem, sizeof(r->lb_problem), "%s", ok || error == NULL ? "" : error);
 	snprintf(event.cluster, sizeof(event.cluster), "%s", r->state.other);
-	snprintf(event.text, sizeof(event.text), "%s", error != NULL ? error : "");
+	text_copy(event.text, sizeof(event.text), error);
 	count_switch(r, event.cluster, ok, now.mono_ms);
 	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:b,s:s}", "type", "lb-switch", "cluster", event.cluster,
@@ -477,7 +478,7 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
 {
 	struct cutover_event event = {.kind = kind, .force = force};
 	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster != NULL ? cluster : "");
-	snprintf(event.text, sizeof(event.text), "%s", reason != NULL ? reason : "");
+	text_copy(event.text, sizeof(event.text), reason);
 	journal_append(r->collector->journal, now.unix_ms,
 	               json_pack("{s:s,s:s,s:s,s:b,s:s}", "type", "request", "request",
 	                         kind == EVENT_CUTOVER    ? "cutover"

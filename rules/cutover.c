@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text_cut.h"
+
 const char *cutover_phase_name(enum cutover_phase phase)
 {
 	static const char *const names[] = {"STEADY", "SWITCHING", "WATCHING", "ROLLING_BACK",
@@ -46,6 +48,7 @@ static void answer(struct cutover_result *r, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->answer, sizeof(r->answer), fmt, ap);
 	va_end(ap);
+	text_cut_partial(r->answer);
 }
 
 static struct cutover_action *act(struct cutover_result *r, enum cutover_action_kind kind,
@@ -75,6 +78,7 @@ static void alert(struct cutover_result *r, enum severity severity, const char *
 	va_start(ap, fmt);
 	vsnprintf(a->text, sizeof(a->text), fmt, ap);
 	va_end(ap);
+	text_cut_partial(a->text);
 }
 
 static void move(struct cutover_result *r, enum cutover_phase phase, const char *active,
@@ -144,6 +148,7 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 		r->next.baseline = f->baseline;
 		snprintf(r->next.reason, sizeof(r->next.reason), "%s%s", e->text,
 		         e->force && !f->gate->pass ? " (forced past the gate)" : "");
+		text_cut_partial(r->next.reason);
 		act(r, ACTION_SWITCH_LB, e->cluster);
 		answer(r, 202, "switching the LB from %s to %s", from[0] ? from : "(none)",
 		       e->cluster);
@@ -167,6 +172,7 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 			start_watch(r, e->cluster, previous, f, &f->baseline);
 			snprintf(r->next.reason, sizeof(r->next.reason),
 			         "the LB was moved to %s outside trino-guard", e->cluster);
+			text_cut_partial(r->next.reason);
 			alert(r, SEVERITY_WARNING, "external-cutover", e->cluster,
 			      "the LB now sends users to %s (moved outside trino-guard); watching "
 			      "it",
@@ -280,6 +286,7 @@ static void begin_rollback(const struct cutover_state *s, const struct cutover_f
 	snprintf(previous, sizeof(previous), "%s", s->other);
 	move(r, PHASE_ROLLING_BACK, failed, previous);
 	snprintf(r->next.reason, sizeof(r->next.reason), "%s", why);
+	text_cut_partial(r->next.reason);
 	act(r, ACTION_SWITCH_LB, previous);
 	alert(r, SEVERITY_CRITICAL, "rollback", failed, "rolling back from %s to %s: %s", failed,
 	      previous, why);
@@ -319,6 +326,7 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 			move(r, PHASE_ROLLED_BACK, s->other, s->active);
 			snprintf(r->next.reason, sizeof(r->next.reason),
 			         "the LB was moved back to %s outside trino-guard", e->cluster);
+			text_cut_partial(r->next.reason);
 			alert(r, SEVERITY_WARNING, "external-rollback", e->cluster,
 			      "the LB was moved back to %s outside trino-guard; watch ended",
 			      e->cluster);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text_cut.h"
+
 void fleet_init(struct fleet *fleet)
 {
 	memset(fleet, 0, sizeof(*fleet));
@@ -64,9 +66,10 @@ const struct fleet_node *fleet_find(const struct fleet *fleet, const char *node_
 	return at >= 0 ? fleet->nodes[at] : NULL;
 }
 
+/* Cut at a character boundary: a version of 128 bytes ending in "é" stays valid UTF-8. */
 static void copy_text(char *out, size_t out_len, const char *text)
 {
-	snprintf(out, out_len, "%s", text != NULL ? text : "");
+	text_copy(out, out_len, text);
 }
 
 static uint64_t boot_key(const uint8_t *boot_id)

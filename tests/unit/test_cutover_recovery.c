@@ -2,7 +2,9 @@
  * The cutover runner where a restart or a first start meets it: the gate
  * during the start-up grace, the active cluster learnt from the LB at the
  * first start, and a collector that comes back in the middle of a switch or
- * a rollback (it reads the LB, settles, journals and pages what it found).
+ * a rollback (it reads the LB, settles, journals and pages what it found);
+ * and text cut to fit (a long non-ASCII reason, a long version) cut at a
+ * character, so that it still encodes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,11 +163,73 @@ static void test_a_restart_mid_rollback_makes_the_rollback_again(void **state)
 	assert_string_equal(collector_active_cluster(&fx.collector), "blue");
 }
 
+/* Whether TEXT is well-formed UTF-8 as jansson takes it: it makes a JSON string. */
+static bool encodes(const char *text)
+{
+	json_t *value = json_string(text);
+	json_decref(value);
+	return value != NULL;
+}
+
+/* A reason of 1000 bytes of "é" is cut at a character, and goes everywhere it should. */
+static void test_a_long_non_ascii_reason_round_trips(void **state)
+{
+	(void)state;
+	char reason[1001];
+	for (size_t i = 0; i < 1000; i += 2)
+		memcpy(reason + i, "\xc3\xa9", 2);
+	reason[1000] = '\0';
+	int status = 0;
+	json_t *answer = cutover_runner_request(fx.collector.cutover, EVENT_CUTOVER, "green", false,
+	                                        reason, fixture_now, &status);
+	json_decref(answer);
+	assert_int_equal(status, 202);
+	fake_finish(true, NULL);
+	assert_int_equal(phase(), PHASE_WATCHING);
+	json_t *status_json = cutover_runner_status(fx.collector.cutover, fixture_now);
+	assert_non_null(status_json);
+	const char *saved = json_string_value(json_object_get(status_json, "reason"));
+	assert_non_null(saved);
+	assert_true(strlen(saved) > 400);
+	json_decref(status_json);
+	assert_int_equal(journaled("transition", NULL), 2);
+	/* and it is in the state file a restart reads */
+	fixture_stop(&fx);
+	assert_int_equal(fixture_start(&fx, CUTOVER_FIXTURE_SETTINGS, false, &fake_driver), 0);
+	assert_int_equal(phase(), PHASE_WATCHING);
+	assert_string_equal(collector_active_cluster(&fx.collector), "green");
+}
+
+/* A version of 128 bytes ending in "é" is cut at a character: the node stays and encodes. */
+static void test_a_long_version_is_cut_at_a_character(void **state)
+{
+	(void)state;
+	char version[129];
+	memset(version, '4', 126);
+	memcpy(version + 126, "\xc3\xa9", 2);
+	version[128] = '\0';
+	struct report_fixture r;
+	fixture_report(&r, "green-worker", "green", false, version, 1000);
+	assert_int_not_equal(fleet_update(&fx.collector.fleet, &r.report, fixture_now.mono_ms),
+	                     FLEET_NO_MEMORY);
+	const struct fleet_node *node = NULL;
+	for (size_t i = 0; i < fx.collector.fleet.count; i++)
+		if (strcmp(fx.collector.fleet.nodes[i]->node_id, "green-worker") == 0)
+			node = fx.collector.fleet.nodes[i];
+	assert_non_null(node);
+	assert_true(strlen(node->version) >= 120);
+	assert_true(encodes(node->version));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_the_gate_is_closed_during_the_start_up_grace),
 	        cmocka_unit_test(test_the_first_start_learns_the_active_cluster_from_the_lb),
+	        cmocka_unit_test_setup_teardown(test_a_long_non_ascii_reason_round_trips, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_a_long_version_is_cut_at_a_character, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_a_restart_mid_cutover_with_the_lb_moved_finishes_the_cutover, setup,
 	                teardown),
