@@ -260,11 +260,46 @@ static void refresh_file(struct digests *digests, struct digest_file *file)
 	digests->rehashed_total++;
 }
 
+/* The files Trino cannot start without, or whose drift matters most. */
+static bool is_core_file(const char *path)
+{
+	static const char *const core[] = {"config.properties", "node.properties", "jvm.config",
+	                                   "log.properties"};
+	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)
+		if (strcmp(path, core[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Cuts a sorted LIST longer than DIGESTS_MAX_FILES down to it, the core
+ * files kept whatever their place in the order ("catalog/..." sorts before
+ * "config.properties"), then the others in order; sorted again.
+ */
+static void keep_core_first(struct path_list *list)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		if (!is_core_file(list->items[i]))
+			continue;
+		char *core = list->items[i];
+		memmove(&list->items[kept + 1], &list->items[kept], (i - kept) * sizeof(char *));
+		list->items[kept++] = core;
+	}
+	for (size_t i = DIGESTS_MAX_FILES; i < list->count; i++)
+		free(list->items[i]);
+	list->count = DIGESTS_MAX_FILES;
+	qsort(list->items, list->count, sizeof(*list->items), compare_paths);
+}
+
 void digests_refresh(struct digests *digests)
 {
 	struct path_list list = list_files(digests);
+	digests->listed = list.count;
 	digests->truncated = list.count > DIGESTS_MAX_FILES;
-	size_t wanted = digests->truncated ? DIGESTS_MAX_FILES : list.count;
+	if (digests->truncated)
+		keep_core_first(&list);
+	size_t wanted = list.count;
 	struct digest_file *files = calloc(wanted > 0 ? wanted : 1, sizeof(*files));
 	if (files == NULL) {
 		free_strings(list.items, list.count);

@@ -14,7 +14,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* More files than fit a report; the agent reports the first ones and says so. */
+/* More files than fit a report: the agent reports the core files
+ * (config.properties, node.properties, jvm.config, log.properties) and the
+ * first others in path order, and says how many matched. */
 #define DIGESTS_MAX_FILES 512
 
 struct digest_file {
@@ -39,6 +41,7 @@ struct digests {
 	size_t count;
 	size_t rehashed_total; /* files read and hashed since start (for tests) */
 	bool truncated;        /* more than DIGESTS_MAX_FILES matched */
+	size_t listed;         /* how many matched, reported or not */
 };
 
 /* Trino's node-specific keys, left out of every canonical form (docs/DESIGN.md §3). */

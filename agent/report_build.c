@@ -181,9 +181,10 @@ static int report_set_config(NodeReport *report, const struct report_input *inpu
 	}
 	report->n_config = digest_count;
 	report->config = digest_ptrs;
-	if (input->digests != NULL && input->digests->truncated && report->error == NULL)
-		report->error = "more config files than one report carries; only the first are "
-		                "digested";
+	if (input->digests != NULL && input->digests->truncated) {
+		report->has_config_files_total = 1;
+		report->config_files_total = (uint32_t)input->digests->listed;
+	}
 	*digests_out = digests;
 	*digest_ptrs_out = digest_ptrs;
 	return 0;

@@ -2,7 +2,8 @@
  * The config-drift rule (docs/DESIGN.md §5): every config file a live node
  * reports must have the same digest on the nodes that must agree on it
  * (catalogs on every node, the rest within one role). The finding names the
- * groups of nodes by digest.
+ * groups of nodes by digest. A node with more files than a report carries
+ * is a finding of its own (config-truncated).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -130,9 +131,32 @@ static int drift_in_group(const struct cluster_settings *settings, const char *r
 	return rc;
 }
 
+/* A node whose agent could not report every file: drift in the rest goes unseen. */
+static int truncated_nodes(const struct fleet_node **live, size_t live_count,
+                           const struct cluster_settings *settings, struct finding_list *out)
+{
+	for (size_t i = 0; i < live_count; i++) {
+		const struct fleet_node *node = live[i];
+		if (node->config_files_total <= node->digest_count)
+			continue;
+		if (finding_add(out, FINDING_CONFIG_TRUNCATED, SEVERITY_WARNING, settings->name,
+		                node->node_id,
+		                "%s has %zu config files: %zu are checked for drift "
+		                "(config.properties, node.properties, jvm.config, log.properties, "
+		                "then the first in path order), %zu are not: more than one report "
+		                "carries",
+		                node->node_id, node->config_files_total, node->digest_count,
+		                node->config_files_total - node->digest_count) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 int findings_config_drift(const struct fleet_node **live, size_t live_count,
                           const struct cluster_settings *settings, struct finding_list *out)
 {
+	if (truncated_nodes(live, live_count, settings, out) != 0)
+		return -1;
 	const struct fleet_node **group = calloc(live_count + 1, sizeof(*group));
 	if (group == NULL)
 		return -1;

@@ -25,6 +25,7 @@ enum finding_kind {
 	FINDING_CLUSTER_ABSENT,   /* users are sent to a cluster no agent of which has reported */
 	FINDING_LB_BACKEND_UNHEALTHY, /* from rules/lb_health.c: the LB holds a ready cluster down */
 	FINDING_LB_MAP_FILE_UNWRITABLE, /* a switch worked, its map file was not rewritten */
+	FINDING_CONFIG_TRUNCATED,       /* a node has more config files than a report carries */
 	FINDING_KIND_COUNT
 };
 

@@ -100,6 +100,7 @@ static int copy_digests(struct fleet_node *node, const NodeReport *report)
 	node_free_digests(node);
 	node->digests = digests;
 	node->digest_count = report->n_config;
+	node->config_files_total = report->has_config_files_total ? report->config_files_total : 0;
 	return 0;
 }
 

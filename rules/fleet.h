@@ -57,6 +57,7 @@ struct fleet_node {
 	int64_t not_active_since_ms; /* first report of the current non-ACTIVE spell; -1 when ACTIVE */
 	struct fleet_digest *digests;
 	size_t digest_count;
+	size_t config_files_total; /* more files than DIGEST_COUNT matched; 0: all reported */
 	/* counters */
 	bool has_counters;
 	int counters_state; /* TRINOGUARD__V1__COUNTER_STATE__* */

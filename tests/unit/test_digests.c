@@ -201,6 +201,34 @@ static void test_extra_files_and_exclude_keys(void **state)
 	digests_free(d);
 }
 
+/* Runs last: it leaves 600 catalogs behind. */
+static void test_too_many_files_keep_the_core_ones(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 600; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "catalog/c%03d.properties", i);
+		write_file(name, "connector.name=tpch\n");
+	}
+	struct digests *d = digests_new(dir, NULL, 0, NULL, 0);
+	digests_refresh(d);
+	assert_true(d->truncated);
+	assert_true(d->listed >= 605); /* and the earlier tests' files */
+	assert_int_equal(d->count, DIGESTS_MAX_FILES);
+	/* every catalog/ path sorts before them: they are kept all the same */
+	const char *core[] = {"config.properties", "node.properties", "jvm.config"};
+	for (size_t i = 0; i < 3; i++) {
+		assert_non_null(find(d, core[i]));
+		assert_true(find(d, core[i])->ok);
+	}
+	for (size_t i = 1; i < d->count; i++)
+		assert_true(strcmp(d->files[i - 1].path, d->files[i].path) < 0);
+	digests_refresh(d); /* and again, carried over */
+	assert_int_equal(d->count, DIGESTS_MAX_FILES);
+	assert_non_null(find(d, "jvm.config"));
+	digests_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +237,7 @@ int main(void)
 	        cmocka_unit_test(test_unchanged_files_are_not_read_again),
 	        cmocka_unit_test(test_errors_are_reported_per_file),
 	        cmocka_unit_test(test_extra_files_and_exclude_keys),
+	        cmocka_unit_test(test_too_many_files_keep_the_core_ones),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

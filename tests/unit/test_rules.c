@@ -196,6 +196,29 @@ static void test_rule_table(void **state)
 	}
 }
 
+static void test_truncated_config_is_a_finding(void **state)
+{
+	(void)state;
+	struct fleet fleet = {0}; /* fleet_init's */
+	struct node_spec coord = COORD_447("g"), worker = WORKER_447("g", "1");
+	feed(&fleet, &coord);
+	worker.digests = "config.properties=aa;jvm.config=bb";
+	struct built_report b;
+	build(&b, &worker, 2, 1);
+	b.report.has_config_files_total = 1;
+	b.report.config_files_total = 600;
+	assert_int_equal(fleet_update(&fleet, &b.report, NOW), FLEET_NEW_BOOT);
+	struct cluster_settings cluster = {.name = "g", .min_workers = 1, .down_grace_ms = 10000};
+	struct finding_list findings = {0};
+	assert_int_equal(findings_evaluate(&fleet, &cluster, 1, "g", NOW, &findings), 0);
+	assert_int_equal(findings.count, 1);
+	assert_string_equal(findings.items[0].key, "config-truncated/g/g-w1");
+	assert_int_equal(findings.items[0].severity, SEVERITY_WARNING);
+	assert_non_null(strstr(findings.items[0].summary, "g-w1 has 600 config files: 2 are"));
+	finding_list_free(&findings);
+	fleet_cleanup(&fleet);
+}
+
 static void test_summaries_name_what_matters(void **state)
 {
 	(void)state;
@@ -564,6 +587,7 @@ int main(void)
 	        cmocka_unit_test(test_rule_table),
 	        cmocka_unit_test(test_summaries_name_what_matters),
 	        cmocka_unit_test(test_severity_by_rule_and_role),
+	        cmocka_unit_test(test_truncated_config_is_a_finding),
 	        cmocka_unit_test(test_fleet_drops_old_reports_and_accepts_new_boots),
 	        cmocka_unit_test(test_failure_ratio_window),
 	        cmocka_unit_test(test_wilson_interval),
