@@ -185,6 +185,16 @@ static int store(struct trino_counters *counters, int counter, double value, cha
 	return 0;
 }
 
+/*
+ * A node count worth reporting: a whole number of nodes no cluster can exceed.
+ * Anything else (1e30, -1, NaN) is not a count, and converting it to an integer
+ * would be undefined behaviour.
+ */
+static bool node_count_believable(double value)
+{
+	return isfinite(value) && value >= 0 && value <= 1e9;
+}
+
 const struct trino_node_count_source trino_node_count_sources[TRINO_NODE_COUNT_SOURCES] = {
         {"trino_metadata_name_DiscoveryNodeManager_ActiveNodeCount",
          "trino.metadata:name=DiscoveryNodeManager"},
@@ -354,7 +364,7 @@ static int take_sample(struct trino_counters *counters, const char *line, size_t
 	for (int i = 0; i < TRINO_NODE_COUNT_SOURCES; i++) {
 		if (!name_is(line, name_len, trino_node_count_sources[i].metric))
 			continue;
-		if (isfinite(value) && value >= 0 && counters->active_nodes_from == NULL) {
+		if (node_count_believable(value) && counters->active_nodes_from == NULL) {
 			counters->active_nodes = (int64_t)value;
 			counters->active_nodes_from = trino_node_count_sources[i].metric;
 		}
@@ -526,7 +536,7 @@ int trino_parse_jmx_active_nodes(const char *body, size_t len, int64_t *active_n
 		double value;
 		if (name != NULL && strcmp(name, "ActiveNodeCount") == 0 &&
 		    jmx_number(json_object_get(attribute, "value"), &value) == 0 &&
-		    isfinite(value) && value >= 0) {
+		    node_count_believable(value)) {
 			*active_nodes = (int64_t)value;
 			rc = 0;
 			break;

@@ -360,6 +360,25 @@ static void test_openmetrics_node_count_477(void **state)
 	                    "trino_node_name_CoordinatorNodeManager_ActiveNodeCount");
 }
 
+/* A node count no cluster has is not taken (and converting it would be UB). */
+static void test_unbelievable_node_count_is_not_taken(void **state)
+{
+	(void)state;
+	const char *body = "# TYPE trino_node_name_CoordinatorNodeManager_ActiveNodeCount gauge\n"
+	                   "trino_node_name_CoordinatorNodeManager_ActiveNodeCount 3.3e37\n"
+	                   "# EOF\n";
+	struct trino_counters c;
+	char err[256];
+	assert_int_equal(trino_parse_openmetrics(body, strlen(body), &c, err, sizeof(err)), 1);
+	assert_int_equal(c.active_nodes, -1);
+	assert_null(c.active_nodes_from);
+
+	const char *jmx = "{\"attributes\":[{\"name\":\"ActiveNodeCount\",\"value\":1e30}]}";
+	int64_t active = -1;
+	assert_int_equal(trino_parse_jmx_active_nodes(jmx, strlen(jmx), &active, err, 256), -1);
+	assert_int_equal(active, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +391,7 @@ int main(void)
 	        cmocka_unit_test(test_labels_table),
 	        cmocka_unit_test(test_openmetrics_labels_in_samples),
 	        cmocka_unit_test(test_openmetrics_node_count_477),
+	        cmocka_unit_test(test_unbelievable_node_count_is_not_taken),
 	        cmocka_unit_test(test_jmx_reference_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
