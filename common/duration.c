@@ -66,3 +66,30 @@ void duration_format(int64_t ms, char *out, size_t out_len)
 	}
 	snprintf(out, out_len, "%lldms", (long long)ms);
 }
+
+void duration_format_human(int64_t ms, char *out, size_t out_len)
+{
+	if (ms < 0) {
+		snprintf(out, out_len, "-");
+		return;
+	}
+	int64_t seconds = ms / 1000;
+	static const struct {
+		int64_t seconds;
+		const char *suffix;
+	} steps[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+	for (size_t i = 0; i + 1 < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (seconds < steps[i].seconds)
+			continue;
+		int64_t rest = (seconds % steps[i].seconds) / steps[i + 1].seconds;
+		if (rest == 0)
+			snprintf(out, out_len, "%lld%s", (long long)(seconds / steps[i].seconds),
+			         steps[i].suffix);
+		else
+			snprintf(out, out_len, "%lld%s%lld%s",
+			         (long long)(seconds / steps[i].seconds), steps[i].suffix,
+			         (long long)rest, steps[i + 1].suffix);
+		return;
+	}
+	snprintf(out, out_len, "%llds", (long long)seconds);
+}

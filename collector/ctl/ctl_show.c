@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "../../common/clock.h"
+#include "../../common/duration.h"
 #include "ctl_http.h"
 #include "ctl_show.h"
 
@@ -43,6 +47,32 @@ static const char *color_reset(const struct ctl_options *opt)
 	return opt->color ? "\033[0m" : "";
 }
 
+/* SECONDS for people: "5m12s". */
+static void human(double seconds, char *out, size_t len)
+{
+	duration_format_human((int64_t)(seconds * 1000), out, len);
+}
+
+/*
+ * How long ago a journal stamp ("2026-12-02T04:42:07.123Z") was, for people:
+ * "5m12s ago", or "" when the stamp does not parse.
+ */
+static void stamp_age(const char *stamp, int64_t now_unix_ms, char *out, size_t len)
+{
+	struct tm tm = {0};
+	int ms = 0;
+	out[0] = '\0';
+	if (sscanf(stamp, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	int64_t then = (int64_t)timegm(&tm) * 1000 + ms;
+	char age[32];
+	duration_format_human(now_unix_ms - then, age, sizeof(age));
+	snprintf(out, len, "%s ago", age);
+}
+
 static int print_json(const json_t *value)
 {
 	char *text = json_dumps(value, JSON_INDENT(2));
@@ -65,12 +95,14 @@ static void print_cutover(const json_t *cutover)
 	if (json_is_object(watch)) {
 		const json_t *failures = json_object_get(watch, "failures");
 		const json_t *users = json_object_get(watch, "user_errors");
-		printf("watching %s: %lld s left; failures %.1f %% vs tolerated %.1f %%, "
+		char left[32];
+		human(number(watch, "seconds_left"), left, sizeof(left));
+		printf("watching %s: %s left; failures %.1f %% vs tolerated %.1f %%, "
 		       "evidence %.1f/%.0f; user errors evidence %.1f/%.0f\n",
-		       str(cutover, "active"), integer(watch, "seconds_left"),
-		       100 * number(failures, "estimated_ratio"), 100 * number(failures, "p0"),
-		       number(failures, "score"), number(failures, "threshold"),
-		       number(users, "score"), number(users, "threshold"));
+		       str(cutover, "active"), left, 100 * number(failures, "estimated_ratio"),
+		       100 * number(failures, "p0"), number(failures, "score"),
+		       number(failures, "threshold"), number(users, "score"),
+		       number(users, "threshold"));
 	}
 	if (str(cutover, "reason")[0] != '\0')
 		printf("last reason: %s\n", str(cutover, "reason"));
@@ -134,11 +166,12 @@ int ctl_show_status(const struct ctl_options *opt, const char *operand)
 		json_decref(status);
 		return rc;
 	}
-	printf("environment %s, active cluster %s, collector up %lld s%s\n\n",
+	char uptime[32];
+	human(number(status, "uptime_seconds"), uptime, sizeof(uptime));
+	printf("environment %s, active cluster %s, collector up %s%s\n\n",
 	       str(status, "environment"),
 	       json_is_string(json_object_get(status, "active")) ? str(status, "active") : "(none)",
-	       integer(status, "uptime_seconds"),
-	       json_is_true(json_object_get(status, "warming_up")) ? " (warming up)" : "");
+	       uptime, json_is_true(json_object_get(status, "warming_up")) ? " (warming up)" : "");
 	if (json_is_object(json_object_get(status, "cutover")))
 		print_cutover(json_object_get(status, "cutover"));
 	printf("%-12s %-6s %-10s %-22s %-7s %-32s %s\n", "CLUSTER", "ACTIVE", "VERSION", "VERSIONS",
@@ -171,8 +204,9 @@ int ctl_show_nodes(const struct ctl_options *opt, const char *operand)
 	json_t *node;
 	json_array_foreach(nodes, i, node)
 	{
-		char seen[32], config[32];
-		snprintf(seen, sizeof(seen), "%.1fs ago", number(node, "last_seen_seconds"));
+		char seen[48], age[32], config[32];
+		human(number(node, "last_seen_seconds"), age, sizeof(age));
+		snprintf(seen, sizeof(seen), "%s ago", age);
 		snprintf(config, sizeof(config), "%lld files%s", integer(node, "config_files"),
 		         integer(node, "config_errors") > 0 ? ", errors" : "");
 		printf("%-28s %-10s %-12s %-10s %-14s %-5s %-10s %s\n", str(node, "node_id"),
@@ -229,15 +263,18 @@ int ctl_show_events(const struct ctl_options *opt, const char *operand)
 		json_decref(answer);
 		return rc;
 	}
+	int64_t now = clock_unix_ms();
 	size_t i;
 	json_t *event;
 	json_array_foreach(json_object_get(answer, "events"), i, event)
 	{
 		const char *type = str(event, "type");
-		char what[1200];
+		char what[1200], age[48];
 		describe_event(event, type, what, sizeof(what));
-		printf("%-6lld %s %s%-16s%s %s\n", integer(event, "id"), str(event, "time"),
-		       severity_color(opt, str(event, "severity")), type, color_reset(opt), what);
+		stamp_age(str(event, "time"), now, age, sizeof(age));
+		printf("%-6lld %s %-12s %s%-16s%s %s\n", integer(event, "id"), str(event, "time"),
+		       age, severity_color(opt, str(event, "severity")), type, color_reset(opt),
+		       what);
 	}
 	json_decref(answer);
 	return CTL_EXIT_OK;

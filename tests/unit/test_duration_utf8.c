@@ -71,6 +71,24 @@ static void test_duration_format_round_trip(void **state)
 	}
 }
 
+static void test_duration_format_human(void **state)
+{
+	(void)state;
+	const struct {
+		int64_t ms;
+		const char *text;
+	} cases[] = {
+	        {-5, "-"},         {0, "0s"},         {999, "0s"},       {45000, "45s"},
+	        {60000, "1m"},     {312000, "5m12s"}, {312999, "5m12s"}, {3600000, "1h"},
+	        {7380000, "2h3m"}, {7385000, "2h3m"}, {86400000, "1d"},  {100800000, "1d4h"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[32];
+		duration_format_human(cases[i].ms, text, sizeof(text));
+		assert_string_equal(text, cases[i].text);
+	}
+}
+
 struct utf8_case {
 	const char *name;
 	const char *bytes;
@@ -170,6 +188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_duration_table),
 	        cmocka_unit_test(test_duration_format_round_trip),
+	        cmocka_unit_test(test_duration_format_human),
 	        cmocka_unit_test(test_utf8_table),
 	        cmocka_unit_test(test_utf8_clean_copy_table),
 	        cmocka_unit_test(test_log_level_parse),
