@@ -86,6 +86,26 @@ void sim_cluster_set_qps(struct sim_cluster *cluster, double qps, int64_t now_ms
 	schedule_next_arrival(cluster, (double)now_ms);
 }
 
+/* Counts one failed query of error TYPE as Trino's QueryManagerStats does. */
+void sim_count_failure(struct sim_counters *c, enum sim_error_type type)
+{
+	c->failed++;
+	switch (type) {
+	case SIM_ERROR_USER:
+		c->user_error++;
+		break;
+	case SIM_ERROR_INTERNAL:
+		c->internal++;
+		break;
+	case SIM_ERROR_EXTERNAL:
+		c->external++;
+		break;
+	case SIM_ERROR_INSUFFICIENT_RESOURCES:
+		c->insufficient_resources++;
+		break;
+	}
+}
+
 /* One query from submission to its final state, counted as Trino's QueryManagerStats does. */
 static void run_one_query(struct sim_cluster *cluster)
 {
@@ -95,21 +115,7 @@ static void run_one_query(struct sim_cluster *cluster)
 	c->completed++;
 	double u = rng_uniform(&cluster->rng_state);
 	if (u <= cluster->fail_ratio) {
-		c->failed++;
-		switch (cluster->error_type) {
-		case SIM_ERROR_USER:
-			c->user_error++;
-			break;
-		case SIM_ERROR_INTERNAL:
-			c->internal++;
-			break;
-		case SIM_ERROR_EXTERNAL:
-			c->external++;
-			break;
-		case SIM_ERROR_INSUFFICIENT_RESOURCES:
-			c->insufficient_resources++;
-			break;
-		}
+		sim_count_failure(c, cluster->error_type);
 		return;
 	}
 	if (u <= cluster->fail_ratio + cluster->user_error_ratio) {

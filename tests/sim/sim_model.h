@@ -119,6 +119,9 @@ int sim_version_number(const char *version);
 const char *sim_state_name(enum sim_node_state state);
 int sim_state_parse(const char *text, enum sim_node_state *state);
 const char *sim_error_type_name(enum sim_error_type type);
+
+/* Counts one failed query of error TYPE in C (failed and the type's counter). */
+void sim_count_failure(struct sim_counters *c, enum sim_error_type type);
 int sim_error_type_parse(const char *text, enum sim_error_type *type);
 const char *sim_counters_mode_name(enum sim_counters_mode mode);
 int sim_counters_mode_parse(const char *text, enum sim_counters_mode *mode);

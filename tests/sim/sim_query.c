@@ -166,21 +166,7 @@ static void fail_query(struct sim_queries *queries, struct sim_query *q, const c
 	snprintf(q->error_type, sizeof(q->error_type), "%s", sim_error_type_name(type));
 	snprintf(q->error_text, sizeof(q->error_text), "%s", text);
 	c->completed++;
-	c->failed++;
-	switch (type) {
-	case SIM_ERROR_USER:
-		c->user_error++;
-		break;
-	case SIM_ERROR_INTERNAL:
-		c->internal++;
-		break;
-	case SIM_ERROR_EXTERNAL:
-		c->external++;
-		break;
-	case SIM_ERROR_INSUFFICIENT_RESOURCES:
-		c->insufficient_resources++;
-		break;
-	}
+	sim_count_failure(c, type);
 	if (strcmp(name, "ABANDONED_QUERY") == 0)
 		c->abandoned++;
 	else if (strcmp(name, "USER_CANCELED") == 0)
