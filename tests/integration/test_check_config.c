@@ -171,9 +171,71 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
-static void test_collector_checks(void **state)
+#define STATE "state_dir = @D/state\n"
+#define BASE  "[collector]\ncurve = off\n" STATE "[cluster.blue]\n"
+#define HAPROXY_DOWN                                                                               \
+	BASE "[lb]\ndriver = haproxy\n[lb.haproxy]\nsockets = @D/gone.sock\n"                      \
+	     "map_file = @D/trino.map\nbackend.blue = be_blue\n"
+static const struct check_case collector_cases[] = {
+        {"valid", BASE, false, 0, "OK (collector config: 1 clusters, driver none)"},
+        {"keys there",
+         "[collector]\nsecret_key_file = @D/collector.key\nallowed_keys_dir = "
+         "@D/agents\n" STATE "[cluster.blue]\n",
+         false, 0, "OK (collector config"},
+        {"the secret key missing",
+         "[collector]\nsecret_key_file = @D/none.key\nallowed_keys_dir = @D/agents\n" STATE
+         "[cluster.blue]\n",
+         false, 1, "[collector] secret_key_file: "},
+        {"the allow-list missing",
+         "[collector]\nsecret_key_file = @D/collector.key\nallowed_keys_dir = "
+         "@D/none\n" STATE "[cluster.blue]\n",
+         false, 1, "allowed_keys_dir "},
+        {"an allow-list file that is not a key",
+         "[collector]\nsecret_key_file = @D/collector.key\n"
+         "allowed_keys_dir = @D/agents-bad-key\n" STATE "[cluster.blue]\n",
+         false, 1, "agents-bad-key/blue/worker/w1.pub"},
+        {"a key file of the flat layout",
+         "[collector]\nsecret_key_file = @D/collector.key\n"
+         "allowed_keys_dir = @D/agents-flat\n" STATE "[cluster.blue]\n",
+         false, 1, "keys are bound to a cluster and a role now"},
+        {"an allow-list name that is no node id",
+         "[collector]\nsecret_key_file = @D/collector.key\n"
+         "allowed_keys_dir = @D/agents-bad-name\n" STATE "[cluster.blue]\n",
+         false, 1, "'worker.one' is not a node id Trino accepts"},
+        {"an empty allow-list",
+         "[collector]\nsecret_key_file = @D/collector.key\n"
+         "allowed_keys_dir = @D/agents-empty\n" STATE "[cluster.blue]\n",
+         false, 1, "holds no <cluster>/<role>/<node-id>.pub"},
+        {"a short API token", BASE "[api]\ntoken_file = @D/short-token\n", false, 1,
+         "the token must be at least 16 characters"},
+        {"haproxy's socket answers",
+         BASE "[lb]\ndriver = haproxy\n[lb.haproxy]\nsockets = @D/admin.sock\n"
+              "map_file = @D/trino.map\nbackend.blue = be_blue\n",
+         false, 0, "driver haproxy)"},
+        {"haproxy's socket is not there", HAPROXY_DOWN, false, 1,
+         "[lb.haproxy] sockets: HAProxy's runtime API "},
+        {"offline: not probed", HAPROXY_DOWN, true, 0, "driver haproxy, not probed)"},
+        {"a backend missing",
+         BASE "[cluster.green]\n[lb]\ndriver = haproxy\n[lb.haproxy]\n"
+              "sockets = @D/admin.sock\nmap_file = @D/trino.map\nbackend.blue = be_blue\n",
+         true, 2, "has no backend.green"},
+        {"the switch URL refuses",
+         BASE "[lb]\ndriver = http\n[lb.http]\nswitch_url = http://127.0.0.1:@P/switch\n", false, 1,
+         "[lb.http] switch_url: 127.0.0.1:"},
+        {"an exec command not found",
+         BASE "[lb]\ndriver = exec\n[lb.exec]\nswitch_command = /nonexistent/switch {cluster}\n",
+         false, 1, "[lb.exec] switch_command: /nonexistent/switch: "},
+        {"an invalid file", "[collector]\ntik = 1s\n", false, 2,
+         "check.ini:2: unknown key 'tik' in [collector]"},
+};
+
+/*
+ * The files the collector cases point at: its keys, allow-lists in each
+ * layout (good, bad name, bad key, empty, flat), a short token and an
+ * admin socket that accepts; the socket's listening fd.
+ */
+static int make_collector_files(void)
 {
-	(void)state;
 	char path[512];
 	write_keys("collector");
 	/* allowed_keys_dir/<cluster>/<role>/<node-id>.pub */
@@ -197,67 +259,16 @@ static void test_collector_checks(void **state)
 	chmod(path, 0600);
 	char socket_path[512];
 	snprintf(socket_path, sizeof(socket_path), "%s/admin.sock", dir);
-	int listening = listen_unix(socket_path);
 	closed_port = harness_port_range(1);
-#define STATE "state_dir = @D/state\n"
-#define BASE  "[collector]\ncurve = off\n" STATE "[cluster.blue]\n"
-#define HAPROXY_DOWN                                                                               \
-	BASE "[lb]\ndriver = haproxy\n[lb.haproxy]\nsockets = @D/gone.sock\n"                      \
-	     "map_file = @D/trino.map\nbackend.blue = be_blue\n"
-	static const struct check_case cases[] = {
-	        {"valid", BASE, false, 0, "OK (collector config: 1 clusters, driver none)"},
-	        {"keys there",
-	         "[collector]\nsecret_key_file = @D/collector.key\nallowed_keys_dir = "
-	         "@D/agents\n" STATE "[cluster.blue]\n",
-	         false, 0, "OK (collector config"},
-	        {"the secret key missing",
-	         "[collector]\nsecret_key_file = @D/none.key\nallowed_keys_dir = @D/agents\n" STATE
-	         "[cluster.blue]\n",
-	         false, 1, "[collector] secret_key_file: "},
-	        {"the allow-list missing",
-	         "[collector]\nsecret_key_file = @D/collector.key\nallowed_keys_dir = "
-	         "@D/none\n" STATE "[cluster.blue]\n",
-	         false, 1, "allowed_keys_dir "},
-	        {"an allow-list file that is not a key",
-	         "[collector]\nsecret_key_file = @D/collector.key\n"
-	         "allowed_keys_dir = @D/agents-bad-key\n" STATE "[cluster.blue]\n",
-	         false, 1, "agents-bad-key/blue/worker/w1.pub"},
-	        {"a key file of the flat layout",
-	         "[collector]\nsecret_key_file = @D/collector.key\n"
-	         "allowed_keys_dir = @D/agents-flat\n" STATE "[cluster.blue]\n",
-	         false, 1, "keys are bound to a cluster and a role now"},
-	        {"an allow-list name that is no node id",
-	         "[collector]\nsecret_key_file = @D/collector.key\n"
-	         "allowed_keys_dir = @D/agents-bad-name\n" STATE "[cluster.blue]\n",
-	         false, 1, "'worker.one' is not a node id Trino accepts"},
-	        {"an empty allow-list",
-	         "[collector]\nsecret_key_file = @D/collector.key\n"
-	         "allowed_keys_dir = @D/agents-empty\n" STATE "[cluster.blue]\n",
-	         false, 1, "holds no <cluster>/<role>/<node-id>.pub"},
-	        {"a short API token", BASE "[api]\ntoken_file = @D/short-token\n", false, 1,
-	         "the token must be at least 16 characters"},
-	        {"haproxy's socket answers",
-	         BASE "[lb]\ndriver = haproxy\n[lb.haproxy]\nsockets = @D/admin.sock\n"
-	              "map_file = @D/trino.map\nbackend.blue = be_blue\n",
-	         false, 0, "driver haproxy)"},
-	        {"haproxy's socket is not there", HAPROXY_DOWN, false, 1,
-	         "[lb.haproxy] sockets: HAProxy's runtime API "},
-	        {"offline: not probed", HAPROXY_DOWN, true, 0, "driver haproxy, not probed)"},
-	        {"a backend missing",
-	         BASE "[cluster.green]\n[lb]\ndriver = haproxy\n[lb.haproxy]\n"
-	              "sockets = @D/admin.sock\nmap_file = @D/trino.map\nbackend.blue = be_blue\n",
-	         true, 2, "has no backend.green"},
-	        {"the switch URL refuses",
-	         BASE "[lb]\ndriver = http\n[lb.http]\nswitch_url = http://127.0.0.1:@P/switch\n",
-	         false, 1, "[lb.http] switch_url: 127.0.0.1:"},
-	        {"an exec command not found",
-	         BASE
-	         "[lb]\ndriver = exec\n[lb.exec]\nswitch_command = /nonexistent/switch {cluster}\n",
-	         false, 1, "[lb.exec] switch_command: /nonexistent/switch: "},
-	        {"an invalid file", "[collector]\ntik = 1s\n", false, 2,
-	         "check.ini:2: unknown key 'tik' in [collector]"},
-	};
-	run_cases(TG_COLLECTOR_BIN, cases, sizeof(cases) / sizeof(cases[0]));
+	return listen_unix(socket_path);
+}
+
+static void test_collector_checks(void **state)
+{
+	(void)state;
+	int listening = make_collector_files();
+	run_cases(TG_COLLECTOR_BIN, collector_cases,
+	          sizeof(collector_cases) / sizeof(collector_cases[0]));
 	close(listening);
 }
 
