@@ -73,6 +73,8 @@ static const struct config_key watch_keys[] = {
          NULL},
         {"drain_quiet", CONFIG_DURATION, offsetof(struct watch_section, drain_quiet_ms), false,
          "0s", 0, 86400000, NULL},
+        {"loss_settle", CONFIG_DURATION, offsetof(struct watch_section, loss_settle_ms), false,
+         "6m", 1000, 86400000, NULL},
 };
 
 static const struct config_key lb_keys[] = {

@@ -61,6 +61,7 @@ struct watch_section {
 	int64_t sustain_ms;
 	bool dry_run;
 	int64_t drain_quiet_ms; /* the drain gate: 0 off */
+	int64_t loss_settle_ms; /* a switch's AbandonedQueries delta is counted this long */
 };
 
 /*

@@ -17,11 +17,13 @@
 #include "backend_health.h"
 #include "degradation.h"
 #include "drain.h"
+#include "drain_status.h"
 #include "failure_ratio.h"
 #include "journal.h"
 #include "log.h"
 #include "rollback_target.h"
 #include "state_file.h"
+#include "switch_accounting.h"
 #include "text_cut.h"
 
 struct cutover_runner {
@@ -47,6 +49,8 @@ struct cutover_runner {
 	struct cutover_counters counters;
 	char switch_from[64];      /* the switch under way: where users were */
 	int64_t switch_started_ms; /* and when it was asked for (monotonic) */
+
+	struct switch_accounting losses; /* what each switch cost */
 };
 
 const double switch_bucket_bounds[SWITCH_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -203,6 +207,7 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 			         c->clusters[i].name);
 			break;
 		}
+	switch_accounting_observe(&r->losses, c, now);
 	drain_observe(&r->drain, &c->fleet, c->clusters, c->cluster_count, r->state.other, now_ms);
 	f->previous_busy = !drain_done(&r->drain, c->config.watch.drain_quiet_ms, now_ms,
 	                               f->previous_busy_why, sizeof(f->previous_busy_why));
@@ -241,6 +246,10 @@ static void step(struct cutover_runner *r, const struct cutover_event *event, st
 	cutover_step(&r->state, event, &facts, result);
 	if (result->changed) {
 		count_rollback(r, event, result->next.phase);
+		if (r->state.active[0] != '\0' && strcmp(result->next.active, r->state.active) != 0)
+			switch_accounting_switched(&r->losses, c, r->state.active,
+			                           result->next.active,
+			                           result->next.phase == PHASE_ROLLED_BACK, now);
 		persist(r, &result->next);
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
@@ -424,6 +433,7 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 			if (i != j)
 				(void)switch_count_of(&r->counters, collector->clusters[i].name,
 				                      collector->clusters[j].name);
+	switch_accounting_init(&r->losses, collector);
 	r->lb = *driver;
 	r->recovering = found &&
 	                (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK);
@@ -502,35 +512,15 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
 	return answer;
 }
 
-/* The drain gate in status: the old cluster's running and queued queries, and what stable waits for. */
-static json_t *drain_json(const struct cutover_runner *r, struct clock_now now)
-{
-	const struct drain_state *d = &r->drain;
-	char why[CUTOVER_TEXT_LEN] = "";
-	bool done = drain_done(d, r->collector->config.watch.drain_quiet_ms, now.mono_ms, why,
-	                       sizeof(why));
-	json_t *out = json_pack("{s:s,s:b,s:I}", "cluster", r->state.other, "drained", done,
-	                        "quiet_required_seconds",
-	                        (json_int_t)(r->collector->config.watch.drain_quiet_ms / 1000));
-	if (d->known) {
-		json_object_set_new(out, "running", json_integer((json_int_t)d->running));
-		json_object_set_new(out, "queued", json_integer((json_int_t)d->queued));
-	}
-	if (d->quiet_since_ms >= 0)
-		json_object_set_new(
-		        out, "quiet_seconds",
-		        json_integer((json_int_t)((now.mono_ms - d->quiet_since_ms) / 1000)));
-	if (!done)
-		json_object_set_new(out, "waiting_for", json_string(why));
-	return out;
-}
-
 json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now now)
 {
 	const struct cutover_state *s = &r->state;
 	json_t *out = json_pack("{s:s,s:s,s:s,s:b,s:b,s:s}", "phase", cutover_phase_name(s->phase),
 	                        "active", s->active, "other", s->other, "paused", s->paused,
 	                        "dry_run", r->collector->config.watch.dry_run, "reason", s->reason);
+	json_t *last_switch = switch_accounting_status(&r->losses, now);
+	if (last_switch != NULL)
+		json_object_set_new(out, "last_switch", last_switch);
 	if (s->phase == PHASE_WATCHING) {
 		int64_t left = s->until_unix_ms - now.unix_ms;
 		const struct detector *d = &r->detector;
@@ -548,7 +538,10 @@ json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now n
 		                  "user_errors", "enabled", d->user_channel, "score",
 		                  d->user_errors.score, "threshold", d->user_errors.threshold, "p0",
 		                  d->user_errors.p0, "explanation", explanation));
-		json_object_set_new(out, "drain", drain_json(r, now));
+		json_object_set_new(out, "drain",
+		                    drain_status_json(&r->drain, s->other,
+		                                      r->collector->config.watch.drain_quiet_ms,
+		                                      now));
 	}
 	return out;
 }
@@ -569,6 +562,7 @@ void cutover_runner_metrics(const struct cutover_runner *r, struct clock_now now
 	int64_t left = r->state.until_unix_ms - now.unix_ms;
 	*out = (struct cutover_metrics){
 	        .counters = &r->counters,
+	        .losses = &r->losses,
 	        .phase = r->state.phase,
 	        .paused = r->state.paused,
 	        .watching = r->state.phase == PHASE_WATCHING,

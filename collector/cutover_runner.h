@@ -19,6 +19,7 @@
 #include "lb.h"
 
 struct cutover_runner;
+struct switch_accounting;
 
 /*
  * Loads the saved state (or starts STEADY on initial_active). DRIVER (copied;
@@ -101,6 +102,7 @@ struct cutover_counters {
 
 struct cutover_metrics {
 	const struct cutover_counters *counters; /* borrowed from the runner */
+	const struct switch_accounting *losses;  /* borrowed from the runner */
 	enum cutover_phase phase;
 	bool paused;
 	bool watching;

@@ -13,6 +13,7 @@
 
 #include "alerts.h"
 #include "cutover_runner.h"
+#include "switch_accounting.h"
 #include "failure_ratio.h"
 #include "ingest.h"
 #include "journal.h"
@@ -262,6 +263,36 @@ static void write_ticks(const struct collector *collector, struct evbuffer *out)
 	                    (double)collector->started_unix_ms / 1000.0);
 }
 
+/* Lost-query accounting (switch_accounting.h): settled totals and the last switch so far. */
+static void write_switch_losses(const struct switch_accounting *a, struct evbuffer *out)
+{
+	family(out, "switch_lost_queries_total", "counter",
+	       "Queries lost at load-balancer switches: the old cluster's AbandonedQueries delta "
+	       "over [watch] loss_settle, counted when the switch settles, by source and target.");
+	for (size_t i = 0; i < a->pair_count; i++) {
+		evbuffer_add_printf(out, "trino_guard_switch_lost_queries_total{from=\"");
+		label(out, a->pairs[i].from);
+		evbuffer_add_printf(out, "\",to=\"");
+		label(out, a->pairs[i].to);
+		evbuffer_add_printf(out, "\"} %llu\n",
+		                    (unsigned long long)a->pairs[i].lost_queries);
+	}
+	const struct switch_loss *last = switch_loss_latest(&a->book);
+	if (last == NULL)
+		return;
+	family(out, "last_switch_lost_queries", "gauge",
+	       "Queries the latest switch lost so far (final once trino_guard_last_switch_settled "
+	       "is 1).");
+	evbuffer_add_printf(out, "trino_guard_last_switch_lost_queries{from=\"");
+	label(out, last->from);
+	evbuffer_add_printf(out, "\",to=\"");
+	label(out, last->to);
+	evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)last->lost_queries);
+	family(out, "last_switch_settled", "gauge",
+	       "1 once the latest switch's loss_settle window is over, 0 while it counts.");
+	evbuffer_add_printf(out, "trino_guard_last_switch_settled %d\n", last->settled);
+}
+
 static void write_cutover(const struct collector *collector, struct clock_now now,
                           struct evbuffer *out)
 {
@@ -293,6 +324,7 @@ static void write_cutover(const struct collector *collector, struct clock_now no
 	evbuffer_add_printf(out, "trino_guard_watch_remaining_seconds %lld\n",
 	                    (long long)m.seconds_left);
 	write_switches(m.counters, out);
+	write_switch_losses(m.losses, out);
 }
 
 static void write_alerts(const struct collector *collector, int64_t now_unix_ms,
