@@ -265,6 +265,21 @@ void http_client_free(struct http_client *client)
 	free(client);
 }
 
+void http_client_cancel(struct http_client *client, void *arg)
+{
+	struct http_transfer **p = &client->transfers;
+	while (*p != NULL) {
+		struct http_transfer *transfer = *p;
+		if (transfer->arg != arg) {
+			p = &transfer->next;
+			continue;
+		}
+		curl_multi_remove_handle(client->multi, transfer->easy);
+		transfer_unlink(client, transfer);
+		transfer_free(transfer);
+	}
+}
+
 size_t http_client_in_flight(const struct http_client *client)
 {
 	return client->in_flight;
@@ -364,6 +379,10 @@ static int set_headers_and_auth(struct http_transfer *transfer, const struct htt
 		bad |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers) != CURLE_OK;
 	if (request->ca_file != NULL)
 		bad |= curl_easy_setopt(easy, CURLOPT_CAINFO, request->ca_file) != CURLE_OK;
+	if (request->cert_file != NULL)
+		bad |= curl_easy_setopt(easy, CURLOPT_SSLCERT, request->cert_file) != CURLE_OK;
+	if (request->key_file != NULL)
+		bad |= curl_easy_setopt(easy, CURLOPT_SSLKEY, request->key_file) != CURLE_OK;
 	if (request->basic_user != NULL) {
 		bad |= curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) != CURLE_OK;
 		bad |= curl_easy_setopt(easy, CURLOPT_USERNAME, request->basic_user) != CURLE_OK;

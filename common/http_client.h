@@ -23,6 +23,8 @@ struct http_request {
 	int64_t timeout_ms;        /* whole request; 0: 10 s */
 	size_t max_response_bytes; /* larger bodies fail the request; 0: 1 MiB */
 	const char *ca_file;       /* TLS trust; NULL: the system's */
+	const char *cert_file;     /* TLS client certificate (PEM); NULL: none */
+	const char *key_file;      /* its private key (PEM) */
 	const char *basic_user;    /* HTTP Basic credentials; NULL: none */
 	const char *basic_password;
 };
@@ -51,6 +53,9 @@ void http_client_free(struct http_client *client);
  */
 int http_client_start(struct http_client *client, const struct http_request *request,
                       http_done_fn done, void *arg, char *err, size_t err_len);
+
+/* Cancels the requests in flight whose callback argument is ARG (theirs are not called). */
+void http_client_cancel(struct http_client *client, void *arg);
 
 /* Requests started and not yet finished. */
 size_t http_client_in_flight(const struct http_client *client);

@@ -11,6 +11,8 @@
 # tests drive (pinned in tests/client/package-lock.json, installed by `npm ci`
 # into tests/client/node_modules, never globally).
 # chromium (headless) loads the collector's dashboard in tests/integration/test_dashboard.
+# etcd-server is the consensus store of high availability; tests/integration/test_etcd
+# starts one on loopback.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +36,7 @@ libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
 dpkg-dev debhelper lintian systemd nodejs
-jq valgrind clang libclang-rt-14-dev chromium
+jq valgrind clang libclang-rt-14-dev chromium etcd-server
 "
 
 missing=""
@@ -59,7 +61,7 @@ fi
 
 echo "install-deps: installing:$missing" >&2
 
-# The servers we install (haproxy, prometheus, alertmanager, node-exporter)
+# The servers we install (haproxy, prometheus, alertmanager, node-exporter, etcd)
 # are started by the tests on loopback ports of their own; keep apt from
 # starting system-wide copies of them while installing, unless the machine
 # already has a policy of its own.

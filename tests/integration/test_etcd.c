@@ -1,0 +1,379 @@
+/*
+ * collector/ha/etcd.c against a real etcd on loopback: two collectors'
+ * campaigns for one leader key (one wins, the other learns who holds it);
+ * keep-alives and a revoked lease taking its key along; a put guarded by a
+ * revision and by a fence (a stale revision and a lost leadership both
+ * refused, nothing written); prefix reads; an endpoint list whose first
+ * member is down; a client freed with a request in flight. The last test
+ * drives rules/leadership.c with real answers: one leader of two; the leader
+ * frozen (the follower takes over once its lease has ended, not before);
+ * etcd killed (nobody may act after a TTL, a clear error) and back (one
+ * leader again).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "etcd.h"
+#include "etcd_server.h"
+#include "harness.h"
+#include "http_client.h"
+#include "leadership.h"
+
+static char *dir;
+static struct etcd_server server;
+static struct event_base *base;
+static struct http_client *http;
+
+/* What one call answered, copied out of the callback. */
+struct answer {
+	bool done, ok, succeeded;
+	char error[512];
+	int64_t revision, lease_id, ttl_s, sent_ms;
+	size_t kv_count;
+	char keys[8][128], values[8][256];
+	int64_t mod_revision[8], lease[8];
+};
+
+static void on_done(const struct etcd_result *r, void *arg)
+{
+	struct answer *a = arg;
+	a->done = true;
+	a->ok = r->ok;
+	snprintf(a->error, sizeof(a->error), "%s", r->error != NULL ? r->error : "");
+	a->succeeded = r->succeeded;
+	a->revision = r->revision;
+	a->lease_id = r->lease_id;
+	a->ttl_s = r->ttl_s;
+	a->sent_ms = r->sent_ms;
+	a->kv_count = r->kv_count;
+	for (size_t i = 0; i < r->kv_count && i < 8; i++) {
+		snprintf(a->keys[i], sizeof(a->keys[i]), "%s", r->kvs[i].key);
+		snprintf(a->values[i], sizeof(a->values[i]), "%s", r->kvs[i].value);
+		a->mod_revision[i] = r->kvs[i].mod_revision;
+		a->lease[i] = r->kvs[i].lease;
+	}
+	event_base_loopbreak(base);
+}
+
+/* Runs the loop until A is answered (10 s at most). */
+static void await(struct answer *a)
+{
+	int64_t deadline = clock_mono_ms() + 10000;
+	while (!a->done && clock_mono_ms() < deadline)
+		harness_run_loop(base, (int)(deadline - clock_mono_ms()));
+	assert_true(a->done);
+}
+
+static struct etcd *client_of(const char *const *endpoints)
+{
+	char err[256];
+	struct etcd_options options = {.endpoints = endpoints, .timeout_ms = 2000};
+	struct etcd *etcd = etcd_new(http, &options, err, sizeof(err));
+	if (etcd == NULL)
+		fail_msg("etcd_new: %s", err);
+	return etcd;
+}
+
+static struct etcd *client(void)
+{
+	const char *endpoints[] = {server.url, NULL};
+	return client_of(endpoints);
+}
+
+#define CALL(a, fn, ...)                                                                           \
+	do {                                                                                       \
+		char call_err_[256];                                                               \
+		memset(&(a), 0, sizeof(a));                                                        \
+		assert_int_equal(fn(__VA_ARGS__, on_done, &(a), call_err_, sizeof(call_err_)), 0); \
+		await(&(a));                                                                       \
+	} while (0)
+
+static int64_t grant(struct etcd *etcd, int64_t ttl_s)
+{
+	struct answer a;
+	CALL(a, etcd_lease_grant, etcd, ttl_s);
+	assert_true(a.ok);
+	assert_int_not_equal(a.lease_id, 0);
+	assert_int_equal(a.ttl_s, ttl_s);
+	return a.lease_id;
+}
+
+static void test_one_leader_of_two(void **state)
+{
+	(void)state;
+	struct etcd *c1 = client(), *c2 = client();
+	int64_t l1 = grant(c1, 5), l2 = grant(c2, 5);
+	struct answer a;
+	CALL(a, etcd_put_if_absent, c1, "/tg/prod/leader", "collector-1", l1);
+	assert_true(a.ok);
+	assert_true(a.succeeded);
+	CALL(a, etcd_put_if_absent, c2, "/tg/prod/leader", "collector-2", l2);
+	assert_true(a.ok);
+	assert_false(a.succeeded); /* a failed compare is an answer, not an error */
+	assert_int_equal(a.kv_count, 1);
+	assert_string_equal(a.keys[0], "/tg/prod/leader");
+	assert_string_equal(a.values[0], "collector-1");
+	assert_int_equal(a.lease[0], l1);
+
+	/* the leader's lease lives on keep-alives; revoked, the key goes with it */
+	CALL(a, etcd_lease_keepalive, c1, l1);
+	assert_true(a.ok);
+	assert_int_equal(a.ttl_s, 5);
+	CALL(a, etcd_lease_revoke, c1, l1);
+	assert_true(a.ok);
+	CALL(a, etcd_lease_keepalive, c1, l1);
+	assert_true(a.ok);
+	assert_int_equal(a.ttl_s, 0);
+	CALL(a, etcd_put_if_absent, c2, "/tg/prod/leader", "collector-2", l2);
+	assert_true(a.succeeded);
+	CALL(a, etcd_get, c1, "/tg/prod/leader", false);
+	assert_int_equal(a.kv_count, 1);
+	assert_string_equal(a.values[0], "collector-2");
+	CALL(a, etcd_lease_revoke, c2, l2);
+	etcd_free(c1);
+	etcd_free(c2);
+}
+
+static void test_guarded_put(void **state)
+{
+	(void)state;
+	struct etcd *etcd = client();
+	int64_t lease = grant(etcd, 5);
+	struct answer a;
+	CALL(a, etcd_put_if_absent, etcd, "/tg/g/leader", "collector-1", lease);
+	assert_true(a.succeeded);
+	/* first write of the state: the key must not exist yet */
+	CALL(a, etcd_put_guarded, etcd, "/tg/g/state", "{\"phase\":\"steady\"}", 0, "/tg/g/leader",
+	     "collector-1");
+	assert_true(a.ok);
+	assert_true(a.succeeded);
+	CALL(a, etcd_get, etcd, "/tg/g/state", false);
+	int64_t revision = a.mod_revision[0];
+	assert_string_equal(a.values[0], "{\"phase\":\"steady\"}");
+	/* a stale revision: refused, and the answer says what is there */
+	CALL(a, etcd_put_guarded, etcd, "/tg/g/state", "{\"phase\":\"switching\"}", revision - 1,
+	     "/tg/g/leader", "collector-1");
+	assert_true(a.ok);
+	assert_false(a.succeeded);
+	assert_string_equal(a.values[0], "{\"phase\":\"steady\"}");
+	/* the fence: a collector that is no longer the leader writes nothing */
+	CALL(a, etcd_put_guarded, etcd, "/tg/g/state", "{\"phase\":\"switching\"}", revision,
+	     "/tg/g/leader", "collector-2");
+	assert_false(a.succeeded);
+	assert_int_equal(a.kv_count, 2);
+	assert_string_equal(a.values[1], "collector-1");
+	CALL(a, etcd_put_guarded, etcd, "/tg/g/state", "{\"phase\":\"switching\"}", revision,
+	     "/tg/g/leader", "collector-1");
+	assert_true(a.succeeded);
+	/* prefix reads, then a delete guarded by the revision */
+	CALL(a, etcd_put_if_absent, etcd, "/tg/g/requests/1", "pause", 0);
+	CALL(a, etcd_put_if_absent, etcd, "/tg/g/requests/2", "resume", 0);
+	CALL(a, etcd_get, etcd, "/tg/g/requests/", true);
+	assert_int_equal(a.kv_count, 2);
+	assert_string_equal(a.keys[0], "/tg/g/requests/1");
+	assert_string_equal(a.values[1], "resume");
+	int64_t first = a.mod_revision[0];
+	CALL(a, etcd_delete, etcd, "/tg/g/requests/1", first + 100);
+	assert_false(a.succeeded);
+	CALL(a, etcd_delete, etcd, "/tg/g/requests/1", first);
+	assert_true(a.succeeded);
+	CALL(a, etcd_get, etcd, "/tg/g/requests/", true);
+	assert_int_equal(a.kv_count, 1);
+	CALL(a, etcd_lease_revoke, etcd, lease);
+	etcd_free(etcd);
+}
+
+static void test_first_endpoint_down(void **state)
+{
+	(void)state;
+	char down[64];
+	snprintf(down, sizeof(down), "http://127.0.0.1:%d/", harness_port_range(1));
+	const char *endpoints[] = {down, server.url, NULL};
+	struct etcd *etcd = client_of(endpoints);
+	struct answer a;
+	CALL(a, etcd_get, etcd, "/tg/none", false);
+	assert_true(a.ok);
+	assert_int_equal(a.kv_count, 0);
+	assert_string_equal(etcd_endpoint(etcd), server.url); /* asked first from now on */
+	/* freed with a request in flight: cancelled, its callback never runs */
+	struct answer never;
+	memset(&never, 0, sizeof(never));
+	char err[256];
+	assert_int_equal(etcd_get(etcd, "/tg/none", false, on_done, &never, err, sizeof(err)), 0);
+	assert_int_equal(http_client_in_flight(http), 1);
+	etcd_free(etcd);
+	assert_int_equal(http_client_in_flight(http), 0);
+	harness_run_loop(base, 200);
+	assert_false(never.done);
+
+	const char *bad[] = {"127.0.0.1:2379", NULL};
+	struct etcd_options options = {.endpoints = bad};
+	assert_null(etcd_new(http, &options, err, sizeof(err)));
+	assert_non_null(strstr(err, "want http://host:port"));
+}
+
+/* Drives rules/leadership.c with this etcd's answers until it leads or TIMEOUT_MS pass. */
+struct candidate {
+	struct leadership l;
+	struct etcd *etcd;
+	struct answer a;
+	enum leadership_step step;
+};
+
+static void candidate_step(struct candidate *c, const char *key)
+{
+	int64_t now = clock_mono_ms();
+	if (c->step != STEP_NONE && c->a.done) {
+		if (!c->a.ok)
+			leadership_failed(&c->l, c->a.error, now);
+		else if (c->step == STEP_GRANT)
+			leadership_granted(&c->l, c->a.lease_id, c->a.ttl_s, c->a.sent_ms, now);
+		else if (c->step == STEP_CAMPAIGN)
+			leadership_campaigned(&c->l, c->a.succeeded, c->a.values[0], c->a.lease[0],
+			                      c->a.sent_ms, now);
+		else
+			leadership_renewed(&c->l, c->a.ttl_s, c->a.sent_ms, now);
+		c->step = STEP_NONE;
+	}
+	if (c->step != STEP_NONE)
+		return;
+	c->step = leadership_next(&c->l, now);
+	memset(&c->a, 0, sizeof(c->a));
+	char err[256];
+	int rc = 0;
+	if (c->step == STEP_GRANT)
+		rc = etcd_lease_grant(c->etcd, c->l.ttl_ms / 1000, on_done, &c->a, err,
+		                      sizeof(err));
+	else if (c->step == STEP_CAMPAIGN)
+		rc = etcd_put_if_absent(c->etcd, key, c->l.self, c->l.lease_id, on_done, &c->a, err,
+		                        sizeof(err));
+	else if (c->step == STEP_KEEPALIVE)
+		rc = etcd_lease_keepalive(c->etcd, c->l.lease_id, on_done, &c->a, err, sizeof(err));
+	assert_int_equal(rc, 0);
+}
+
+/* Steps both candidates for MS, counting the moments both would act. */
+static int run_candidates(struct candidate *c, size_t n, const char *key, int ms)
+{
+	int both = 0;
+	int64_t until = clock_mono_ms() + ms;
+	while (clock_mono_ms() < until) {
+		size_t acting = 0;
+		for (size_t i = 0; i < n; i++) {
+			candidate_step(&c[i], key);
+			acting += leadership_may_act(&c[i].l, clock_mono_ms(), 500);
+		}
+		both += acting > 1;
+		harness_run_loop(base, 50);
+	}
+	return both;
+}
+
+/* Steps the candidates until exactly one leads (true) or TIMEOUT_MS pass (false). */
+static bool elect(struct candidate *c, size_t n, const char *key, int timeout_ms)
+{
+	int64_t until = clock_mono_ms() + timeout_ms;
+	while (clock_mono_ms() < until) {
+		assert_int_equal(run_candidates(c, n, key, 100), 0);
+		size_t leaders = 0;
+		for (size_t i = 0; i < n; i++)
+			leaders += c[i].l.role == ROLE_LEADER;
+		if (leaders == 1)
+			return true;
+	}
+	return false;
+}
+
+static void test_leadership_moves_when_etcd_dies_and_returns(void **state)
+{
+	(void)state;
+	struct candidate c[2] = {{.etcd = client()}, {.etcd = client()}};
+	leadership_init(&c[0].l, "collector-1", 3000);
+	leadership_init(&c[1].l, "collector-2", 3000);
+	assert_true(elect(c, 2, "/tg/e/leader", 3000));
+	struct candidate *leader = c[0].l.role == ROLE_LEADER ? &c[0] : &c[1];
+	struct candidate *follower = leader == &c[0] ? &c[1] : &c[0];
+	assert_string_equal(follower->l.leader, leader->l.self);
+	/* a few renewals later the same leader still leads */
+	assert_int_equal(run_candidates(c, 2, "/tg/e/leader", 2500), 0);
+	assert_int_equal(leader->l.role, ROLE_LEADER);
+	assert_true(leadership_may_act(&leader->l, clock_mono_ms(), 500));
+
+	/* the leader freezes (as under kill -9): the follower takes over once its lease ends */
+	int64_t frozen = clock_mono_ms();
+	int64_t lease_end = leader->l.lease_until_ms;
+	assert_true(elect(follower, 1, "/tg/e/leader", 3000 + 2000));
+	int64_t took_over = clock_mono_ms();
+	assert_true(took_over >= lease_end); /* never while the old lease may live */
+	assert_true(took_over - frozen <= 3000 + 1500);
+	/* the old leader wakes: it has stopped acting and learns who leads now */
+	assert_false(leadership_may_act(&leader->l, took_over, 0));
+	assert_int_equal(run_candidates(c, 2, "/tg/e/leader", 1500), 0);
+	assert_int_equal(leader->l.role, ROLE_FOLLOWER);
+	assert_string_equal(leader->l.leader, follower->l.self);
+	leader = follower;
+
+	/* etcd dies: nobody may act from a lease's TTL on, and both say why */
+	harness_kill9(server.pid);
+	int64_t killed = clock_mono_ms();
+	assert_int_equal(run_candidates(c, 2, "/tg/e/leader", 3200), 0);
+	assert_false(leadership_may_act(&c[0].l, clock_mono_ms(), 0));
+	assert_false(leadership_may_act(&c[1].l, clock_mono_ms(), 0));
+	assert_true(leadership_etcd_lost(&leader->l, clock_mono_ms(), killed));
+	assert_non_null(strstr(leader->l.last_error, "connection refused"));
+
+	/* back: one leader again */
+	assert_int_equal(etcd_server_restart(&server), 0);
+	/* the leader key of before the crash lives on until its lease, revived by etcd, ends */
+	assert_true(elect(c, 2, "/tg/e/leader", 3000 * 2 + 3000));
+	etcd_free(c[0].etcd);
+	etcd_free(c[1].etcd);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!etcd_server_available()) {
+		fprintf(stderr, "etcd is missing: deploy/install-deps.sh installs etcd-server\n");
+		return -1;
+	}
+	dir = harness_tmpdir("tg-etcd");
+	base = event_base_new();
+	char err[256];
+	http = http_client_new(base, err, sizeof(err));
+	if (dir == NULL || base == NULL || http == NULL)
+		return -1;
+	return etcd_server_start(&server, dir);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	etcd_server_stop(&server);
+	harness_stop_all();
+	http_client_free(http);
+	event_base_free(base);
+	harness_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_one_leader_of_two),
+	        cmocka_unit_test(test_guarded_put),
+	        cmocka_unit_test(test_first_endpoint_down),
+	        cmocka_unit_test(test_leadership_moves_when_etcd_dies_and_returns),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
