@@ -5,6 +5,8 @@
  */
 #include "agent_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +35,9 @@ static const struct config_key agent_keys[] = {
          3600000, NULL},
         {"log_level", CONFIG_CHOICE, offsetof(struct agent_section, log_level), false, "info", 0, 0,
          log_level_names},
+        {"metrics_port", CONFIG_INT, offsetof(struct agent_section, metrics_port), false, "0", 0,
+         65535, NULL},
+        KEY(agent_section, "metrics_address", CONFIG_STRING, metrics_address, false, "127.0.0.1"),
 };
 
 static const struct config_key trino_keys[] = {
@@ -79,6 +84,16 @@ static int validate_agent(void *object, const char **key, char *why, size_t why_
 	if (agent->node_id != NULL && agent->node_id[0] == '\0') {
 		*key = "node_id";
 		snprintf(why, why_len, "node_id is empty");
+		return -1;
+	}
+	unsigned char ip[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, agent->metrics_address, ip) != 1 &&
+	    inet_pton(AF_INET6, agent->metrics_address, ip) != 1) {
+		*key = "metrics_address";
+		snprintf(why, why_len,
+		         "metrics_address '%s' is not a numeric IPv4 or IPv6 address (127.0.0.1 "
+		         "keeps /metrics on this host)",
+		         agent->metrics_address);
 		return -1;
 	}
 	return 0;

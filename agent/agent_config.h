@@ -22,7 +22,9 @@ struct agent_section {
 	char *cluster;
 	char *node_id; /* NULL: node.id from node.properties */
 	int64_t interval_ms;
-	int log_level; /* enum log_level */
+	int log_level;         /* enum log_level */
+	int64_t metrics_port;  /* the agent's own /metrics; 0: not served */
+	char *metrics_address; /* numeric IP to listen on, loopback by default */
 };
 
 struct trino_section {

@@ -17,6 +17,7 @@
 
 #include "agent_check.h"
 #include "agent_config.h"
+#include "agent_metrics.h"
 #include "clock.h"
 #include "digests.h"
 #include "http_client.h"
@@ -39,6 +40,10 @@ struct agent {
 	struct poller *poller;
 	struct digests *digests;
 	struct publisher *publisher;
+	struct agent_metrics_server *metrics;
+	struct agent_counters counters; /* over the process's life, SIGHUPs included */
+	int64_t started_unix_ms;
+	int64_t cycle_started_ms;
 	struct event *tick;
 	struct event *deadline;
 	struct event *signals[3];
@@ -80,7 +85,20 @@ static void stop_components(struct agent *agent)
 	agent->digests = NULL;
 	publisher_free(agent->publisher, 500);
 	agent->publisher = NULL;
+	agent_metrics_server_free(agent->metrics);
+	agent->metrics = NULL;
 	agent->cycle_open = false;
+}
+
+/* A scrape of the agent's /metrics: the counters and what the components know now. */
+static void fill_metrics_view(void *arg, struct agent_metrics_view *view)
+{
+	struct agent *agent = arg;
+	view->counters = &agent->counters;
+	view->started_unix_ms = agent->started_unix_ms;
+	view->collectors_connected = publisher_connected(agent->publisher);
+	view->collector_endpoints = agent->config.collector.endpoints.count;
+	view->trino_up = agent->poller != NULL && poller_snapshot(agent->poller)->info_ok;
 }
 
 static int start_components(struct agent *agent, char *err, size_t err_len)
@@ -89,7 +107,7 @@ static int start_components(struct agent *agent, char *err, size_t err_len)
 	agent->http = http_client_new(agent->base, err, err_len);
 	if (agent->http == NULL)
 		return -1;
-	agent->poller = poller_new(agent->http, config, err, err_len);
+	agent->poller = poller_new(agent->http, config, &agent->counters.polls, err, err_len);
 	if (agent->poller == NULL)
 		return -1;
 	agent->digests =
@@ -107,6 +125,15 @@ static int start_components(struct agent *agent, char *err, size_t err_len)
 		if (!config->collector.curve)
 			log_warn("curve = off: reports travel in clear text and any process can "
 			         "publish to the collector");
+	}
+	if (!agent->once && config->agent.metrics_port > 0) {
+		agent->metrics = agent_metrics_server_new(
+		        agent->base, config->agent.metrics_address, (int)config->agent.metrics_port,
+		        fill_metrics_view, agent, err, err_len);
+		if (agent->metrics == NULL)
+			return -1;
+		log_info("serving /metrics on %s port %lld", config->agent.metrics_address,
+		         (long long)config->agent.metrics_port);
 	}
 	return 0;
 }
@@ -133,6 +160,7 @@ static void publish(struct agent *agent)
 	event_del(agent->deadline);
 	int64_t pending_since = poller_info_pending_since(agent->poller);
 	struct clock_now now = clock_read();
+	agent->counters.last_poll_duration_ms = now.mono_ms - agent->cycle_started_ms;
 	struct report_input input = {
 	        .agent_id = agent->agent_id,
 	        .boot_id = agent->boot_id,
@@ -149,6 +177,7 @@ static void publish(struct agent *agent)
 	uint8_t *buf = report_build_encode(&input, &len);
 	if (buf == NULL) {
 		log_error("cannot build a report: out of memory");
+		agent->counters.reports_failed++;
 		return;
 	}
 	/* Decode what we send with the collector's own checks: a report it would
@@ -157,9 +186,11 @@ static void publish(struct agent *agent)
 	char detail[256];
 	NodeReport *check =
 	        report_decode(buf, len, input.sent_unix_ms, &reject, detail, sizeof(detail));
-	if (check == NULL)
+	if (check == NULL) {
 		log_error("report %llu would be rejected (%s: %s)", (unsigned long long)input.seq,
 		          report_reject_name(reject), detail);
+		agent->counters.reports_failed++;
+	}
 	if (agent->print && check != NULL) {
 		char *json = report_to_json(check);
 		if (json != NULL) {
@@ -174,7 +205,12 @@ static void publish(struct agent *agent)
 		        agent->dump_path != NULL && write_dump(agent->dump_path, buf, len) ? 1 : 0;
 		event_base_loopbreak(agent->base);
 	} else {
-		publisher_send(agent->publisher, buf, len);
+		bool queued = publisher_connected(agent->publisher) > 0 &&
+		              publisher_send(agent->publisher, buf, len) == 0;
+		if (queued)
+			agent->counters.reports_sent++;
+		else
+			agent->counters.reports_dropped++;
 	}
 	free(buf);
 }
@@ -207,6 +243,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		publish(agent); /* never skip a report, even if the last cycle is late */
 	digests_refresh(agent->digests);
 	agent->cycle_open = true;
+	agent->cycle_started_ms = clock_mono_ms();
 	int64_t wait_ms = agent->once ? agent->config.trino.timeout_ms + 1000
 	                              : agent->config.agent.interval_ms / 2;
 	struct timeval tv = {.tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000};
@@ -384,7 +421,8 @@ static void agent_cleanup(struct agent *agent)
 
 int main(int argc, char **argv)
 {
-	struct agent agent = {.config_path = "/etc/trino-guard/agent.ini"};
+	struct agent agent = {.config_path = "/etc/trino-guard/agent.ini",
+	                      .counters = {.last_poll_duration_ms = -1}};
 	bool check_only = false, offline = false;
 	int exit_code = parse_command_line(argc, argv, &agent, &check_only, &offline);
 	if (exit_code >= 0)
@@ -397,6 +435,7 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	make_identity(&agent);
+	agent.started_unix_ms = clock_unix_ms();
 
 	char err[1024];
 	agent.base = event_base_new();

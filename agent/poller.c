@@ -69,10 +69,18 @@ struct poller {
 	int64_t now_ms;
 	struct poll_snapshot snapshot;
 	enum trino_seen trino_seen; /* what the log last said of /v1/info */
+	struct poll_counts *counts; /* borrowed */
 };
 
-struct poller *poller_new(struct http_client *http, const struct agent_config *config, char *err,
-                          size_t err_len)
+/* Counts one request to ENDPOINT and, when FAILED, one error. */
+static void count_poll(struct poller *poller, enum poll_endpoint endpoint, bool failed)
+{
+	poller->counts->requests[endpoint]++;
+	poller->counts->errors[endpoint] += failed;
+}
+
+struct poller *poller_new(struct http_client *http, const struct agent_config *config,
+                          struct poll_counts *counts, char *err, size_t err_len)
 {
 	struct poller *poller = calloc(1, sizeof(*poller));
 	if (poller == NULL) {
@@ -80,6 +88,7 @@ struct poller *poller_new(struct http_client *http, const struct agent_config *c
 		return NULL;
 	}
 	poller->http = http;
+	poller->counts = counts;
 	poller->timeout_ms = config->trino.timeout_ms;
 	poller->source_mode = config->trino.counters;
 	poller->snapshot.counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNKNOWN;
@@ -324,6 +333,7 @@ static bool on_metrics_answer(struct poller *poller, uint64_t cycle,
 	if (response->ok && response->status == 200)
 		rc = trino_parse_openmetrics(response->body, response->body_len, &counters, why,
 		                             sizeof(why));
+	count_poll(poller, POLL_ENDPOINT_METRICS, rc == -1);
 	if (rc == 0) {
 		poller->metrics_lacks_counters = false;
 		counters_ok(poller, &counters, "metrics");
@@ -387,15 +397,18 @@ static bool on_jmx_answer(struct poller *poller, uint64_t cycle,
 	struct trino_counters counters;
 	char why[256];
 	if (response->ok && response->status == 404) {
+		count_poll(poller, POLL_ENDPOINT_JMX, true);
 		jmx_absent(poller);
 		return false;
 	}
 	if (!response->ok || response->status != 200) {
+		count_poll(poller, POLL_ENDPOINT_JMX, true);
 		counters_failed(poller, response, "JMX");
 		return false;
 	}
 	int rc = trino_parse_jmx_query_manager(response->body, response->body_len, &counters, why,
 	                                       sizeof(why));
+	count_poll(poller, POLL_ENDPOINT_JMX, rc != 0);
 	if (rc != 0) {
 		counters_state(poller, TRINOGUARD__V1__COUNTER_STATE__COUNTERS_PARSE_ERROR,
 		               "JMX: %s", why);
@@ -418,11 +431,15 @@ static bool on_node_count_answer(struct poller *poller, enum poll_stage stage, u
 	if (response->ok && response->status == 200 &&
 	    trino_parse_jmx_active_nodes(response->body, response->body_len, &active_nodes, why,
 	                                 sizeof(why)) == 0) {
+		count_poll(poller, POLL_ENDPOINT_JMX, false);
 		snap->counters.active_nodes = active_nodes;
 		snap->counters.active_nodes_from =
 		        trino_node_count_sources[stage == STAGE_ACTIVE_NODES ? 0 : 1].mbean;
 		return false;
 	}
+	/* the old name's 500 from 477 on is the way to the new name, not an error */
+	count_poll(poller, POLL_ENDPOINT_JMX,
+	           stage != STAGE_ACTIVE_NODES || response->status != 500);
 	if (stage == STAGE_ACTIVE_NODES)
 		return start_node_count(poller, STAGE_ACTIVE_NODES_477, cycle) == 0;
 	snap->counters.active_nodes = -1;
@@ -491,6 +508,7 @@ static void on_info_answer(struct poller *poller, const struct http_response *re
 		snap->info_error[0] = '\0';
 		snap->info_answered_ms = clock_mono_ms(); /* this answer's callback */
 	}
+	count_poll(poller, POLL_ENDPOINT_INFO, !snap->info_ok);
 	log_trino_seen(poller);
 }
 
@@ -503,6 +521,7 @@ static void on_state_answer(struct poller *poller, const struct http_response *r
 	snap->state_ok = response->ok && response->status == 200 &&
 	                 trino_parse_state(response->body, response->body_len, snap->state,
 	                                   sizeof(snap->state), why, sizeof(why)) == 0;
+	count_poll(poller, POLL_ENDPOINT_STATE, !snap->state_ok);
 }
 
 /* Called from the loop when one request finished (answered, failed or timed out). */

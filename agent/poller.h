@@ -31,9 +31,31 @@ struct poll_snapshot {
 	const char *counters_source; /* "metrics" or "jmx" */
 };
 
-/* Reads credential files named by CONFIG. Returns NULL with ERR (never the secret). */
-struct poller *poller_new(struct http_client *http, const struct agent_config *config, char *err,
-                          size_t err_len);
+/* The Trino endpoints the agent asks, for counting requests and errors. */
+enum poll_endpoint {
+	POLL_ENDPOINT_INFO,    /* /v1/info */
+	POLL_ENDPOINT_STATE,   /* /v1/info/state */
+	POLL_ENDPOINT_METRICS, /* /metrics */
+	POLL_ENDPOINT_JMX,     /* /v1/jmx (the counters and node count before 429) */
+	POLL_ENDPOINT_COUNT
+};
+
+/*
+ * Requests per endpoint, and those that failed: no answer (refused, timed out),
+ * a status other than 200, or a 200 the agent cannot parse. A /metrics 200
+ * without the counters (Trino before 429) is an answer, not an error.
+ */
+struct poll_counts {
+	uint64_t requests[POLL_ENDPOINT_COUNT];
+	uint64_t errors[POLL_ENDPOINT_COUNT];
+};
+
+/*
+ * Reads credential files named by CONFIG. Returns NULL with ERR (never the
+ * secret). COUNTS, borrowed and outliving the poller, is added to.
+ */
+struct poller *poller_new(struct http_client *http, const struct agent_config *config,
+                          struct poll_counts *counts, char *err, size_t err_len);
 void poller_free(struct poller *poller);
 
 /*

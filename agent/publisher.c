@@ -357,6 +357,14 @@ int publisher_send(struct publisher *publisher, const uint8_t *data, size_t len)
 	return 0;
 }
 
+size_t publisher_connected(const struct publisher *publisher)
+{
+	size_t up = 0;
+	for (size_t i = 0; publisher != NULL && i < publisher->endpoint_count; i++)
+		up += publisher->endpoints[i].state == ENDPOINT_UP;
+	return up;
+}
+
 void publisher_free(struct publisher *publisher, int linger_ms)
 {
 	if (publisher == NULL)

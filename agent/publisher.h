@@ -22,6 +22,9 @@ struct publisher *publisher_new(struct event_base *base, const struct publish_se
 /* Queues one message to every connected collector; never blocks. 0, or -1 when dropped. */
 int publisher_send(struct publisher *publisher, const uint8_t *data, size_t len);
 
+/* Collector endpoints with a completed handshake now; 0 for NULL. */
+size_t publisher_connected(const struct publisher *publisher);
+
 /* Closes the socket, giving queued messages LINGER_MS to leave. */
 void publisher_free(struct publisher *publisher, int linger_ms);
 

@@ -176,6 +176,43 @@ static void test_agent_node_id_from_the_environment(void **state)
 	rmdir(dir);
 }
 
+/* [agent] metrics_port: off unless set, loopback unless metrics_address says otherwise. */
+static void test_agent_metrics_port_is_opt_in_and_loopback(void **state)
+{
+	(void)state;
+	static const char *const head = "[collector]\nendpoints = tcp://collector:7600\ncurve = "
+	                                "off\n[agent]\ncluster = blue\n"
+	                                "node_id = n1\n";
+	static const struct {
+		const char *name, *agent_keys, *error; /* error: a part of it; NULL: accepted */
+		int64_t port;
+		const char *address;
+	} cases[] = {
+	        {"off by default", "", NULL, 0, "127.0.0.1"},
+	        {"a port, on loopback", "metrics_port = 9469\n", NULL, 9469, "127.0.0.1"},
+	        {"told otherwise", "metrics_port = 9469\nmetrics_address = ::\n", NULL, 9469, "::"},
+	        {"a host name is not an address", "metrics_address = localhost\n",
+	         "agent.ini:7: [agent] metrics_address 'localhost' is not a numeric", 0, NULL},
+	        {"past the last port", "metrics_port = 65536\n", "agent.ini:7:", 0, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512], err[512] = "";
+		snprintf(text, sizeof(text), "%s%s", head, cases[i].agent_keys);
+		struct agent_config config = {0};
+		int rc = config_load_string(&agent_config_schema, "agent.ini", text, &config, err,
+		                            sizeof(err));
+		if (cases[i].error == NULL) {
+			if (rc != 0)
+				fail_msg("%s: %s", cases[i].name, err);
+			assert_int_equal(config.agent.metrics_port, cases[i].port);
+			assert_string_equal(config.agent.metrics_address, cases[i].address);
+		} else if (rc == 0 || strstr(err, cases[i].error) == NULL) {
+			fail_msg("%s: got '%s'", cases[i].name, err);
+		}
+		agent_config_free(&config);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +220,7 @@ int main(void)
 	        cmocka_unit_test(test_env_expansion_in_keyed_values),
 	        cmocka_unit_test(test_sizes_take_units),
 	        cmocka_unit_test(test_agent_node_id_from_the_environment),
+	        cmocka_unit_test(test_agent_metrics_port_is_opt_in_and_loopback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
