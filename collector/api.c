@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "cutover_runner.h"
 #include "journal.h"
 #include "metrics.h"
+#include "request_journal.h"
 #include "status.h"
 
 #define API_MAX_BODY         (64 * 1024)
@@ -80,6 +82,64 @@ static long long query_number(struct evkeyvalq *query, const char *name, long lo
 	return value;
 }
 
+/*
+ * A time for since_time in the journal's own form (2026-12-02T04:42:07.000Z),
+ * so that stamps compare as strings; accepts YYYY-MM-DDTHH:MM:SS with an
+ * optional .mmm, then Z. -1 when malformed.
+ */
+static int canonical_stamp(const char *text, char *out, size_t len)
+{
+	int y, mo, d, h, mi, sec, ms = 0, used = 0;
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
+		return -1;
+	const char *rest = text + used;
+	if (rest[0] == '.') {
+		int digits = 0;
+		if (sscanf(rest, ".%3d%n", &ms, &digits) != 1 || digits != 4)
+			return -1;
+		rest += digits;
+	}
+	if (strcmp(rest, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || y < 1970)
+		return -1;
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, sec, ms);
+	return 0;
+}
+
+/* Checks the query of /v1/events into AFTER_ID, LIMIT and SINCE_TIME ("" for none); 0, or -1 with WHY. */
+static int events_query(struct evkeyvalq *query, long long *after_id, long long *limit,
+                        char *since_time, size_t since_len, char *why, size_t why_len)
+{
+	static const char *const known[] = {"after_id", "since", "since_time", "limit", NULL};
+	for (struct evkeyval *kv = query->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+		bool ok = false;
+		for (size_t i = 0; known[i] != NULL; i++)
+			ok = ok || strcmp(kv->key, known[i]) == 0;
+		if (!ok) {
+			snprintf(why, why_len,
+			         "unknown parameter '%.60s' (use after_id, since_time, limit)",
+			         kv->key);
+			return -1;
+		}
+	}
+	/* since is after_id's old name, kept for the scripts that use it */
+	*after_id = query_number(query, "after_id", query_number(query, "since", 0));
+	*limit = query_number(query, "limit", EVENTS_DEFAULT_LIMIT);
+	if (*after_id < 0 || *limit <= 0 || *limit > EVENTS_MAX_LIMIT) {
+		snprintf(why, why_len,
+		         "after_id or since must be an event id >= 0 and limit 1..10000");
+		return -1;
+	}
+	const char *time = evhttp_find_header(query, "since_time");
+	since_time[0] = '\0';
+	if (time != NULL && canonical_stamp(time, since_time, since_len) != 0) {
+		snprintf(why, why_len, "since_time must be a UTC time like 2026-12-02T04:42:07Z");
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /v1/events: the journal after an id, from a time, oldest first. */
 static void serve_events(struct evhttp_request *req, struct collector *collector)
 {
 	struct evkeyvalq query;
@@ -90,31 +150,34 @@ static void serve_events(struct evhttp_request *req, struct collector *collector
 		reply_error(req, 400, "Bad Request", "malformed query string");
 		return;
 	}
-	long long since = query_number(&query, "since", 0);
-	long long limit = query_number(&query, "limit", EVENTS_DEFAULT_LIMIT);
-	for (struct evkeyval *kv = query.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-		if (strcmp(kv->key, "since") != 0 && strcmp(kv->key, "limit") != 0) {
-			char message[160];
-			snprintf(message, sizeof(message),
-			         "unknown parameter '%.60s' (use since, limit)", kv->key);
-			evhttp_clear_headers(&query);
-			reply_error(req, 400, "Bad Request", message);
-			return;
-		}
-	}
+	long long after_id = 0, limit = 0;
+	char since_time[32], why[160];
+	int rc = events_query(&query, &after_id, &limit, since_time, sizeof(since_time), why,
+	                      sizeof(why));
 	evhttp_clear_headers(&query);
-	if (since < 0 || limit <= 0 || limit > EVENTS_MAX_LIMIT) {
-		reply_error(req, 400, "Bad Request",
-		            "since must be an event id >= 0 and limit 1..10000");
+	if (rc != 0) {
+		reply_error(req, 400, "Bad Request", why);
 		return;
 	}
-	json_t *events = journal_since(collector->journal, (uint64_t)since, (size_t)limit);
+	json_t *all = journal_since(collector->journal, (uint64_t)after_id, SIZE_MAX);
+	json_t *events = json_array();
+	size_t i;
+	json_t *event;
+	json_array_foreach(all, i, event)
+	{
+		const char *stamp = json_string_value(json_object_get(event, "time"));
+		if (json_array_size(events) < (size_t)limit &&
+		    (since_time[0] == '\0' || (stamp != NULL && strcmp(stamp, since_time) >= 0)))
+			json_array_append(events, event);
+	}
+	json_decref(all);
 	size_t n = json_array_size(events);
 	json_int_t next =
 	        n > 0 ? json_integer_value(json_object_get(json_array_get(events, n - 1), "id"))
-	              : since;
+	              : after_id;
 	reply_json(req, 200, "OK",
-	           json_pack("{s:o,s:I,s:I}", "events", events, "next_since", next, "last_id",
+	           json_pack("{s:o,s:I,s:I,s:I}", "events", events, "next_after_id", next,
+	                     "next_since", next, "last_id",
 	                     (json_int_t)journal_last_id(collector->journal)));
 }
 
@@ -235,6 +298,46 @@ static const char *status_reason(int status)
 	}
 }
 
+/*
+ * Who sent REQ, for the journal: the name it gives in X-Trino-Guard-User
+ * (trino-guardctl sends user@host; claimed, not proven), whether it showed
+ * the API token, and the peer address, which is proven.
+ */
+static void requester(struct evhttp_request *req, const struct collector *collector, char *out,
+                      size_t len)
+{
+	char *address = NULL;
+	ev_uint16_t port = 0;
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &address, &port);
+	char user[65] = "";
+	const char *claimed =
+	        evhttp_find_header(evhttp_request_get_input_headers(req), "X-Trino-Guard-User");
+	for (size_t i = 0; claimed != NULL && claimed[i] != '\0' && i + 1 < sizeof(user); i++) {
+		user[i] = claimed[i] > ' ' && claimed[i] < 127 ? claimed[i] : '?';
+		user[i + 1] = '\0';
+	}
+	snprintf(out, len, "%s%s%s%s:%u", user, user[0] ? ", " : "",
+	         collector->api_token != NULL ? "token from " : "", address != NULL ? address : "?",
+	         (unsigned)port);
+}
+
+/* A write request refused before the state machine saw it, journaled like the others. */
+static void refuse_write(struct evhttp_request *req, struct collector *collector,
+                         enum cutover_event_kind kind, int code, const char *reason,
+                         const char *message)
+{
+	char by[160];
+	requester(req, collector, by, sizeof(by));
+	char outcome[400];
+	snprintf(outcome, sizeof(outcome), "refused: %s", message);
+	journal_append(collector->journal, collector_clock(collector).unix_ms,
+	               json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "type", "request", "request",
+	                         request_name(kind), "reason", "", "by", by, "status", code,
+	                         "outcome", outcome));
+	journal_sync(collector->journal);
+	reply_error(req, code, reason, message);
+}
+
 static void serve_write(struct evhttp_request *req, struct collector *collector,
                         enum cutover_event_kind kind)
 {
@@ -245,12 +348,15 @@ static void serve_write(struct evhttp_request *req, struct collector *collector,
 	if (!authorized(req, collector)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 		                  "Bearer");
-		reply_error(req, 401, "Unauthorized", "a valid bearer token is required");
+		refuse_write(req, collector, kind, 401, "Unauthorized",
+		             "a valid bearer token is required");
 		return;
 	}
 	static const char *const cutover_fields[] = {"to", "force", "reason", NULL};
 	static const char *const other_fields[] = {"force", "reason", NULL};
-	json_t *body = read_body(req, kind == EVENT_CUTOVER ? cutover_fields : other_fields);
+	json_t *body =
+	        read_body(req, kind == EVENT_CUTOVER || kind == EVENT_CONFIRM ? cutover_fields
+	                                                                      : other_fields);
 	if (body == NULL)
 		return;
 	const char *to = json_string_value(json_object_get(body, "to"));
@@ -260,10 +366,12 @@ static void serve_write(struct evhttp_request *req, struct collector *collector,
 		return;
 	}
 	int status = 500;
+	char by[160];
+	requester(req, collector, by, sizeof(by));
 	json_t *answer = cutover_runner_request(collector->cutover, kind, to,
 	                                        json_is_true(json_object_get(body, "force")),
 	                                        json_string_value(json_object_get(body, "reason")),
-	                                        collector_clock(collector), &status);
+	                                        by, collector_clock(collector), &status);
 	json_decref(body);
 	reply_json(req, status, status_reason(status), answer);
 }
@@ -300,6 +408,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		const char *path;
 		enum cutover_event_kind kind;
 	} writes[] = {{"/v1/cutover", EVENT_CUTOVER},
+	              {"/v1/cutover/confirm", EVENT_CONFIRM},
 	              {"/v1/rollback", EVENT_ROLLBACK},
 	              {"/v1/pause", EVENT_PAUSE},
 	              {"/v1/resume", EVENT_RESUME}};

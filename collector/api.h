@@ -1,6 +1,7 @@
 /*
  * The collector's HTTP API on evhttp: GET /healthz, /v1/status, /v1/nodes,
- * /v1/events?since=ID&limit=N, /metrics. Answers are JSON (metrics: the
+ * /v1/events?after_id=ID&since_time=TIME&limit=N, /metrics; POST /v1/cutover,
+ * /v1/cutover/confirm, /v1/rollback, /v1/pause, /v1/resume. Answers are JSON (metrics: the
  * Prometheus text format); errors are JSON objects {"error": "..."}.
  */
 #ifndef TG_API_H

@@ -21,6 +21,7 @@
 #include "failure_ratio.h"
 #include "journal.h"
 #include "log.h"
+#include "request_journal.h"
 #include "rollback_target.h"
 #include "state_file.h"
 #include "switch_accounting.h"
@@ -163,6 +164,7 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	memset(f, 0, sizeof(*f));
 	f->now_unix_ms = now.unix_ms;
 	f->dry_run = c->config.watch.dry_run;
+	f->manual_lb = r->lb.impl == NULL;
 	f->watch_ms = c->config.watch.duration_ms;
 	f->target_known = settings_of(c, event->cluster) != NULL;
 	baseline_of(r, r->state.active, now_ms, &f->baseline);
@@ -236,14 +238,20 @@ static void journal_alert(struct cutover_runner *r, const struct cutover_action 
 
 static void on_switched(bool ok, const char *error, void *arg);
 
-/* Decides, persists, journals, acts. */
-static void step(struct cutover_runner *r, const struct cutover_event *event, struct clock_now now,
-                 struct cutover_result *result)
+/* What the state machine makes of EVENT now; nothing is changed yet. */
+static void decide(struct cutover_runner *r, const struct cutover_event *event,
+                   struct clock_now now, struct cutover_result *result)
 {
-	struct collector *c = r->collector;
 	struct cutover_facts facts;
 	gather_facts(r, event, now, &facts);
 	cutover_step(&r->state, event, &facts, result);
+}
+
+/* Carries a decision out: persists, journals, acts. */
+static void apply(struct cutover_runner *r, const struct cutover_event *event, struct clock_now now,
+                  const struct cutover_result *result)
+{
+	struct collector *c = r->collector;
 	if (result->changed) {
 		count_rollback(r, event, result->next.phase);
 		if (r->state.active[0] != '\0' && strcmp(result->next.active, r->state.active) != 0)
@@ -274,22 +282,28 @@ static void step(struct cutover_runner *r, const struct cutover_event *event, st
 			journal_append(c->journal, now.unix_ms,
 			               json_pack("{s:s,s:s}", "type", "lb-switch-start", "cluster",
 			                         a->cluster));
+			if (r->lb.impl == NULL) {
+				/* the rules ask people to switch when there is no driver */
+				log_error("no [lb] driver to switch the load balancer to %s",
+				          a->cluster);
+				break;
+			}
 			snprintf(r->switch_from, sizeof(r->switch_from), "%s", r->state.active);
 			r->switch_started_ms = now.mono_ms;
 			r->switch_in_flight = true;
 			r->lb_warning_cluster[0] = '\0'; /* a new switch: its own warnings */
-			if (r->lb.impl != NULL) {
-				r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
-			} else {
-				/* no driver: the operator moves the LB; say so and carry on */
-				log_warn("no [lb] driver: switch the load balancer to %s by hand",
-				         a->cluster);
-				on_switched(true, NULL, r);
-			}
+			r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
 			break;
 		}
 	}
 	journal_sync(c->journal);
+}
+
+static void step(struct cutover_runner *r, const struct cutover_event *event, struct clock_now now,
+                 struct cutover_result *result)
+{
+	decide(r, event, now, result);
+	apply(r, event, now, result);
 }
 
 void cutover_runner_lb_retrying(struct cutover_runner *r, const char *reason, struct clock_now now)
@@ -483,33 +497,20 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 }
 
 json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind kind,
-                               const char *cluster, bool force, const char *reason,
+                               const char *cluster, bool force, const char *reason, const char *by,
                                struct clock_now now, int *status)
 {
 	struct cutover_event event = {.kind = kind, .force = force};
 	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster != NULL ? cluster : "");
 	text_copy(event.text, sizeof(event.text), reason);
-	journal_append(r->collector->journal, now.unix_ms,
-	               json_pack("{s:s,s:s,s:s,s:b,s:s}", "type", "request", "request",
-	                         kind == EVENT_CUTOVER    ? "cutover"
-	                         : kind == EVENT_ROLLBACK ? "rollback"
-	                         : kind == EVENT_PAUSE    ? "pause"
-	                                                  : "resume",
-	                         "cluster", event.cluster, "force", force, "reason", event.text));
 	struct cutover_result result;
-	step(r, &event, now, &result);
+	decide(r, &event, now, &result);
+	const struct gate_result *gate = kind == EVENT_CUTOVER && !r->gate.pass ? &r->gate : NULL;
+	journal_append(r->collector->journal, now.unix_ms,
+	               request_journal_event(&event, by, &result, gate));
+	apply(r, &event, now, &result);
 	*status = result.status;
-	json_t *answer = json_pack("{s:s,s:s,s:s}", "message", result.answer, "phase",
-	                           cutover_phase_name(r->state.phase), "active", r->state.active);
-	if (kind == EVENT_CUTOVER && !r->gate.pass) {
-		json_t *checks = json_array();
-		for (size_t i = 0; i < r->gate.failed_count; i++)
-			json_array_append_new(checks, json_string(r->gate.failed[i]));
-		json_object_set_new(answer, "failed_checks", checks);
-	}
-	if (result.status >= 400)
-		json_object_set_new(answer, "error", json_string(result.answer));
-	return answer;
+	return request_answer_json(&result, &r->state, gate);
 }
 
 json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now now)

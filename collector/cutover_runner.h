@@ -54,10 +54,13 @@ bool cutover_runner_lb_warning_open(const struct cutover_runner *runner, const c
 
 /*
  * An operator request (EVENT_CUTOVER, EVENT_ROLLBACK, EVENT_PAUSE,
- * EVENT_RESUME). Returns the answer as a new JSON object and its HTTP status.
+ * EVENT_RESUME, EVENT_CONFIRM) from BY (who asked: "token from
+ * 127.0.0.1:5000"; may be NULL), journaled with its outcome before what it
+ * sets off. Returns the
+ * answer as a new JSON object and its HTTP status.
  */
 json_t *cutover_runner_request(struct cutover_runner *runner, enum cutover_event_kind kind,
-                               const char *cluster, bool force, const char *reason,
+                               const char *cluster, bool force, const char *reason, const char *by,
                                struct clock_now now, int *status);
 
 /* The cutover part of /v1/status (new object). */

@@ -171,6 +171,29 @@ static json_t *query_routes_json(const struct query_route_map *map)
 	                 "clusters_without_id", without);
 }
 
+/*
+ * Without an [lb] driver a cutover or a rollback waits for people: CUTOVER
+ * (the runner's status) says what to do, so that nobody reads SWITCHING as
+ * "users are moving".
+ */
+static void add_switch_by_hand(json_t *cutover, const struct lb_driver *driver)
+{
+	const char *phase = json_string_value(json_object_get(cutover, "phase"));
+	if (driver->impl != NULL || phase == NULL ||
+	    (strcmp(phase, "SWITCHING") != 0 && strcmp(phase, "ROLLING_BACK") != 0))
+		return;
+	const char *from = json_string_value(json_object_get(cutover, "active"));
+	const char *to = json_string_value(json_object_get(cutover, "other"));
+	char what[400];
+	snprintf(what, sizeof(what),
+	         "switch the load balancer from %s to %s by hand now, then run trino-guardctl "
+	         "confirm-switch",
+	         from != NULL && from[0] ? from : "(none)", to != NULL ? to : "?");
+	json_object_set_new(cutover, "switch_by_hand",
+	                    json_pack("{s:s,s:s,s:s}", "from", from != NULL ? from : "", "to",
+	                              to != NULL ? to : "", "todo", what));
+}
+
 json_t *status_json(const struct collector *collector, struct clock_now now)
 {
 	int64_t now_ms = now.mono_ms;
@@ -194,6 +217,8 @@ json_t *status_json(const struct collector *collector, struct clock_now now)
 	json_t *cutover = collector->cutover != NULL
 	                          ? cutover_runner_status(collector->cutover, now)
 	                          : json_null();
+	if (collector->cutover != NULL)
+		add_switch_by_hand(cutover, cutover_runner_driver(collector->cutover));
 	const char *active = collector_active_cluster(collector);
 	json_t *out = json_pack(
 	        "{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o,s:o}", "environment",

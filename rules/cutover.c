@@ -109,6 +109,25 @@ static void start_watch(struct cutover_result *r, const char *active, const char
 	act(r, ACTION_START_WATCH, active);
 }
 
+#define CONFIRM_HINT "then run trino-guardctl confirm-switch (POST /v1/cutover/confirm)"
+
+/*
+ * No driver: nobody but the operator can move users, so the cutover waits
+ * in SWITCHING and says so; the watch starts on their word or when the LB
+ * is seen on the target, never on a switch nobody made.
+ */
+static void ask_for_hand_switch(struct cutover_result *r, const char *from, const char *to)
+{
+	alert(r, SEVERITY_WARNING, "switch-by-hand", to,
+	      "no [lb] driver: switch the load balancer from %s to %s by hand now, " CONFIRM_HINT
+	      "; users stay on %s until then and %s is not watched yet",
+	      from[0] ? from : "(none)", to, from[0] ? from : "(none)", to);
+	answer(r, 202,
+	       "no [lb] driver: switch the load balancer from %s to %s by hand now, " CONFIRM_HINT
+	       "; the watch starts then",
+	       from[0] ? from : "(none)", to);
+}
+
 /* STEADY and ROLLED_BACK: the LB is where it should be; a cutover may start. */
 static void on_resting(const struct cutover_state *s, const struct cutover_event *e,
                        const struct cutover_facts *f, struct cutover_result *r)
@@ -149,6 +168,10 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 		snprintf(r->next.reason, sizeof(r->next.reason), "%s%s", e->text,
 		         e->force && !f->gate->pass ? " (forced past the gate)" : "");
 		text_cut_partial(r->next.reason);
+		if (f->manual_lb) {
+			ask_for_hand_switch(r, from, e->cluster);
+			return;
+		}
 		act(r, ACTION_SWITCH_LB, e->cluster);
 		answer(r, 202, "switching the LB from %s to %s", from[0] ? from : "(none)",
 		       e->cluster);
@@ -224,6 +247,68 @@ static void recover_switching(const struct cutover_state *s, const struct cutove
 	      s->active[0] ? s->active : "(none)", s->other, reading, s->other);
 }
 
+/*
+ * SWITCHING or ROLLING_BACK without a driver: the operator's confirmation,
+ * or the LB seen on the target, completes the switch by hand; a restart
+ * reminds; a rollback calls a cutover off. True when E was handled.
+ */
+static bool on_hand_switch(const struct cutover_state *s, const struct cutover_event *e,
+                           const struct cutover_facts *f, struct cutover_result *r)
+{
+	bool cutover = s->phase == PHASE_SWITCHING;
+	char from[CUTOVER_NAME_LEN], to[CUTOVER_NAME_LEN];
+	snprintf(from, sizeof(from), "%s", s->active[0] ? s->active : "(none)");
+	snprintf(to, sizeof(to), "%s", s->other);
+	bool confirmed = e->kind == EVENT_CONFIRM;
+	if (confirmed && e->cluster[0] != '\0' && strcmp(e->cluster, to) != 0) {
+		answer(r, 400, "the switch awaited is to %s, not %s", to, e->cluster);
+		return true;
+	}
+	if (confirmed || (e->kind == EVENT_LB_OBSERVED && strcmp(e->cluster, to) == 0) ||
+	    (e->kind == EVENT_RECOVER && strcmp(e->cluster, to) == 0)) {
+		const char *how = confirmed ? "confirmed by hand" : "seen on the LB";
+		if (cutover) {
+			start_watch(r, to, s->active, f, &s->baseline);
+			alert(r, SEVERITY_INFO, "cutover", to,
+			      "cutover (%s): the LB sends users to %s (was %s); watching it for "
+			      "%lld min",
+			      how, to, from, (long long)(f->watch_ms / 60000));
+		} else {
+			move(r, PHASE_ROLLED_BACK, to, s->active);
+			alert(r, SEVERITY_CRITICAL, "rolled-back", s->active,
+			      "rolled back (%s): the LB sends users to %s again, off %s (%s)", how,
+			      to, from, s->reason);
+		}
+		answer(r, 200, "%s: %susers are on %s%s", how, cutover ? "" : "rolled back, ", to,
+		       cutover ? "; watching it" : " again");
+		return true;
+	}
+	if (e->kind == EVENT_RECOVER) {
+		alert(r, SEVERITY_WARNING, cutover ? "switch-by-hand" : "rollback", to,
+		      "the collector restarted while waiting for the switch by hand from %s to "
+		      "%s: switch the load balancer now if not done, " CONFIRM_HINT,
+		      from, to);
+		return true;
+	}
+	if (cutover && e->kind == EVENT_ROLLBACK) {
+		move(r, PHASE_STEADY, s->active, to);
+		alert(r, SEVERITY_WARNING, "cutover-called-off", to,
+		      "the switch by hand to %s is called off: users stay on %s (%s)", to, from,
+		      e->text);
+		answer(r, 200, "the switch by hand to %s is called off; users stay on %s", to,
+		       from);
+		return true;
+	}
+	if (e->kind == EVENT_CUTOVER || e->kind == EVENT_ROLLBACK) {
+		answer(r, 409,
+		       "waiting for the switch by hand from %s to %s: switch the load "
+		       "balancer, " CONFIRM_HINT "%s",
+		       from, to, cutover ? "; or call it off with trino-guardctl rollback" : "");
+		return true;
+	}
+	return false;
+}
+
 /* A request while SWITCHING or ROLLING_BACK: refused while our switch runs. */
 static bool refuse_in_flight(const struct cutover_state *s, const struct cutover_event *e,
                              const struct cutover_facts *f, struct cutover_result *r)
@@ -242,6 +327,8 @@ static bool refuse_in_flight(const struct cutover_state *s, const struct cutover
 static void on_switching(const struct cutover_state *s, const struct cutover_event *e,
                          const struct cutover_facts *f, struct cutover_result *r)
 {
+	if (f->manual_lb && on_hand_switch(s, e, f, r))
+		return;
 	if (refuse_in_flight(s, e, f, r))
 		return;
 	if (e->kind == EVENT_CUTOVER) {
@@ -287,10 +374,16 @@ static void begin_rollback(const struct cutover_state *s, const struct cutover_f
 	move(r, PHASE_ROLLING_BACK, failed, previous);
 	snprintf(r->next.reason, sizeof(r->next.reason), "%s", why);
 	text_cut_partial(r->next.reason);
+	if (f->manual_lb) {
+		alert(r, SEVERITY_CRITICAL, "rollback", failed,
+		      "roll back by hand now: switch the load balancer from %s back to %s "
+		      "(%s), " CONFIRM_HINT "; users are still on %s",
+		      failed, previous, why, failed);
+		return;
+	}
 	act(r, ACTION_SWITCH_LB, previous);
 	alert(r, SEVERITY_CRITICAL, "rollback", failed, "rolling back from %s to %s: %s", failed,
 	      previous, why);
-	(void)f;
 }
 
 static void on_watching(const struct cutover_state *s, const struct cutover_event *e,
@@ -319,7 +412,14 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 		snprintf(why, sizeof(why), "rolled back by hand: %s",
 		         e->text[0] ? e->text : "no reason given");
 		begin_rollback(s, f, r, why);
-		answer(r, 202, "rolling back from %s to %s", s->active, s->other);
+		if (f->manual_lb)
+			answer(r, 202,
+			       "no [lb] driver: switch the load balancer from %s back to %s by "
+			       "hand "
+			       "now, " CONFIRM_HINT,
+			       s->active, s->other);
+		else
+			answer(r, 202, "rolling back from %s to %s", s->active, s->other);
 		return;
 	case EVENT_LB_OBSERVED:
 		if (strcmp(e->cluster, s->other) == 0) {
@@ -374,6 +474,8 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 static void on_rolling_back(const struct cutover_state *s, const struct cutover_event *e,
                             const struct cutover_facts *f, struct cutover_result *r)
 {
+	if (f->manual_lb && on_hand_switch(s, e, f, r))
+		return;
 	if (refuse_in_flight(s, e, f, r))
 		return;
 	if (e->kind == EVENT_CUTOVER) {
@@ -425,7 +527,13 @@ void cutover_step(const struct cutover_state *state, const struct cutover_event 
 	memset(result, 0, sizeof(*result));
 	result->next = *state;
 	result->status = 200;
-	if (event->kind == EVENT_PAUSE || event->kind == EVENT_RESUME) {
+	bool awaiting_hand = facts->manual_lb && (state->phase == PHASE_SWITCHING ||
+	                                          state->phase == PHASE_ROLLING_BACK);
+	if (event->kind == EVENT_CONFIRM && !awaiting_hand) {
+		answer(result, 409, "nothing to confirm: %s",
+		       facts->manual_lb ? "no switch by hand is awaited"
+		                        : "the [lb] driver switches the load balancer");
+	} else if (event->kind == EVENT_PAUSE || event->kind == EVENT_RESUME) {
 		result->next.paused = event->kind == EVENT_PAUSE;
 		answer(result, 200, "%s",
 		       result->next.paused ? "paused: decisions are journaled and "

@@ -18,6 +18,13 @@
  *   restarted in ROLLING_BACK(B -> A) --> the switch to A again, whatever the LB says
  *   first start, no active cluster known: the one the LB points at becomes active
  * Paused or dry-run: decisions are alerted, the LB is not touched.
+ * Without a driver ([lb] driver = none, facts.manual_lb) people move the LB:
+ *   STEADY --cutover(B)--> SWITCHING(A -> B), "switch the LB to B by hand now"
+ *   SWITCHING --confirmed, or the LB seen on B--> WATCHING(active=B)
+ *   SWITCHING --rollback--> STEADY(A): the switch by hand is called off
+ *   WATCHING --degraded--> ROLLING_BACK(B -> A), "switch the LB back to A by hand now"
+ *   ROLLING_BACK --confirmed, or the LB seen on A--> ROLLED_BACK(active=A)
+ *   a restart while a switch by hand is awaited: reminded, nothing is switched
  */
 #ifndef TG_CUTOVER_H
 #define TG_CUTOVER_H
@@ -70,6 +77,11 @@ enum cutover_event_kind {
 	 * points at, "" when it cannot be read.
 	 */
 	EVENT_RECOVER,
+	/*
+	 * The operator says the LB was switched by hand (manual_lb): cluster
+	 * is where it now points, "" for the switch awaited.
+	 */
+	EVENT_CONFIRM,
 };
 
 struct cutover_event {
@@ -84,6 +96,7 @@ struct cutover_event {
 struct cutover_facts {
 	int64_t now_unix_ms;
 	bool dry_run;
+	bool manual_lb; /* no [lb] driver: people switch the LB and confirm it */
 	int64_t watch_ms;
 	bool target_known;              /* the event's cluster has a [cluster.NAME] section */
 	const struct gate_result *gate; /* for EVENT_CUTOVER's target */

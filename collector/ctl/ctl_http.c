@@ -5,9 +5,12 @@
  */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_http.h"
 #include "secret_file.h"
@@ -27,7 +30,26 @@ struct request {
 	const char *payload;        /* the POST body, or NULL */
 	struct curl_slist *headers; /* or NULL */
 	char error[CURL_ERROR_SIZE];
+	char *why; /* where a failure is said; NULL: on stderr */
+	size_t why_len;
 };
+
+/* A failure of REQ, as "trino-guardctl: " and the text, on stderr or into req->why. */
+static void say(const struct request *req, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void say(const struct request *req, const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (req->why != NULL)
+		snprintf(req->why, req->why_len, "%s", text);
+	else
+		fprintf(stderr, "trino-guardctl: %s\n", text);
+}
 
 int ctl_http_init(void)
 {
@@ -122,12 +144,11 @@ static int request_perform(struct request *req, struct body *body, long *status)
 	if (rc == 0) {
 		CURLcode done = curl_easy_perform(curl);
 		if (done != CURLE_OK) {
-			fprintf(stderr,
-			        "trino-guardctl: %s %s: %s (is the collector running there? --url "
-			        "or "
-			        "TRINO_GUARD_URL names another)\n",
-			        req->method, req->url,
-			        req->error[0] != '\0' ? req->error : curl_easy_strerror(done));
+			say(req,
+			    "%s %s: %s (is the collector running there? --url or TRINO_GUARD_URL "
+			    "names another)",
+			    req->method, req->url,
+			    req->error[0] != '\0' ? req->error : curl_easy_strerror(done));
 			rc = -1;
 		}
 	}
@@ -149,9 +170,16 @@ static int request_perform(struct request *req, struct body *body, long *status)
 
 json_t *ctl_http_get(const struct ctl_options *opt, const char *path)
 {
+	return ctl_http_get_why(opt, path, NULL, 0);
+}
+
+json_t *ctl_http_get_why(const struct ctl_options *opt, const char *path, char *why, size_t why_len)
+{
 	struct request req;
 	if (request_init(&req, "GET", opt->url, path) != 0)
 		return NULL;
+	req.why = why;
+	req.why_len = why_len;
 	struct body body = {0};
 	long status = 0;
 	if (request_perform(&req, &body, &status) != 0)
@@ -161,14 +189,13 @@ json_t *ctl_http_get(const struct ctl_options *opt, const char *path)
 	free(body.data);
 	if (status != 200) {
 		const char *message = json_string_value(json_object_get(value, "error"));
-		fprintf(stderr, "trino-guardctl: GET %s: HTTP %ld%s%s\n", req.url, status,
-		        message != NULL ? ": " : "", message != NULL ? message : "");
+		say(&req, "GET %s: HTTP %ld%s%s", req.url, status, message != NULL ? ": " : "",
+		    message != NULL ? message : "");
 		json_decref(value);
 		return NULL;
 	}
 	if (value == NULL) {
-		fprintf(stderr, "trino-guardctl: GET %s: the answer is not JSON: %s\n", req.url,
-		        error.text);
+		say(&req, "GET %s: the answer is not JSON: %s", req.url, error.text);
 		return NULL;
 	}
 	return value;
@@ -182,13 +209,37 @@ static void headers_free(struct curl_slist *headers)
 	curl_slist_free_all(headers);
 }
 
-/* The JSON content type and, with TOKEN, the bearer token; 0, or -1 (said). */
+/* "X-Trino-Guard-User: alice@host" from the login name and the host name; -1 when unknown. */
+static int ctl_http_user(char *header, size_t len)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *name = getenv("SUDO_USER");
+	if (name == NULL || name[0] == '\0')
+		name = pw != NULL ? pw->pw_name : getenv("USER");
+	char host[128] = "";
+	if (name == NULL || gethostname(host, sizeof(host) - 1) != 0)
+		return -1;
+	snprintf(header, len, "X-Trino-Guard-User: %.64s@%.64s", name, host);
+	return 0;
+}
+
+/* The JSON content type, who asks and, with TOKEN, the bearer token; 0, or -1 (said). */
 static int request_headers(struct request *req, const char *token)
 {
 	req->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (req->headers == NULL) {
 		fprintf(stderr, "trino-guardctl: POST %s: out of memory\n", req->url);
 		return -1;
+	}
+	/* who asks, for the collector's journal: claimed, next to the token and the peer */
+	char user[300];
+	if (ctl_http_user(user, sizeof(user)) == 0) {
+		struct curl_slist *with_user = curl_slist_append(req->headers, user);
+		if (with_user == NULL) {
+			fprintf(stderr, "trino-guardctl: POST %s: out of memory\n", req->url);
+			return -1;
+		}
+		req->headers = with_user;
 	}
 	if (token == NULL)
 		return 0;

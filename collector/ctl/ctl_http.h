@@ -22,6 +22,10 @@ void ctl_http_cleanup(void);
  */
 json_t *ctl_http_get(const struct ctl_options *opt, const char *path);
 
+/* ctl_http_get, the failure said into WHY instead of on stderr (for a loop that retries). */
+json_t *ctl_http_get_why(const struct ctl_options *opt, const char *path, char *why,
+                         size_t why_len);
+
 /* What a POST got back; text and json may be NULL. Free with ctl_http_answer_cleanup(). */
 struct ctl_http_answer {
 	long status;
@@ -30,7 +34,8 @@ struct ctl_http_answer {
 };
 
 /*
- * POSTs BODY to PATH, with "Authorization: Bearer" when opt->token is set.
+ * POSTs BODY to PATH, with "Authorization: Bearer" when opt->token is set
+ * and X-Trino-Guard-User (login@host) for the journal.
  * Returns 0 when an answer came, whatever its status; -1 when none did (said
  * on stderr).
  */

@@ -13,6 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include "../../common/clock.h"
+#include "../../common/duration.h"
 #include "ctl.h"
 #include "ctl_http.h"
 #include "ctl_local.h"
@@ -69,16 +73,78 @@ static int set_json(struct command_line *line, const char *value)
 	return 0;
 }
 
-static int set_since(struct command_line *line, const char *value)
+static int set_after_id(struct command_line *line, const char *value)
 {
 	char *end;
 	errno = 0;
-	long long since = strtoll(value, &end, 10);
-	if (end == value || *end != '\0' || since < 0 || errno != 0) {
-		fprintf(stderr, "trino-guardctl: --since takes an event id, not '%s'\n", value);
+	long long id = strtoll(value, &end, 10);
+	if (end == value || *end != '\0' || id < 0 || errno != 0) {
+		fprintf(stderr, "trino-guardctl: --after-id takes an event id, not '%s'\n", value);
 		return -1;
 	}
-	line->opt.since = since;
+	line->opt.after_id = id;
+	return 0;
+}
+
+/* "10m" (that long ago) or "2026-12-02T06:00:00Z" (UTC) into the journal's stamp form. */
+static int set_since(struct command_line *line, const char *value)
+{
+	int64_t ago_ms = 0;
+	char why[128];
+	struct tm tm = {0};
+	int used = 0;
+	if (duration_parse_ms(value, &ago_ms, why, sizeof(why)) == 0 && ago_ms >= 0) {
+		int64_t then = clock_unix_ms() - ago_ms;
+		time_t seconds = (time_t)(then / 1000);
+		if (gmtime_r(&seconds, &tm) == NULL)
+			return -1;
+		snprintf(line->opt.since_time, sizeof(line->opt.since_time),
+		         "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(then % 1000));
+		return 0;
+	}
+	if (sscanf(value, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) == 6 &&
+	    used > 0 && value[used] == '\0') {
+		snprintf(line->opt.since_time, sizeof(line->opt.since_time),
+		         "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year, tm.tm_mon, tm.tm_mday,
+		         tm.tm_hour, tm.tm_min, tm.tm_sec);
+		return 0;
+	}
+	fprintf(stderr,
+	        "trino-guardctl: --since takes a duration (10m, 2h) or a UTC time "
+	        "(2026-12-02T06:00:00Z), not '%s'%s\n",
+	        value,
+	        strspn(value, "0123456789") == strlen(value) ? "; an event id is --after-id" : "");
+	return -1;
+}
+
+static int set_follow(struct command_line *line, const char *value)
+{
+	(void)value;
+	line->opt.follow = true;
+	return 0;
+}
+
+static int set_watch(struct command_line *line, const char *value)
+{
+	(void)value;
+	line->opt.watch = true;
+	return 0;
+}
+
+static int set_interval(struct command_line *line, const char *value)
+{
+	int64_t ms = 0;
+	char why[128];
+	if (duration_parse_ms(value, &ms, why, sizeof(why)) != 0 || ms < 100) {
+		fprintf(stderr,
+		        "trino-guardctl: --interval takes a duration of 100ms or more (2s), "
+		        "not '%s'\n",
+		        value);
+		return -1;
+	}
+	line->opt.interval_ms = ms;
 	return 0;
 }
 
@@ -133,12 +199,28 @@ static const struct ctl_option options[] = {
          .set = set_token_file},
         {.name = "--json", .summary = "print the API's JSON instead of a table", .set = set_json},
         {.name = "--since",
+         .value = "WHEN",
+         .summary = "events: from a duration ago (10m, 2h) or a UTC time (2026-12-02T06:00:00Z)",
+         .set = set_since},
+        {.name = "--after-id",
          .value = "ID",
          .summary = "events: only those after event ID",
-         .set = set_since},
+         .set = set_after_id},
+        {.name = "--follow",
+         .alias = "-f",
+         .summary = "events: keep printing new events until interrupted",
+         .set = set_follow},
+        {.name = "--watch",
+         .alias = "-w",
+         .summary = "status: redraw every --interval until interrupted",
+         .set = set_watch},
+        {.name = "--interval",
+         .value = "DURATION",
+         .summary = "status --watch, events --follow: how often (default 2s)",
+         .set = set_interval},
         {.name = "--to",
          .value = "CLUSTER",
-         .summary = "cutover: the cluster to move to",
+         .summary = "cutover: the cluster to move to; confirm-switch: the one switched to",
          .set = set_to},
         {.name = "--reason",
          .value = "TEXT",
@@ -159,6 +241,7 @@ static int command_completion(const struct ctl_options *opt, const char *operand
 
 static const struct ctl_command commands[] = {
         {.name = "status",
+         .usage = "[--watch] [--interval DURATION]",
          .summary = "clusters, versions, failure ratios, the cutover, open findings",
          .exec = ctl_show_status,
          .api = true},
@@ -167,8 +250,9 @@ static const struct ctl_command commands[] = {
          .exec = ctl_show_nodes,
          .api = true},
         {.name = "events",
-         .usage = "[--since ID]",
-         .summary = "the journal: requests, transitions, findings, alerts",
+         .usage = "[--since WHEN | --after-id ID] [--follow]",
+         .summary = "the journal: who asked what and its outcome, transitions, findings, "
+                    "alerts",
          .exec = ctl_show_events,
          .api = true},
         {.name = "cutover",
@@ -177,9 +261,17 @@ static const struct ctl_command commands[] = {
          .exec = ctl_write_cutover,
          .api = true,
          .token = true},
+        {.name = "confirm-switch",
+         .usage = "[--to CLUSTER] [--reason TEXT]",
+         .summary = "with [lb] driver = none: the load balancer was switched by hand; the "
+                    "watch starts",
+         .exec = ctl_write_confirm,
+         .api = true,
+         .token = true},
         {.name = "rollback",
          .usage = "[--reason TEXT] [--force]",
-         .summary = "move traffic back to the previous cluster during a watch",
+         .summary = "move traffic back to the previous cluster during a watch; calls off a "
+                    "switch by hand not yet made",
          .exec = ctl_write_rollback,
          .api = true,
          .token = true},
@@ -377,7 +469,8 @@ static int dispatch(int argc, char **argv)
 	const char *env_url = getenv("TRINO_GUARD_URL");
 	struct command_line line = {
 	        .opt = {.url = env_url != NULL && env_url[0] != '\0' ? env_url : DEFAULT_URL,
-	                .color = isatty(STDOUT_FILENO) == 1},
+	                .color = isatty(STDOUT_FILENO) == 1,
+	                .interval_ms = 2000},
 	};
 	if (parse(argc, argv, &line) != 0) {
 		usage(stderr);

@@ -11,6 +11,7 @@
 
 #include "../../common/clock.h"
 #include "../../common/duration.h"
+#include "ctl_follow.h"
 #include "ctl_http.h"
 #include "ctl_show.h"
 
@@ -91,6 +92,10 @@ static void print_cutover(const json_t *cutover)
 	printf("cutover: %s, active %s%s%s\n", str(cutover, "phase"), str(cutover, "active"),
 	       json_is_true(json_object_get(cutover, "paused")) ? ", PAUSED" : "",
 	       json_is_true(json_object_get(cutover, "dry_run")) ? ", dry run" : "");
+	const json_t *by_hand = json_object_get(cutover, "switch_by_hand");
+	if (json_is_object(by_hand))
+		printf("NO [lb] DRIVER: %s; users stay on %s until then\n", str(by_hand, "todo"),
+		       str(by_hand, "from"));
 	const json_t *watch = json_object_get(cutover, "watch");
 	if (json_is_object(watch)) {
 		const json_t *failures = json_object_get(watch, "failures");
@@ -155,9 +160,16 @@ static void print_findings(const struct ctl_options *opt, const json_t *findings
 int ctl_show_status(const struct ctl_options *opt, const char *operand)
 {
 	(void)operand;
+	if (opt->watch)
+		return ctl_follow_status(opt);
 	json_t *status = ctl_http_get(opt, "/v1/status");
 	if (status == NULL)
 		return CTL_EXIT_ERROR;
+	return ctl_show_status_print(opt, status);
+}
+
+int ctl_show_status_print(const struct ctl_options *opt, json_t *status)
+{
 	const json_t *findings = json_object_get(status, "findings");
 	int rc = json_array_size(findings) > 0 ? CTL_EXIT_FINDINGS : CTL_EXIT_OK;
 	if (opt->json) {
@@ -218,14 +230,20 @@ int ctl_show_nodes(const struct ctl_options *opt, const char *operand)
 	return CTL_EXIT_OK;
 }
 
-/* A request event: "cutover green (forced): upgrade to 447", "pause: maintenance window". */
+/*
+ * A request event: "cutover green (forced) by alice@ops1, token from 10.0.0.5:41234:
+ * upgrade to 447 -> refused: cutover to green refused: 2 check(s) failed".
+ */
 static void describe_request(const json_t *event, char *what, size_t len)
 {
 	const char *cluster = str(event, "cluster");
 	const char *reason = str(event, "reason");
-	snprintf(what, len, "%s%s%s%s%s%s", str(event, "request"), cluster[0] ? " " : "", cluster,
-	         json_is_true(json_object_get(event, "force")) ? " (forced)" : "",
-	         reason[0] ? ": " : "", reason);
+	const char *by = str(event, "by");
+	const char *outcome = str(event, "outcome");
+	snprintf(what, len, "%s%s%s%s%s%s%s%s%s%s", str(event, "request"), cluster[0] ? " " : "",
+	         cluster, json_is_true(json_object_get(event, "force")) ? " (forced)" : "",
+	         by[0] ? " by " : "", by, reason[0] ? ": " : "", reason, outcome[0] ? " -> " : "",
+	         outcome);
 }
 
 /* The part of an event's line after its type, by type. */
@@ -250,11 +268,39 @@ static void describe_event(const json_t *event, const char *type, char *what, si
 		snprintf(what, len, "%s", str(event, "version"));
 }
 
+/* One line per event of EVENTS; returns the id of the last one, or AFTER when none. */
+long long ctl_show_event_lines(const struct ctl_options *opt, const json_t *events, long long after)
+{
+	int64_t now = clock_unix_ms();
+	size_t i;
+	json_t *event;
+	json_array_foreach(events, i, event)
+	{
+		const char *type = str(event, "type");
+		char what[1600], age[48];
+		describe_event(event, type, what, sizeof(what));
+		stamp_age(str(event, "time"), now, age, sizeof(age));
+		printf("%-6lld %s %-12s %s%-16s%s %s\n", integer(event, "id"), str(event, "time"),
+		       age, severity_color(opt, str(event, "severity")), type, color_reset(opt),
+		       what);
+		after = integer(event, "id");
+	}
+	return after;
+}
+
+void ctl_show_events_path(const struct ctl_options *opt, long long after_id, char *path, size_t len)
+{
+	snprintf(path, len, "/v1/events?after_id=%lld&limit=10000%s%s", after_id,
+	         opt->since_time[0] ? "&since_time=" : "", opt->since_time);
+}
+
 int ctl_show_events(const struct ctl_options *opt, const char *operand)
 {
 	(void)operand;
-	char path[128];
-	snprintf(path, sizeof(path), "/v1/events?since=%lld&limit=10000", opt->since);
+	if (opt->follow)
+		return ctl_follow_events(opt);
+	char path[160];
+	ctl_show_events_path(opt, opt->after_id, path, sizeof(path));
 	json_t *answer = ctl_http_get(opt, path);
 	if (answer == NULL)
 		return CTL_EXIT_ERROR;
@@ -263,19 +309,7 @@ int ctl_show_events(const struct ctl_options *opt, const char *operand)
 		json_decref(answer);
 		return rc;
 	}
-	int64_t now = clock_unix_ms();
-	size_t i;
-	json_t *event;
-	json_array_foreach(json_object_get(answer, "events"), i, event)
-	{
-		const char *type = str(event, "type");
-		char what[1200], age[48];
-		describe_event(event, type, what, sizeof(what));
-		stamp_age(str(event, "time"), now, age, sizeof(age));
-		printf("%-6lld %s %-12s %s%-16s%s %s\n", integer(event, "id"), str(event, "time"),
-		       age, severity_color(opt, str(event, "severity")), type, color_reset(opt),
-		       what);
-	}
+	ctl_show_event_lines(opt, json_object_get(answer, "events"), opt->after_id);
 	json_decref(answer);
 	return CTL_EXIT_OK;
 }

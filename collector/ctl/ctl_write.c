@@ -1,5 +1,5 @@
 /*
- * cutover, rollback, pause and resume: POST the request to the API (with the
+ * cutover, confirm-switch, rollback, pause and resume: POST the request to the API (with the
  * bearer token) and print what the collector answered: its message and the
  * gate's failing checks, or the API's JSON with --json.
  */
@@ -73,6 +73,17 @@ int ctl_write_cutover(const struct ctl_options *opt, const char *operand)
 	return post(opt, "/v1/cutover",
 	            json_pack("{s:s,s:b,s:s}", "to", opt->to, "force", opt->force, "reason",
 	                      opt->reason != NULL ? opt->reason : DEFAULT_REASON));
+}
+
+/* The switch by hand awaited ([lb] driver = none) was made: the watch starts. */
+int ctl_write_confirm(const struct ctl_options *opt, const char *operand)
+{
+	(void)operand;
+	json_t *body =
+	        json_pack("{s:s}", "reason", opt->reason != NULL ? opt->reason : DEFAULT_REASON);
+	if (body != NULL && opt->to != NULL)
+		json_object_set_new(body, "to", json_string(opt->to));
+	return post(opt, "/v1/cutover/confirm", body);
 }
 
 int ctl_write_rollback(const struct ctl_options *opt, const char *operand)

@@ -46,7 +46,7 @@ struct lb_exec {
 	struct event_base *base;
 	char *switch_command;
 	char *current_command;
-	int64_t timeout_ms;
+	int64_t switch_timeout_ms, current_timeout_ms;
 	int retries;
 	lb_retry_fn on_retry;
 	void *on_retry_arg;
@@ -177,7 +177,7 @@ static _Noreturn void guard_command(pid_t parent, const char *command)
 	_exit(128 + WTERMSIG(status));
 }
 
-static int run_start(struct lb_exec *lb, const char *command,
+static int run_start(struct lb_exec *lb, const char *command, int64_t timeout_ms,
                      void (*finished)(struct lb_exec *, int, const char *, bool), char *err,
                      size_t err_len)
 {
@@ -214,8 +214,7 @@ static int run_start(struct lb_exec *lb, const char *command,
 	run->active = true;
 	run->output_event = event_new(lb->base, run->fd, EV_READ | EV_PERSIST, on_output, run);
 	run->timer = evtimer_new(lb->base, on_timeout, run);
-	struct timeval tv = {.tv_sec = lb->timeout_ms / 1000,
-	                     .tv_usec = (lb->timeout_ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
 	event_add(run->output_event, NULL);
 	evtimer_add(run->timer, &tv);
 	return 0;
@@ -258,7 +257,7 @@ static void switch_finished(struct lb_exec *lb, int status, const char *output, 
 		return;
 	}
 	char why[512], message[700];
-	describe(status, output, timed_out, lb->timeout_ms, why, sizeof(why));
+	describe(status, output, timed_out, lb->switch_timeout_ms, why, sizeof(why));
 	snprintf(message, sizeof(message), "switch command for %s: %s", lb->cluster, why);
 	if (lb_retry_later(&lb->attempt, lb->retries, lb->retry_timer, lb->on_retry,
 	                   lb->on_retry_arg, message))
@@ -271,7 +270,8 @@ static void attempt_switch(struct lb_exec *lb)
 {
 	char err[256];
 	char *command = substitute(lb->switch_command, lb->cluster);
-	if (command == NULL || run_start(lb, command, switch_finished, err, sizeof(err)) != 0) {
+	if (command == NULL ||
+	    run_start(lb, command, lb->switch_timeout_ms, switch_finished, err, sizeof(err)) != 0) {
 		free(command);
 		lb->busy = false;
 		lb->switch_done(false, command == NULL ? "out of memory" : err, lb->switch_arg);
@@ -318,7 +318,7 @@ static void current_finished(struct lb_exec *lb, int status, const char *output,
 		return;
 	}
 	char why[512];
-	describe(status, output, timed_out, lb->timeout_ms, why, sizeof(why));
+	describe(status, output, timed_out, lb->current_timeout_ms, why, sizeof(why));
 	lb->current_done(NULL, why, lb->current_arg);
 }
 
@@ -331,7 +331,8 @@ void lb_exec_current(struct lb_exec *lb, lb_current_done_fn done, void *arg)
 	lb->current_done = done;
 	lb->current_arg = arg;
 	char err[256];
-	if (run_start(lb, lb->current_command, current_finished, err, sizeof(err)) != 0)
+	if (run_start(lb, lb->current_command, lb->current_timeout_ms, current_finished, err,
+	              sizeof(err)) != 0)
 		done(NULL, err, arg);
 }
 
@@ -352,7 +353,11 @@ struct lb_exec *lb_exec_new(struct event_base *base, const struct lb_exec_settin
 	lb->switch_command = strdup(settings->switch_command);
 	lb->current_command =
 	        settings->current_command != NULL ? strdup(settings->current_command) : NULL;
-	lb->timeout_ms = settings->timeout_ms > 0 ? settings->timeout_ms : 10000;
+	int64_t both = settings->timeout_ms > 0 ? settings->timeout_ms : LB_EXEC_DEFAULT_TIMEOUT_MS;
+	lb->switch_timeout_ms =
+	        settings->switch_timeout_ms > 0 ? settings->switch_timeout_ms : both;
+	lb->current_timeout_ms =
+	        settings->current_timeout_ms > 0 ? settings->current_timeout_ms : both;
 	lb->retries = settings->retries;
 	lb->on_retry = settings->on_retry;
 	lb->on_retry_arg = settings->on_retry_arg;
@@ -400,6 +405,8 @@ struct lb_driver lb_exec_driver(struct lb_exec *lb)
 struct lb_exec_section {
 	char *switch_command;  /* with {cluster} */
 	char *current_command; /* prints the cluster; optional */
+	/* the commands' own limits, not [lb] timeout (a kubectl patch takes seconds); 0: unset */
+	int64_t command_timeout_ms, switch_timeout_ms, current_timeout_ms;
 };
 
 static const struct config_key exec_keys[] = {
@@ -407,6 +414,12 @@ static const struct config_key exec_keys[] = {
          NULL, 0, 0, NULL},
         {"current_command", CONFIG_STRING, offsetof(struct lb_exec_section, current_command), false,
          NULL, 0, 0, NULL},
+        {"command_timeout", CONFIG_DURATION, offsetof(struct lb_exec_section, command_timeout_ms),
+         false, "30s", 100, 3600000, NULL},
+        {"switch_timeout", CONFIG_DURATION, offsetof(struct lb_exec_section, switch_timeout_ms),
+         false, NULL, 0, 3600000, NULL},
+        {"current_timeout", CONFIG_DURATION, offsetof(struct lb_exec_section, current_timeout_ms),
+         false, NULL, 0, 3600000, NULL},
 };
 
 /* The programs the commands start can be run. */
@@ -447,7 +460,9 @@ static int exec_create(struct event_base *base, const void *section, const struc
 	struct lb_exec_settings s = {
 	        .switch_command = e->switch_command,
 	        .current_command = e->current_command,
-	        .timeout_ms = common->timeout_ms,
+	        .timeout_ms = e->command_timeout_ms, /* never [lb] timeout: see the section */
+	        .switch_timeout_ms = e->switch_timeout_ms,
+	        .current_timeout_ms = e->current_timeout_ms,
 	        .retries = common->retries,
 	        .on_retry = common->on_retry,
 	        .on_retry_arg = common->on_retry_arg,

@@ -11,13 +11,18 @@
 
 #include "lb.h"
 
+/* [lb.exec] command_timeout's default: a kubectl patch or a cloud CLI takes seconds. */
+#define LB_EXEC_DEFAULT_TIMEOUT_MS 30000
+
 struct event_base;
 struct lb_exec;
 
 struct lb_exec_settings {
 	const char *switch_command;  /* e.g. "kubectl patch svc trino -p ... {cluster} ..." */
 	const char *current_command; /* prints the cluster name; NULL: none */
-	int64_t timeout_ms;
+	int64_t timeout_ms;          /* each command's; 0: LB_EXEC_DEFAULT_TIMEOUT_MS */
+	int64_t switch_timeout_ms;   /* switch_command's when > 0, else timeout_ms */
+	int64_t current_timeout_ms;  /* current_command's when > 0, else timeout_ms */
 	int retries;
 	lb_retry_fn on_retry; /* optional */
 	void *on_retry_arg;

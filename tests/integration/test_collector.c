@@ -482,7 +482,7 @@ static void test_ctl_status_nodes_events_and_exit_codes(void **state)
 	assert_non_null(strstr(out, "green-worker-2"));
 	assert_non_null(strstr(out, "coordinator"));
 	free(out);
-	const char *events_args[] = {"--url", fx.api, "events", "--since", "1", NULL};
+	const char *events_args[] = {"--url", fx.api, "events", "--after-id", "1", NULL};
 	assert_int_equal(ctl(events_args, &out), 0);
 	assert_non_null(strstr(out, "finding-closed   mixed-version/green/green-worker-2"));
 	free(out);

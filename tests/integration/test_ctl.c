@@ -1,11 +1,14 @@
 /*
- * trino-guardctl against a real collector (no agents, an API token). Covered:
- * --help and help list every command and option, and every command they list
- * runs; --version; the completion; output that cannot be written is exit 2;
- * bad usage (an unknown command or option, a missing value or operand, a word
- * too many) exits 2 with the usage on stderr and nothing on stdout; the write
- * commands send the token and stop when it cannot be read; a request's reason
- * shows in events; failed calls name the method and URL.
+ * trino-guardctl against a real collector (no agents, an API token; the
+ * fixture is ctl_fixture.h). Covered: --help and help list every command and
+ * option, and every command they list runs; --version; the completion;
+ * output that cannot be written is exit 2; bad usage (an unknown command or
+ * option, a missing value or operand, a word too many, a --since that is an
+ * id) exits 2 with the usage on stderr and nothing on stdout; the write
+ * commands send the token and stop when it cannot be read; events show who
+ * asked each request, its reason and its outcome (a refused one "refused:
+ * why", a wrong token too); events --since takes a duration or a time and
+ * --after-id an id; failed calls name the method and URL.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,124 +19,28 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pwd.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl_fixture.h"
 #include "harness.h"
 
-#define TOKEN "ctl-test-token-0123456789"
-
-static struct {
-	char *dir;
-	char api[64];
-	char dead[64]; /* a loopback URL nothing listens on */
-} fx;
-
-/* What one run of trino-guardctl did. */
-struct run {
-	int exit_code; /* -1 when it did not exit by itself within 10 s */
-	char *out;
-	char *err;
-};
-
-/* Runs trino-guardctl with the NULL-ended ARGS; free with run_free(). */
-static struct run ctl(const char *const *args)
-{
-	const char *argv[24] = {TG_CTL_BIN};
-	size_t n = 1;
-	for (size_t i = 0; args[i] != NULL && n < 23; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	unlink("ctl.out");
-	unlink("ctl.err");
-	pid_t pid = harness_spawn_split(argv, "ctl.out", "ctl.err");
-	assert_true(pid > 0);
-	int status = harness_wait_exit(pid, 30000);
-	struct run r = {.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-	                .out = harness_read_file("ctl.out"),
-	                .err = harness_read_file("ctl.err")};
-	assert_non_null(r.out);
-	assert_non_null(r.err);
-	return r;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-/* Fails naming the run when TEXT does not contain WANT. */
-static void expect_in(const char *text, const char *want, const char *what)
-{
-	if (strstr(text, want) == NULL)
-		fail_msg("%s lacks '%s':\n%s", what, want, text);
-}
-
-static bool url_ok(void *arg)
-{
-	char *body = harness_get_ok(arg);
-	free(body);
-	return body != NULL;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	fx.dir = harness_tmpdir("tg-ctl-test");
-	if (fx.dir == NULL || chdir(fx.dir) != 0)
-		return -1;
-	int ports = harness_port_range(3);
-	snprintf(fx.api, sizeof(fx.api), "http://127.0.0.1:%d", ports + 1);
-	snprintf(fx.dead, sizeof(fx.dead), "http://127.0.0.1:%d", ports + 2);
-	char text[1024];
-	snprintf(text, sizeof(text),
-	         "[collector]\ncurve = off\nlisten = tcp://127.0.0.1:%d\nstate_dir = state\n"
-	         "environment = test\ninitial_active = blue\ntick = 100ms\n"
-	         "[api]\nlisten = 127.0.0.1:%d\ntoken_file = api.token\n"
-	         "[cluster.blue]\n[cluster.green]\n",
-	         ports, ports + 1);
-	if (harness_write_file("api.token", TOKEN "\n") != 0 ||
-	    harness_write_file("collector.ini", text) != 0)
-		return -1;
-	const char *argv[] = {TG_COLLECTOR_BIN, "-c", "collector.ini", NULL};
-	if (harness_spawn(argv, "collector.log") <= 0)
-		return -1;
-	char url[128];
-	snprintf(url, sizeof(url), "%s/healthz", fx.api);
-	return harness_wait_until(url_ok, url, 30000) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	harness_stop_all();
-	if (getenv("TG_KEEP_TEST_DIR") == NULL && chdir("/") == 0)
-		harness_rmrf(fx.dir);
-	free(fx.dir);
-	return 0;
-}
-
-/* Every test starts without a token in the environment. */
-static int no_token(void **state)
-{
-	(void)state;
-	unsetenv("TRINO_GUARD_TOKEN");
-	unsetenv("TRINO_GUARD_TOKEN_FILE");
-	unsetenv("TRINO_GUARD_URL");
-	return 0;
-}
-
 static const char *const command_names[] = {
-        "status", "nodes",  "events",       "cutover",    "rollback", "pause",
-        "resume", "keygen", "check-config", "completion", "help",
+        "status", "nodes",  "events", "cutover",      "confirm-switch", "rollback",
+        "pause",  "resume", "keygen", "check-config", "completion",     "help",
 };
 /* How each option's row starts in the usage (not just a mention in a command's line). */
 static const char *const option_rows[] = {
         "\n  --url URL ",
         "\n  --token-file FILE ",
         "\n  --json ",
-        "\n  --since ID ",
+        "\n  --since WHEN ",
+        "\n  --after-id ID ",
+        "\n  -f, --follow ",
+        "\n  -w, --watch ",
+        "\n  --interval DURATION",
         "\n  --to CLUSTER ",
         "\n  --reason TEXT ",
         "\n  --force ",
@@ -213,6 +120,7 @@ static void test_version_and_completion(void **state)
 	          "completion");
 	expect_in(completion.out, "check-config completion help'", "completion");
 	expect_in(completion.out, "--force --offline --help --version'", "completion");
+	expect_in(completion.out, "--since --after-id --follow --watch --interval", "completion");
 	run_free(&completion);
 
 	/* output that cannot be written is an error, not a silent success */
@@ -249,11 +157,26 @@ static void test_bad_usage_exits_2_with_the_usage_on_stderr(void **state)
 	         {"cutover", "--to", "--reason", "x"},
 	         "--to needs a value (CLUSTER), not the option --reason",
 	         true},
-	        {"an id that is not one",
+	        {"a since that is no time",
 	         {"events", "--since", "x"},
-	         "--since takes an event id",
+	         "--since takes a duration (10m, 2h) or a UTC time",
 	         true},
-	        {"a negative id", {"events", "--since", "-3"}, "--since takes an event id", true},
+	        {"a since that is an id",
+	         {"events", "--since", "120"},
+	         "not '120'; an event id is --after-id",
+	         true},
+	        {"an id that is not one",
+	         {"events", "--after-id", "x"},
+	         "--after-id takes an event id",
+	         true},
+	        {"a negative id",
+	         {"events", "--after-id", "-3"},
+	         "--after-id takes an event id",
+	         true},
+	        {"an interval without a unit",
+	         {"status", "--watch", "--interval", "2"},
+	         "--interval takes a duration",
+	         true},
 	        {"operand missing", {"keygen"}, "keygen needs NAME", false},
 	        {"a word too many", {"status", "now"}, "status: unexpected 'now'", false},
 	        {"a word past the operand",
@@ -282,7 +205,7 @@ static void test_bad_usage_exits_2_with_the_usage_on_stderr(void **state)
 	}
 }
 
-static void test_events_show_the_reason_of_each_request(void **state)
+static void test_events_show_who_asked_why_and_the_outcome(void **state)
 {
 	(void)state;
 	setenv("TRINO_GUARD_TOKEN_FILE", "api.token", 1);
@@ -311,15 +234,87 @@ static void test_events_show_the_reason_of_each_request(void **state)
 	expect_in(cutover.out, "\n  - ", "cutover"); /* the failing checks */
 	run_free(&cutover);
 
+	/* a wrong token is refused before anything is decided, and journaled all the same */
+	setenv("TRINO_GUARD_TOKEN", "not-the-token", 1);
+	const char *wrong_args[] = {"--url", fx.api, "pause", "--reason", "wrong token", NULL};
+	struct run wrong = ctl(wrong_args);
+	assert_int_equal(wrong.exit_code, 2);
+	run_free(&wrong);
+	unsetenv("TRINO_GUARD_TOKEN");
+
+	/* who asked: the name trino-guardctl sends, that it showed the token, the peer */
+	char by[256];
+	const char *sudo_user = getenv("SUDO_USER");
+	const struct passwd *pw = getpwuid(geteuid());
+	char host[128] = "";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(by, sizeof(by), " by %s@%s, token from 127.0.0.1:",
+	         sudo_user != NULL && sudo_user[0] ? sudo_user : pw->pw_name, host);
 	const char *events_args[] = {"--url", fx.api, "events", NULL};
 	struct run events = ctl(events_args);
 	assert_int_equal(events.exit_code, 0);
-	expect_in(events.out, "request          pause: maintenance window\n", "events");
-	expect_in(events.out, "request          resume\n", "events");
-	expect_in(events.out, "request          rollback (forced): users report errors\n",
-	          "events");
-	expect_in(events.out, "request          cutover green: upgrade to 447\n", "events");
+	const struct {
+		const char *request, *after_by;
+	} lines[] = {
+	        {"request          pause", ": maintenance window -> done: paused"},
+	        {"request          resume", " -> done: resumed"},
+	        {"request          rollback (forced)",
+	         ": users report errors -> refused: no watch in progress"},
+	        {"request          cutover green",
+	         ": upgrade to 447 -> refused: cutover to green refused: "},
+	        {"request          pause", " -> refused: a valid bearer token is required"},
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char want[512];
+		snprintf(want, sizeof(want), "%s%s", lines[i].request, by);
+		expect_in(events.out, want, "events");
+		expect_in(events.out, lines[i].after_by, "events");
+	}
 	run_free(&events);
+}
+
+static void test_events_since_a_duration_or_a_time_and_after_an_id(void **state)
+{
+	(void)state;
+	setenv("TRINO_GUARD_TOKEN_FILE", "api.token", 1);
+	const char *mark_args[] = {"--url", fx.api, "resume", "--reason", "since-mark", NULL};
+	struct run mark = ctl(mark_args);
+	assert_int_equal(mark.exit_code, 0);
+	run_free(&mark);
+	const char *recent_args[] = {"--url", fx.api, "events", "--since", "10m", NULL};
+	struct run recent = ctl(recent_args);
+	assert_int_equal(recent.exit_code, 0);
+	expect_in(recent.out, "since-mark", "--since 10m");
+	expect_in(recent.out, "collector-started", "--since 10m");
+	run_free(&recent);
+	const char *future_args[] = {"--url", fx.api, "events", "--since", "2999-01-01T00:00:00Z",
+	                             NULL};
+	struct run future = ctl(future_args);
+	assert_int_equal(future.exit_code, 0);
+	assert_string_equal(future.out, "");
+	run_free(&future);
+	const char *past_args[] = {"--url", fx.api, "events", "--since", "2000-01-01T00:00:00Z",
+	                           NULL};
+	struct run past = ctl(past_args);
+	assert_int_equal(past.exit_code, 0);
+	expect_in(past.out, "since-mark", "--since a time long ago");
+	/* the mark's id: every event after it, none before */
+	char *line = strstr(past.out, "since-mark");
+	assert_non_null(line);
+	while (line > past.out && line[-1] != '\n')
+		line--;
+	long long mark_id = atoll(line);
+	assert_true(mark_id > 1);
+	char after[32];
+	snprintf(after, sizeof(after), "%lld", mark_id - 1);
+	const char *after_args[] = {"--url", fx.api, "events", "--after-id", after, NULL};
+	struct run from_mark = ctl(after_args);
+	assert_int_equal(from_mark.exit_code, 0);
+	expect_in(from_mark.out, "since-mark", "--after-id");
+	if (strstr(from_mark.out, "collector-started") != NULL)
+		fail_msg("--after-id %s shows an older event:\n%s", after, from_mark.out);
+	run_free(&from_mark);
+	run_free(&past);
 }
 
 static void test_write_commands_send_the_token_or_stop(void **state)
@@ -447,9 +442,11 @@ int main(void)
 	        cmocka_unit_test_setup(test_help_lists_every_command_and_option, no_token),
 	        cmocka_unit_test_setup(test_version_and_completion, no_token),
 	        cmocka_unit_test_setup(test_bad_usage_exits_2_with_the_usage_on_stderr, no_token),
-	        cmocka_unit_test_setup(test_events_show_the_reason_of_each_request, no_token),
+	        cmocka_unit_test_setup(test_events_show_who_asked_why_and_the_outcome, no_token),
 	        cmocka_unit_test_setup(test_write_commands_send_the_token_or_stop, no_token),
 	        cmocka_unit_test_setup(test_failed_calls_name_the_method_and_url, no_token),
+	        cmocka_unit_test_setup(test_events_since_a_duration_or_a_time_and_after_an_id,
+	                               no_token),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ctl_fixture_setup, ctl_fixture_teardown);
 }

@@ -3,7 +3,8 @@
  * cluster (and current_command that reads it back), a failing command
  * retried then reported with its exit code and output, a hanging one
  * killed at its timeout with its whole process group, a slow read cancelled
- * by a switch, and a command that dies with its collector.
+ * by a switch, a command that dies with its collector, and the commands'
+ * own timeout ([lb.exec] switch_timeout), which [lb] timeout is not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "collector_config.h"
+#include "lb_drivers.h"
 #include "lb_exec.h"
 
 static char *dir;
@@ -277,6 +280,64 @@ static int setup(void **state)
 	return dir != NULL && base != NULL ? 0 : -1;
 }
 
+/* The exec driver as collector.ini builds it, with LB_SETTINGS and EXEC_SETTINGS. */
+static struct lb_driver driver_from_ini(const char *lb_settings, const char *exec_settings,
+                                        struct collector_config *config)
+{
+	char path[512], text[2048];
+	snprintf(path, sizeof(path), "%s/collector.ini", dir);
+	snprintf(text, sizeof(text),
+	         "[collector]\ncurve = off\nstate_dir = %s/state\ninitial_active = blue\n"
+	         "[cluster.blue]\n[cluster.green]\n[lb]\ndriver = exec\n%s[lb.exec]\n%s",
+	         dir, lb_settings, exec_settings);
+	assert_int_equal(harness_write_file(path, text), 0);
+	char err[1024];
+	memset(config, 0, sizeof(*config));
+	if (collector_config_load(path, config, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	struct lb_driver driver = {0};
+	if (lb_driver_from_config(base, config, NULL, &driver, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	return driver;
+}
+
+/*
+ * A kubectl patch takes seconds: [lb] timeout (2 s, for sockets and HTTP)
+ * does not kill a 5 s switch_command; [lb.exec] switch_timeout does.
+ */
+static void test_commands_have_their_own_timeout(void **state)
+{
+	(void)state;
+	char exec_settings[512];
+	snprintf(exec_settings, sizeof(exec_settings),
+	         "switch_command = sleep 5; echo {cluster} > '%s/slow'\n", dir);
+	struct collector_config config;
+	struct lb_driver driver =
+	        driver_from_ini("timeout = 2s\nretries = 0\n", exec_settings, &config);
+	struct outcome o = {0};
+	long long started = harness_now_ms();
+	driver.switch_to(driver.impl, "green", on_switched, &o);
+	harness_run_loop(base, 20000);
+	assert_true(o.finished);
+	if (!o.ok)
+		fail_msg("a 5 s switch under a 2 s [lb] timeout: %s", o.text);
+	assert_true(harness_now_ms() - started >= 5000);
+	driver.free(driver.impl);
+	collector_config_free(&config);
+
+	char short_settings[600];
+	snprintf(short_settings, sizeof(short_settings), "%sswitch_timeout = 300ms\n",
+	         exec_settings);
+	driver = driver_from_ini("timeout = 2s\nretries = 0\n", short_settings, &config);
+	struct outcome killed = {0};
+	driver.switch_to(driver.impl, "green", on_switched, &killed);
+	run(&killed);
+	assert_false(killed.ok);
+	assert_non_null(strstr(killed.text, "timed out after 300 ms"));
+	driver.free(driver.impl);
+	collector_config_free(&config);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -295,6 +356,7 @@ int main(void)
 	        cmocka_unit_test(test_a_switch_cancels_a_read_in_flight),
 	        cmocka_unit_test(test_a_switch_command_dies_with_its_collector),
 	        cmocka_unit_test(test_bad_settings),
+	        cmocka_unit_test(test_commands_have_their_own_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -176,7 +176,7 @@ int request(enum cutover_event_kind kind, const char *cluster, bool force, json_
 {
 	int status = 0;
 	json_t *answer = cutover_runner_request(fx.collector.cutover, kind, cluster, force,
-	                                        "upgrade to 447", fixture_now, &status);
+	                                        "upgrade to 447", "test", fixture_now, &status);
 	if (answer_out != NULL)
 		*answer_out = answer;
 	else

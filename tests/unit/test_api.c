@@ -238,6 +238,17 @@ static const struct events_case {
         {"since and limit together", "?since=1&limit=2", 200, 2, 2, 3, NULL},
         {"since the last id: none, next_since unchanged", "?since=4", 200, 0, 0, 4, NULL},
         {"the largest limit", "?limit=10000", 200, 4, 1, 4, NULL},
+        {"after_id: since's new name", "?after_id=2", 200, 2, 3, 4, NULL},
+        {"after_id and limit", "?after_id=1&limit=1", 200, 1, 2, 2, NULL},
+        {"since_time long ago: everything", "?since_time=2000-01-01T00:00:00Z", 200, 4, 1, 4, NULL},
+        {"since_time in the future: nothing", "?since_time=2999-01-01T00:00:00.000Z", 200, 0, 0, 0,
+         NULL},
+        {"since_time and after_id together", "?since_time=2000-01-01T00:00:00Z&after_id=3", 200, 1,
+         4, 4, NULL},
+        {"since_time without its Z", "?since_time=2026-12-02T04:42:07", 400, 0, 0, 0,
+         "since_time must be"},
+        {"since_time that is a number", "?since_time=120", 400, 0, 0, 0, "since_time must be"},
+        {"a negative after_id", "?after_id=-1", 400, 0, 0, 0, "after_id or since must be"},
         {"a since that is no number", "?since=abc", 400, 0, 0, 0, "since must be"},
         {"a negative since", "?since=-1", 400, 0, 0, 0, "since must be"},
         {"an empty since", "?since=", 400, 0, 0, 0, "since must be"},
@@ -245,6 +256,8 @@ static const struct events_case {
         {"a limit over 10000", "?limit=10001", 400, 0, 0, 0, "limit 1..10000"},
         {"a limit with trailing junk", "?limit=5x", 400, 0, 0, 0, "limit 1..10000"},
         {"an unknown parameter", "?sinse=1", 400, 0, 0, 0, "unknown parameter 'sinse'"},
+        {"an unknown parameter names the right ones", "?id=1", 400, 0, 0, 0,
+         "use after_id, since_time, limit"},
 };
 
 static void test_events_since_and_limit(void **state)
@@ -255,7 +268,7 @@ static void test_events_since_and_limit(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		int status;
 		json_decref(cutover_runner_request(fx.collector.cutover, kinds[i], NULL, false,
-		                                   NULL, fixture_now, &status));
+		                                   NULL, NULL, fixture_now, &status));
 	}
 	for (size_t i = 0; i < sizeof(events_cases) / sizeof(events_cases[0]); i++) {
 		const struct events_case *c = &events_cases[i];

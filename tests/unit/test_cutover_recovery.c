@@ -181,7 +181,7 @@ static void test_a_long_non_ascii_reason_round_trips(void **state)
 	reason[1000] = '\0';
 	int status = 0;
 	json_t *answer = cutover_runner_request(fx.collector.cutover, EVENT_CUTOVER, "green", false,
-	                                        reason, fixture_now, &status);
+	                                        reason, NULL, fixture_now, &status);
 	json_decref(answer);
 	assert_int_equal(status, 202);
 	fake_finish(true, NULL);
