@@ -3,7 +3,8 @@
  * through the daemon's --check-config and trino-guardctl check-config, which
  * must give the same exit code (0 ok, 1 valid file naming what is not
  * there, 2 invalid file) and the same message. One row per check the
- * daemons make at start.
+ * daemons make at start. And the example collector.ini passes both, with
+ * each driver's commented section too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -272,6 +273,105 @@ static void test_collector_checks(void **state)
 	close(listening);
 }
 
+/* TEXT with every FROM replaced by TO; a new string. */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	size_t count = 0, from_len = strlen(from), to_len = strlen(to);
+	for (const char *at = text; (at = strstr(at, from)) != NULL; at += from_len)
+		count++;
+	char *out = malloc(strlen(text) + count * to_len + 1);
+	assert_non_null(out);
+	char *w = out;
+	for (const char *at = text;;) {
+		const char *hit = strstr(at, from);
+		size_t keep = hit != NULL ? (size_t)(hit - at) : strlen(at);
+		memcpy(w, at, keep);
+		w += keep;
+		if (hit == NULL)
+			break;
+		memcpy(w, to, to_len);
+		w += to_len;
+		at = hit + from_len;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* TEXT with driver = NAME and the commented [lb.NAME] block uncommented; a new string. */
+static char *with_driver(const char *text, const char *name)
+{
+	char driver[64], header[64];
+	snprintf(driver, sizeof(driver), "driver = %s\n", name);
+	snprintf(header, sizeof(header), "\n;[lb.%s]\n", name);
+	char *out = replace_all(text, "driver = none\n", driver);
+	char *block = strstr(out, header);
+	if (block == NULL)
+		fail_msg("the example has no commented %s", header + 1);
+	/*
+	 * ";key = value" lines lose their ';' up to the blank line; "; text"
+	 * stays a comment (a leading blank would continue the line before it)
+	 */
+	for (char *line = block + 1; *line == ';'; line = strchr(line, '\n') + 1)
+		if (line[1] != ' ')
+			memmove(line, line + 1, strlen(line + 1) + 1);
+	return out;
+}
+
+/*
+ * deploy/examples/collector.ini with its paths made local: both checkers
+ * pass it (exit 0); it shows [watch], [lb] and an alert sink; and each
+ * driver's commented section, uncommented, is a valid file too.
+ */
+static void test_the_example_collector_ini(void **state)
+{
+	(void)state;
+	char *example = harness_read_file(TG_SOURCE_DIR "/deploy/examples/collector.ini");
+	assert_non_null(example);
+	const char *shown[] = {"\n[watch]\n", "\n[lb]\ndriver = none\n", "\n[alert.", NULL};
+	for (size_t i = 0; shown[i] != NULL; i++)
+		if (strstr(example, shown[i]) == NULL)
+			fail_msg("the example lacks '%s'", shown[i]);
+	char path[512];
+	static const char *const dirs[] = {"example-agents", "example-agents/blue",
+	                                   "example-agents/blue/worker", NULL};
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		mkdir(path, 0755);
+	}
+	write_keys("example-collector");
+	write_keys("example-agents/blue/worker/trino-worker-1");
+	char keys[512], agents[512], state_dir[512];
+	snprintf(keys, sizeof(keys), "%s/example-collector.key", dir);
+	snprintf(agents, sizeof(agents), "%s/example-agents", dir);
+	snprintf(state_dir, sizeof(state_dir), "%s/example-state", dir);
+	char *a = replace_all(example, "/etc/trino-guard/keys/collector.key", keys);
+	char *b = replace_all(a, "/etc/trino-guard/agents", agents);
+	char *local = replace_all(b, "/var/lib/trino-guard", state_dir);
+	free(a);
+	free(b);
+	char ini[512];
+	snprintf(ini, sizeof(ini), "%s/example.ini", dir);
+	const char *drivers[] = {"none", "haproxy", "trino-gateway", "http", "exec"};
+	for (size_t d = 0; d < sizeof(drivers) / sizeof(drivers[0]); d++) {
+		char *text = d == 0 ? strdup(local) : with_driver(local, drivers[d]);
+		assert_int_equal(harness_write_file(ini, text), 0);
+		const char *programs[2] = {TG_COLLECTOR_BIN, TG_CTL_BIN};
+		for (size_t p = 0; p < 2; p++) {
+			char *out;
+			int rc = run_check(programs[p], ini, true, &out);
+			/* none: everything there; a driver may name a file this machine lacks */
+			if ((d == 0 && rc != 0) || rc == 2 || rc < 0)
+				fail_msg("the example with driver = %s, %s: exit %d, "
+				         "output:\n%s\n%s",
+				         drivers[d], programs[p], rc, out, text);
+			free(out);
+		}
+		free(text);
+	}
+	free(local);
+	free(example);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -293,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_agent_checks),
 	        cmocka_unit_test(test_collector_checks),
+	        cmocka_unit_test(test_the_example_collector_ini),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
