@@ -33,8 +33,9 @@ bool alert_runbook_url(const char *base, const char *rule, char *out, size_t out
 	static const char *const rollbacks[] = {"rollback",      "rolled-back",
 	                                        "rollback-over", "rollback-refused",
 	                                        "rollback-held", "external-rollback"};
-	static const char *const changes[] = {"cutover",          "cutover-held", "stable",
-	                                      "external-cutover", "pause",        "resume"};
+	static const char *const changes[] = {"cutover", "cutover-held",     "cutover-called-off",
+	                                      "stable",  "external-cutover", "pause",
+	                                      "resume"};
 	const char *anchor = rule;
 	for (size_t i = 0; i < sizeof(rollbacks) / sizeof(rollbacks[0]); i++)
 		if (strcmp(rule, rollbacks[i]) == 0)
