@@ -203,9 +203,11 @@ static void test_mixed_version_then_cutover_then_rollback(void **state)
 	                 200);
 	assert_true(harness_wait_until(cutover_accepted, NULL, 30000));
 	expect_phase("WATCHING", "green");
-	const char *watching[] = {
-	        "WATCHING",      "watching green", "left",       "of threshold", "p0",
-	        "failure ratio", "queries in 60",  "transition", "SWITCHING",    NULL};
+	const char *watching[] = {"WATCHING", "watching green", "left", "of threshold", "p0",
+	                          "failure ratio", "queries in 60", "transition", "SWITCHING",
+	                          /* who asked, and what came of it */
+	                          "cutover green by ",
+	                          "→ accepted: switching the LB from blue to green", NULL};
 	expect_page_says(watching);
 	screenshot("dashboard-2-cutover");
 
