@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../common/clock.h"
 #include "ctl_http.h"
 #include "ctl_show.h"
 
@@ -78,7 +79,7 @@ int ctl_follow_status(const struct ctl_options *opt)
 		if (status != NULL) {
 			if (opt->color)
 				printf("\033[H\033[2J"); /* a terminal: redraw in place */
-			time_t now = time(NULL);
+			time_t now = (time_t)(clock_unix_ms() / 1000);
 			struct tm tm;
 			char stamp[32] = "";
 			if (gmtime_r(&now, &tm) != NULL)
