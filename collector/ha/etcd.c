@@ -110,6 +110,21 @@ void etcd_free(struct etcd *etcd)
 	free(etcd);
 }
 
+void etcd_cancel(struct etcd *etcd, void *arg)
+{
+	struct etcd_request **p = &etcd->requests;
+	while (*p != NULL) {
+		struct etcd_request *r = *p;
+		if (r->arg != arg) {
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		http_client_cancel(etcd->http, r);
+		request_free(r);
+	}
+}
+
 const char *etcd_endpoint(const struct etcd *etcd)
 {
 	return etcd->endpoints[etcd->first];

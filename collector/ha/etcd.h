@@ -88,6 +88,9 @@ int etcd_get(struct etcd *etcd, const char *key, bool prefix, etcd_done_fn done,
 int etcd_delete(struct etcd *etcd, const char *key, int64_t mod_revision, etcd_done_fn done,
                 void *arg, char *err, size_t err_len);
 
+/* Cancels the requests in flight whose callback argument is ARG (theirs are not called). */
+void etcd_cancel(struct etcd *etcd, void *arg);
+
 /* The endpoint requests go to first (the last one that answered). */
 const char *etcd_endpoint(const struct etcd *etcd);
 

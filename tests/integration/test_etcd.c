@@ -5,7 +5,7 @@
  * revision and by a fence (a stale revision and a lost leadership both
  * refused, nothing written); prefix reads; an endpoint list whose first
  * member is down; a client freed with a request in flight. The last test
- * drives rules/leadership.c with real answers: one leader of two; the leader
+ * runs two elections (collector/ha/election.c on rules/leadership.c): one leader of two; the leader
  * frozen (the follower takes over once its lease has ended, not before);
  * etcd killed (nobody may act after a TTL, a clear error) and back (one
  * leader again).
@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "election.h"
 #include "etcd.h"
 #include "etcd_server.h"
 #include "harness.h"
@@ -221,56 +222,49 @@ static void test_first_endpoint_down(void **state)
 	assert_non_null(strstr(err, "want http://host:port"));
 }
 
-/* Drives rules/leadership.c with this etcd's answers until it leads or TIMEOUT_MS pass. */
+/* A collector in the election: its own etcd client and election. */
 struct candidate {
-	struct leadership l;
 	struct etcd *etcd;
-	struct answer a;
-	enum leadership_step step;
+	struct election *election;
+	bool frozen; /* as under kill -9: no more ticks */
 };
 
-static void candidate_step(struct candidate *c, const char *key)
+static void candidates_init(struct candidate *c, size_t n, const char *key)
 {
-	int64_t now = clock_mono_ms();
-	if (c->step != STEP_NONE && c->a.done) {
-		if (!c->a.ok)
-			leadership_failed(&c->l, c->a.error, now);
-		else if (c->step == STEP_GRANT)
-			leadership_granted(&c->l, c->a.lease_id, c->a.ttl_s, c->a.sent_ms, now);
-		else if (c->step == STEP_CAMPAIGN)
-			leadership_campaigned(&c->l, c->a.succeeded, c->a.values[0], c->a.lease[0],
-			                      c->a.sent_ms, now);
-		else
-			leadership_renewed(&c->l, c->a.ttl_s, c->a.sent_ms, now);
-		c->step = STEP_NONE;
+	for (size_t i = 0; i < n; i++) {
+		char self[32], err[256];
+		snprintf(self, sizeof(self), "collector-%zu", i + 1);
+		c[i].etcd = client();
+		c[i].election = election_new(c[i].etcd, key, self, 3000, NULL, err, sizeof(err));
+		if (c[i].election == NULL)
+			fail_msg("election_new: %s", err);
 	}
-	if (c->step != STEP_NONE)
-		return;
-	c->step = leadership_next(&c->l, now);
-	memset(&c->a, 0, sizeof(c->a));
-	char err[256];
-	int rc = 0;
-	if (c->step == STEP_GRANT)
-		rc = etcd_lease_grant(c->etcd, c->l.ttl_ms / 1000, on_done, &c->a, err,
-		                      sizeof(err));
-	else if (c->step == STEP_CAMPAIGN)
-		rc = etcd_put_if_absent(c->etcd, key, c->l.self, c->l.lease_id, on_done, &c->a, err,
-		                        sizeof(err));
-	else if (c->step == STEP_KEEPALIVE)
-		rc = etcd_lease_keepalive(c->etcd, c->l.lease_id, on_done, &c->a, err, sizeof(err));
-	assert_int_equal(rc, 0);
 }
 
-/* Steps both candidates for MS, counting the moments both would act. */
-static int run_candidates(struct candidate *c, size_t n, const char *key, int ms)
+static void candidates_free(struct candidate *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		election_free(c[i].election);
+		etcd_free(c[i].etcd);
+	}
+}
+
+static const struct leadership *view(const struct candidate *c)
+{
+	return election_view(c->election);
+}
+
+/* Ticks the candidates for MS, counting the moments more than one would act. */
+static int run_candidates(struct candidate *c, size_t n, int ms)
 {
 	int both = 0;
 	int64_t until = clock_mono_ms() + ms;
 	while (clock_mono_ms() < until) {
 		size_t acting = 0;
 		for (size_t i = 0; i < n; i++) {
-			candidate_step(&c[i], key);
-			acting += leadership_may_act(&c[i].l, clock_mono_ms(), 500);
+			if (!c[i].frozen)
+				election_tick(c[i].election, clock_mono_ms());
+			acting += leadership_may_act(view(&c[i]), clock_mono_ms(), 500);
 		}
 		both += acting > 1;
 		harness_run_loop(base, 50);
@@ -279,14 +273,14 @@ static int run_candidates(struct candidate *c, size_t n, const char *key, int ms
 }
 
 /* Steps the candidates until exactly one leads (true) or TIMEOUT_MS pass (false). */
-static bool elect(struct candidate *c, size_t n, const char *key, int timeout_ms)
+static bool elect(struct candidate *c, size_t n, int timeout_ms)
 {
 	int64_t until = clock_mono_ms() + timeout_ms;
 	while (clock_mono_ms() < until) {
-		assert_int_equal(run_candidates(c, n, key, 100), 0);
+		assert_int_equal(run_candidates(c, n, 100), 0);
 		size_t leaders = 0;
 		for (size_t i = 0; i < n; i++)
-			leaders += c[i].l.role == ROLE_LEADER;
+			leaders += !c[i].frozen && view(&c[i])->role == ROLE_LEADER;
 		if (leaders == 1)
 			return true;
 	}
@@ -296,47 +290,48 @@ static bool elect(struct candidate *c, size_t n, const char *key, int timeout_ms
 static void test_leadership_moves_when_etcd_dies_and_returns(void **state)
 {
 	(void)state;
-	struct candidate c[2] = {{.etcd = client()}, {.etcd = client()}};
-	leadership_init(&c[0].l, "collector-1", 3000);
-	leadership_init(&c[1].l, "collector-2", 3000);
-	assert_true(elect(c, 2, "/tg/e/leader", 3000));
-	struct candidate *leader = c[0].l.role == ROLE_LEADER ? &c[0] : &c[1];
+	struct candidate c[2] = {0};
+	candidates_init(c, 2, "/tg/e/leader");
+	assert_true(elect(c, 2, 3000));
+	struct candidate *leader = view(&c[0])->role == ROLE_LEADER ? &c[0] : &c[1];
 	struct candidate *follower = leader == &c[0] ? &c[1] : &c[0];
-	assert_string_equal(follower->l.leader, leader->l.self);
+	assert_string_equal(view(follower)->leader, view(leader)->self);
 	/* a few renewals later the same leader still leads */
-	assert_int_equal(run_candidates(c, 2, "/tg/e/leader", 2500), 0);
-	assert_int_equal(leader->l.role, ROLE_LEADER);
-	assert_true(leadership_may_act(&leader->l, clock_mono_ms(), 500));
+	assert_int_equal(run_candidates(c, 2, 2500), 0);
+	assert_int_equal(view(leader)->role, ROLE_LEADER);
+	assert_true(leadership_may_act(view(leader), clock_mono_ms(), 500));
 
 	/* the leader freezes (as under kill -9): the follower takes over once its lease ends */
+	leader->frozen = true;
 	int64_t frozen = clock_mono_ms();
-	int64_t lease_end = leader->l.lease_until_ms;
-	assert_true(elect(follower, 1, "/tg/e/leader", 3000 + 2000));
+	int64_t lease_end = view(leader)->lease_until_ms;
+	assert_true(elect(c, 2, 3000 + 2000));
 	int64_t took_over = clock_mono_ms();
+	assert_int_equal(view(follower)->role, ROLE_LEADER);
 	assert_true(took_over >= lease_end); /* never while the old lease may live */
 	assert_true(took_over - frozen <= 3000 + 1500);
 	/* the old leader wakes: it has stopped acting and learns who leads now */
-	assert_false(leadership_may_act(&leader->l, took_over, 0));
-	assert_int_equal(run_candidates(c, 2, "/tg/e/leader", 1500), 0);
-	assert_int_equal(leader->l.role, ROLE_FOLLOWER);
-	assert_string_equal(leader->l.leader, follower->l.self);
+	assert_false(leadership_may_act(view(leader), took_over, 0));
+	leader->frozen = false;
+	assert_int_equal(run_candidates(c, 2, 1500), 0);
+	assert_int_equal(view(leader)->role, ROLE_FOLLOWER);
+	assert_string_equal(view(leader)->leader, view(follower)->self);
 	leader = follower;
 
 	/* etcd dies: nobody may act from a lease's TTL on, and both say why */
 	harness_kill9(server.pid);
 	int64_t killed = clock_mono_ms();
-	assert_int_equal(run_candidates(c, 2, "/tg/e/leader", 3200), 0);
-	assert_false(leadership_may_act(&c[0].l, clock_mono_ms(), 0));
-	assert_false(leadership_may_act(&c[1].l, clock_mono_ms(), 0));
-	assert_true(leadership_etcd_lost(&leader->l, clock_mono_ms(), killed));
-	assert_non_null(strstr(leader->l.last_error, "connection refused"));
+	assert_int_equal(run_candidates(c, 2, 3200), 0);
+	assert_false(leadership_may_act(view(&c[0]), clock_mono_ms(), 0));
+	assert_false(leadership_may_act(view(&c[1]), clock_mono_ms(), 0));
+	assert_true(leadership_etcd_lost(view(leader), clock_mono_ms(), killed));
+	assert_non_null(strstr(view(leader)->last_error, "connection refused"));
 
-	/* back: one leader again */
+	/* back: one leader again, once the leader key of before the crash has
+	 * lapsed with its lease (which etcd revives for a TTL on restart) */
 	assert_int_equal(etcd_server_restart(&server), 0);
-	/* the leader key of before the crash lives on until its lease, revived by etcd, ends */
-	assert_true(elect(c, 2, "/tg/e/leader", 3000 * 2 + 3000));
-	etcd_free(c[0].etcd);
-	etcd_free(c[1].etcd);
+	assert_true(elect(c, 2, 3000 * 2 + 3000));
+	candidates_free(c, 2);
 }
 
 static int setup(void **state)
