@@ -109,6 +109,18 @@ static void print_cutover(const json_t *cutover)
 		       number(failures, "threshold"), number(users, "score"),
 		       number(users, "threshold"));
 	}
+	const json_t *drain = json_object_get(cutover, "drain");
+	if (str(drain, "waiting_for")[0] != '\0')
+		printf("stable waits: %s\n", str(drain, "waiting_for"));
+	const json_t *last = json_object_get(cutover, "last_switch");
+	if (json_is_object(last))
+		printf("last switch: %s %s -> %s, %lld queries lost%s\n", str(last, "switch"),
+		       str(last, "from"), str(last, "to"), integer(last, "lost_queries"),
+		       !json_is_true(json_object_get(last, "counted"))
+		               ? " (its counters unseen: unknown)"
+		       : json_is_true(json_object_get(last, "settled"))
+		               ? ""
+		               : " so far, still counting");
 	if (str(cutover, "reason")[0] != '\0')
 		printf("last reason: %s\n", str(cutover, "reason"));
 	printf("\n");

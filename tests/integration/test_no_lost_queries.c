@@ -6,7 +6,12 @@
  * blue before a cutover finish on blue; queries started on green after it
  * finish on green through the automatic rollback. With the plain map
  * (routing off) the same cutover fails every query in flight with "Query
- * not found", which is what routing exists to prevent.
+ * not found", which is what routing exists to prevent. The lost-query
+ * accounting counts each switch: 0 with routing, every query in flight with
+ * the plain map (the client's failures, abandoned on blue by the sim's 5 s
+ * client timeout). The drain gate holds stable back while a client's query
+ * still runs on blue after the watch, and lets it through once the query
+ * has ended and blue has been quiet for drain_quiet.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +50,8 @@ static const struct stack_options routed = {
         .haproxy_cfg = TG_SOURCE_DIR "/deploy/haproxy/haproxy.cfg",
         .query_routing = true,
         .qps = "20",
+        .client_timeout_ms = "5000",
+        .extra_watch = "loss_settle = 15s\n",
 };
 
 static json_t *get_json(const char *url)
@@ -160,20 +167,25 @@ static void coordinator_id(int port, char *out, size_t len)
 	json_decref(info);
 }
 
-static pid_t start_client(const char *out)
+static pid_t start_queries(const char *out, int count, const char *sql)
 {
 	char server[64];
 	snprintf(server, sizeof(server), "http://127.0.0.1:%d", fx.frontend);
 	char queries[16];
-	snprintf(queries, sizeof(queries), "%d", QUERIES);
+	snprintf(queries, sizeof(queries), "%d", count);
 	const char *argv[] = {TG_NODE_BIN, TG_CLIENT_DIR "/run_queries.js",
 	                      "--server",  server,
 	                      "--queries", queries,
-	                      "--sql",     LONG_QUERY,
+	                      "--sql",     sql,
 	                      NULL};
 	pid_t pid = harness_spawn_split(argv, out, NULL);
 	assert_true(pid > 0);
 	return pid;
+}
+
+static pid_t start_client(const char *out)
+{
+	return start_queries(out, QUERIES, LONG_QUERY);
 }
 
 static bool exited(void *arg)
@@ -218,6 +230,79 @@ static int count_outcome(const char *text, const char *outcome, const char *suff
 	return count;
 }
 
+/* The latest switch, from FROM, has settled its lost-query count. */
+static bool settled_from(void *arg)
+{
+	json_t *s = status();
+	json_t *last = json_object_get(json_object_get(s, "cutover"), "last_switch");
+	const char *from = json_string_value(json_object_get(last, "from"));
+	bool ok = json_is_true(json_object_get(last, "settled")) && from != NULL &&
+	          strcmp(from, arg) == 0;
+	json_decref(s);
+	return ok;
+}
+
+/* Waits for the latest switch (FROM -> TO) to settle; returns its lost_queries. */
+static long long expect_settled(const char *from, const char *to)
+{
+	if (!harness_wait_until(settled_from, (void *)from, 30000)) {
+		json_t *s = status();
+		char *text = json_dumps(json_object_get(s, "cutover"), 0);
+		fail_msg("the switch from %s did not settle: %s", from, text);
+	}
+	json_t *s = status();
+	json_t *last = json_object_get(json_object_get(s, "cutover"), "last_switch");
+	assert_string_equal(json_string_value(json_object_get(last, "to")), to);
+	assert_true(json_is_true(json_object_get(last, "counted")));
+	long long lost = json_integer_value(json_object_get(last, "lost_queries"));
+	json_decref(s);
+	return lost;
+}
+
+/* The journal's events of TYPE about CLUSTER (a new array). */
+static json_t *journal_events(const char *type, const char *cluster)
+{
+	char url[160];
+	snprintf(url, sizeof(url), "%s/v1/events?limit=10000", fx.api);
+	json_t *all = get_json(url);
+	json_t *out = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(all, "events"), i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+		const char *c = json_string_value(json_object_get(e, "cluster"));
+		if (t != NULL && c != NULL && strcmp(t, type) == 0 && strcmp(c, cluster) == 0)
+			json_array_append(out, e);
+	}
+	json_decref(all);
+	return out;
+}
+
+/* The one switch-loss event of a switch away from FROM, counted, with LOST queries. */
+static void expect_journaled_loss(const char *from, long long lost)
+{
+	json_t *events = journal_events("switch-loss", from);
+	assert_int_equal(json_array_size(events), 1);
+	json_t *e = json_array_get(events, 0);
+	assert_true(json_is_true(json_object_get(e, "counted")));
+	assert_int_equal(json_integer_value(json_object_get(e, "lost_queries")), lost);
+	json_decref(events);
+}
+
+/* /metrics has LINE exactly. */
+static void expect_metric(const char *line)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/metrics", fx.api);
+	char *text = harness_get_ok(url);
+	assert_non_null(text);
+	char *at = strstr(text, line);
+	if (at == NULL || (at != text && at[-1] != '\n') || at[strlen(line)] != '\n')
+		fail_msg("no line '%s' in /metrics", line);
+	free(text);
+}
+
 static int setup_stack(const struct stack_options *options)
 {
 	dir = harness_tmpdir("tg-no-lost");
@@ -239,6 +324,15 @@ static int setup_plain(void **state)
 	plain.haproxy_cfg = NULL;
 	plain.query_routing = false;
 	return setup_stack(&plain);
+}
+
+static int setup_drain(void **state)
+{
+	(void)state;
+	struct stack_options drain = routed;
+	drain.watch_duration = "3s";
+	drain.extra_watch = "loss_settle = 15s\ndrain_quiet = 2s\n";
+	return setup_stack(&drain);
 }
 
 static int teardown(void **state)
@@ -302,6 +396,18 @@ static void test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback(
 	assert_int_equal(count_outcome(green_text, "finished", green_id), QUERIES);
 	free(blue_text);
 	free(green_text);
+	/* the accounting counted both switches and found nothing lost */
+	assert_int_equal(expect_settled("green", "blue"), 0);
+	expect_journaled_loss("blue", 0);
+	expect_journaled_loss("green", 0);
+	json_t *pages = journal_events("alert", "blue");
+	for (size_t i = 0; i < json_array_size(pages); i++)
+		assert_string_not_equal(
+		        json_string_value(json_object_get(json_array_get(pages, i), "name")),
+		        "queries-lost");
+	json_decref(pages);
+	expect_metric("trino_guard_switch_lost_queries_total{from=\"blue\",to=\"green\"} 0");
+	expect_metric("trino_guard_switch_lost_queries_total{from=\"green\",to=\"blue\"} 0");
 }
 
 static void test_plain_map_loses_every_query_in_flight(void **state)
@@ -322,6 +428,78 @@ static void test_plain_map_loses_every_query_in_flight(void **state)
 	assert_int_equal(count_outcome(text, "failed", blue_id), QUERIES);
 	assert_non_null(strstr(text, "Query not found"));
 	free(text);
+	/* the accounting counts what the client lost: blue abandoned them all */
+	assert_int_equal(expect_settled("blue", "green"), QUERIES);
+	expect_journaled_loss("blue", QUERIES);
+	json_t *pages = journal_events("alert", "blue");
+	bool paged = false;
+	for (size_t i = 0; i < json_array_size(pages); i++) {
+		json_t *page = json_array_get(pages, i);
+		if (strcmp(json_string_value(json_object_get(page, "name")), "queries-lost") == 0) {
+			paged = true;
+			assert_non_null(strstr(json_string_value(json_object_get(page, "summary")),
+			                       "the cutover from blue to green"));
+		}
+	}
+	json_decref(pages);
+	assert_true(paged);
+	char line[128];
+	snprintf(line, sizeof(line),
+	         "trino_guard_switch_lost_queries_total{from=\"blue\",to=\"green\"} %d", QUERIES);
+	expect_metric(line);
+}
+
+/* The watch is over and stable waits for blue's running queries. */
+static bool held_by_drain(void *arg)
+{
+	(void)arg;
+	json_t *s = status();
+	json_t *cutover = json_object_get(s, "cutover");
+	json_t *drain = json_object_get(cutover, "drain");
+	const char *phase = json_string_value(json_object_get(cutover, "phase"));
+	const char *why = json_string_value(json_object_get(drain, "waiting_for"));
+	bool held = phase != NULL && strcmp(phase, "WATCHING") == 0 &&
+	            json_integer_value(json_object_get(json_object_get(cutover, "watch"),
+	                                               "seconds_left")) == 0 &&
+	            json_integer_value(json_object_get(drain, "running")) >= 1 && why != NULL &&
+	            strstr(why, "blue still runs") != NULL;
+	json_decref(s);
+	return held;
+}
+
+static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
+{
+	(void)state;
+	skip_without_client();
+	if (!harness_wait_until(routes_known, NULL, 30000))
+		fail_msg("the collector did not learn both coordinator ids");
+	char blue_id[16];
+	coordinator_id(fx.blue, blue_id, sizeof(blue_id));
+	char out[600];
+	snprintf(out, sizeof(out), "%s/client-drain.out", dir);
+	pid_t on_blue = start_queries(out, 1, "SELECT 1 -- duration_ms=12000 rows=2");
+	expect_running(fx.blue_control, 1);
+	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
+	expect_phase("WATCHING", "green");
+	/* users have left blue: only the client's query keeps it busy */
+	assert_int_equal(stack_control(fx.blue_control, "blue-coord", "{\"qps\":0}"), 200);
+	if (!harness_wait_until(held_by_drain, NULL, 30000)) {
+		json_t *s = status();
+		char *text = json_dumps(json_object_get(s, "cutover"), 0);
+		fail_msg("the drain gate did not hold stable: %s", text);
+	}
+	/* held while the query still runs on blue, not merely late */
+	assert_int_equal(statement_running(fx.blue_control), 1);
+	json_t *stable = journal_events("alert", "green");
+	for (size_t i = 0; i < json_array_size(stable); i++)
+		assert_string_not_equal(
+		        json_string_value(json_object_get(json_array_get(stable, i), "name")),
+		        "stable");
+	json_decref(stable);
+	char *text = client_output(on_blue, out);
+	assert_int_equal(count_outcome(text, "finished", blue_id), 1);
+	free(text);
+	expect_phase("STEADY", "green");
 }
 
 int main(void)
@@ -333,7 +511,11 @@ int main(void)
 	const struct CMUnitTest plain_tests[] = {
 	        cmocka_unit_test(test_plain_map_loses_every_query_in_flight),
 	};
+	const struct CMUnitTest drain_tests[] = {
+	        cmocka_unit_test(test_drain_gate_holds_stable_while_blue_runs_a_query),
+	};
 	int failed = cmocka_run_group_tests_name("routed", routed_tests, setup_routed, teardown);
 	failed += cmocka_run_group_tests_name("plain", plain_tests, setup_plain, teardown);
+	failed += cmocka_run_group_tests_name("drain", drain_tests, setup_drain, teardown);
 	return failed;
 }
