@@ -238,14 +238,15 @@ static bool authorized(struct evhttp_request *req, const struct collector *colle
 	return diff == 0;
 }
 
-/* The JSON object of a POST body ({} when empty); NULL after answering 400. */
-static json_t *read_body(struct evhttp_request *req, const char *const *allowed)
+/* The JSON object of a POST body ({} when empty); NULL with why, a 400's message, in WHY. */
+static json_t *read_body(struct evhttp_request *req, const char *const *allowed, char *why,
+                         size_t why_len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	char *text = malloc(len + 1);
 	if (text == NULL) {
-		reply_error(req, 500, "Internal Server Error", "out of memory");
+		snprintf(why, why_len, "out of memory");
 		return NULL;
 	}
 	evbuffer_remove(in, text, len);
@@ -254,11 +255,9 @@ static json_t *read_body(struct evhttp_request *req, const char *const *allowed)
 	json_t *body = len == 0 ? json_object() : json_loads(text, 0, &error);
 	free(text);
 	if (!json_is_object(body)) {
-		char message[256];
-		snprintf(message, sizeof(message), "the body must be a JSON object%s%s",
+		snprintf(why, why_len, "the body must be a JSON object%s%s",
 		         body == NULL ? ": " : "", body == NULL ? error.text : "");
 		json_decref(body);
-		reply_error(req, 400, "Bad Request", message);
 		return NULL;
 	}
 	const char *field;
@@ -271,11 +270,9 @@ static json_t *read_body(struct evhttp_request *req, const char *const *allowed)
 		bool typed = strcmp(field, "force") == 0 ? json_is_boolean(value)
 		                                         : json_is_string(value);
 		if (!known || !typed) {
-			char message[256];
-			snprintf(message, sizeof(message), "%s field '%.60s'",
+			snprintf(why, why_len, "%s field '%.60s'",
 			         known ? "wrongly typed" : "unknown", field);
 			json_decref(body);
-			reply_error(req, 400, "Bad Request", message);
 			return NULL;
 		}
 	}
@@ -354,15 +351,19 @@ static void serve_write(struct evhttp_request *req, struct collector *collector,
 	}
 	static const char *const cutover_fields[] = {"to", "force", "reason", NULL};
 	static const char *const other_fields[] = {"force", "reason", NULL};
-	json_t *body =
-	        read_body(req, kind == EVENT_CUTOVER || kind == EVENT_CONFIRM ? cutover_fields
-	                                                                      : other_fields);
-	if (body == NULL)
+	char why[256];
+	json_t *body = read_body(
+	        req, kind == EVENT_CUTOVER || kind == EVENT_CONFIRM ? cutover_fields : other_fields,
+	        why, sizeof(why));
+	if (body == NULL) {
+		refuse_write(req, collector, kind, 400, "Bad Request", why);
 		return;
+	}
 	const char *to = json_string_value(json_object_get(body, "to"));
 	if (kind == EVENT_CUTOVER && to == NULL) {
 		json_decref(body);
-		reply_error(req, 400, "Bad Request", "cutover needs {\"to\": \"<cluster>\"}");
+		refuse_write(req, collector, kind, 400, "Bad Request",
+		             "cutover needs {\"to\": \"<cluster>\"}");
 		return;
 	}
 	int status = 500;

@@ -386,6 +386,26 @@ static void test_unknown_paths_and_wrong_methods_answer_json(void **state)
 		json_decref(body);
 	}
 	assert_false(paused()); /* none of them did anything */
+	/* but every refused write is in the journal with why */
+	struct reply r;
+	json_t *answer = call(EVHTTP_REQ_GET, "/v1/events", NULL, NULL, &r);
+	char *text = json_dumps(answer, 0);
+	assert_non_null(text);
+	size_t refusals = 0, refused = 0;
+	for (const char *at = text; (at = strstr(at, "\"outcome\": \"refused: ")) != NULL; at++)
+		refused++;
+	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
+		const struct route_case *c = &route_cases[i];
+		if (c->status != 400)
+			continue;
+		refusals++;
+		/* (a message with quotes is escaped in the JSON: not looked for here) */
+		if (strchr(c->error, '"') == NULL && strstr(text, c->error) == NULL)
+			fail_msg("%s: no '%s' in the journal:\n%s", c->name, c->error, text);
+	}
+	assert_int_equal(refused, refusals);
+	free(text);
+	json_decref(answer);
 }
 
 int main(void)
