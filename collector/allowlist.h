@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct allowed_key {
 	char public_z85[41];
@@ -20,6 +21,10 @@ struct allowed_key {
 	/* Not read from disk: the descriptor of the last connection that brought
 	 * a report under this key, or -1 (ingest closes it when the key goes). */
 	int session_fd;
+	/* Not read from disk: the reports counted in the current second, for
+	 * [collector] max_reports_per_second. */
+	int64_t rate_window_ms;
+	int64_t reports_in_window;
 };
 
 struct allowlist {

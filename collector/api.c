@@ -8,12 +8,14 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_limits.h"
 #include "cutover_runner.h"
 #include "journal.h"
 #include "metrics.h"
@@ -456,12 +458,26 @@ struct evhttp *api_start(struct collector *collector, char *err, size_t err_len)
 	}
 	evhttp_set_max_body_size(http, API_MAX_BODY);
 	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
-	evhttp_set_timeout(http, 30);
+	/* evhttp's own timeout restarts with each byte; api_limits ends a
+	 * connection request_timeout after its accept, however it trickles */
+	const struct api_section *cfg = &collector->config.api;
+	struct timeval idle = {cfg->request_timeout_ms / 1000,
+	                       (cfg->request_timeout_ms % 1000) * 1000};
+	evhttp_set_timeout_tv(http, &idle);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_gencb(http, on_request, collector);
-	if (evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port) == NULL) {
-		snprintf(err, err_len, "[api] cannot listen on %s: %s",
-		         collector->config.api.listen, strerror(errno));
+	struct evhttp_bound_socket *bound =
+	        evhttp_bind_socket_with_handle(http, host, (ev_uint16_t)port);
+	if (bound == NULL) {
+		snprintf(err, err_len, "[api] cannot listen on %s: %s", cfg->listen,
+		         strerror(errno));
+		evhttp_free(http);
+		return NULL;
+	}
+	collector->api_limits =
+	        api_limits_new(collector->base, http, evhttp_bound_socket_get_listener(bound),
+	                       cfg->max_connections, cfg->request_timeout_ms, err, err_len);
+	if (collector->api_limits == NULL) {
 		evhttp_free(http);
 		return NULL;
 	}

@@ -12,6 +12,7 @@
 
 #include "alerts.h"
 #include "api.h"
+#include "api_limits.h"
 #include "backend_health.h"
 #include "collector_check.h"
 #include "cutover_runner.h"
@@ -322,6 +323,7 @@ void collector_stop(struct collector *collector)
 		               json_pack("{s:s}", "type", "collector-stopped"));
 	if (collector->api != NULL)
 		evhttp_free(collector->api);
+	api_limits_free(collector->api_limits); /* after evhttp: its connections call back */
 	cutover_runner_free(collector->cutover);
 	backend_health_free(collector->backend_health);
 	alerts_free(collector->alerts);

@@ -25,6 +25,7 @@ struct cutover_runner;
 struct event_base;
 struct evhttp;
 struct ingest;
+struct api_limits;
 struct journal;
 
 #define TICK_BUCKETS 12
@@ -61,6 +62,7 @@ struct collector {
 	struct backend_health *backend_health; /* the LB's own health of each backend */
 	struct alerts *alerts;
 	struct evhttp *api;
+	struct api_limits *api_limits; /* its connection cap, deadlines, descriptor reserve */
 	struct tick_stats ticks;
 	/* finished queries per cluster (index into clusters) and outcome, from counter deltas */
 	uint64_t queries_total[COLLECTOR_MAX_CLUSTERS][QUERY_OUTCOME_COUNT];

@@ -40,12 +40,18 @@ static const struct config_key collector_keys[] = {
          false, "64MiB", 65536, 1e12, NULL},
         {"log_level", CONFIG_CHOICE, offsetof(struct collector_section, log_level), false, "info",
          0, 0, log_level_names},
+        {"max_reports_per_second", CONFIG_INT,
+         offsetof(struct collector_section, max_reports_per_second), false, "20", 1, 10000, NULL},
 };
 
 static const struct config_key api_keys[] = {
         KEY(api_section, "listen", CONFIG_STRING, listen, false, "127.0.0.1:7601"),
         KEY(api_section, "token_file", CONFIG_PATH, token_file, false, NULL),
         KEY(api_section, "public_url", CONFIG_STRING, public_url, false, NULL),
+        {"max_connections", CONFIG_INT, offsetof(struct api_section, max_connections), false, "64",
+         1, 10000, NULL},
+        {"request_timeout", CONFIG_DURATION, offsetof(struct api_section, request_timeout_ms),
+         false, "10s", 1000, 600000, NULL},
 };
 
 static const struct config_key watch_keys[] = {

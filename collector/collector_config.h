@@ -32,12 +32,15 @@ struct collector_section {
 	int64_t absent_after_ms; /* users on a cluster not heard from since start: a warning then */
 	int64_t journal_max_bytes;
 	int log_level;
+	int64_t max_reports_per_second; /* per agent key; more are rejected as rate_limited */
 };
 
 struct api_section {
 	char *listen; /* host:port */
 	char *token_file;
-	char *public_url; /* how people reach this API; alerts link to its /v1/status */
+	char *public_url;           /* how people reach this API; alerts link to its /v1/status */
+	int64_t max_connections;    /* open API connections at once; the listener pauses at it */
+	int64_t request_timeout_ms; /* a connection's whole life, not reset by each byte */
 };
 
 struct cluster_section {

@@ -19,7 +19,9 @@
 #include "allowlist.h"
 #include "curve_keys.h"
 #include "failure_ratio.h"
+#include "ingest_monitor.h"
 #include "log.h"
+#include "log_limit.h"
 
 #define INGEST_BUDGET 2048
 /* ZMQ_RCVHWM is per connection, i.e. per agent. Reports are snapshots, one
@@ -38,6 +40,9 @@
 #define ZAP_BUDGET          256
 #define ZAP_ENDPOINT        "inproc://zeromq.zap.01"
 #define REJECT_LOG_EVERY_MS 60000
+/* log lines of refused handshakes and dropped connections: a few, then a pause */
+#define CONNECTION_LOG_BURST    5
+#define CONNECTION_LOG_EVERY_MS 60000
 
 struct ingest {
 	struct collector *collector;
@@ -48,9 +53,11 @@ struct ingest {
 	struct event *zap_event;
 	struct event *sub_resume;
 	struct event *zap_resume;
+	struct ingest_monitor *monitor; /* the SUB's connection events */
 	struct allowlist allowlist;
 	struct ingest_stats stats;
-	int64_t reject_logged_ms[INGEST_REJECT_COUNT];
+	struct log_limit reject_log[INGEST_REJECT_COUNT];
+	struct log_limit refusal_log;
 };
 
 const char *ingest_reject_name(int reason)
@@ -65,12 +72,25 @@ const char *ingest_reject_name(int reason)
 		return "role_mismatch";
 	if (reason == INGEST_REJECT_KEY_REMOVED)
 		return "key_removed";
+	if (reason == INGEST_REJECT_RATE_LIMITED)
+		return "rate_limited";
 	return report_reject_name((enum report_reject)reason);
 }
 
 const struct ingest_stats *ingest_stats(const struct ingest *ingest)
 {
 	return &ingest->stats;
+}
+
+struct ingest_log_counts ingest_log_suppressed(const struct ingest *ingest)
+{
+	struct ingest_log_counts counts = {
+	        .refused_handshakes = ingest->refusal_log.suppressed_total,
+	        .disconnects = ingest_monitor_log_suppressed(ingest->monitor),
+	};
+	for (int r = 0; r < INGEST_REJECT_COUNT; r++)
+		counts.rejected_reports += ingest->reject_log[r].suppressed_total;
+	return counts;
 }
 
 size_t ingest_allowed_keys(const struct ingest *ingest)
@@ -83,9 +103,7 @@ static void reject(struct ingest *ingest, int reason, const char *peer, const ch
                    int64_t now)
 {
 	ingest->stats.rejected[reason]++;
-	if (now - ingest->reject_logged_ms[reason] >= REJECT_LOG_EVERY_MS ||
-	    ingest->reject_logged_ms[reason] == 0) {
-		ingest->reject_logged_ms[reason] = now;
+	if (log_limit_allow(&ingest->reject_log[reason], now, NULL)) {
 		log_warn("report rejected (%s) from %s: %s (%llu so far; logged once a minute)",
 		         ingest_reject_name(reason), peer, detail,
 		         (unsigned long long)ingest->stats.rejected[reason]);
@@ -171,6 +189,34 @@ static bool bound_report(struct ingest *ingest, zmq_msg_t *msg, const NodeReport
 	return false;
 }
 
+/*
+ * Whether the key this message came under has sent more than
+ * max_reports_per_second in the current second. Counted before decoding, so
+ * a flooding agent costs a lookup per message, not a decode.
+ */
+static bool over_rate(struct ingest *ingest, zmq_msg_t *msg, int64_t now_ms, char *detail,
+                      size_t detail_len)
+{
+	const char *user_id = zmq_msg_gets(msg, "User-Id");
+	struct allowed_key *key =
+	        user_id != NULL ? allowlist_lookup(&ingest->allowlist, user_id) : NULL;
+	if (key == NULL)
+		return false; /* bound_report() refuses it */
+	if (now_ms < key->rate_window_ms || now_ms - key->rate_window_ms >= 1000) {
+		key->rate_window_ms = now_ms;
+		key->reports_in_window = 0;
+	}
+	int64_t limit = ingest->collector->config.collector.max_reports_per_second;
+	if (++key->reports_in_window <= limit)
+		return false;
+	snprintf(detail, detail_len,
+	         "the key of %s/%s/%s sent more than %lld reports in a second "
+	         "([collector] max_reports_per_second)",
+	         key->cluster, allowlist_role_name(key->role), key->node_id[0] ? key->node_id : "*",
+	         (long long)limit);
+	return true;
+}
+
 static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_now now)
 {
 	struct collector *collector = ingest->collector;
@@ -180,6 +226,11 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_no
 		peer = "?";
 	enum report_reject why;
 	char detail[256];
+	if (collector->config.collector.curve &&
+	    over_rate(ingest, msg, now.mono_ms, detail, sizeof(detail))) {
+		reject(ingest, INGEST_REJECT_RATE_LIMITED, peer, detail, now.mono_ms);
+		return;
+	}
 	NodeReport *report = report_decode(zmq_msg_data(msg), zmq_msg_size(msg), now.unix_ms, &why,
 	                                   detail, sizeof(detail));
 	if (report == NULL) {
@@ -284,7 +335,7 @@ static bool send_zap_reply(void *zap, const zmq_msg_t *request_id, const char *s
 }
 
 /* One ZAP request: admit allow-listed CURVE keys. */
-static void answer_zap(struct ingest *ingest)
+static void answer_zap(struct ingest *ingest, int64_t now_ms)
 {
 	zmq_msg_t frames[ZAP_MAX_FRAMES];
 	int count = 0;
@@ -320,8 +371,12 @@ static void answer_zap(struct ingest *ingest)
 		ingest->stats.keys_admitted++;
 	} else {
 		ingest->stats.keys_refused++;
-		log_warn("refused a connection from %s: key %s is not in the allow-list", address,
-		         client_key[0] ? client_key : "(not CURVE)");
+		uint64_t held = 0;
+		if (log_limit_allow(&ingest->refusal_log, now_ms, &held))
+			log_warn("refused a connection from %s: key %s is not in the allow-list "
+			         "(%llu more refused since the last such line)",
+			         address, client_key[0] ? client_key : "(not CURVE)",
+			         (unsigned long long)held);
 	}
 	send_zap_reply(ingest->zap, count > ZAP_REQUEST_ID ? &frames[ZAP_REQUEST_ID] : NULL,
 	               allowed != NULL ? "200" : "400", allowed != NULL ? "OK" : "key not allowed",
@@ -336,6 +391,7 @@ static void on_zap(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ingest *ingest = arg;
+	int64_t now_ms = collector_clock(ingest->collector).mono_ms;
 	for (int budget = ZAP_BUDGET; budget > 0; budget--) {
 		int events = 0;
 		size_t size = sizeof(events);
@@ -343,7 +399,7 @@ static void on_zap(evutil_socket_t fd, short what, void *arg)
 		if (zmq_getsockopt(ingest->zap, ZMQ_EVENTS, &events, &size) != 0 ||
 		    !(events & ZMQ_POLLIN))
 			return;
-		answer_zap(ingest);
+		answer_zap(ingest, now_ms);
 	}
 	static const struct timeval zero = {0, 0};
 	evtimer_add(ingest->zap_resume, &zero);
@@ -386,6 +442,9 @@ struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len
 		return NULL;
 	}
 	ingest->collector = collector;
+	for (int r = 0; r < INGEST_REJECT_COUNT; r++)
+		log_limit_init(&ingest->reject_log[r], 1, REJECT_LOG_EVERY_MS);
+	log_limit_init(&ingest->refusal_log, CONNECTION_LOG_BURST, CONNECTION_LOG_EVERY_MS);
 	ingest->sub_resume = evtimer_new(collector->base, on_sub, ingest);
 	ingest->zap_resume = evtimer_new(collector->base, on_zap, ingest);
 	char secret_key[41] = "";
@@ -425,7 +484,7 @@ struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len
 			goto fail;
 	}
 	ingest->sub = zmq_socket(ingest->context, ZMQ_SUB);
-	int64_t max_size = REPORT_MAX_BYTES;
+	int64_t max_size = INGEST_MAX_MESSAGE_BYTES;
 	if (ingest->sub == NULL || zmq_setsockopt(ingest->sub, ZMQ_SUBSCRIBE, "", 0) != 0 ||
 	    zmq_setsockopt(ingest->sub, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size)) != 0 ||
 	    set_int(ingest->sub, ZMQ_RCVHWM, INGEST_RCVHWM_PER_AGENT) != 0 ||
@@ -443,6 +502,10 @@ struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len
 		goto fail;
 	}
 	explicit_bzero(secret_key, sizeof(secret_key));
+	ingest->monitor = ingest_monitor_new(collector->base, ingest->context, ingest->sub,
+	                                     &ingest->stats, err, err_len);
+	if (ingest->monitor == NULL)
+		goto fail;
 	if (zmq_bind(ingest->sub, cfg->listen) != 0) {
 		snprintf(err, err_len, "cannot listen on %s: %s", cfg->listen,
 		         zmq_strerror(zmq_errno()));
@@ -497,6 +560,7 @@ void ingest_free(struct ingest *ingest)
 		event_free(ingest->sub_event);
 	if (ingest->zap_event != NULL)
 		event_free(ingest->zap_event);
+	ingest_monitor_free(ingest->monitor, ingest->sub);
 	if (ingest->sub != NULL) {
 		set_int(ingest->sub, ZMQ_LINGER, 0);
 		zmq_close(ingest->sub);

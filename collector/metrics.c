@@ -386,6 +386,7 @@ void metrics_write(const struct collector *collector, struct clock_now now, stru
 	family(out, "build_info", "gauge", "The collector's version (value always 1).");
 	evbuffer_add_printf(out, "trino_guard_build_info{version=\"%s\"} 1\n", TG_VERSION);
 	write_ingest(collector, out);
+	metrics_write_limits(collector, out);
 	write_nodes(collector, now, out);
 	write_findings(collector, out);
 	write_ratios(collector, now.mono_ms, out);

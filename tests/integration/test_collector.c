@@ -4,7 +4,8 @@
  * fix; config drift naming the path; a stopped agent goes stale; refused
  * counters; an unknown key, a report claiming another node's id, a key
  * speaking for another cluster or role and a plaintext publisher are all
- * kept out and counted; a key removed at SIGHUP loses its connection; /metrics passes promtool;
+ * kept out and counted; oversized reports are counted (too_large up to 1 MiB,
+ * a dropped connection beyond it) and logged; a key removed at SIGHUP loses its connection; /metrics passes promtool;
  * API errors; the journal survives a restart; bad configs are refused.
  */
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "collector_e2e_fixture.h"
 #include "curve_keys.h"
@@ -290,6 +292,75 @@ static void test_plaintext_publisher_gets_nothing_in(void **state)
 	assert_true(harness_wait_until(metric_reached, &others, 5000));
 }
 
+/* A CURVE publisher under KEY_NAME's pair, connected to the collector. */
+static void *raw_publisher(void *context, const char *key_name)
+{
+	char server[41], public_key[41], secret[41], path[128], err[256];
+	snprintf(path, sizeof(path), "%s.pub", key_name);
+	assert_int_equal(curve_key_read_public(path, public_key, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s.key", key_name);
+	assert_int_equal(curve_key_read_secret(path, secret, err, sizeof(err)), 0);
+	assert_int_equal(curve_key_read_public("server.pub", server, err, sizeof(err)), 0);
+	void *pub = zmq_socket(context, ZMQ_PUB);
+	assert_non_null(pub);
+	assert_int_equal(zmq_setsockopt(pub, ZMQ_CURVE_SERVERKEY, server, 41), 0);
+	assert_int_equal(zmq_setsockopt(pub, ZMQ_CURVE_PUBLICKEY, public_key, 41), 0);
+	assert_int_equal(zmq_setsockopt(pub, ZMQ_CURVE_SECRETKEY, secret, 41), 0);
+	char endpoint[64];
+	snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", fx.zmq_port);
+	assert_int_equal(zmq_connect(pub, endpoint), 0);
+	return pub;
+}
+
+struct oversized_send {
+	void *pub;
+	size_t bytes;
+	const char *sample;
+	long long before;
+};
+
+/* Sends one message of BYTES (a PUB drops what it sends before the collector
+ * subscribes: the wait re-sends) and says whether SAMPLE has moved. */
+static bool oversized_counted(void *arg)
+{
+	struct oversized_send *s = arg;
+	char *bytes = calloc(1, s->bytes);
+	assert_non_null(bytes);
+	memset(bytes, 0x0a, s->bytes);
+	zmq_send(s->pub, bytes, s->bytes, ZMQ_DONTWAIT);
+	free(bytes);
+	return metric(s->sample) > s->before;
+}
+
+static void test_oversized_reports_are_counted_and_logged(void **state)
+{
+	(void)state;
+	keygen("big");
+	allow("big", "green", "worker", "big-node");
+	struct metric_wait reloaded = {"trino_guard_allowed_keys",
+	                               metric("trino_guard_allowed_keys") + 1};
+	kill(fx.collector, SIGHUP);
+	assert_true(harness_wait_until(metric_reached, &reloaded, 30000));
+	void *context = zmq_ctx_new();
+	void *pub = raw_publisher(context, "big");
+	/* over 64 KiB: it arrives, is rejected as too_large, the connection stays */
+	struct oversized_send big = {pub, 100 * 1024,
+	                             "trino_guard_reports_rejected_total{reason=\"too_large\"}", 0};
+	big.before = metric(big.sample);
+	assert_true(harness_wait_until(oversized_counted, &big, 30000));
+	/* over what libzmq takes: it drops the connection, which the monitor sees */
+	struct oversized_send huge = {pub, 2 * 1024 * 1024, "trino_guard_agent_disconnects_total",
+	                              0};
+	huge.before = metric(huge.sample);
+	assert_true(harness_wait_until(oversized_counted, &huge, 30000));
+	struct log_wait logged = {"collector.log", "sent a message over"};
+	assert_true(harness_wait_until(log_says, &logged, 5000));
+	int linger = 0;
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_close(pub);
+	zmq_ctx_term(context);
+}
+
 static void test_metrics_pass_promtool(void **state)
 {
 	(void)state;
@@ -547,6 +618,7 @@ int main(void)
 	        cmocka_unit_test(test_key_bound_to_another_cluster_or_role_is_refused),
 	        cmocka_unit_test(test_removed_key_loses_its_connection_at_sighup),
 	        cmocka_unit_test(test_plaintext_publisher_gets_nothing_in),
+	        cmocka_unit_test(test_oversized_reports_are_counted_and_logged),
 	        cmocka_unit_test(test_metrics_pass_promtool),
 	        cmocka_unit_test(test_api_errors_are_json),
 	        cmocka_unit_test(test_journal_survives_a_restart),

@@ -5,7 +5,7 @@
  * future), each counted once in ingest_stats() and its reject reason named
  * in /v1/status; with CURVE on, the ZAP allow-list admits a key as its node
  * id, drops a report claiming another node, refuses an unknown key, and
- * admits it after a reload.
+ * admits it after a reload; a key over max_reports_per_second is rate_limited.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -350,6 +350,32 @@ static void test_curve_admits_allow_listed_keys_as_their_node_only(void **state)
 	close_publisher(green);
 }
 
+/* [collector] max_reports_per_second (20 by default) per key, per second of
+ * the collector's clock: the 21st report of a second is rejected, counted as
+ * rate_limited, and the next second lets reports in again. */
+static void test_a_key_over_its_report_rate_is_limited(void **state)
+{
+	(void)state;
+	const struct ingest_stats *stats = ingest_stats(fx.collector.ingest);
+	void *green = publisher("green-key");
+	wait_subscribed(green);
+	struct report_fixture r;
+	uint64_t seq = 1;
+	for (int i = 0; i < 25; i++) {
+		fixture_report(&r, "green-coord", "green", true, "447", seq++);
+		send_report(green, &r.report);
+	}
+	assert_int_equal(stats->rejected[INGEST_REJECT_RATE_LIMITED], 5);
+	assert_int_equal(stats->accepted, 20);
+	fixture_advance(1000);
+	fixture_report(&r, "green-coord", "green", true, "447", seq++);
+	send_report(green, &r.report);
+	assert_int_equal(stats->accepted, 21);
+	assert_int_equal(stats->rejected[INGEST_REJECT_RATE_LIMITED], 5);
+	assert_string_equal(ingest_reject_name(INGEST_REJECT_RATE_LIMITED), "rate_limited");
+	close_publisher(green);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +385,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_curve_admits_allow_listed_keys_as_their_node_only, setup_curve,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(test_a_key_over_its_report_rate_is_limited,
+	                                        setup_curve, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
