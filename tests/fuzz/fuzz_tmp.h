@@ -11,7 +11,7 @@
 
 #include "fuzz_check.h"
 
-static const char *fuzz_tmp_dir(void)
+static inline const char *fuzz_tmp_dir(void)
 {
 	static char dir[256];
 	if (dir[0] == '\0') {
@@ -23,8 +23,8 @@ static const char *fuzz_tmp_dir(void)
 }
 
 /* Writes DATA to NAME in the temp dir; PATH gets its path. */
-static void fuzz_tmp_write(const char *name, const void *data, size_t size, char *path,
-                           size_t path_len)
+static inline void fuzz_tmp_write(const char *name, const void *data, size_t size, char *path,
+                                  size_t path_len)
 {
 	snprintf(path, path_len, "%s/%s", fuzz_tmp_dir(), name);
 	FILE *file = fopen(path, "wb");
