@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "durable_file.h"
+#include "text_cut.h"
 
 static json_t *alert_json(const struct alert *a)
 {
@@ -61,12 +62,13 @@ int alert_firing_file_load(const char *path, struct alert_policy *policy, char *
 		const char *severity = json_string_value(json_object_get(item, "severity"));
 		if (key == NULL || severity == NULL || severity_parse(severity, &a.severity) != 0)
 			continue;
-		snprintf(a.dedup_key, sizeof(a.dedup_key), "%s", key);
-		snprintf(a.environment, sizeof(a.environment), "%s", text_of(item, "environment"));
-		snprintf(a.rule, sizeof(a.rule), "%s", text_of(item, "rule"));
-		snprintf(a.cluster, sizeof(a.cluster), "%s", text_of(item, "cluster"));
-		snprintf(a.subject, sizeof(a.subject), "%s", text_of(item, "subject"));
-		snprintf(a.summary, sizeof(a.summary), "%s", text_of(item, "summary"));
+		/* cut at a character: a cut mid-character is not UTF-8, and the next save fails */
+		text_copy(a.dedup_key, sizeof(a.dedup_key), key);
+		text_copy(a.environment, sizeof(a.environment), text_of(item, "environment"));
+		text_copy(a.rule, sizeof(a.rule), text_of(item, "rule"));
+		text_copy(a.cluster, sizeof(a.cluster), text_of(item, "cluster"));
+		text_copy(a.subject, sizeof(a.subject), text_of(item, "subject"));
+		text_copy(a.summary, sizeof(a.summary), text_of(item, "summary"));
 		a.at_unix_ms = json_integer_value(json_object_get(item, "at"));
 		a.state = ALERT_FIRING;
 		if (alert_policy_carry(policy, &a) != 0) {
