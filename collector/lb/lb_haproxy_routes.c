@@ -61,6 +61,14 @@ static bool id_ok(const char *id)
 	return len > 0 && len < ID_LEN && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789") == len;
 }
 
+/* A row's reference in `show map` as HAProxy prints it: 0x and hex digits. */
+static bool ref_ok(const char *ref)
+{
+	size_t len = strlen(ref);
+	return len > 2 && len < 40 && strncmp(ref, "0x", 2) == 0 &&
+	       strspn(ref + 2, "0123456789abcdefABCDEF") == len - 2;
+}
+
 static void log_failure(struct routes_instance *in, const char *what)
 {
 	/* once per distinct error, not once per tick */
@@ -95,7 +103,13 @@ static bool plan_changes(const struct lb_haproxy_routes *routes, const char *sho
 		if (sscanf(row, "%63s %127s %255s", ref, key, value) != 3)
 			continue;
 		const struct route_row *want = wanted_row(routes, key);
-		if (want == NULL)
+		if (want == NULL && !id_ok(key)) {
+			/* not an id we would add: deleted by its reference, for a key
+			 * holding ';' would end the command and start another */
+			if (ref_ok(ref))
+				used += (size_t)snprintf(commands + used, commands_len - used,
+				                         "del map %s #%s;", routes->map_file, ref);
+		} else if (want == NULL)
 			used += (size_t)snprintf(commands + used, commands_len - used,
 			                         "del map %s %s;", routes->map_file, key);
 		else if (strcmp(want->backend, value) != 0)
