@@ -3,6 +3,12 @@
  * line: {"seq":N,"at":MS,"key":"...","body":"..."} queues an entry and
  * {"done":N} retires it. Entries leave in order, so "done" lines name the
  * oldest pending entry; a line torn by a crash is skipped at replay.
+ *
+ * A full or failing disk: an entry that cannot be written stays queued in
+ * memory and is written by the next push, sync or pop that can. The entries
+ * on disk are always the oldest ones (a prefix of the queue), so the file
+ * keeps the queue's order; one that leaves before it was written needs no
+ * "done" line. A failed write is cut off again so no torn line is left.
  */
 #include "alert_spool.h"
 
@@ -33,8 +39,10 @@ struct alert_spool {
 	int fd;
 	struct slot *ring; /* grows while replaying; MAX_ENTRIES bounds it after */
 	size_t capacity, start, count;
+	size_t written; /* the first WRITTEN entries have their line in the file */
 	size_t max_entries;
 	uint64_t next_seq;
+	bool refusing; /* the last write failed: said once, and once more when writes work again */
 	int64_t file_bytes;
 	int64_t pending_bytes; /* the bytes the pending entries' lines take */
 };
@@ -78,12 +86,22 @@ static int write_line(struct alert_spool *spool, const char *text, bool sync)
 	memcpy(buffer, text, len);
 	buffer[len] = '\n';
 	ssize_t written = write(spool->fd, buffer, len + 1);
+	int write_errno = errno;
 	free(buffer);
 	if (written != (ssize_t)(len + 1)) {
-		log_error("%s: write: %s", spool->path,
-		          written < 0 ? strerror(errno) : "short write");
+		/* cut a short write off: the next line must not be glued to it */
+		if (written > 0 && ftruncate(spool->fd, spool->file_bytes) != 0)
+			log_error("%s: ftruncate: %s", spool->path, strerror(errno));
+		if (!spool->refusing)
+			log_error("%s: write: %s; alerts stay queued in memory and are written "
+			          "when it takes them again",
+			          spool->path, written < 0 ? strerror(write_errno) : "short write");
+		spool->refusing = true;
 		return -1;
 	}
+	if (spool->refusing)
+		log_info("%s: written again", spool->path);
+	spool->refusing = false;
 	spool->file_bytes += (int64_t)len + 1;
 	if (sync && fdatasync(spool->fd) != 0) {
 		log_error("%s: fdatasync: %s", spool->path, strerror(errno));
@@ -216,6 +234,7 @@ struct alert_spool *alert_spool_open(const char *path, size_t max_entries, size_
 		return NULL;
 	}
 	replay(spool);
+	spool->written = spool->count;
 	if (open_file(spool, err, err_len) != 0) {
 		alert_spool_close(spool);
 		return NULL;
@@ -273,6 +292,22 @@ static int compact(struct alert_spool *spool)
 	spool->fd = new_fd;
 	spool->file_bytes = (int64_t)bytes;
 	spool->pending_bytes = bytes;
+	spool->written = spool->count;
+	return 0;
+}
+
+/* Writes the entries still only in memory, oldest first. 0 when all are on disk. */
+static int write_pending(struct alert_spool *spool)
+{
+	while (spool->written < spool->count) {
+		struct slot *slot = slot_at(spool, spool->written);
+		char *line = entry_line(&slot->entry);
+		int rc = line != NULL ? write_line(spool, line, false) : -1;
+		free(line);
+		if (rc != 0)
+			return -1;
+		spool->written++;
+	}
 	return 0;
 }
 
@@ -289,24 +324,29 @@ int alert_spool_push(struct alert_spool *spool, const char *key, const char *bod
 	char *line = entry_line(&entry);
 	if (line == NULL)
 		return -1;
-	int rc = write_line(spool, line, false);
 	size_t line_bytes = strlen(line) + 1;
 	free(line);
-	if (rc != 0)
-		return -1;
 	if (add_entry(spool, spool->next_seq, now_unix_ms, key, body, line_bytes) != 0)
 		return -1;
 	spool->next_seq++;
+	write_pending(spool); /* what the disk refuses stays queued in memory */
 	return 0;
 }
 
 int alert_spool_sync(struct alert_spool *spool)
 {
+	if (write_pending(spool) != 0)
+		return -1;
 	if (fdatasync(spool->fd) != 0) {
 		log_error("%s: fdatasync: %s", spool->path, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+size_t alert_spool_unwritten(const struct alert_spool *spool)
+{
+	return spool->count - spool->written;
 }
 
 const struct spool_entry *alert_spool_head(const struct alert_spool *spool)
@@ -318,11 +358,16 @@ int alert_spool_pop(struct alert_spool *spool)
 {
 	if (spool->count == 0)
 		return 0;
+	if (spool->written == 0) { /* never written: nothing to retire in the file */
+		drop_head(spool);
+		return 0;
+	}
 	char line[48];
 	snprintf(line, sizeof(line), "{\"done\":%llu}", (unsigned long long)at(spool, 0)->seq);
 	if (write_line(spool, line, true) != 0)
 		return -1;
 	drop_head(spool);
+	spool->written--;
 	if (spool->count == 0) {
 		if (ftruncate(spool->fd, 0) == 0 && fdatasync(spool->fd) == 0)
 			spool->file_bytes = 0;
@@ -330,6 +375,7 @@ int alert_spool_pop(struct alert_spool *spool)
 	           spool->file_bytes > 4 * spool->pending_bytes) {
 		compact(spool);
 	}
+	write_pending(spool);
 	return 0;
 }
 

@@ -6,6 +6,9 @@
  * At open the file is replayed; when nothing is pending it is emptied, and
  * when it grows well past what is pending it is rewritten atomically.
  * Bounded: at MAX_ENTRIES the oldest entry is dropped and counted.
+ * A full or failing disk loses nothing still running: an entry the file
+ * refuses stays queued in memory (alert_spool_unwritten() counts them) and is
+ * written as soon as a later push, sync or pop can.
  */
 #ifndef TG_ALERT_SPOOL_H
 #define TG_ALERT_SPOOL_H
@@ -32,21 +35,28 @@ struct alert_spool *alert_spool_open(const char *path, size_t max_entries, size_
 void alert_spool_close(struct alert_spool *spool);
 
 /*
- * Appends an entry; alert_spool_sync() makes it durable (so a burst costs
- * one fdatasync). When the spool is full the oldest entry is dropped first
- * and *DROPPED is set to 1 (else 0). 0, or -1 when the entry could not be
- * written (nothing is queued then).
+ * Queues an entry and appends it to the file; alert_spool_sync() makes it
+ * durable (so a burst costs one fdatasync). When the file refuses it, it is
+ * queued in memory all the same. When the spool is full the oldest entry is
+ * dropped first and *DROPPED is set to 1 (else 0). 0, or -1 when it could
+ * not be queued (out of memory, or the full spool's oldest entry could not
+ * be retired in the file).
  */
 int alert_spool_push(struct alert_spool *spool, const char *key, const char *body,
                      int64_t now_unix_ms, int *dropped);
 
-/* Makes what was pushed durable (fdatasync). 0 or -1. */
+/* Writes what is only in memory, then makes it durable (fdatasync). 0, or -1
+ * when some entry is still not durable. */
 int alert_spool_sync(struct alert_spool *spool);
+
+/* Entries queued in memory that the file has refused so far. */
+size_t alert_spool_unwritten(const struct alert_spool *spool);
 
 /* The oldest pending entry, or NULL. Valid until the next push or pop. */
 const struct spool_entry *alert_spool_head(const struct alert_spool *spool);
 
-/* Marks the head delivered or abandoned. 0, or -1 when the mark could not be written. */
+/* Marks the head delivered or abandoned (a head never written just leaves).
+ * 0, or -1 when the mark could not be written: the head stays. */
 int alert_spool_pop(struct alert_spool *spool);
 
 size_t alert_spool_count(const struct alert_spool *spool);

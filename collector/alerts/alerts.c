@@ -35,8 +35,9 @@ struct sink {
 	struct alert_spool *spool;                 /* NULL for a sink that writes (log) */
 	bool in_flight;
 	uint64_t in_flight_seq; /* the entry being sent (a full spool may drop it meanwhile) */
-	bool head_done; /* in_flight_seq was delivered or given up; its mark is not written */
-	bool dropping;  /* in an overflow episode: said once until the queue drains */
+	bool head_done;     /* in_flight_seq was delivered or given up; its mark is not written */
+	bool dropping;      /* in an overflow episode: said once until the queue drains */
+	bool spool_failing; /* the last sync failed (a full or failing disk) */
 	int attempts;
 	struct event *retry_timer;
 	struct event *resend_timer;
@@ -296,8 +297,9 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 	free(body);
 	if (rc != 0) {
 		sink->failed++;
-		log_error("alert sink %s: could not spool %s", sink->settings->name,
-		          alert->dedup_key);
+		log_error("alert sink %s: could not queue %s (out of memory, or the full queue's "
+		          "oldest alert could not be retired on disk)",
+		          sink->settings->name, alert->dedup_key);
 		return;
 	}
 	if (dropped) {
@@ -313,9 +315,15 @@ static void enqueue(struct sink *sink, const struct alert *alert, int64_t starte
 /* Makes what was spooled durable, then sends. */
 static void sync_and_send(struct sink *sink, struct clock_now now)
 {
-	if (alert_spool_sync(sink->spool) != 0)
-		log_error("alert sink %s: the spool could not be synced; sending anyway",
-		          sink->settings->name);
+	/* a full disk fails this at every tick: said when it starts, and when it ends */
+	bool synced = alert_spool_sync(sink->spool) == 0;
+	if (!synced && !sink->spool_failing)
+		log_error("alert sink %s: the spool is not durable (%zu alert(s) only in memory); "
+		          "sending anyway, and writing them when the disk takes them",
+		          sink->settings->name, alert_spool_unwritten(sink->spool));
+	else if (synced && sink->spool_failing)
+		log_info("alert sink %s: the spool is durable again", sink->settings->name);
+	sink->spool_failing = !synced;
 	deliver_next(sink, now);
 }
 

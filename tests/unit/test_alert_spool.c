@@ -1,7 +1,9 @@
 /*
  * Unit tests for the durable alert spool (collector/alert_spool.c): order,
  * replay after a restart, a line torn by a crash, the bound with its
- * oldest-first drop, emptying and compaction.
+ * oldest-first drop, emptying and compaction, and a disk that refuses
+ * writes (RLIMIT_FSIZE makes the kernel fail them with EFBIG, as a full disk
+ * fails them with ENOSPC): nothing is lost, nothing is sent twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -192,6 +196,77 @@ static void test_unopenable_path_is_an_error(void **state)
 	assert_non_null(strstr(err, "/proc/no-such-dir/alerts.spool"));
 }
 
+/* From now on the kernel refuses to let any file grow past BYTES (EFBIG). */
+static void limit_file_size(rlim_t bytes)
+{
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = bytes;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+static off_t file_size(void)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+static void test_a_refusing_disk_keeps_alerts_in_memory(void **state)
+{
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails instead of killing us */
+	struct alert_spool *spool = open_spool(100, NULL);
+	push(spool, 1, 0);
+	assert_int_equal(alert_spool_sync(spool), 0);
+	off_t before = file_size();
+	limit_file_size((rlim_t)before); /* "the disk is full" */
+	push(spool, 2, 0);
+	push(spool, 3, 0);
+	assert_int_equal(alert_spool_count(spool), 3);
+	assert_int_equal(alert_spool_unwritten(spool), 2);
+	assert_int_equal(alert_spool_sync(spool), -1);
+	assert_int_equal(file_size(), before); /* no torn line left behind */
+	/* the head is on disk: its "done" cannot be written, so it stays (and the
+	 * caller must not send it again) */
+	assert_int_equal(alert_spool_pop(spool), -1);
+	assert_head(spool, 1);
+	limit_file_size(RLIM_INFINITY); /* space is back */
+	assert_int_equal(alert_spool_sync(spool), 0);
+	assert_int_equal(alert_spool_unwritten(spool), 0);
+	assert_int_equal(alert_spool_pop(spool), 0);
+	alert_spool_close(spool);
+	/* what was kept in memory reached the file, in order */
+	spool = open_spool(100, NULL);
+	assert_int_equal(alert_spool_count(spool), 2);
+	assert_head(spool, 2);
+	assert_int_equal(alert_spool_pop(spool), 0);
+	assert_head(spool, 3);
+	alert_spool_close(spool);
+}
+
+static void test_an_alert_never_written_leaves_without_a_mark(void **state)
+{
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	struct alert_spool *spool = open_spool(100, NULL);
+	limit_file_size(0);
+	push(spool, 1, 0);
+	push(spool, 2, 0);
+	assert_int_equal(alert_spool_unwritten(spool), 2);
+	assert_head(spool, 1);
+	assert_int_equal(alert_spool_pop(spool), 0); /* delivered from memory */
+	assert_head(spool, 2);
+	assert_int_equal(alert_spool_count(spool), 1);
+	limit_file_size(RLIM_INFINITY);
+	assert_int_equal(alert_spool_sync(spool), 0);
+	alert_spool_close(spool);
+	spool = open_spool(100, NULL);
+	assert_int_equal(alert_spool_count(spool), 1); /* 1 was delivered: not replayed */
+	assert_head(spool, 2);
+	alert_spool_close(spool);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -215,6 +290,9 @@ int main(void)
 	        cmocka_unit_test_setup(test_emptied_spool_is_an_empty_file, fresh_path),
 	        cmocka_unit_test_setup(test_compaction_keeps_what_is_pending, fresh_path),
 	        cmocka_unit_test_setup(test_unopenable_path_is_an_error, fresh_path),
+	        cmocka_unit_test_setup(test_a_refusing_disk_keeps_alerts_in_memory, fresh_path),
+	        cmocka_unit_test_setup(test_an_alert_never_written_leaves_without_a_mark,
+	                               fresh_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
