@@ -3,6 +3,7 @@
 # dpkg-buildpackage, runs lintian, installs them with dpkg into a throwaway
 # root (--root, maintainer scripts run chrootless with DPKG_ROOT, as the
 # debhelper snippets support), and checks what an operator relies on:
+#   - the licence: LICENSE is the Apache-2.0 text, debian/copyright DEP-5;
 #   - the files of each package, the conffiles, units enabled and not started;
 #   - the user made by sysusers.d, owners and modes from tmpfiles.d;
 #   - `trino-guardctl keygen` run as the service user writes keys that the
@@ -78,6 +79,18 @@ if ! lintian --fail-on error,warning,info --info "$work"/trino-guard_*.changes >
 	fail "lintian has findings (above)"
 fi
 grep -v '^running with root privileges' "$work/lintian.log" || true
+
+# --- the licence: Apache-2.0, machine-readable (DEP-5) in every package ------
+for deb in "$common" "$agent" "$collector"; do
+	name=$(dpkg-deb -f "$deb" Package)
+	dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/share/doc/$name/copyright" >"$work/copyright" ||
+		fail "$name has no /usr/share/doc/$name/copyright"
+	head -1 "$work/copyright" | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+		fail "$name: debian/copyright is not machine-readable (DEP-5)"
+	grep -qx 'License: Apache-2.0' "$work/copyright" || fail "$name: debian/copyright names no Apache-2.0"
+done
+cmp -s "$src/LICENSE" /usr/share/common-licenses/Apache-2.0 ||
+	fail "LICENSE is not the Apache License 2.0's standard text"
 
 # --- what each package holds -------------------------------------------------
 has() { # DEB PATH...: each PATH is in DEB
