@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alert_sinks.h"
+#include "config_diff.h"
 #include "duration.h"
 #include "failure_ratio.h"
 #include "findings.h"
@@ -464,4 +465,93 @@ void collector_config_free(struct collector_config *config)
 	struct collector_schema schema;
 	collector_schema_build(&schema);
 	config_free(&schema.schema, config);
+}
+
+/* The name of a [cluster.NAME] or [alert.NAME] instance: both structs begin with it. */
+static const char *instance_name(const struct config_section *section, const void *instance)
+{
+	if (section->instance_at == cluster_at)
+		return ((const struct cluster_section *)instance)->name;
+	return ((const struct alert_section *)instance)->name;
+}
+
+static void *instance_named(const struct config_section *section, void *target, const char *name)
+{
+	void *instance;
+	for (size_t i = 0; (instance = section->instance_at(target, i)) != NULL; i++)
+		if (strcmp(instance_name(section, instance), name) == 0)
+			return instance;
+	return NULL;
+}
+
+static size_t diff_keys(const struct config_section *section, const char *name, const void *old,
+                        const void *next, collector_config_change_fn on_change, void *ctx)
+{
+	size_t changes = 0;
+	for (size_t k = 0; k < section->key_count; k++) {
+		if (!config_key_differs(&section->keys[k], old, next))
+			continue;
+		on_change(name, section->keys[k].name, ctx);
+		changes++;
+	}
+	return changes;
+}
+
+/* Instances by name: changed keys of those in both, then those only one has. */
+static size_t diff_family(const struct config_section *section, struct collector_config *old,
+                          struct collector_config *next, collector_config_change_fn on_change,
+                          void *ctx)
+{
+	size_t changes = 0;
+	char name[128];
+	void *instance;
+	for (size_t i = 0; (instance = section->instance_at(old, i)) != NULL; i++) {
+		snprintf(name, sizeof(name), "%s%s", section->name,
+		         instance_name(section, instance));
+		void *other = instance_named(section, next, instance_name(section, instance));
+		if (other != NULL) {
+			changes += diff_keys(section, name, instance, other, on_change, ctx);
+		} else {
+			on_change(name, NULL, ctx);
+			changes++;
+		}
+	}
+	for (size_t i = 0; (instance = section->instance_at(next, i)) != NULL; i++) {
+		if (instance_named(section, old, instance_name(section, instance)) != NULL)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", section->name,
+		         instance_name(section, instance));
+		on_change(name, NULL, ctx);
+		changes++;
+	}
+	return changes;
+}
+
+size_t collector_config_diff(const struct collector_config *old,
+                             const struct collector_config *next,
+                             collector_config_change_fn on_change, void *ctx)
+{
+	struct collector_schema schema;
+	collector_schema_build(&schema);
+	/* read only; the family iterators take the targets as writable */
+	struct collector_config *a = (struct collector_config *)old;
+	struct collector_config *b = (struct collector_config *)next;
+	size_t changes = 0;
+	for (size_t i = 0; i < schema.schema.section_count; i++) {
+		const struct config_section *section = &schema.sections[i];
+		if (section->is_family) {
+			changes += diff_family(section, a, b, on_change, ctx);
+			continue;
+		}
+		const void *x = (const char *)a + section->offset;
+		const void *y = (const char *)b + section->offset;
+		if (section->size != 0) { /* a driver's own struct, through its pointer */
+			x = *(void *const *)x;
+			y = *(void *const *)y;
+			if (x == NULL || y == NULL)
+				continue;
+		}
+		changes += diff_keys(section, section->name, x, y, on_change, ctx);
+	}
+	return changes;
 }

@@ -123,6 +123,19 @@ int collector_config_load(const char *path, struct collector_config *config, cha
                           size_t err_len);
 void collector_config_free(struct collector_config *config);
 
+/* Called for each key that differs between two loaded configs (collector_config_diff). */
+typedef void (*collector_config_change_fn)(const char *section, const char *key, void *ctx);
+
+/*
+ * Calls ON_CHANGE(SECTION, KEY, CTX) for every key whose value differs between
+ * OLD and NEXT, both loaded: SECTION as the file names it ("collector",
+ * "cluster.blue", "lb.haproxy"), KEY NULL for a [cluster.NAME] or
+ * [alert.NAME] section only one of them has. Returns the number of calls.
+ */
+size_t collector_config_diff(const struct collector_config *old,
+                             const struct collector_config *next,
+                             collector_config_change_fn on_change, void *ctx);
+
 /* Splits "host:port" ("[::1]:7601" too). 0, or -1. */
 int collector_parse_host_port(const char *text, char *host, size_t host_len, int *port);
 

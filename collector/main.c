@@ -13,7 +13,7 @@
 
 #include "collector.h"
 #include "collector_check.h"
-#include "ingest.h"
+#include "collector_reload.h"
 #include "log.h"
 
 static void usage(FILE *out)
@@ -32,34 +32,43 @@ static void usage(FILE *out)
 	        "      --version       print the version\n"
 	        "  -h, --help          this text\n"
 	        "\n"
-	        "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP re-reads the allowed keys.\n");
+	        "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP re-reads the config file, applies\n"
+	        "what can change live and logs each change that needs a restart.\n");
 }
+
+/* What the loop's callbacks reach: the collector, and the file SIGHUP reads again. */
+struct daemon_context {
+	struct collector *collector;
+	const char *config_path;
+};
 
 /* The tick timer: one clock reading, one evaluation. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct collector *collector = arg;
-	collector_tick(collector, collector_clock(collector));
+	struct daemon_context *context = arg;
+	collector_tick(context->collector, collector_clock(context->collector));
 }
 
-/* SIGHUP re-reads the allow-list; SIGTERM and SIGINT end the loop. */
+/*
+ * SIGHUP reads the config file again (collector_reload.c logs what it
+ * applied and what waits for a restart); SIGTERM and SIGINT end the loop.
+ */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
-	struct collector *collector = arg;
+	struct daemon_context *context = arg;
 	if (sig == SIGHUP) {
 		char err[1024];
-		if (collector_reload(collector, err, sizeof(err)) != 0)
-			log_error("SIGHUP: %s; keeping the current allow-list", err);
-		else
-			log_info("SIGHUP: allow-list reloaded (%zu keys)",
-			         ingest_allowed_keys(collector->ingest));
+		if (collector_reload_config(context->collector, context->config_path, err,
+		                            sizeof(err)) < 0)
+			log_error("SIGHUP: %s; nothing applied, the running configuration is kept",
+			          err);
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);
-	event_base_loopbreak(collector->base);
+	event_base_loopbreak(context->collector->base);
 }
 
 /* Parses the options; returns -1 to go on, else the exit code. */
@@ -102,16 +111,17 @@ static int parse_options(int argc, char **argv, const char **config_path, bool *
 }
 
 /* Runs the loop until a signal ends it. 0, or 1 when the loop could not start. */
-static int run(struct collector *collector)
+static int run(struct daemon_context *context)
 {
+	struct collector *collector = context->collector;
 	int exit_code = 1;
-	struct event *tick = event_new(collector->base, -1, EV_PERSIST, on_tick, collector);
+	struct event *tick = event_new(collector->base, -1, EV_PERSIST, on_tick, context);
 	struct event *signals[3] = {NULL, NULL, NULL};
 	const int signal_numbers[3] = {SIGTERM, SIGINT, SIGHUP};
 	int64_t tick_ms = collector->config.collector.tick_ms;
 	struct timeval every = {.tv_sec = tick_ms / 1000, .tv_usec = (tick_ms % 1000) * 1000};
 	for (int i = 0; i < 3; i++) {
-		signals[i] = evsignal_new(collector->base, signal_numbers[i], on_signal, collector);
+		signals[i] = evsignal_new(collector->base, signal_numbers[i], on_signal, context);
 		if (signals[i] == NULL || evsignal_add(signals[i], NULL) != 0) {
 			log_error("cannot install signal handlers");
 			goto done;
@@ -168,7 +178,7 @@ int main(int argc, char **argv)
 	if (collector_start(&collector, base, &config, NULL, err, sizeof(err)) != 0)
 		log_error("%s", err);
 	else
-		exit_code = run(&collector);
+		exit_code = run(&(struct daemon_context){&collector, config_path});
 	collector_stop(&collector);
 	event_base_free(base);
 	return exit_code;

@@ -5,7 +5,9 @@
  * counters; an unknown key, a report claiming another node's id, a key
  * speaking for another cluster or role and a plaintext publisher are all
  * kept out and counted; oversized reports are counted (too_large up to 1 MiB,
- * a dropped connection beyond it) and logged; a key removed at SIGHUP loses its connection; /metrics passes promtool;
+ * a dropped connection beyond it) and logged; a key removed at SIGHUP loses
+ * its connection; SIGHUP applies what can change live and names the rest;
+ * /metrics passes promtool;
  * API errors; the journal survives a restart; bad configs are refused.
  */
 #include <setjmp.h>
@@ -275,6 +277,90 @@ static bool log_says(void *arg)
 	bool found = log != NULL && strstr(log, w->text) != NULL;
 	free(log);
 	return found;
+}
+
+static json_int_t green_min_workers(void)
+{
+	json_t *status = get_json("/v1/status");
+	json_int_t value = -1;
+	size_t i;
+	json_t *cluster;
+	json_array_foreach(json_object_get(status, "clusters"), i, cluster)
+	{
+		if (strcmp(json_string_value(json_object_get(cluster, "name")), "green") == 0)
+			value = json_integer_value(json_object_get(cluster, "min_workers"));
+	}
+	json_decref(status);
+	return value;
+}
+
+static bool green_min_workers_is(void *arg)
+{
+	return green_min_workers() == *(json_int_t *)arg;
+}
+
+/* TEXT with FROM replaced by TO (once); a new string. */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	assert_non_null(at);
+	size_t head = (size_t)(at - text), len = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *out = malloc(len);
+	assert_non_null(out);
+	snprintf(out, len, "%.*s%s%s", (int)head, text, to, at + strlen(from));
+	return out;
+}
+
+static void wait_collector_log(const char *text)
+{
+	struct log_wait said = {"collector.log", text};
+	if (!harness_wait_until(log_says, &said, 30000)) {
+		char *log = harness_read_file("collector.log");
+		fail_msg("collector.log never said \"%s\":\n%s", text, log != NULL ? log : "");
+	}
+}
+
+/*
+ * SIGHUP reads all of collector.ini again: a cluster's min_workers changes
+ * live (status shows it), a changed tick and a new [watch] duration are
+ * named as not applied with the reason, and an invalid file changes nothing
+ * and names its line; the collector runs on throughout.
+ */
+static void test_sighup_applies_what_can_change_live_and_names_the_rest(void **state)
+{
+	(void)state;
+	char *original = harness_read_file("collector.ini");
+	assert_non_null(original);
+	char *step = replaced(original, "[cluster.green]\nmin_workers = 2\n",
+	                      "[cluster.green]\nmin_workers = 3\n");
+	char *retimed = replaced(step, "tick = 100ms\n", "tick = 200ms\n");
+	free(step);
+	char changed[2048];
+	snprintf(changed, sizeof(changed), "%s[watch]\nduration = 10m\n", retimed);
+	free(retimed);
+	assert_int_equal(harness_write_file("collector.ini", changed), 0);
+	kill(fx.collector, SIGHUP);
+	json_int_t three = 3;
+	assert_true(harness_wait_until(green_min_workers_is, &three, 30000));
+	wait_collector_log("SIGHUP: [cluster.green] min_workers applied");
+	wait_collector_log("SIGHUP: [collector] tick changed, not applied: the tick timer is armed "
+	                   "at start; restart the collector to apply it");
+	wait_collector_log("SIGHUP: [watch] duration changed, not applied: the watch's settings");
+	wait_collector_log("1 change(s) applied, 2 not applied");
+
+	/* an invalid file: nothing applied, the line named */
+	assert_int_equal(harness_write_file("collector.ini", "[collector]\ntik = 1s\n"), 0);
+	kill(fx.collector, SIGHUP);
+	wait_collector_log("collector.ini:2: unknown key 'tik' in [collector]; nothing applied");
+	assert_int_equal(green_min_workers(), 3);
+	assert_true(harness_alive(fx.collector));
+
+	/* back as it was, for the tests after this one */
+	assert_int_equal(harness_write_file("collector.ini", original), 0);
+	free(original);
+	kill(fx.collector, SIGHUP);
+	json_int_t two = 2;
+	assert_true(harness_wait_until(green_min_workers_is, &two, 30000));
 }
 
 static void test_plaintext_publisher_gets_nothing_in(void **state)
@@ -617,6 +703,7 @@ int main(void)
 	        cmocka_unit_test(test_report_claiming_another_node_is_dropped),
 	        cmocka_unit_test(test_key_bound_to_another_cluster_or_role_is_refused),
 	        cmocka_unit_test(test_removed_key_loses_its_connection_at_sighup),
+	        cmocka_unit_test(test_sighup_applies_what_can_change_live_and_names_the_rest),
 	        cmocka_unit_test(test_plaintext_publisher_gets_nothing_in),
 	        cmocka_unit_test(test_oversized_reports_are_counted_and_logged),
 	        cmocka_unit_test(test_metrics_pass_promtool),
