@@ -1,5 +1,8 @@
 /*
- * Loading the allow-list. A malformed key file is an error naming the file,
+ * Loading the allow-list: <cluster>/<role>/<node-id>.pub for one node, and
+ * <cluster>/<role>.pub for every node of one role of a cluster (a pod fleet,
+ * whose node ids are pod names no one knows ahead). A malformed key file is
+ * an error naming the file,
  * never a silently smaller list; the same key under two names is refused too,
  * since the identity of a connection must be unambiguous.
  */
@@ -105,6 +108,70 @@ static int load_role(const char *dir, const char *cluster, int role, struct allo
 	return rc;
 }
 
+/*
+ * A key file directly in DIR/CLUSTER: coordinator.pub or worker.pub, one key
+ * for every node of that role (pods, whose names no one can know ahead), or
+ * a misplaced node key, refused with where it goes.
+ */
+static int load_role_key(const char *dir, const char *cluster, const char *name,
+                         struct allowlist *list, size_t *capacity, char *err, size_t err_len)
+{
+	char file[4096 + 256];
+	snprintf(file, sizeof(file), "%s/%s/%s", dir, cluster, name);
+	int role = -1;
+	if (strcmp(name, "coordinator.pub") == 0)
+		role = TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR;
+	else if (strcmp(name, "worker.pub") == 0)
+		role = TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER;
+	if (role < 0) {
+		snprintf(err, err_len,
+		         "%s: a key directly in a cluster's directory is one role's key, named "
+		         "coordinator.pub or worker.pub; one node's key goes to "
+		         "%s/%s/<coordinator|worker>/%s",
+		         file, dir, cluster, name);
+		return -1;
+	}
+	struct allowed_key *key = append(list, capacity);
+	if (key == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	if (curve_key_read_public(file, key->public_z85, err, err_len) != 0)
+		return -1;
+	snprintf(key->cluster, sizeof(key->cluster), "%s", cluster);
+	key->role = role;
+	key->node_id[0] = '\0'; /* any node id */
+	list->count++;
+	return 0;
+}
+
+/* The role keys (coordinator.pub, worker.pub) of DIR/CLUSTER, then each role's node keys. */
+static int load_cluster(const char *dir, const char *cluster, struct allowlist *list,
+                        size_t *capacity, char *err, size_t err_len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, cluster);
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	struct dirent *entry;
+	while (rc == 0 && (entry = readdir(d)) != NULL)
+		if (is_key_file(entry->d_name))
+			rc = load_role_key(dir, cluster, entry->d_name, list, capacity, err,
+			                   err_len);
+	closedir(d);
+	if (rc != 0)
+		return -1;
+	if (load_role(dir, cluster, TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR, list, capacity,
+	              err, err_len) != 0)
+		return -1;
+	return load_role(dir, cluster, TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER, list, capacity, err,
+	                 err_len);
+}
+
 /* One entry of DIR: a cluster's directory, or a key file of the old layout. */
 static int load_entry(const char *dir, const char *name, struct allowlist *list, size_t *capacity,
                       char *err, size_t err_len)
@@ -127,11 +194,17 @@ static int load_entry(const char *dir, const char *name, struct allowlist *list,
 		snprintf(err, err_len, "%s: cluster name too long", path);
 		return -1;
 	}
-	if (load_role(dir, name, TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR, list, capacity, err,
-	              err_len) != 0)
-		return -1;
-	return load_role(dir, name, TRINOGUARD__V1__NODE_ROLE__ROLE_WORKER, list, capacity, err,
-	                 err_len);
+	return load_cluster(dir, name, list, capacity, err, err_len);
+}
+
+/* Where KEY was read from, relative to the allow-list's directory. */
+static void key_place(const struct allowed_key *key, char *out, size_t out_len)
+{
+	if (key->node_id[0] == '\0')
+		snprintf(out, out_len, "%s/%s.pub", key->cluster, allowlist_role_name(key->role));
+	else
+		snprintf(out, out_len, "%s/%s/%s.pub", key->cluster, allowlist_role_name(key->role),
+		         key->node_id);
 }
 
 static int refuse_duplicates(const char *dir, const struct allowlist *list, char *err,
@@ -140,11 +213,13 @@ static int refuse_duplicates(const char *dir, const struct allowlist *list, char
 	for (size_t i = 1; i < list->count; i++) {
 		const struct allowed_key *a = &list->keys[i - 1], *b = &list->keys[i];
 		if (strcmp(a->public_z85, b->public_z85) == 0) {
+			char first[256], second[256];
+			key_place(a, first, sizeof(first));
+			key_place(b, second, sizeof(second));
 			snprintf(err, err_len,
-			         "%s: %s/%s/%s.pub and %s/%s/%s.pub hold the same key; each node "
+			         "%s: %s and %s hold the same key; each node, or each role's key, "
 			         "needs its own",
-			         dir, a->cluster, allowlist_role_name(a->role), a->node_id,
-			         b->cluster, allowlist_role_name(b->role), b->node_id);
+			         dir, first, second);
 			return -1;
 		}
 	}
@@ -194,7 +269,12 @@ bool allowlist_permits(const struct allowed_key *key, const char *cluster, int r
 {
 	if (strcmp(key->cluster, cluster) != 0)
 		return false;
+	/* A role's key stands for no one node: the role it names is all that binds
+	 * it besides the cluster, so a report must state it (a worker's key with
+	 * an unknown role could otherwise speak for the coordinator's node id). */
+	if (key->node_id[0] == '\0')
+		return role == key->role;
 	if (role != TRINOGUARD__V1__NODE_ROLE__ROLE_UNKNOWN && role != key->role)
 		return false;
-	return key->node_id[0] == '\0' || strcmp(key->node_id, node_id) == 0;
+	return strcmp(key->node_id, node_id) == 0;
 }

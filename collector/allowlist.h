@@ -1,8 +1,11 @@
 /*
  * The collector's allow-list: allowed_keys_dir/<cluster>/<role>/<node-id>.pub,
  * role "coordinator" or "worker". Each key may report only as that node id, in
- * that cluster, in that role; a key file directly in allowed_keys_dir (the
- * layout before the binding) is refused with the place it must move to.
+ * that cluster, in that role. allowed_keys_dir/<cluster>/<role>.pub is one key
+ * for every node of that role in that cluster (Kubernetes pods): any node id,
+ * but only that cluster and that role. A key file directly in
+ * allowed_keys_dir (the layout before the binding) is refused with the place
+ * it must move to.
  */
 #ifndef TG_ALLOWLIST_H
 #define TG_ALLOWLIST_H
@@ -32,7 +35,10 @@ struct allowlist {
 	size_t count;
 };
 
-/* Reads DIR/<cluster>/<role>/<node-id>.pub. 0, or -1 with the file to blame in ERR. */
+/*
+ * Reads DIR/<cluster>/<role>/<node-id>.pub and DIR/<cluster>/<role>.pub. 0, or
+ * -1 with the file to blame in ERR.
+ */
 int allowlist_load(const char *dir, struct allowlist *list, char *err, size_t err_len);
 void allowlist_free(struct allowlist *list);
 
@@ -45,7 +51,8 @@ const char *allowlist_role_name(int role);
 /*
  * Whether KEY may send a report as NODE_ID in CLUSTER with ROLE. A report
  * whose role is unknown (Trino did not answer) passes the role check: the
- * agent cannot tell, and the node id and cluster still bind it.
+ * agent cannot tell, and the node id and cluster still bind it; under a
+ * role's key (any node id) the report must state that role.
  */
 bool allowlist_permits(const struct allowed_key *key, const char *cluster, int role,
                        const char *node_id);

@@ -49,10 +49,12 @@ static void check_keys(struct config_check *check, const struct collector_sectio
 		return;
 	}
 	if (list.count == 0)
-		config_check_problem(check,
-		                     "[collector] allowed_keys_dir %s holds no "
-		                     "<cluster>/<role>/<node-id>.pub: no agent can report",
-		                     c->allowed_keys_dir);
+		config_check_problem(
+		        check,
+		        "[collector] allowed_keys_dir %s holds no "
+		        "<cluster>/<role>/<node-id>.pub or <cluster>/<role>.pub: no agent can "
+		        "report",
+		        c->allowed_keys_dir);
 	for (size_t i = 0; i < list.count; i++) {
 		const struct allowed_key *entry = &list.keys[i];
 		if (entry->node_id[0] != '\0' && !config_check_node_id(entry->node_id))

@@ -153,6 +153,21 @@ static void close_session(int fd)
 }
 
 /*
+ * Whether REPORT's node id is one the fleet holds in another cluster or role:
+ * a role's key admits any node id of its cluster and role, never a name
+ * another cluster's or the other role's node already has.
+ */
+static bool taken_by_another(const struct ingest *ingest, const NodeReport *report)
+{
+	const struct fleet_node *known = fleet_find(&ingest->collector->fleet, report->node_id);
+	if (known == NULL)
+		return false;
+	return strcmp(known->cluster, report->cluster) != 0 ||
+	       (known->role != TRINOGUARD__V1__NODE_ROLE__ROLE_UNKNOWN &&
+	        known->role != (int)report->role);
+}
+
+/*
  * Whether REPORT may be recorded under the key its connection was admitted
  * with (the ZAP handler set User-Id to that key): the key's binding names the
  * node id, cluster and role it may speak for (docs/DESIGN.md §4). A key gone
@@ -176,8 +191,16 @@ static bool bound_report(struct ingest *ingest, zmq_msg_t *msg, const NodeReport
 		return false;
 	}
 	key->session_fd = zmq_msg_get(msg, ZMQ_SRCFD);
-	if (allowlist_permits(key, report->cluster, report->role, report->node_id))
-		return true;
+	if (allowlist_permits(key, report->cluster, report->role, report->node_id)) {
+		if (key->node_id[0] != '\0' || !taken_by_another(ingest, report))
+			return true;
+		snprintf(detail, sizeof(detail),
+		         "key of %s/%s.pub (any node id) reported as node_id %s, which the fleet "
+		         "holds as another cluster's or role's node",
+		         key->cluster, allowlist_role_name(key->role), report->node_id);
+		reject(ingest, INGEST_REJECT_IDENTITY_MISMATCH, peer, detail, now_ms);
+		return false;
+	}
 	int reason = key->node_id[0] != '\0' && strcmp(key->node_id, report->node_id) != 0
 	                     ? INGEST_REJECT_IDENTITY_MISMATCH
 	             : strcmp(key->cluster, report->cluster) != 0 ? INGEST_REJECT_CLUSTER_MISMATCH
@@ -456,11 +479,11 @@ struct ingest *ingest_new(struct collector *collector, char *err, size_t err_len
 		if (allowlist_load(cfg->allowed_keys_dir, &ingest->allowlist, err, err_len) != 0)
 			goto fail;
 		if (ingest->allowlist.count == 0) {
-			snprintf(
-			        err, err_len,
-			        "allowed_keys_dir %s holds no <cluster>/<role>/<node-id>.pub file: "
-			        "with CURVE on, no agent could report (refusing to start)",
-			        cfg->allowed_keys_dir);
+			snprintf(err, err_len,
+			         "allowed_keys_dir %s holds no <cluster>/<role>/<node-id>.pub file "
+			         "(nor <cluster>/<role>.pub): "
+			         "with CURVE on, no agent could report (refusing to start)",
+			         cfg->allowed_keys_dir);
 			goto fail;
 		}
 		if (curve_key_read_secret(cfg->secret_key_file, secret_key, err, err_len) != 0)

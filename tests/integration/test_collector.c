@@ -6,8 +6,9 @@
  * speaking for another cluster or role and a plaintext publisher are all
  * kept out and counted; oversized reports are counted (too_large up to 1 MiB,
  * a dropped connection beyond it) and logged; a key removed at SIGHUP loses
- * its connection; SIGHUP applies what can change live and names the rest;
- * /metrics passes promtool;
+ * its connection; SIGHUP applies what can change live and names the rest; a
+ * role's key admits any node id of its cluster and role only; /metrics
+ * passes promtool;
  * API errors; the journal survives a restart; bad configs are refused.
  */
 #include <setjmp.h>
@@ -691,6 +692,95 @@ static void test_ctl_keygen_and_check_config(void **state)
 	free(out);
 }
 
+static bool node_is(const char *node_id, const char *cluster, const char *role)
+{
+	json_t *nodes = get_json("/v1/nodes");
+	size_t i;
+	json_t *node;
+	bool found = false;
+	json_array_foreach(nodes, i, node)
+	{
+		found = found ||
+		        (strcmp(json_string_value(json_object_get(node, "node_id")), node_id) ==
+		                 0 &&
+		         strcmp(json_string_value(json_object_get(node, "cluster")), cluster) ==
+		                 0 &&
+		         strcmp(json_string_value(json_object_get(node, "role")), role) == 0);
+	}
+	json_decref(nodes);
+	return found;
+}
+
+static bool pod_is_blue_worker(void *arg)
+{
+	return node_is(arg, "blue", "worker");
+}
+
+static long long rejected(const char *reason)
+{
+	char sample[128];
+	snprintf(sample, sizeof(sample), "trino_guard_reports_rejected_total{reason=\"%s\"}",
+	         reason);
+	return metric(sample);
+}
+
+/* Starts an agent with the pods' key and waits until REASON's count passes BEFORE. */
+static void expect_pod_refused(const char *node_id, const char *cluster, int port,
+                               const char *reason)
+{
+	char sample[128];
+	snprintf(sample, sizeof(sample), "trino_guard_reports_rejected_total{reason=\"%s\"}",
+	         reason);
+	struct metric_wait more = {sample, rejected(reason) + 1};
+	pid_t agent = start_agent(node_id, cluster, port, "pods", true);
+	assert_true(harness_wait_until(metric_reached, &more, 30000));
+	harness_stop(agent, 5000);
+	assert_false(node_known(node_id));
+}
+
+/*
+ * Kubernetes: one key for every worker pod of blue, as keys/blue/worker.pub.
+ * Any node id is admitted as a worker of blue; the same key is refused as
+ * blue's coordinator, as a worker of green, and under a node id the fleet
+ * holds as blue's coordinator.
+ */
+static void test_role_key_admits_any_node_id_of_its_cluster_and_role_only(void **state)
+{
+	(void)state;
+	keygen("pods");
+	char *pub = harness_read_file("pods.pub");
+	assert_non_null(pub);
+	assert_int_equal(harness_write_file("keys/blue/worker.pub", pub), 0);
+	free(pub);
+	struct metric_wait reloaded = {"trino_guard_allowed_keys",
+	                               metric("trino_guard_allowed_keys") + 1};
+	kill(fx.collector, SIGHUP);
+	assert_true(harness_wait_until(metric_reached, &reloaded, 30000));
+
+	/* two pods with names no one knew ahead, both blue workers */
+	int worker_port = fx.blue.port + 1;
+	pid_t first = start_agent("trino-worker-7f9c4-x2lpq", "blue", worker_port, "pods", true);
+	pid_t second = start_agent("trino-worker-7f9c4-9zkdm", "blue", worker_port, "pods", true);
+	assert_true(harness_wait_until(pod_is_blue_worker, "trino-worker-7f9c4-x2lpq", 30000));
+	assert_true(harness_wait_until(pod_is_blue_worker, "trino-worker-7f9c4-9zkdm", 30000));
+	harness_stop(first, 5000);
+	harness_stop(second, 5000);
+
+	expect_pod_refused("trino-coordinator-0", "blue", fx.blue.port, "role_mismatch");
+	expect_pod_refused("trino-worker-green-1", "green", fx.green.port + 1, "cluster_mismatch");
+	/* blue's coordinator's own node id, as a worker: the fleet has it as the coordinator */
+	long long before = rejected("identity_mismatch");
+	pid_t spoof = start_agent("blue-coord", "blue", worker_port, "pods", true);
+	struct metric_wait more = {
+	        "trino_guard_reports_rejected_total{reason=\"identity_mismatch\"}", before + 1};
+	assert_true(harness_wait_until(metric_reached, &more, 30000));
+	harness_stop(spoof, 5000);
+	assert_true(node_is("blue-coord", "blue", "coordinator"));
+
+	unlink("keys/blue/worker.pub");
+	kill(fx.collector, SIGHUP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +802,7 @@ int main(void)
 	        cmocka_unit_test(test_bad_configs_are_refused),
 	        cmocka_unit_test(test_ctl_status_nodes_events_and_exit_codes),
 	        cmocka_unit_test(test_ctl_keygen_and_check_config),
+	        cmocka_unit_test(test_role_key_admits_any_node_id_of_its_cluster_and_role_only),
 	};
 	return cmocka_run_group_tests(tests, collector_e2e_setup, collector_e2e_teardown);
 }
