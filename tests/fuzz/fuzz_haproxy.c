@@ -59,9 +59,10 @@ static void check_routes_commands(const char *line)
 	char copy[sizeof(fake.last_command)];
 	snprintf(copy, sizeof(copy), "%s", line);
 	char *rest = copy;
-	for (char *command = strsep(&rest, ";"); command != NULL; command = strsep(&rest, ";")) {
-		if (command[0] == '\0' && rest == NULL)
-			break;
+	while (rest != NULL) {
+		char *command = strsep(&rest, ";");
+		if (command[0] == '\0')
+			continue; /* the ';' that ends the last command */
 		bool known = false;
 		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 			known = known || strncmp(command, verbs[i], strlen(verbs[i])) == 0;

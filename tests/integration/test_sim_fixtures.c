@@ -138,7 +138,7 @@ static int compare_lines(const void *a, const void *b)
 /* TEXT's lines sorted, for the releases whose order is the collection's. */
 static void sort_lines(char *text)
 {
-	char *lines[64];
+	char *lines[64] = {NULL};
 	size_t n = 0;
 	for (char *line = strtok(text, "\n"); line != NULL && n < 64; line = strtok(NULL, "\n"))
 		lines[n++] = strdup(line);

@@ -101,12 +101,19 @@ static void on_request(struct evhttp_request *req, void *arg)
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
+	if (fx == NULL)
+		return -1;
 	fx->base = event_base_new();
 	fx->server = evhttp_new(fx->base);
 	struct evhttp_bound_socket *sock =
 	        evhttp_bind_socket_with_handle(fx->server, "127.0.0.1", 0);
-	if (sock == NULL)
+	if (sock == NULL) {
+		/* cmocka runs no teardown after a failed setup */
+		evhttp_free(fx->server);
+		event_base_free(fx->base);
+		free(fx);
 		return -1;
+	}
 	struct sockaddr_in addr;
 	socklen_t len = sizeof(addr);
 	getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&addr, &len);
@@ -114,9 +121,13 @@ static int setup(void **state)
 	evhttp_set_gencb(fx->server, on_request, fx);
 	char err[256];
 	fx->client = http_client_new(fx->base, err, sizeof(err));
-	if (fx->client == NULL)
-		return -1;
 	*state = fx;
+	if (fx->client == NULL) {
+		evhttp_free(fx->server);
+		event_base_free(fx->base);
+		free(fx);
+		return -1;
+	}
 	return 0;
 }
 
