@@ -113,6 +113,7 @@ static json_t *cluster_json(const struct collector *collector,
 	json_t *versions = json_object();
 	json_t *nodes = json_array();
 	json_t *ratio = json_null();
+	json_t *in_flight = json_null(); /* the live coordinator's RunningQueries, QueuedQueries */
 	int live = 0, total = 0;
 	for (size_t i = 0; i < collector->fleet.count; i++) {
 		const struct fleet_node *node = collector->fleet.nodes[i];
@@ -132,6 +133,10 @@ static json_t *cluster_json(const struct collector *collector,
 			json_decref(ratio);
 			ratio = ratio_json(node, now_ms);
 		}
+		if (node->role == TRINOGUARD__V1__NODE_ROLE__ROLE_COORDINATOR && is_live &&
+		    json_is_null(in_flight) && node->running >= 0 && node->queued >= 0)
+			in_flight = json_pack("{s:I,s:I}", "running", (json_int_t)node->running,
+			                      "queued", (json_int_t)node->queued);
 	}
 	json_t *findings = json_array();
 	for (size_t i = 0; i < collector->findings.count; i++)
@@ -147,6 +152,7 @@ static json_t *cluster_json(const struct collector *collector,
 	json_t *backend = lb_backend_json(collector, settings->name, now_ms);
 	if (backend != NULL)
 		json_object_set_new(out, "lb_backend", backend);
+	json_object_set_new(out, "queries_in_flight", in_flight);
 	return out;
 }
 

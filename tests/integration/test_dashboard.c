@@ -205,6 +205,8 @@ static void test_mixed_version_then_cutover_then_rollback(void **state)
 	expect_phase("WATCHING", "green");
 	const char *watching[] = {"WATCHING", "watching green", "left", "of threshold", "p0",
 	                          "failure ratio", "queries in 60", "transition", "SWITCHING",
+	                          /* the coordinators' queries in flight, per cluster */
+	                          "queries in flight: ", " running, ", " queued",
 	                          /* who asked, and what came of it */
 	                          "cutover green by ",
 	                          "→ accepted: switching the LB from blue to green", NULL};

@@ -200,6 +200,9 @@ static void test_status_has_environment_active_clusters_findings_cutover(void **
 	assert_int_equal(json_array_size(json_object_get(green, "nodes")), 2);
 	assert_int_equal(integer(json_object_get(green, "versions"), "446"), 1);
 	assert_true(json_is_object(json_object_get(green, "failure_ratio")));
+	json_t *in_flight = json_object_get(green, "queries_in_flight");
+	assert_int_equal(integer(in_flight, "running"), 3);
+	assert_int_equal(integer(in_flight, "queued"), 0);
 
 	json_t *findings = json_object_get(status, "findings");
 	assert_int_equal(json_array_size(findings), 1);
