@@ -38,19 +38,6 @@ static bool steady(void *arg)
 	return ok;
 }
 
-struct phase_goal {
-	const struct stack *stack;
-	const char *phase;
-};
-
-static bool phase_reached(void *arg)
-{
-	struct phase_goal *goal = arg;
-	char phase[32], active[64];
-	return stack_phase(goal->stack, phase, sizeof(phase), active, sizeof(active)) &&
-	       strcmp(phase, goal->phase) == 0;
-}
-
 static int measure(const char *interval, const char *tick, int runs, double *out)
 {
 	char *dir = harness_tmpdir("tg-bench-rollback");
@@ -78,9 +65,8 @@ static int measure(const char *interval, const char *tick, int runs, double *out
 		struct harness_response r;
 		harness_http("POST", cutover_url, NULL, "{\"to\":\"green\",\"force\":true}", 30000,
 		             &r);
-		struct phase_goal watching = {&s, "WATCHING"};
 		/* deadlines, not figures: generous for a loaded or sanitized build */
-		if (!harness_wait_until(phase_reached, &watching, 30000)) {
+		if (!stack_wait_phase(&s, "WATCHING", NULL, 30000)) {
 			fprintf(stderr,
 			        "rollback_latency: no watch after the cutover (HTTP %ld: %s)\n",
 			        r.status, r.body != NULL ? r.body : "");
@@ -101,9 +87,8 @@ static int measure(const char *interval, const char *tick, int runs, double *out
 		}
 		out[run] = (double)(harness_now_ms() - fault) / 1000.0;
 		stack_control(s.green_control, "green-coord", "{\"fail_ratio\":0}");
-		struct phase_goal rolled = {&s, "ROLLED_BACK"};
 		if (strcmp(backend, "bk_blue") != 0 ||
-		    !harness_wait_until(phase_reached, &rolled, 10000)) {
+		    !stack_wait_phase(&s, "ROLLED_BACK", NULL, 10000)) {
 			fprintf(stderr, "rollback_latency: no rollback in run %d\n", run);
 			return -1;
 		}

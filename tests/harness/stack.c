@@ -339,3 +339,42 @@ bool stack_phase(const struct stack *s, char *phase, size_t phase_len, char *act
 	free(body);
 	return ok;
 }
+
+struct phase_goal {
+	const struct stack *stack;
+	const char *phase, *active;
+	char seen_phase[32], seen_active[64];
+};
+
+static bool phase_reached(void *arg)
+{
+	struct phase_goal *goal = arg;
+	if (!stack_phase(goal->stack, goal->seen_phase, sizeof(goal->seen_phase), goal->seen_active,
+	                 sizeof(goal->seen_active)))
+		return false;
+	return strcmp(goal->seen_phase, goal->phase) == 0 &&
+	       (goal->active == NULL || strcmp(goal->seen_active, goal->active) == 0);
+}
+
+bool stack_wait_phase(const struct stack *s, const char *phase, const char *active, int timeout_ms)
+{
+	struct phase_goal goal = {.stack = s, .phase = phase, .active = active};
+	snprintf(goal.seen_phase, sizeof(goal.seen_phase), "no answer");
+	if (harness_wait_until(phase_reached, &goal, timeout_ms))
+		return true;
+	char url[128];
+	snprintf(url, sizeof(url), "%s/v1/status", s->api);
+	char *body = harness_get_ok(url);
+	json_t *status = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	char *cutover = json_dumps(json_object_get(status, "cutover"), 0);
+	char *findings = json_dumps(json_object_get(status, "findings"), 0);
+	fprintf(stderr, "stack: not %s on %s after %d ms: %s on %s; cutover %s; findings %s\n",
+	        phase, active != NULL ? active : "any cluster", timeout_ms, goal.seen_phase,
+	        goal.seen_active, cutover != NULL ? cutover : "-",
+	        findings != NULL ? findings : "-");
+	free(findings);
+	free(cutover);
+	json_decref(status);
+	free(body);
+	return false;
+}

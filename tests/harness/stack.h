@@ -62,4 +62,11 @@ void stack_get_map(const struct stack *stack, char *backend, size_t len);
 bool stack_phase(const struct stack *stack, char *phase, size_t phase_len, char *active,
                  size_t active_len);
 
+/*
+ * Waits up to TIMEOUT_MS for /v1/status to say PHASE on ACTIVE (NULL: on any
+ * cluster). False at the deadline, with what it said last on stderr.
+ */
+bool stack_wait_phase(const struct stack *stack, const char *phase, const char *active,
+                      int timeout_ms);
+
 #endif

@@ -58,35 +58,6 @@ static json_t *status(void)
 	return value;
 }
 
-struct phase_goal {
-	const char *phase;
-	const char *active;
-};
-
-static bool phase_is(void *arg)
-{
-	struct phase_goal *goal = arg;
-	json_t *s = status();
-	json_t *cutover = json_object_get(s, "cutover");
-	bool ok = s != NULL &&
-	          strcmp(json_string_value(json_object_get(cutover, "phase")), goal->phase) == 0 &&
-	          strcmp(json_string_value(json_object_get(cutover, "active")), goal->active) == 0;
-	json_decref(s);
-	return ok;
-}
-
-static void expect_phase(const char *phase, const char *active, int timeout_ms)
-{
-	struct phase_goal goal = {phase, active};
-	if (!harness_wait_until(phase_is, &goal, timeout_ms)) {
-		json_t *s = status();
-		char *text = json_dumps(json_object_get(s, "cutover"), 0);
-		char *findings = json_dumps(json_object_get(s, "findings"), 0);
-		fail_msg("not %s on %s after %d ms: %s; findings %s", phase, active, timeout_ms,
-		         text, findings);
-	}
-}
-
 static bool no_findings(void *arg)
 {
 	(void)arg;
@@ -157,7 +128,7 @@ static bool has_finding(void *arg)
 static void test_gate_refuses_a_mixed_green_and_writes_need_the_token(void **state)
 {
 	(void)state;
-	expect_phase("STEADY", "blue", 5000);
+	assert_true(stack_wait_phase(&fx, "STEADY", "blue", 5000));
 	expect_served_by("blue-coord");
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\"}", false, NULL), 401);
 	control(fx.green_control, "green-worker-1", "{\"version\":\"446\"}");
@@ -181,14 +152,14 @@ static void test_cutover_then_degradation_rolls_back(void **state)
 	(void)state;
 	assert_int_equal(
 	        post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"upgrade\"}", true, NULL), 202);
-	expect_phase("WATCHING", "green", 5000);
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 5000));
 	expect_served_by("green-coord");
 	char *map = harness_read_file("active.map");
 	assert_string_equal(map, "active bk_green\n");
 	free(map);
 	control(fx.green_control, "green-coord",
 	        "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}");
-	expect_phase("ROLLED_BACK", "blue", 10000);
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 10000));
 	expect_served_by("blue-coord");
 	map = harness_read_file("active.map");
 	assert_string_equal(map, "active bk_blue\n");
@@ -217,7 +188,7 @@ static void test_kill9_in_mid_watch_still_rolls_back(void **state)
 	}
 	json_decref(answer);
 	assert_int_equal(code, 202);
-	expect_phase("WATCHING", "green", 5000);
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 5000));
 	/* the detector's evidence is checkpointed into the state file during the watch */
 	long long until = harness_now_ms() + 3000;
 	char *saved = NULL;
@@ -232,11 +203,12 @@ static void test_kill9_in_mid_watch_still_rolls_back(void **state)
 	free(saved);
 	harness_kill9(fx.collector);
 	assert_int_equal(stack_start_collector(&fx, &options), 0);
-	expect_phase("WATCHING", "green", 5000); /* resumed from the state file */
+	assert_true(
+	        stack_wait_phase(&fx, "WATCHING", "green", 5000)); /* resumed from the state file */
 	expect_served_by("green-coord");
 	control(fx.green_control, "green-coord",
 	        "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}");
-	expect_phase("ROLLED_BACK", "blue", 15000);
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 15000));
 	expect_served_by("blue-coord");
 	control(fx.green_control, "green-coord", "{\"fail_ratio\":0}");
 }
@@ -251,7 +223,7 @@ static void test_map_changed_by_hand_starts_a_watch(void **state)
 	         " > /dev/null",
 	         fx.dir, fx.dir);
 	assert_int_equal(system(command), 0);
-	expect_phase("WATCHING", "green", 5000);
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 5000));
 	char *journal = harness_read_file("state/journal.jsonl");
 	assert_non_null(strstr(journal, "\"name\":\"external-cutover\""));
 	free(journal);
@@ -260,7 +232,7 @@ static void test_map_changed_by_hand_starts_a_watch(void **state)
 static void test_green_degraded_and_blue_down_no_switch(void **state)
 {
 	(void)state;
-	expect_phase("WATCHING", "green", 1000);
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 1000));
 	control(fx.blue_control, "blue-coord", "{\"down\":true}");
 	assert_true(harness_wait_until(has_finding, "cluster-incomplete/blue", 5000));
 	control(fx.green_control, "green-coord",
@@ -278,7 +250,8 @@ static void test_green_degraded_and_blue_down_no_switch(void **state)
 	free(journal);
 	/* and it stays visible as a critical finding while users are on degraded green */
 	assert_true(harness_wait_until(has_finding, "degraded/green", 3000));
-	expect_phase("WATCHING", "green", 1000); /* no switch into a dead cluster */
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green",
+	                             1000)); /* no switch into a dead cluster */
 	expect_served_by("green-coord");
 	control(fx.green_control, "green-coord", "{\"fail_ratio\":0}");
 	control(fx.blue_control, "blue-coord", "{\"down\":false}");
@@ -289,12 +262,12 @@ static void test_lb_down_is_a_journaled_failure_and_an_open_finding(void **state
 	(void)state;
 	/* back to steady on blue first */
 	assert_int_equal(post("/v1/rollback", "{\"force\":true}", true, NULL), 202);
-	expect_phase("ROLLED_BACK", "blue", 10000);
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 10000));
 	harness_stop(fx.haproxy, 5000); /* the runtime API socket is gone */
 	long code = post("/v1/cutover", "{\"to\":\"green\",\"force\":true}", true, NULL);
 	assert_int_equal(code, 202);
 	assert_true(harness_wait_until(has_finding, "lb-switch-failed/green", 10000));
-	expect_phase("STEADY", "blue", 1000); /* users were never moved */
+	assert_true(stack_wait_phase(&fx, "STEADY", "blue", 1000)); /* users were never moved */
 	char *journal = harness_read_file("state/journal.jsonl");
 	assert_non_null(
 	        strstr(journal, "\"type\":\"lb-switch\",\"cluster\":\"green\",\"ok\":false"));

@@ -126,25 +126,6 @@ static long post(const char *path, const char *body)
 	return r.status;
 }
 
-struct phase_goal {
-	const char *phase, *active;
-};
-
-static bool phase_is(void *arg)
-{
-	struct phase_goal *goal = arg;
-	char phase[32], active[64];
-	return stack_phase(&fx, phase, sizeof(phase), active, sizeof(active)) &&
-	       strcmp(phase, goal->phase) == 0 && strcmp(active, goal->active) == 0;
-}
-
-static void expect_phase(const char *phase, const char *active)
-{
-	struct phase_goal goal = {phase, active};
-	if (!harness_wait_until(phase_is, &goal, 30000))
-		fail_msg("not %s on %s within 30 s", phase, active);
-}
-
 static bool cutover_accepted(void *arg)
 {
 	(void)arg;
@@ -202,7 +183,7 @@ static void test_mixed_version_then_cutover_then_rollback(void **state)
 	assert_int_equal(stack_control(fx.green_control, "green-worker-1", "{\"version\":\"447\"}"),
 	                 200);
 	assert_true(harness_wait_until(cutover_accepted, NULL, 30000));
-	expect_phase("WATCHING", "green");
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	const char *watching[] = {"WATCHING", "watching green", "left", "of threshold", "p0",
 	                          "failure ratio", "queries in 60", "transition", "SWITCHING",
 	                          /* the coordinators' queries in flight, per cluster */
@@ -217,7 +198,7 @@ static void test_mixed_version_then_cutover_then_rollback(void **state)
 	assert_int_equal(stack_control(fx.green_control, "green-coord",
 	                               "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}"),
 	                 200);
-	expect_phase("ROLLED_BACK", "blue");
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 30000));
 	const char *rolled_back[] = {"ROLLED_BACK", "rolled-back",
 	                             "rolling back from green to blue", NULL};
 	expect_page_says(rolled_back);

@@ -80,29 +80,6 @@ static long post(const char *path, const char *body)
 	return r.status;
 }
 
-struct phase_goal {
-	const char *phase;
-	const char *active;
-};
-
-static bool phase_is(void *arg)
-{
-	struct phase_goal *goal = arg;
-	char phase[64] = "", active[64] = "";
-	return stack_phase(&fx, phase, sizeof(phase), active, sizeof(active)) &&
-	       strcmp(phase, goal->phase) == 0 && strcmp(active, goal->active) == 0;
-}
-
-static void expect_phase(const char *phase, const char *active)
-{
-	struct phase_goal goal = {phase, active};
-	if (!harness_wait_until(phase_is, &goal, 30000)) {
-		json_t *s = status();
-		char *text = json_dumps(json_object_get(s, "cutover"), 0);
-		fail_msg("not %s on %s: %s", phase, active, text);
-	}
-}
-
 /* The clients' queries running on the sim behind CONTROL_PORT. */
 static long long statement_running(int control_port)
 {
@@ -377,7 +354,7 @@ static void test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback(
 	pid_t on_blue = start_client(out_blue);
 	expect_running(fx.blue_control, QUERIES);
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
-	expect_phase("WATCHING", "green");
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	pid_t on_green = start_client(out_green);
 	expect_running(fx.green_control, QUERIES);
 	/* blue's queries were in flight across the cutover */
@@ -386,7 +363,7 @@ static void test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback(
 	assert_int_equal(stack_control(fx.green_control, "green-coord",
 	                               "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}"),
 	                 200);
-	expect_phase("ROLLED_BACK", "blue");
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 30000));
 	/* green's queries are in flight across the rollback */
 	assert_int_equal(statement_running(fx.green_control), QUERIES);
 
@@ -423,7 +400,7 @@ static void test_plain_map_loses_every_query_in_flight(void **state)
 	pid_t on_blue = start_client(out);
 	expect_running(fx.blue_control, QUERIES);
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
-	expect_phase("WATCHING", "green");
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	char *text = client_output(on_blue, out);
 	assert_int_equal(count_outcome(text, "failed", blue_id), QUERIES);
 	assert_non_null(strstr(text, "Query not found"));
@@ -480,7 +457,7 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	pid_t on_blue = start_queries(out, 1, "SELECT 1 -- duration_ms=12000 rows=2");
 	expect_running(fx.blue_control, 1);
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
-	expect_phase("WATCHING", "green");
+	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	/* users have left blue: only the client's query keeps it busy */
 	assert_int_equal(stack_control(fx.blue_control, "blue-coord", "{\"qps\":0}"), 200);
 	if (!harness_wait_until(held_by_drain, NULL, 30000)) {
@@ -499,7 +476,7 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	char *text = client_output(on_blue, out);
 	assert_int_equal(count_outcome(text, "finished", blue_id), 1);
 	free(text);
-	expect_phase("STEADY", "green");
+	assert_true(stack_wait_phase(&fx, "STEADY", "green", 30000));
 }
 
 int main(void)

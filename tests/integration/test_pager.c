@@ -108,25 +108,6 @@ static void expect_no_violations(void)
 	json_decref(s);
 }
 
-struct phase_goal {
-	const char *phase, *active;
-};
-
-static bool phase_is(void *arg)
-{
-	struct phase_goal *goal = arg;
-	char phase[32], active[64];
-	return stack_phase(&fx, phase, sizeof(phase), active, sizeof(active)) &&
-	       strcmp(phase, goal->phase) == 0 && strcmp(active, goal->active) == 0;
-}
-
-static void expect_phase(const char *phase, const char *active)
-{
-	struct phase_goal goal = {phase, active};
-	if (!harness_wait_until(phase_is, &goal, 30000))
-		fail_msg("not %s on %s within 30 s", phase, active);
-}
-
 static long post(const char *path, const char *body)
 {
 	char url[128];
@@ -185,7 +166,7 @@ static void test_changes_are_change_events(void **state)
 	(void)state;
 	assert_true(harness_wait_until(cutover_accepted, "green", 30000));
 	assert_true(harness_wait_until(change_seen, "cutover", 30000));
-	expect_phase("STEADY", "green"); /* the 6 s watch passed */
+	assert_true(stack_wait_phase(&fx, "STEADY", "green", 30000)); /* the 6 s watch passed */
 	assert_true(harness_wait_until(change_seen, "stable", 30000));
 	assert_int_equal(post("/v1/pause", "{\"reason\":\"maintenance\"}"), 200);
 	assert_int_equal(post("/v1/resume", "{}"), 200);
@@ -221,11 +202,11 @@ static void test_a_rollback_is_one_incident(void **state)
 {
 	(void)state;
 	assert_true(harness_wait_until(cutover_accepted, "blue", 30000));
-	expect_phase("WATCHING", "blue");
+	assert_true(stack_wait_phase(&fx, "WATCHING", "blue", 30000));
 	assert_int_equal(stack_control(fx.blue_control, "blue-coord",
 	                               "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}"),
 	                 200);
-	expect_phase("ROLLED_BACK", "green");
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "green", 30000));
 	/* "rollback" and "rolled-back" under one key: one incident, two triggers */
 	assert_true(harness_wait_until(rollback_done, NULL, 30000));
 	assert_int_equal(incidents_with("/", NULL), 1);
