@@ -28,6 +28,7 @@
 
 #include "harness.h"
 #include "stack.h"
+#include "stack_queries.h"
 
 #define TOKEN      "0123456789abcdef-test-token"
 #define QUERIES    8
@@ -35,6 +36,7 @@
 
 static struct stack fx;
 static char *dir;
+static const struct stack_client client = {TG_NODE_BIN, TG_CLIENT_DIR};
 
 static const struct stack_options routed = {
         .blue_version = "478",
@@ -80,38 +82,6 @@ static long post(const char *path, const char *body)
 	return r.status;
 }
 
-/* The clients' queries running on the sim behind CONTROL_PORT. */
-static long long statement_running(int control_port)
-{
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", control_port);
-	json_t *overview = get_json(url);
-	json_t *coordinator = json_array_get(json_object_get(overview, "nodes"), 0);
-	long long n = json_integer_value(
-	        json_object_get(json_object_get(coordinator, "statement_queries"), "running"));
-	json_decref(overview);
-	return n;
-}
-
-struct running_goal {
-	int control_port;
-	long long count;
-};
-
-static bool running_is(void *arg)
-{
-	const struct running_goal *goal = arg;
-	return statement_running(goal->control_port) == goal->count;
-}
-
-static void expect_running(int control_port, long long count)
-{
-	struct running_goal goal = {control_port, count};
-	if (!harness_wait_until(running_is, &goal, 30000))
-		fail_msg("%lld client queries running on port %d, not %lld",
-		         statement_running(control_port), control_port, count);
-}
-
 /* The collector knows both coordinators' ids and is ready for a cutover. */
 static bool routes_known(void *arg)
 {
@@ -135,27 +105,9 @@ static bool ready(void *arg)
 	return ok;
 }
 
-static void coordinator_id(int port, char *out, size_t len)
-{
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/info", port);
-	json_t *info = get_json(url);
-	snprintf(out, len, "%s", json_string_value(json_object_get(info, "coordinatorId")));
-	json_decref(info);
-}
-
 static pid_t start_queries(const char *out, int count, const char *sql)
 {
-	char server[64];
-	snprintf(server, sizeof(server), "http://127.0.0.1:%d", fx.frontend);
-	char queries[16];
-	snprintf(queries, sizeof(queries), "%d", count);
-	const char *argv[] = {TG_NODE_BIN, TG_CLIENT_DIR "/run_queries.js",
-	                      "--server",  server,
-	                      "--queries", queries,
-	                      "--sql",     sql,
-	                      NULL};
-	pid_t pid = harness_spawn_split(argv, out, NULL);
+	pid_t pid = stack_client_start(&fx, &client, count, sql, out);
 	assert_true(pid > 0);
 	return pid;
 }
@@ -165,15 +117,10 @@ static pid_t start_client(const char *out)
 	return start_queries(out, QUERIES, LONG_QUERY);
 }
 
-static bool exited(void *arg)
-{
-	return !harness_alive(*(pid_t *)arg);
-}
-
 /* Waits for the client to end; its output (caller frees). */
 static char *client_output(pid_t pid, const char *out)
 {
-	if (!harness_wait_until(exited, &pid, 90000))
+	if (!stack_client_wait(pid, 90000))
 		fail_msg("the client did not end");
 	char *text = harness_read_file(out);
 	assert_non_null(text);
@@ -338,8 +285,8 @@ static void test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback(
 	(void)state;
 	skip_without_client();
 	char blue_id[16], green_id[16];
-	coordinator_id(fx.blue, blue_id, sizeof(blue_id));
-	coordinator_id(fx.green, green_id, sizeof(green_id));
+	stack_coordinator_id(fx.blue, blue_id, sizeof(blue_id));
+	stack_coordinator_id(fx.green, green_id, sizeof(green_id));
 	if (!harness_wait_until(routes_known, NULL, 30000)) {
 		json_t *s = status();
 		char *routes = json_dumps(json_object_get(s, "query_routes"), 0);
@@ -352,20 +299,20 @@ static void test_routing_keeps_queries_on_their_cluster_at_cutover_and_rollback(
 	snprintf(out_green, sizeof(out_green), "%s/client-green.out", dir);
 
 	pid_t on_blue = start_client(out_blue);
-	expect_running(fx.blue_control, QUERIES);
+	assert_true(stack_wait_statement_running(fx.blue_control, QUERIES, 30000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
 	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	pid_t on_green = start_client(out_green);
-	expect_running(fx.green_control, QUERIES);
+	assert_true(stack_wait_statement_running(fx.green_control, QUERIES, 30000));
 	/* blue's queries were in flight across the cutover */
-	assert_int_equal(statement_running(fx.blue_control), QUERIES);
+	assert_int_equal(stack_statement_running(fx.blue_control), QUERIES);
 
 	assert_int_equal(stack_control(fx.green_control, "green-coord",
 	                               "{\"fail_ratio\":0.5,\"error_type\":\"INTERNAL_ERROR\"}"),
 	                 200);
 	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 30000));
 	/* green's queries are in flight across the rollback */
-	assert_int_equal(statement_running(fx.green_control), QUERIES);
+	assert_int_equal(stack_statement_running(fx.green_control), QUERIES);
 
 	char *blue_text = client_output(on_blue, out_blue);
 	char *green_text = client_output(on_green, out_green);
@@ -392,13 +339,13 @@ static void test_plain_map_loses_every_query_in_flight(void **state)
 	(void)state;
 	skip_without_client();
 	char blue_id[16];
-	coordinator_id(fx.blue, blue_id, sizeof(blue_id));
+	stack_coordinator_id(fx.blue, blue_id, sizeof(blue_id));
 	char out[600];
 	snprintf(out, sizeof(out), "%s/client-plain.out", dir);
 	if (!harness_wait_until(ready, NULL, 30000))
 		fail_msg("the collector did not become ready");
 	pid_t on_blue = start_client(out);
-	expect_running(fx.blue_control, QUERIES);
+	assert_true(stack_wait_statement_running(fx.blue_control, QUERIES, 30000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
 	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	char *text = client_output(on_blue, out);
@@ -451,11 +398,11 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	if (!harness_wait_until(routes_known, NULL, 30000))
 		fail_msg("the collector did not learn both coordinator ids");
 	char blue_id[16];
-	coordinator_id(fx.blue, blue_id, sizeof(blue_id));
+	stack_coordinator_id(fx.blue, blue_id, sizeof(blue_id));
 	char out[600];
 	snprintf(out, sizeof(out), "%s/client-drain.out", dir);
 	pid_t on_blue = start_queries(out, 1, "SELECT 1 -- duration_ms=12000 rows=2");
-	expect_running(fx.blue_control, 1);
+	assert_true(stack_wait_statement_running(fx.blue_control, 1, 30000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
 	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 30000));
 	/* users have left blue: only the client's query keeps it busy */
@@ -466,7 +413,7 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 		fail_msg("the drain gate did not hold stable: %s", text);
 	}
 	/* held while the query still runs on blue, not merely late */
-	assert_int_equal(statement_running(fx.blue_control), 1);
+	assert_int_equal(stack_statement_running(fx.blue_control), 1);
 	json_t *stable = journal_events("alert", "green");
 	for (size_t i = 0; i < json_array_size(stable); i++)
 		assert_string_not_equal(
