@@ -115,13 +115,14 @@ static void count_rollback(struct cutover_runner *r, const struct cutover_event 
 }
 
 /* Writes the state and, during a watch, the detector's evidence. */
-static void persist(struct cutover_runner *r, const struct cutover_state *state)
+static void persist(struct cutover_runner *r, const struct cutover_state *state,
+                    struct clock_now now)
 {
 	struct detector_checkpoint checkpoint = {0};
 	if (state->phase == PHASE_WATCHING)
 		detector_checkpoint_take(&r->detector, &checkpoint);
 	char err[512];
-	if (state_file_save(r->collector->config.collector.state_dir, state, &checkpoint, err,
+	if (state_file_save(r->collector->config.collector.state_dir, state, &checkpoint, now, err,
 	                    sizeof(err)) != 0)
 		log_error("cannot persist the cutover state: %s", err);
 	else
@@ -162,7 +163,7 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	struct collector *c = r->collector;
 	int64_t now_ms = now.mono_ms;
 	memset(f, 0, sizeof(*f));
-	f->now_unix_ms = now.unix_ms;
+	f->now_ms = now_ms;
 	f->dry_run = c->config.watch.dry_run;
 	f->manual_lb = r->lb.impl == NULL;
 	f->watch_ms = c->config.watch.duration_ms;
@@ -258,7 +259,7 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 			switch_accounting_switched(&r->losses, c, r->state.active,
 			                           result->next.active,
 			                           result->next.phase == PHASE_ROLLED_BACK, now);
-		persist(r, &result->next);
+		persist(r, &result->next, now);
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
 			journal_append(c->journal, now.unix_ms,
@@ -417,8 +418,8 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 	};
 	bool found = false;
 	struct detector_checkpoint checkpoint;
-	if (state_file_load(collector->config.collector.state_dir, &r->state, &checkpoint, &found,
-	                    err, err_len) != 0) {
+	if (state_file_load(collector->config.collector.state_dir, collector_clock(collector),
+	                    &r->state, &checkpoint, &found, err, err_len) != 0) {
 		free(r);
 		return NULL;
 	}
@@ -486,7 +487,7 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 		struct detector_checkpoint now_evidence;
 		detector_checkpoint_take(&r->detector, &now_evidence);
 		if (!detector_checkpoint_equal(&now_evidence, &r->saved))
-			persist(r, &r->state);
+			persist(r, &r->state, now);
 		r->next_checkpoint_ms = now_ms + 1000;
 	}
 	if (r->lb.current != NULL && !r->polling && now_ms >= r->next_poll_ms) {
@@ -523,7 +524,7 @@ json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now n
 	if (last_switch != NULL)
 		json_object_set_new(out, "last_switch", last_switch);
 	if (s->phase == PHASE_WATCHING) {
-		int64_t left = s->until_unix_ms - now.unix_ms;
+		int64_t left = s->until_ms - now.mono_ms;
 		const struct detector *d = &r->detector;
 		char explanation[512];
 		detector_explain(d, explanation, sizeof(explanation));
@@ -560,7 +561,7 @@ bool cutover_runner_degraded(struct cutover_runner *r, const char **cluster, con
 void cutover_runner_metrics(const struct cutover_runner *r, struct clock_now now,
                             struct cutover_metrics *out)
 {
-	int64_t left = r->state.until_unix_ms - now.unix_ms;
+	int64_t left = r->state.until_ms - now.mono_ms;
 	*out = (struct cutover_metrics){
 	        .counters = &r->counters,
 	        .losses = &r->losses,

@@ -30,11 +30,11 @@ void cutover_state_init(struct cutover_state *state, const char *active, const c
 bool cutover_state_equal(const struct cutover_state *a, const struct cutover_state *b)
 {
 	return a->phase == b->phase && strcmp(a->active, b->active) == 0 &&
-	       strcmp(a->other, b->other) == 0 && a->since_unix_ms == b->since_unix_ms &&
-	       a->until_unix_ms == b->until_unix_ms && a->baseline.queries == b->baseline.queries &&
+	       strcmp(a->other, b->other) == 0 && a->since_ms == b->since_ms &&
+	       a->until_ms == b->until_ms && a->baseline.queries == b->baseline.queries &&
 	       a->baseline.failed == b->baseline.failed &&
 	       a->baseline.user_errors == b->baseline.user_errors && a->paused == b->paused &&
-	       a->degraded_alerted == b->degraded_alerted && a->retry_unix_ms == b->retry_unix_ms &&
+	       a->degraded_alerted == b->degraded_alerted && a->retry_ms == b->retry_ms &&
 	       strcmp(a->reason, b->reason) == 0;
 }
 
@@ -101,11 +101,11 @@ static void start_watch(struct cutover_result *r, const char *active, const char
                         const struct cutover_facts *f, const struct baseline *baseline)
 {
 	move(r, PHASE_WATCHING, active, previous);
-	r->next.since_unix_ms = f->now_unix_ms;
-	r->next.until_unix_ms = f->now_unix_ms + f->watch_ms;
+	r->next.since_ms = f->now_ms;
+	r->next.until_ms = f->now_ms + f->watch_ms;
 	r->next.baseline = *baseline;
 	r->next.degraded_alerted = false;
-	r->next.retry_unix_ms = 0;
+	r->next.retry_ms = 0;
 	act(r, ACTION_START_WATCH, active);
 }
 
@@ -438,7 +438,7 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 		return;
 	}
 	if (f->verdict != VERDICT_HEALTHY) {
-		if (f->now_unix_ms < s->retry_unix_ms)
+		if (f->now_ms < s->retry_ms)
 			return;
 		if (holding_back(s, f) || !f->previous_healthy) {
 			if (s->degraded_alerted)
@@ -460,14 +460,14 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 		return;
 	}
 	/* the watch is over, but users' queries may still run on the old cluster */
-	if (f->now_unix_ms >= s->until_unix_ms && !f->previous_busy) {
+	if (f->now_ms >= s->until_ms && !f->previous_busy) {
 		char stable[CUTOVER_NAME_LEN], old[CUTOVER_NAME_LEN];
 		snprintf(stable, sizeof(stable), "%s", s->active);
 		snprintf(old, sizeof(old), "%s", s->other);
 		move(r, PHASE_STEADY, stable, old);
 		alert(r, SEVERITY_INFO, "stable", stable,
 		      "stable: %s passed its %lld min watch; %s may be shut down", stable,
-		      (long long)((s->until_unix_ms - s->since_unix_ms) / 60000), old);
+		      (long long)((s->until_ms - s->since_ms) / 60000), old);
 	}
 }
 
@@ -514,7 +514,7 @@ static void on_rolling_back(const struct cutover_state *s, const struct cutover_
 	} else {
 		/* Still degraded: the next tick tries again, after a pause. */
 		move(r, PHASE_WATCHING, failed, previous);
-		r->next.retry_unix_ms = f->now_unix_ms + CUTOVER_RETRY_MS;
+		r->next.retry_ms = f->now_ms + CUTOVER_RETRY_MS;
 		alert(r, SEVERITY_CRITICAL, "lb-switch-failed", previous,
 		      "rollback to %s failed, users are still on degraded %s: %s; retrying",
 		      previous, failed, e->text);

@@ -54,12 +54,15 @@ struct cutover_state {
 	enum cutover_phase phase;
 	char active[CUTOVER_NAME_LEN]; /* where the LB sends users */
 	char other[CUTOVER_NAME_LEN];  /* standby; switch target; previous; or the failed one */
-	int64_t since_unix_ms;         /* watch start */
-	int64_t until_unix_ms;         /* watch end */
-	struct baseline baseline;      /* the old cluster's, taken at cutover */
+	/* Times on the monotonic clock (facts.now_ms): a wall-clock step neither
+	 * ends a watch early nor blocks a retry. cutover.json holds them as wall
+	 * time (rules/cutover_times.h), since a monotonic reading dies with the host. */
+	int64_t since_ms;         /* watch start */
+	int64_t until_ms;         /* watch end */
+	struct baseline baseline; /* the old cluster's, taken at cutover */
 	bool paused;
 	bool degraded_alerted; /* "degraded, cannot roll back" said once per watch */
-	int64_t retry_unix_ms; /* no new rollback attempt before this */
+	int64_t retry_ms;      /* no new rollback attempt before this */
 	char reason[CUTOVER_TEXT_LEN];
 };
 
@@ -94,7 +97,7 @@ struct cutover_event {
 
 /* What the collector knows at this moment. */
 struct cutover_facts {
-	int64_t now_unix_ms;
+	int64_t now_ms; /* the monotonic clock */
 	bool dry_run;
 	bool manual_lb; /* no [lb] driver: people switch the LB and confirm it */
 	int64_t watch_ms;

@@ -14,20 +14,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cutover_times.h"
 #include "durable_file.h"
 
+/* No watch is planned longer than this: a longer one is no state we wrote. */
+#define LONGEST_WATCH_MS (366LL * 24 * 3600 * 1000)
+
 int state_file_save(const char *state_dir, const struct cutover_state *s,
-                    const struct detector_checkpoint *checkpoint, char *err, size_t err_len)
+                    const struct detector_checkpoint *checkpoint, struct clock_now now, char *err,
+                    size_t err_len)
 {
+	struct cutover_wall_times wall;
+	cutover_times_to_wall(s, now.mono_ms, now.unix_ms, &wall);
 	json_t *root =
 	        json_pack("{s:i,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version", 1,
 	                  "phase", cutover_phase_name(s->phase), "active", s->active, "other",
-	                  s->other, "since_unix_ms", (json_int_t)s->since_unix_ms, "until_unix_ms",
-	                  (json_int_t)s->until_unix_ms, "baseline", "queries",
+	                  s->other, "since_unix_ms", (json_int_t)wall.since_unix_ms,
+	                  "until_unix_ms", (json_int_t)wall.until_unix_ms, "baseline", "queries",
 	                  (json_int_t)s->baseline.queries, "failed", (json_int_t)s->baseline.failed,
 	                  "user_errors", (json_int_t)s->baseline.user_errors, "paused", s->paused,
 	                  "degraded_alerted", s->degraded_alerted, "retry_unix_ms",
-	                  (json_int_t)s->retry_unix_ms, "reason", s->reason);
+	                  (json_int_t)wall.retry_unix_ms, "reason", s->reason);
 	if (root != NULL && checkpoint != NULL && checkpoint->present)
 		json_object_set_new(root, "detector",
 		                    json_pack("{s:f,s:I,s:I,s:f,s:I,s:I,s:i}", "failure_score",
@@ -94,7 +101,7 @@ static int load_checkpoint(json_t *object, struct detector_checkpoint *c, char *
 	return 0;
 }
 
-int state_file_load(const char *state_dir, struct cutover_state *s,
+int state_file_load(const char *state_dir, struct clock_now now, struct cutover_state *s,
                     struct detector_checkpoint *checkpoint, bool *found, char *err, size_t err_len)
 {
 	char path[4096];
@@ -105,7 +112,7 @@ int state_file_load(const char *state_dir, struct cutover_state *s,
 		               ? 0
 		               : (snprintf(err, err_len, "%s: %s", path, strerror(errno)), -1);
 	json_error_t error;
-	json_t *root = json_load_file(path, 0, &error);
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
 	if (root == NULL) {
 		snprintf(err, err_len, "%s:%d: %s", path, error.line, error.text);
 		return -1;
@@ -147,21 +154,20 @@ int state_file_load(const char *state_dir, struct cutover_state *s,
 		snprintf(err, err_len, "%s: unknown phase '%s'", path, phase);
 	} else if (strlen(active) >= sizeof(s->active) || strlen(other) >= sizeof(s->other)) {
 		snprintf(err, err_len, "%s: cluster name too long", path);
-	} else if (since < 0 || until < since || queries < 0 || failed < 0 || failed > queries ||
-	           user_errors < 0 || retry < 0) {
+	} else if (since < 0 || until < since || until - since > LONGEST_WATCH_MS || queries < 0 ||
+	           failed < 0 || failed > queries || user_errors < 0 || retry < 0) {
 		snprintf(err, err_len, "%s: impossible times or counts", path);
 	} else {
 		snprintf(s->active, sizeof(s->active), "%s", active);
 		snprintf(s->other, sizeof(s->other), "%s", other);
 		snprintf(s->reason, sizeof(s->reason), "%s", reason);
-		s->since_unix_ms = since;
-		s->until_unix_ms = until;
 		s->baseline.queries = (uint64_t)queries;
 		s->baseline.failed = (uint64_t)failed;
 		s->baseline.user_errors = (uint64_t)user_errors;
 		s->paused = paused;
 		s->degraded_alerted = alerted;
-		s->retry_unix_ms = retry;
+		struct cutover_wall_times wall = {since, until, retry};
+		cutover_times_from_wall(s, &wall, now.mono_ms, now.unix_ms);
 		*found = true;
 		rc = 0;
 	}

@@ -10,19 +10,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "clock.h"
 #include "cutover.h"
 #include "degradation.h"
 
-/* Writes STATE (and CHECKPOINT, if not NULL). 0, or -1 with ERR (the old file untouched). */
+/*
+ * Writes STATE (and CHECKPOINT, if not NULL), its monotonic times as wall time
+ * by NOW (rules/cutover_times.h). 0, or -1 with ERR (the old file untouched).
+ */
 int state_file_save(const char *state_dir, const struct cutover_state *state,
-                    const struct detector_checkpoint *checkpoint, char *err, size_t err_len);
+                    const struct detector_checkpoint *checkpoint, struct clock_now now, char *err,
+                    size_t err_len);
 
 /*
- * Reads the state. Returns 0 with *FOUND false when there is none yet, 0 with
+ * Reads the state, its wall times made monotonic by NOW. Returns 0 with *FOUND false when there is none yet, 0 with
  * *FOUND true and STATE filled, or -1 with ERR for a file that cannot be
  * trusted (the collector then refuses to start rather than guess).
  */
-int state_file_load(const char *state_dir, struct cutover_state *state,
+int state_file_load(const char *state_dir, struct clock_now now, struct cutover_state *state,
                     struct detector_checkpoint *checkpoint, bool *found, char *err, size_t err_len);
 
 #endif

@@ -432,15 +432,15 @@ static void test_transition_table(void **state)
 		cutover_state_init(&s, row->from.active, row->from.other);
 		s.phase = row->from.phase;
 		s.paused = row->from.paused;
-		s.since_unix_ms = T0;
-		s.until_unix_ms = T0 + row->from.until_offset;
-		s.retry_unix_ms = row->from.retry_offset != 0 ? T0 + row->from.retry_offset : 0;
+		s.since_ms = T0;
+		s.until_ms = T0 + row->from.until_offset;
+		s.retry_ms = row->from.retry_offset != 0 ? T0 + row->from.retry_offset : 0;
 		struct cutover_event e = {
 		        .kind = row->event.kind, .force = row->event.force, .ok = row->event.ok};
 		snprintf(e.cluster, sizeof(e.cluster), "%s", text(row->event.cluster));
 		snprintf(e.text, sizeof(e.text), "%s", "from the test");
 		struct cutover_facts f = {
-		        .now_unix_ms = T0 + row->facts.now_offset,
+		        .now_ms = T0 + row->facts.now_offset,
 		        .dry_run = row->facts.dry_run,
 		        .watch_ms = WATCH,
 		        .target_known = true,
@@ -458,7 +458,7 @@ static void test_transition_table(void **state)
 		cutover_step(&s, &e, &f, &r);
 		char actions[512];
 		describe_actions(&r, actions, sizeof(actions));
-		int64_t retry_offset = r.next.retry_unix_ms - T0;
+		int64_t retry_offset = r.next.retry_ms - T0;
 		if (r.next.phase != row->expect.phase ||
 		    strcmp(r.next.active, row->expect.active) != 0 ||
 		    strcmp(r.next.other, row->expect.other) != 0 ||
@@ -485,7 +485,7 @@ static void test_refused_gate_lists_every_check(void **state)
 	struct cutover_state s;
 	cutover_state_init(&s, "blue", "green");
 	struct cutover_event e = {.kind = EVENT_CUTOVER, .cluster = "green"};
-	struct cutover_facts f = {.now_unix_ms = T0, .target_known = true, .gate = &gate};
+	struct cutover_facts f = {.now_ms = T0, .target_known = true, .gate = &gate};
 	struct cutover_result r;
 	cutover_step(&s, &e, &f, &r);
 	assert_int_equal(r.status, 409);
@@ -499,7 +499,7 @@ static void test_pause_and_resume(void **state)
 	struct cutover_state s;
 	cutover_state_init(&s, "blue", "green");
 	struct cutover_event pause = {.kind = EVENT_PAUSE}, resume = {.kind = EVENT_RESUME};
-	struct cutover_facts f = {.now_unix_ms = T0};
+	struct cutover_facts f = {.now_ms = T0};
 	struct cutover_result r;
 	cutover_step(&s, &pause, &f, &r);
 	assert_true(r.next.paused);
@@ -524,12 +524,12 @@ static void fill_state(struct cutover_state *s, int padding)
 	s->phase = PHASE_WATCHING;
 	snprintf(s->active, sizeof(s->active), "green");
 	snprintf(s->other, sizeof(s->other), "blue");
-	s->since_unix_ms = T0;
-	s->until_unix_ms = T0 + WATCH;
+	s->since_ms = T0;
+	s->until_ms = T0 + WATCH;
 	s->baseline = (struct baseline){.queries = 1000, .failed = 20, .user_errors = 5};
 	s->paused = false;
 	s->degraded_alerted = true;
-	s->retry_unix_ms = T0 + 5000;
+	s->retry_ms = T0 + 5000;
 	snprintf(s->reason, sizeof(s->reason), "upgrade to 447");
 }
 
@@ -553,14 +553,14 @@ static void test_states_compare_field_by_field(void **state)
 	        {"phase", offsetof(struct cutover_state, phase)},
 	        {"active", offsetof(struct cutover_state, active)},
 	        {"other", offsetof(struct cutover_state, other)},
-	        {"since_unix_ms", offsetof(struct cutover_state, since_unix_ms)},
-	        {"until_unix_ms", offsetof(struct cutover_state, until_unix_ms)},
+	        {"since_ms", offsetof(struct cutover_state, since_ms)},
+	        {"until_ms", offsetof(struct cutover_state, until_ms)},
 	        {"baseline.queries", offsetof(struct cutover_state, baseline.queries)},
 	        {"baseline.failed", offsetof(struct cutover_state, baseline.failed)},
 	        {"baseline.user_errors", offsetof(struct cutover_state, baseline.user_errors)},
 	        {"paused", offsetof(struct cutover_state, paused)},
 	        {"degraded_alerted", offsetof(struct cutover_state, degraded_alerted)},
-	        {"retry_unix_ms", offsetof(struct cutover_state, retry_unix_ms)},
+	        {"retry_ms", offsetof(struct cutover_state, retry_ms)},
 	        {"reason", offsetof(struct cutover_state, reason)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

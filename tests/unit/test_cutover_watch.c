@@ -23,10 +23,10 @@ static void test_unhealthy_blue_pages_once_then_rolls_back_when_it_can(void **st
 	struct cutover_state s;
 	cutover_state_init(&s, "green", "blue");
 	s.phase = PHASE_WATCHING;
-	s.until_unix_ms = T0 + WATCH;
+	s.until_ms = T0 + WATCH;
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct gate_result gate = {.pass = true};
-	struct cutover_facts f = {.now_unix_ms = T0 + 1000,
+	struct cutover_facts f = {.now_ms = T0 + 1000,
 	                          .watch_ms = WATCH,
 	                          .gate = &gate,
 	                          .verdict = VERDICT_FAILURES,
@@ -36,7 +36,7 @@ static void test_unhealthy_blue_pages_once_then_rolls_back_when_it_can(void **st
 	assert_int_equal(r.action_count, 1);
 	assert_non_null(strstr(r.actions[0].text, "green degraded and blue unavailable"));
 	s = r.next;
-	f.now_unix_ms += 1000;
+	f.now_ms += 1000;
 	cutover_step(&s, &tick, &f, &r);
 	assert_int_equal(r.action_count, 0); /* not every tick */
 	s = r.next;
@@ -52,18 +52,18 @@ static void test_restart_in_mid_watch_keeps_the_deadline(void **state)
 	struct cutover_state s;
 	cutover_state_init(&s, "green", "blue");
 	s.phase = PHASE_WATCHING;
-	s.since_unix_ms = T0;
-	s.until_unix_ms = T0 + WATCH;
+	s.since_ms = T0;
+	s.until_ms = T0 + WATCH;
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct gate_result gate = {.pass = true};
-	struct cutover_facts f = {.now_unix_ms = T0 + WATCH - 1,
+	struct cutover_facts f = {.now_ms = T0 + WATCH - 1,
 	                          .watch_ms = WATCH,
 	                          .gate = &gate,
 	                          .previous_healthy = true};
 	struct cutover_result r;
 	cutover_step(&s, &tick, &f, &r);
 	assert_int_equal(r.next.phase, PHASE_WATCHING); /* the remaining time, not a new watch */
-	f.now_unix_ms = T0 + WATCH;
+	f.now_ms = T0 + WATCH;
 	cutover_step(&s, &tick, &f, &r);
 	assert_int_equal(r.next.phase, PHASE_STEADY);
 	assert_non_null(strstr(r.actions[0].text, "blue may be shut down"));
@@ -75,12 +75,12 @@ static void test_a_failed_rollback_is_retried_after_a_pause(void **state)
 	struct cutover_state s;
 	cutover_state_init(&s, "green", "blue");
 	s.phase = PHASE_WATCHING;
-	s.since_unix_ms = T0;
-	s.until_unix_ms = T0 + WATCH;
+	s.since_ms = T0;
+	s.until_ms = T0 + WATCH;
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_event failed = {.kind = EVENT_LB_RESULT, .cluster = "blue", .ok = false};
 	struct gate_result gate = {.pass = true};
-	struct cutover_facts f = {.now_unix_ms = T0 + 60000,
+	struct cutover_facts f = {.now_ms = T0 + 60000,
 	                          .watch_ms = WATCH,
 	                          .gate = &gate,
 	                          .verdict = VERDICT_FAILURES,
@@ -89,22 +89,21 @@ static void test_a_failed_rollback_is_retried_after_a_pause(void **state)
 	cutover_step(&s, &tick, &f, &r); /* degraded: roll back */
 	assert_int_equal(r.next.phase, PHASE_ROLLING_BACK);
 	s = r.next;
-	f.now_unix_ms += 200;
+	f.now_ms += 200;
 	cutover_step(&s, &failed, &f, &r); /* the LB refused */
 	assert_int_equal(r.next.phase, PHASE_WATCHING);
 	s = r.next;
-	int64_t failed_at = f.now_unix_ms;
+	int64_t failed_at = f.now_ms;
 	/* every tick of the pause: no new attempt, no new page */
-	for (f.now_unix_ms = failed_at; f.now_unix_ms < failed_at + CUTOVER_RETRY_MS;
-	     f.now_unix_ms += 100) {
+	for (f.now_ms = failed_at; f.now_ms < failed_at + CUTOVER_RETRY_MS; f.now_ms += 100) {
 		cutover_step(&s, &tick, &f, &r);
 		if (r.next.phase != PHASE_WATCHING || r.action_count != 0)
 			fail_msg("%lld ms after the failed rollback: %s with %zu action(s)",
-			         (long long)(f.now_unix_ms - failed_at),
+			         (long long)(f.now_ms - failed_at),
 			         cutover_phase_name(r.next.phase), r.action_count);
 	}
 	/* the pause over: the next attempt */
-	f.now_unix_ms = failed_at + CUTOVER_RETRY_MS;
+	f.now_ms = failed_at + CUTOVER_RETRY_MS;
 	cutover_step(&s, &tick, &f, &r);
 	assert_int_equal(r.next.phase, PHASE_ROLLING_BACK);
 	assert_int_equal(r.actions[0].kind, ACTION_SWITCH_LB);

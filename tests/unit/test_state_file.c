@@ -15,6 +15,10 @@
 
 static char dir[] = "/tmp/tg-state-XXXXXX";
 
+#define HOUR_MS (3600 * 1000LL)
+/* the collector's clock when it saves: an uptime and a wall time */
+static const struct clock_now saved_at = {.mono_ms = 5 * HOUR_MS, .unix_ms = 1795515330000LL};
+
 static void write_text(const char *name, const char *text)
 {
 	char path[256];
@@ -30,8 +34,8 @@ static void test_round_trip(void **state)
 	struct cutover_state s, back;
 	cutover_state_init(&s, "green", "blue");
 	s.phase = PHASE_WATCHING;
-	s.since_unix_ms = 1795515330000LL;
-	s.until_unix_ms = s.since_unix_ms + 1800000;
+	s.since_ms = saved_at.mono_ms - 60000;
+	s.until_ms = s.since_ms + 1800000;
 	s.baseline = (struct baseline){123456, 789, 42};
 	s.paused = true;
 	snprintf(s.reason, sizeof(s.reason), "upgrade to 447 \"quoted\"");
@@ -39,12 +43,14 @@ static void test_round_trip(void **state)
 	bool found = false;
 	struct detector_checkpoint evidence = {true, 12.5, 0.75, 400, 90, 400, 3, VERDICT_HEALTHY},
 	                           evidence_back;
-	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
+	assert_int_equal(
+	        state_file_load(dir, saved_at, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_false(found); /* nothing saved yet */
-	assert_int_equal(state_file_save(dir, &s, &evidence, err, sizeof(err)), 0);
+	assert_int_equal(state_file_save(dir, &s, &evidence, saved_at, err, sizeof(err)), 0);
 	/* a temp file left by a crash mid-save is not the state */
 	write_text("cutover.json.trino-guard.tmp", "{\"torn");
-	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
+	assert_int_equal(
+	        state_file_load(dir, saved_at, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_true(found);
 	assert_true(cutover_state_equal(&s, &back));
 	assert_true(detector_checkpoint_equal(&evidence, &evidence_back));
@@ -59,8 +65,9 @@ static void test_round_trip(void **state)
 	assert_int_equal(detector.user_errors.failed, 3);
 
 	/* without evidence (not watching), nothing is restored */
-	assert_int_equal(state_file_save(dir, &s, NULL, err, sizeof(err)), 0);
-	assert_int_equal(state_file_load(dir, &back, &evidence_back, &found, err, sizeof(err)), 0);
+	assert_int_equal(state_file_save(dir, &s, NULL, saved_at, err, sizeof(err)), 0);
+	assert_int_equal(
+	        state_file_load(dir, saved_at, &back, &evidence_back, &found, err, sizeof(err)), 0);
 	assert_false(evidence_back.present);
 }
 
@@ -100,6 +107,16 @@ static const struct {
          ",\"detector\":{\"failure_score\":-1.0,\"failure_queries\":0,\"failure_failed\":0,"
          "\"user_score\":0.0,\"user_queries\":0,\"user_failed\":0,\"verdict\":0}}",
          "detector: impossible values"},
+        {"a key given twice is refused, not taken from the last",
+         "{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"active\":\"g\","
+         "\"other\":\"g\"," STATE_FIELDS "}",
+         "duplicate object key"},
+        {"a watch longer than a year is no state of ours",
+         "{\"version\":1,\"phase\":\"WATCHING\",\"active\":\"b\",\"other\":\"g\","
+         "\"since_unix_ms\":0,\"until_unix_ms\":9223372036854775807,\"baseline\":{"
+         "\"queries\":0,\"failed\":0,\"user_errors\":0},\"paused\":false,"
+         "\"degraded_alerted\":false,\"retry_unix_ms\":0,\"reason\":\"\"}",
+         "impossible times or counts"},
         {"an unknown key is refused, not ignored",
          "{\"version\":1,\"phase\":\"STEADY\",\"active\":\"b\",\"other\":\"g\"," STATE_FIELDS
          ",\"extra\":1}",
@@ -114,13 +131,78 @@ static void test_untrustworthy_files_are_refused(void **state)
 		struct cutover_state s;
 		bool found = true;
 		char err[512] = "";
-		if (state_file_load(dir, &s, NULL, &found, err, sizeof(err)) != -1)
+		if (state_file_load(dir, saved_at, &s, NULL, &found, err, sizeof(err)) != -1)
 			fail_msg("case '%s': accepted", untrustworthy[i].name);
 		if (strstr(err, untrustworthy[i].expected) == NULL)
 			fail_msg("case '%s': '%s' lacks '%s'", untrustworthy[i].name, err,
 			         untrustworthy[i].expected);
 		assert_false(found);
 	}
+}
+
+/* A watch 10 min into its 30, a retry 2 s away, saved at SAVED_AT. */
+static void save_watch(struct clock_now at)
+{
+	struct cutover_state s;
+	cutover_state_init(&s, "green", "blue");
+	s.phase = PHASE_WATCHING;
+	s.since_ms = at.mono_ms - 10 * 60000;
+	s.until_ms = s.since_ms + 30 * 60000;
+	s.retry_ms = at.mono_ms + 2000;
+	char err[512];
+	assert_int_equal(state_file_save(dir, &s, NULL, at, err, sizeof(err)), 0);
+}
+
+static struct cutover_state load_at(struct clock_now at)
+{
+	struct cutover_state s;
+	bool found = false;
+	char err[512];
+	assert_int_equal(state_file_load(dir, at, &s, NULL, &found, err, sizeof(err)), 0);
+	assert_true(found);
+	return s;
+}
+
+/*
+ * cutover.json holds wall time, converted at every save from the monotonic
+ * deadlines: a wall step while the collector runs moves nothing, a step while
+ * it is down moves the rest of the watch by the step, within bounds.
+ */
+static void test_clock_steps_across_a_restart(void **state)
+{
+	(void)state;
+	/* restarted 1.5 s later, on a true clock: the rest of the watch and of the retry */
+	struct clock_now later = {saved_at.mono_ms + 1500, saved_at.unix_ms + 1500};
+	save_watch(saved_at);
+	struct cutover_state s = load_at(later);
+	assert_int_equal(s.until_ms - later.mono_ms, 20 * 60000 - 1500);
+	assert_int_equal(s.until_ms - s.since_ms, 30 * 60000);
+	assert_int_equal(s.retry_ms - later.mono_ms, 500);
+
+	/* the wall clock stepped +1 h while up: the next save says the same deadline */
+	struct clock_now stepped = {saved_at.mono_ms + 1000, saved_at.unix_ms + 1000 + HOUR_MS};
+	save_watch(saved_at);
+	struct cutover_state before = load_at(saved_at);
+	char err[512];
+	assert_int_equal(state_file_save(dir, &before, NULL, stepped, err, sizeof(err)), 0);
+	s = load_at(stepped);
+	assert_int_equal(s.until_ms, before.until_ms);
+	assert_int_equal(s.retry_ms, before.retry_ms);
+
+	/* stepped +1 h while down: the watch is over at the first tick, not rolled back */
+	struct clock_now ahead = {1000, saved_at.unix_ms + HOUR_MS}; /* and a reboot */
+	save_watch(saved_at);
+	s = load_at(ahead);
+	assert_int_equal(s.phase, PHASE_WATCHING);
+	assert_int_equal(s.until_ms, ahead.mono_ms);
+	assert_true(s.retry_ms <= ahead.mono_ms);
+
+	/* stepped -1 h while down: never more than the whole watch, nor the retry's 5 s */
+	struct clock_now behind = {1000, saved_at.unix_ms - HOUR_MS};
+	save_watch(saved_at);
+	s = load_at(behind);
+	assert_int_equal(s.until_ms - behind.mono_ms, 30 * 60000);
+	assert_int_equal(s.retry_ms - behind.mono_ms, CUTOVER_RETRY_MS);
 }
 
 static int setup(void **state)
@@ -142,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_untrustworthy_files_are_refused),
+	        cmocka_unit_test(test_clock_steps_across_a_restart),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
