@@ -276,6 +276,9 @@ static void handle_report(struct ingest *ingest, zmq_msg_t *msg, struct clock_no
 		return;
 	}
 	enum fleet_result result = record(collector, cluster, report, now.mono_ms);
+	if (result == FLEET_ACCEPTED || result == FLEET_NEW_BOOT)
+		fleet_note_clock_offset(&collector->fleet, report->node_id,
+		                        report->sent_unix_ms - now.unix_ms);
 	if (result == FLEET_DUPLICATE)
 		ingest->stats.duplicates++;
 	else if (result == FLEET_NO_MEMORY)

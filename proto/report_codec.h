@@ -21,8 +21,12 @@ typedef Trinoguard__V1__QueryCounters QueryCounters;
 /* Largest encoded report accepted (the collector's ZMQ_MAXMSGSIZE too). */
 #define REPORT_MAX_BYTES (64 * 1024)
 
-/* A report stamped further than this into the future is refused. */
-#define REPORT_MAX_FUTURE_MS (5 * 60 * 1000)
+/*
+ * A report stamped further than this into the future is refused: no clock
+ * that wrong is worth reading. Within it, an agent's clock off the
+ * collector's is a clock-skew finding, not a refusal (rules/findings.c).
+ */
+#define REPORT_MAX_FUTURE_MS (24 * 3600 * 1000LL)
 
 #define REPORT_BOOT_ID_BYTES   16
 #define REPORT_MAX_DIGESTS     4096

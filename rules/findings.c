@@ -372,6 +372,32 @@ static int rule_node_visibility(const struct members *m, const struct cluster_se
 	return 0;
 }
 
+/*
+ * A node whose clock is off the collector's: its reports are used all the
+ * same (their order is the collector's receive time), but its timestamps in
+ * the journal and its logs mislead, and a clock off by minutes hints that
+ * NTP is broken on that host or on the collector's.
+ */
+static int rule_clock_skew(const struct members *m, const struct cluster_settings *settings,
+                           struct finding_list *out)
+{
+	for (size_t i = 0; i < m->live_count; i++) {
+		const struct fleet_node *node = m->live[i];
+		int64_t offset = node->clock_offset_ms;
+		if (offset >= -FINDINGS_CLOCK_SKEW_MS && offset <= FINDINGS_CLOCK_SKEW_MS)
+			continue;
+		int64_t off = offset < 0 ? -offset : offset;
+		if (finding_add(out, FINDING_CLOCK_SKEW, SEVERITY_WARNING, settings->name,
+		                node->node_id,
+		                "%s's clock is %lld.%03lld s %s the collector's; its reports are "
+		                "used, ordered by when they arrive (check NTP on both hosts)",
+		                node->node_id, (long long)(off / 1000), (long long)(off % 1000),
+		                offset > 0 ? "ahead of" : "behind") == NULL)
+			return -1;
+	}
+	return 0;
+}
+
 static int compare_findings(const void *a, const void *b)
 {
 	return strcmp(((const struct finding *)a)->key, ((const struct finding *)b)->key);
@@ -402,6 +428,8 @@ int findings_evaluate(const struct fleet *fleet, const struct cluster_settings *
 			rc = rule_counters_unavailable(&m, settings, out);
 		if (rc == 0)
 			rc = rule_node_visibility(&m, settings, out);
+		if (rc == 0)
+			rc = rule_clock_skew(&m, settings, out);
 		members_free(&m);
 		if (rc != 0)
 			return -1;

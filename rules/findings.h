@@ -26,6 +26,7 @@ enum finding_kind {
 	FINDING_LB_BACKEND_UNHEALTHY, /* from rules/lb_health.c: the LB holds a ready cluster down */
 	FINDING_LB_MAP_FILE_UNWRITABLE, /* a switch worked, its map file was not rewritten */
 	FINDING_CONFIG_TRUNCATED,       /* a node has more config files than a report carries */
+	FINDING_CLOCK_SKEW,             /* an agent's clock is off the collector's */
 	FINDING_KIND_COUNT
 };
 
@@ -42,6 +43,9 @@ enum severity {
  * NULL-terminated (the [alert.NAME] min_severity choices).
  */
 extern const char *const severity_names[];
+
+/* An agent's clock further off the collector's than this is a clock-skew finding. */
+#define FINDINGS_CLOCK_SKEW_MS 30000
 
 struct finding {
 	enum finding_kind kind;

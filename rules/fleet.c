@@ -66,6 +66,13 @@ const struct fleet_node *fleet_find(const struct fleet *fleet, const char *node_
 	return at >= 0 ? fleet->nodes[at] : NULL;
 }
 
+void fleet_note_clock_offset(struct fleet *fleet, const char *node_id, int64_t offset_ms)
+{
+	long at = search(fleet, node_id);
+	if (at >= 0)
+		fleet->nodes[at]->clock_offset_ms = offset_ms;
+}
+
 /* Cut at a character boundary: a version of 128 bytes ending in "é" stays valid UTF-8. */
 static void copy_text(char *out, size_t out_len, const char *text)
 {

@@ -46,6 +46,9 @@ struct fleet_node {
 	uint64_t seq;
 	int64_t received_ms;  /* monotonic, collector's clock */
 	int64_t sent_unix_ms; /* the agent's clock, for display */
+	/* the agent's clock less the collector's when the last report came (transit
+	 * included): only for the clock-skew finding; ordering is by received_ms */
+	int64_t clock_offset_ms;
 	uint32_t interval_ms;
 	int role;  /* TRINOGUARD__V1__NODE_ROLE__* */
 	int state; /* TRINOGUARD__V1__NODE_STATE__* */
@@ -93,6 +96,9 @@ enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, in
 
 /* Borrowed: valid until the next fleet_update or fleet_forget. */
 const struct fleet_node *fleet_find(const struct fleet *fleet, const char *node_id);
+
+/* Records how far NODE_ID's clock was off (its clock_offset_ms); nothing for an unknown node. */
+void fleet_note_clock_offset(struct fleet *fleet, const char *node_id, int64_t offset_ms);
 
 /* Drops nodes not heard from since before OLDER_THAN_MS. Returns how many. */
 size_t fleet_forget(struct fleet *fleet, int64_t older_than_ms);

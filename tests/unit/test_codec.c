@@ -174,7 +174,7 @@ static void no_sent(struct report_fixture *f)
 }
 static void future_sent(struct report_fixture *f)
 {
-	f->report.sent_unix_ms = NOW_MS + 10 * 60 * 1000;
+	f->report.sent_unix_ms = NOW_MS + 25 * 3600 * 1000LL;
 }
 static void ancient_sent(struct report_fixture *f)
 {

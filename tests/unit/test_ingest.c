@@ -1,11 +1,13 @@
 /*
  * Ingest inside a real collector, fed by an in-process ZeroMQ publisher:
  * one row per message (accepted, duplicate of the same boot, a new boot,
- * unknown cluster, malformed and empty bytes, a stamp from the fake clock's
- * future), each counted once in ingest_stats() and its reject reason named
- * in /v1/status; with CURVE on, the ZAP allow-list admits a key as its node
- * id, drops a report claiming another node, refuses an unknown key, and
- * admits it after a reload; a key over max_reports_per_second is rate_limited.
+ * unknown cluster, malformed and empty bytes, a stamp a day in the fake
+ * clock's future, stamps 6 min ahead and behind), each counted once in
+ * ingest_stats() and its reject reason named in /v1/status; a clock 6 min
+ * off either way is a clock-skew finding; with CURVE on, the ZAP allow-list
+ * admits a key as its node id, drops a report claiming another node, refuses
+ * an unknown key, and admits it after a reload; a key over
+ * max_reports_per_second is rate_limited.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,10 +168,15 @@ static const struct ingest_case {
         {"bytes that are no NodeReport are rejected", NULL, NULL, 0, 0, 0, "\xff\xff\xff\xff", 4,
          REJECTED, REPORT_REJECT_MALFORMED},
         {"an empty message is rejected", NULL, NULL, 0, 0, 0, "", 0, REJECTED, REPORT_REJECT_EMPTY},
-        /* 10 min ahead of the fake clock, a week behind the real one */
-        {"a report from the collector clock's future is rejected", "blue-coord", "blue", 1, 1,
-         10 * 60000, NULL, 0, REJECTED, REPORT_REJECT_BAD_TIMESTAMP},
-        {"the same report stamped now is accepted", "blue-coord", "blue", 1, 1, 0, NULL, 0,
+        /* 25 h ahead of the fake clock: no clock that wrong is worth reading */
+        {"a report from a day in the collector clock's future is rejected", "blue-coord", "blue", 1,
+         1, 25 * 3600 * 1000LL, NULL, 0, REJECTED, REPORT_REJECT_BAD_TIMESTAMP},
+        /* a clock minutes off is a finding (test_skewed_clocks_are_a_finding), not a refusal */
+        {"a report from an agent 6 min ahead is accepted", "blue-coord", "blue", 1, 1, 360000, NULL,
+         0, ACCEPTED, 0},
+        {"a report from an agent 6 min behind is accepted", "blue-coord", "blue", 1, 2, -360000,
+         NULL, 0, ACCEPTED, 0},
+        {"the same node's report stamped now is accepted", "blue-coord", "blue", 1, 3, 0, NULL, 0,
          ACCEPTED, 0},
 };
 
@@ -226,6 +233,56 @@ static void test_each_report_is_counted_once_under_its_outcome(void **state)
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(json_integer_value(json_object_get(rejected, names[i])), 1);
 	json_decref(status);
+}
+
+static const struct finding *finding(const char *key)
+{
+	for (size_t i = 0; i < fx.collector.findings.count; i++)
+		if (strcmp(fx.collector.findings.items[i].key, key) == 0)
+			return &fx.collector.findings.items[i];
+	return NULL;
+}
+
+/* green-coord's report SKEW_MS off the collector's (fake) clock, then a tick. */
+static void report_with_skew(void *pub, uint64_t seq, int64_t skew_ms)
+{
+	struct report_fixture r;
+	fixture_report(&r, "green-coord", "green", true, "447", seq);
+	r.report.sent_unix_ms += skew_ms;
+	send_report(pub, &r.report);
+	fixture_advance(1000);
+	collector_tick(&fx.collector, fixture_now);
+}
+
+/*
+ * A clock 6 min off either way (past the old 5 min refusal): the report is
+ * used, and a warning names the node and the offset.
+ */
+static void test_skewed_clocks_are_a_finding(void **state)
+{
+	(void)state;
+	void *pub = publisher(NULL);
+	wait_subscribed(pub);
+	fixture_advance(10000); /* past the start-up grace */
+	const char *key = "clock-skew/green/green-coord";
+	report_with_skew(pub, 1, 360000);
+	assert_true(fx.collector.findings_ready);
+	const struct fleet_node *node = fleet_find(&fx.collector.fleet, "green-coord");
+	assert_non_null(node);
+	assert_int_equal(node->received_ms, fixture_now.mono_ms - 1000); /* used, on its arrival */
+	const struct finding *f = finding(key);
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEVERITY_WARNING);
+	assert_non_null(strstr(f->summary, "green-coord's clock is 360.000 s ahead of"));
+
+	report_with_skew(pub, 2, -360000);
+	assert_int_equal(fleet_find(&fx.collector.fleet, "green-coord")->seq, 2);
+	assert_non_null(f = finding(key));
+	assert_non_null(strstr(f->summary, "360.000 s behind"));
+
+	report_with_skew(pub, 3, FINDINGS_CLOCK_SKEW_MS); /* within the tolerance */
+	assert_null(finding(key));
+	close_publisher(pub);
 }
 
 static void test_every_reject_reason_has_its_own_name(void **state)
@@ -381,6 +438,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_each_report_is_counted_once_under_its_outcome,
 	                                        setup_plain, teardown),
+	        cmocka_unit_test_setup_teardown(test_skewed_clocks_are_a_finding, setup_plain,
+	                                        teardown),
 	        cmocka_unit_test(test_every_reject_reason_has_its_own_name),
 	        cmocka_unit_test_setup_teardown(
 	                test_curve_admits_allow_listed_keys_as_their_node_only, setup_curve,
