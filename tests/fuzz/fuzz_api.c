@@ -209,7 +209,8 @@ static void check_invariants(void)
 	bool found = false;
 	char err[1024] = "";
 	memset(&state, 0, sizeof(state));
-	if (state_file_load(state_dir, &state, &checkpoint, &found, err, sizeof(err)) != 0) {
+	if (state_file_load(state_dir, fake_now, &state, &checkpoint, &found, err, sizeof(err)) !=
+	    0) {
 		fprintf(stderr, "cutover.json: %s\n", err);
 		check(!"cutover.json loads");
 	}
