@@ -48,13 +48,6 @@ static const struct stack_options options = {
         .haproxy_bin = TG_HAPROXY_BIN,
 };
 
-static bool phase_is(void *arg)
-{
-	char phase[32], active[64];
-	return stack_phase(&fx, phase, sizeof(phase), active, sizeof(active)) &&
-	       strcmp(phase, arg) == 0;
-}
-
 static bool no_findings(void *arg)
 {
 	(void)arg;
@@ -206,7 +199,7 @@ static int setup(void **state)
 	int rc = stack_start_collector(&fx, &options);
 	if (setrlimit(RLIMIT_NOFILE, &ours) != 0 || rc != 0)
 		return -1;
-	return harness_wait_until(phase_is, "STEADY", 15000) &&
+	return stack_wait_phase(&fx, "STEADY", NULL, 15000) &&
 	                       harness_wait_until(no_findings, NULL, 15000)
 	               ? 0
 	               : -1;
@@ -226,7 +219,7 @@ static void test_rollback_goes_through_a_siege_of_slow_clients(void **state)
 {
 	(void)state;
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"upgrade\"}"), 202);
-	assert_true(harness_wait_until(phase_is, "WATCHING", 10000));
+	assert_true(stack_wait_phase(&fx, "WATCHING", NULL, 10000));
 	struct siege siege;
 	siege_start(&siege);
 	siege_trickle(&siege);
@@ -254,7 +247,7 @@ static void test_rollback_goes_through_a_siege_of_slow_clients(void **state)
 	/* the loop spun at 97 % without the bounds; a generous bound, not a timing race */
 	assert_true(cpu < 0.5 * wall);
 	assert_true(lines < 200);
-	assert_true(harness_wait_until(phase_is, "ROLLED_BACK", 20000));
+	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", NULL, 20000));
 	assert_true(metric("trino_guard_api_connection_cap_reached_total") >= 1);
 	assert_true(metric("trino_guard_api_request_timeouts_total") >= 1);
 	assert_int_equal(metric("trino_guard_api_max_connections"), 64);
