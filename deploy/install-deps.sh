@@ -12,7 +12,8 @@
 # into tests/client/node_modules, never globally).
 # chromium (headless) loads the collector's dashboard in tests/integration/test_dashboard.
 # etcd-server is the consensus store of high availability; tests/integration/test_etcd
-# starts one on loopback.
+# starts one on loopback. python3-yaml (with Debian's python3) reads the
+# Kubernetes manifests of deploy/kubernetes in tests/package/kubernetes_manifests.py.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +37,7 @@ libzmq3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libssl-dev
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
 dpkg-dev debhelper lintian systemd nodejs
-jq valgrind clang libclang-rt-14-dev chromium etcd-server
+jq valgrind clang libclang-rt-14-dev chromium etcd-server python3-yaml
 "
 
 missing=""
