@@ -17,10 +17,12 @@
 
 #include "api_limits.h"
 #include "cutover_runner.h"
+#include "ha.h"
 #include "journal.h"
 #include "metrics.h"
 #include "request_journal.h"
 #include "status.h"
+#include "text_cut.h"
 
 #define API_MAX_BODY         (64 * 1024)
 #define API_MAX_HEADERS      (16 * 1024)
@@ -292,6 +294,10 @@ static const char *status_reason(int status)
 		return "Bad Request";
 	case 409:
 		return "Conflict";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return "Error";
 	}
@@ -337,6 +343,39 @@ static void refuse_write(struct evhttp_request *req, struct collector *collector
 	reply_error(req, code, reason, message);
 }
 
+/* The leader's answer to a request this collector handed on (or why there is none). */
+static void on_forwarded(int status, json_t *answer, void *arg)
+{
+	reply_json(arg, status, status_reason(status), answer);
+}
+
+/*
+ * [ha], and this collector does not lead: the request goes to the leader
+ * through etcd, and its answer comes back as the answer to REQ.
+ */
+static void forward_to_leader(struct evhttp_request *req, struct collector *collector,
+                              enum cutover_event_kind kind, const char *to, json_t *body,
+                              const char *by, struct clock_now now)
+{
+	struct ha_request request = {.kind = kind,
+	                             .force = json_is_true(json_object_get(body, "force"))};
+	snprintf(request.cluster, sizeof(request.cluster), "%s", to != NULL ? to : "");
+	const char *reason = json_string_value(json_object_get(body, "reason"));
+	text_copy(request.reason, sizeof(request.reason), reason);
+	snprintf(request.by, sizeof(request.by), "%s via %s", by, ha_id(collector->ha));
+	char err[256];
+	if (ha_forward(collector->ha, &request, on_forwarded, req, now.mono_ms, err, sizeof(err)) !=
+	    0) {
+		refuse_write(req, collector, kind, 503, "Service Unavailable", err);
+		return;
+	}
+	journal_append(collector->journal, now.unix_ms,
+	               json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "request", "request",
+	                         request_name(kind), "reason", request.reason, "by", by, "outcome",
+	                         "handed to the leader through etcd"));
+	journal_sync(collector->journal);
+}
+
 static void serve_write(struct evhttp_request *req, struct collector *collector,
                         enum cutover_event_kind kind)
 {
@@ -371,6 +410,12 @@ static void serve_write(struct evhttp_request *req, struct collector *collector,
 	int status = 500;
 	char by[160];
 	requester(req, collector, by, sizeof(by));
+	struct clock_now now = collector_clock(collector);
+	if (collector->ha != NULL && !cutover_runner_acting(collector->cutover, now)) {
+		forward_to_leader(req, collector, kind, to, body, by, now);
+		json_decref(body);
+		return;
+	}
 	json_t *answer = cutover_runner_request(collector->cutover, kind, to,
 	                                        json_is_true(json_object_get(body, "force")),
 	                                        json_string_value(json_object_get(body, "reason")),

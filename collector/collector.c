@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "api.h"
@@ -16,6 +17,7 @@
 #include "backend_health.h"
 #include "collector_check.h"
 #include "cutover_runner.h"
+#include "ha.h"
 #include "ingest.h"
 #include "journal.h"
 #include "lb_drivers.h"
@@ -98,6 +100,8 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 	if (rc == 0 &&
 	    cutover_runner_degraded(collector->cutover, &degraded_cluster, &degraded_why))
 		rc = findings_add_degraded(next, degraded_cluster, degraded_why);
+	if (rc == 0 && collector->ha != NULL && ha_etcd_lost(collector->ha, now_ms))
+		rc = findings_add_etcd_unreachable(next, ha_last_error(collector->ha));
 	if (rc == 0)
 		rc = lb_health_findings(backend_health_view(collector->backend_health),
 		                        &collector->fleet, collector->clusters,
@@ -105,6 +109,28 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 		                        collector_active_cluster(collector),
 		                        collector->config.lb.health_grace_ms, now_ms, next);
 	return rc;
+}
+
+/* The election's step; a change of role journaled and logged. */
+static void tick_ha(struct collector *collector, struct clock_now now)
+{
+	ha_tick(collector->ha, now.mono_ms);
+	bool acting = ha_acting(collector->ha, now.mono_ms);
+	if (acting == collector->ha_was_acting)
+		return;
+	collector->ha_was_acting = acting;
+	const char *leader = ha_leader(collector->ha);
+	if (acting)
+		log_info("ha: this collector (%s) leads", ha_id(collector->ha));
+	else if (strcmp(leader, ha_id(collector->ha)) == 0 || leader[0] == '\0')
+		log_warn("ha: this collector (%s) stops acting: its lease may lapse (%s)",
+		         ha_id(collector->ha), ha_last_error(collector->ha));
+	else
+		log_info("ha: this collector (%s) follows %s", ha_id(collector->ha), leader);
+	journal_append(collector->journal, now.unix_ms,
+	               json_pack("{s:s,s:s,s:s}", "type", "ha-role", "role",
+	                         acting ? "leader" : "follower", "leader", leader));
+	journal_sync(collector->journal);
 }
 
 /* Logs each id two clusters claim, once, when the set of them changes. */
@@ -156,6 +182,8 @@ void collector_tick(struct collector *collector, struct clock_now now)
 		log_info("forgot %zu node(s) not heard from for %lld s", forgotten,
 		         (long long)(collector->config.collector.forget_after_ms / 1000));
 	backend_health_tick(collector->backend_health, now);
+	if (collector->ha != NULL)
+		tick_ha(collector, now);
 	if (!collector->findings_ready &&
 	    findings_warmed_up(collector->clusters, collector->cluster_count,
 	                       now.mono_ms - collector->started_ms))
@@ -269,6 +297,77 @@ static int start_cutover(struct collector *collector, const struct collector_hoo
 	return 0;
 }
 
+static void on_ha_state(const char *text, size_t len, bool takeover, void *arg)
+{
+	struct collector *collector = arg;
+	if (collector->cutover != NULL)
+		cutover_runner_ha_state(collector->cutover, text, len, takeover);
+}
+
+static json_t *on_ha_carry_out(const struct ha_request *request, int *status, void *arg)
+{
+	struct collector *collector = arg;
+	return cutover_runner_ha_carry_out(collector->cutover, request, status);
+}
+
+static void on_ha_saved(uint64_t seq, bool ok, void *arg)
+{
+	struct collector *collector = arg;
+	if (collector->cutover != NULL)
+		cutover_runner_ha_saved(collector->cutover, seq, ok);
+}
+
+/* [ha]: joins the election (before the runner, which then waits to lead). */
+static int start_ha(struct collector *collector, char *err, size_t err_len)
+{
+	const struct ha_section *s = &collector->config.ha;
+	if (s->etcd_endpoints.count == 0)
+		return 0;
+	char prefix[256], id[256];
+	if (s->prefix != NULL)
+		snprintf(prefix, sizeof(prefix), "%s", s->prefix);
+	else
+		snprintf(prefix, sizeof(prefix), "/trino-guard/%s",
+		         collector->config.collector.environment);
+	if (s->id != NULL) {
+		snprintf(id, sizeof(id), "%s", s->id);
+	} else {
+		char host[128] = "collector";
+		(void)gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		const char *listen = collector->config.api.listen;
+		const char *port = listen != NULL ? strrchr(listen, ':') : NULL;
+		snprintf(id, sizeof(id), "%s%s", host, port != NULL ? port : "");
+	}
+	const char *endpoints[COLLECTOR_MAX_ETCD_ENDPOINTS + 1] = {0};
+	for (size_t i = 0; i < s->etcd_endpoints.count && i < COLLECTOR_MAX_ETCD_ENDPOINTS; i++)
+		endpoints[i] = s->etcd_endpoints.items[i];
+	const struct ha_options options = {
+	        .endpoints = endpoints,
+	        .prefix = prefix,
+	        .id = id,
+	        .lease_ttl_ms = s->lease_ttl_ms,
+	        .request_timeout_ms = s->request_timeout_ms,
+	        .ca_file = s->ca_file,
+	        .cert_file = s->cert_file,
+	        .key_file = s->key_file,
+	};
+	const struct ha_hooks hooks = {
+	        .state = on_ha_state,
+	        .carry_out = on_ha_carry_out,
+	        .saved = on_ha_saved,
+	        .arg = collector,
+	};
+	char why[512];
+	collector->ha = ha_new(collector->base, &options, &hooks, why, sizeof(why));
+	if (collector->ha == NULL) {
+		snprintf(err, err_len, "[ha]: %s", why);
+		return -1;
+	}
+	log_info("ha: %s joins the election under %s on %s", id, prefix, endpoints[0]);
+	return 0;
+}
+
 int collector_start(struct collector *collector, struct event_base *base,
                     struct collector_config *config, const struct collector_hooks *hooks, char *err,
                     size_t err_len)
@@ -299,7 +398,8 @@ int collector_start(struct collector *collector, struct event_base *base,
 	collector->ingest = ingest_new(collector, err, err_len);
 	if (collector->ingest == NULL)
 		return -1;
-	if (start_cutover(collector, hooks, err, err_len) != 0)
+	if (start_ha(collector, err, err_len) != 0 ||
+	    start_cutover(collector, hooks, err, err_len) != 0)
 		return -1;
 	collector->api = api_start(collector, err, err_len);
 	if (collector->api == NULL)
@@ -321,6 +421,7 @@ void collector_stop(struct collector *collector)
 	if (collector->journal != NULL && collector->api != NULL)
 		journal_append(collector->journal, collector_clock(collector).unix_ms,
 		               json_pack("{s:s}", "type", "collector-stopped"));
+	ha_free(collector->ha); /* answers the requests it holds while their connections live */
 	if (collector->api != NULL)
 		evhttp_free(collector->api);
 	api_limits_free(collector->api_limits); /* after evhttp: its connections call back */

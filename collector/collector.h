@@ -24,6 +24,7 @@ struct backend_health;
 struct cutover_runner;
 struct event_base;
 struct evhttp;
+struct ha;
 struct ingest;
 struct api_limits;
 struct journal;
@@ -59,6 +60,8 @@ struct collector {
 	struct ingest *ingest;
 	struct journal *journal;
 	struct cutover_runner *cutover; /* holds the active cluster (cutover_runner_active) */
+	struct ha *ha;                  /* [ha]: the election on etcd; NULL: one collector */
+	bool ha_was_acting;             /* at the last tick, for the ha-role event */
 	struct backend_health *backend_health; /* the LB's own health of each backend */
 	struct alerts *alerts;
 	struct evhttp *api;

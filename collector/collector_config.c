@@ -84,6 +84,59 @@ static const struct config_key watch_keys[] = {
          "6m", 1000, 86400000, NULL},
 };
 
+static const struct config_key ha_keys[] = {
+        KEY(ha_section, "etcd_endpoints", CONFIG_LIST, etcd_endpoints, false, NULL),
+        KEY(ha_section, "prefix", CONFIG_STRING, prefix, false, NULL),
+        {"lease_ttl", CONFIG_DURATION, offsetof(struct ha_section, lease_ttl_ms), false, "5s", 2000,
+         60000, NULL},
+        KEY(ha_section, "id", CONFIG_STRING, id, false, NULL),
+        {"request_timeout", CONFIG_DURATION, offsetof(struct ha_section, request_timeout_ms), false,
+         "1s", 100, 30000, NULL},
+        KEY(ha_section, "ca_file", CONFIG_PATH, ca_file, false, NULL),
+        KEY(ha_section, "cert_file", CONFIG_PATH, cert_file, false, NULL),
+        KEY(ha_section, "key_file", CONFIG_PATH, key_file, false, NULL),
+};
+
+/* etcd's URLs, whole-second leases shorter than the time a switch may take twice over. */
+static int validate_ha(void *object, const char **key, char *why, size_t why_len)
+{
+	const struct ha_section *ha = object;
+	if (ha->etcd_endpoints.count > COLLECTOR_MAX_ETCD_ENDPOINTS) {
+		*key = "etcd_endpoints";
+		snprintf(why, why_len, "at most %d endpoints", COLLECTOR_MAX_ETCD_ENDPOINTS);
+		return -1;
+	}
+	for (size_t i = 0; i < ha->etcd_endpoints.count; i++) {
+		const char *url = ha->etcd_endpoints.items[i];
+		if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+			*key = "etcd_endpoints";
+			snprintf(why, why_len, "'%s' must start with http:// or https://", url);
+			return -1;
+		}
+	}
+	if (ha->lease_ttl_ms % 1000 != 0) {
+		*key = "lease_ttl";
+		snprintf(why, why_len, "etcd leases are whole seconds");
+		return -1;
+	}
+	if ((ha->cert_file == NULL) != (ha->key_file == NULL)) {
+		*key = ha->cert_file == NULL ? "key_file" : "cert_file";
+		snprintf(why, why_len, "cert_file and key_file go together");
+		return -1;
+	}
+	if (ha->prefix != NULL && (ha->prefix[0] != '/' || strlen(ha->prefix) > 200)) {
+		*key = "prefix";
+		snprintf(why, why_len, "the prefix must start with / (at most 200 characters)");
+		return -1;
+	}
+	if (ha->id != NULL && (ha->id[0] == '\0' || strlen(ha->id) > 100 || strchr(ha->id, '/'))) {
+		*key = "id";
+		snprintf(why, why_len, "an id is 1 to 100 characters, without /");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct config_key lb_keys[] = {
         KEY(lb_section, "driver", CONFIG_STRING, driver, false, "none"),
         {"timeout", CONFIG_DURATION, offsetof(struct lb_section, timeout_ms), false, "2s", 100,
@@ -367,6 +420,7 @@ static const struct config_section fixed_sections[] = {
         SECTION("collector", collector, collector_keys, validate_collector),
         SECTION("api", api, api_keys, validate_api),
         SECTION("watch", watch, watch_keys, validate_watch),
+        SECTION("ha", ha, ha_keys, validate_ha),
         SECTION("lb", lb, lb_keys, validate_lb),
         {.name = "cluster.",
          .is_family = true,
@@ -402,6 +456,14 @@ static int check_collector(void *target, const struct config_where *where, int *
 	}
 	if (lb_driver_check(config, where, line, why, why_len) != 0)
 		return -1;
+	int ha_line = config_where_line(where, "ha", NULL);
+	if (ha_line > 0 && config->ha.etcd_endpoints.count == 0) {
+		*line = ha_line;
+		snprintf(why, why_len,
+		         "[ha] needs etcd_endpoints (or remove the section to run one collector "
+		         "without etcd)");
+		return -1;
+	}
 	const char *active = config->collector.initial_active;
 	if (active != NULL) {
 		bool found = false;

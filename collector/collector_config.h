@@ -15,9 +15,10 @@
 
 #define COLLECTOR_MAX_CLUSTERS 16
 /* [alerts] for.cluster-incomplete and for.trino-down unless set */
-#define COLLECTOR_DEFAULT_HOLD_MS 60000
-#define COLLECTOR_MAX_ALERT_SINKS 8
-#define COLLECTOR_MAX_LB_DRIVERS  16 /* rows of the driver table (lb_drivers.c) */
+#define COLLECTOR_DEFAULT_HOLD_MS    60000
+#define COLLECTOR_MAX_ALERT_SINKS    8
+#define COLLECTOR_MAX_LB_DRIVERS     16 /* rows of the driver table (lb_drivers.c) */
+#define COLLECTOR_MAX_ETCD_ENDPOINTS 8
 
 struct collector_section {
 	char *listen;
@@ -68,6 +69,21 @@ struct watch_section {
 };
 
 /*
+ * [ha]: high availability on etcd. No section (no etcd_endpoints): one
+ * collector with its state in state_dir/cutover.json.
+ */
+struct ha_section {
+	struct config_list etcd_endpoints; /* "http://10.0.0.1:2379", ...; empty: HA off */
+	char *prefix;                      /* the keys' prefix; NULL: /trino-guard/<environment> */
+	int64_t lease_ttl_ms;              /* the leader's lease, whole seconds */
+	char *id;                          /* this collector's name; NULL: host name:API port */
+	int64_t request_timeout_ms;        /* each request to etcd */
+	char *ca_file;                     /* trust for https endpoints; NULL: the system's */
+	char *cert_file;                   /* client certificate (etcd --client-cert-auth) */
+	char *key_file;                    /* its key */
+};
+
+/*
  * [lb]: the driver and what every driver shares. Each driver's own
  * [lb.NAME] section is a struct only its file knows (collector/lb/), kept
  * here by the driver's row in the table (lb_drivers.c).
@@ -110,6 +126,7 @@ struct collector_config {
 	struct collector_section collector;
 	struct api_section api;
 	struct watch_section watch;
+	struct ha_section ha;
 	struct lb_section lb; /* and every [lb.NAME] */
 	struct cluster_section clusters[COLLECTOR_MAX_CLUSTERS];
 	size_t cluster_count;

@@ -145,6 +145,7 @@ static const struct bound_key bound_keys[] = {
          "the token's file is chosen at start (its content is read again at every SIGHUP)"},
         {"api", NULL, "the HTTP API is set up at start"},
         {"watch", NULL, "the watch's settings are taken at start, and a cutover may hold them"},
+        {"ha", NULL, "the election on etcd is joined at start"},
         {"lb", NULL, "the load-balancer driver is built at start"},
         {"cluster.", NULL, "the clusters are the fleet's, the cutover's and the LB's from start"},
         {"alerts", NULL, "the alert policy is set up at start"},

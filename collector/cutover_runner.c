@@ -19,6 +19,7 @@
 #include "drain.h"
 #include "drain_status.h"
 #include "failure_ratio.h"
+#include "ha.h"
 #include "journal.h"
 #include "log.h"
 #include "request_journal.h"
@@ -52,6 +53,20 @@ struct cutover_runner {
 	int64_t switch_started_ms; /* and when it was asked for (monotonic) */
 
 	struct switch_accounting losses; /* what each switch cost */
+
+	/*
+	 * With [ha]: actions wait until the state that decided them is in etcd
+	 * (each batch with the number of the save it waits for), and a new
+	 * leader acts on nothing until it has read the LB once (takeover).
+	 */
+	struct pending_actions {
+		struct cutover_action actions[CUTOVER_MAX_ACTIONS];
+		size_t count;
+		uint64_t seq;
+	} pending[16];
+	size_t pending_count;
+	uint64_t last_save_seq, saved_seq;
+	bool takeover;
 };
 
 const double switch_bucket_bounds[SWITCH_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -121,6 +136,17 @@ static void persist(struct cutover_runner *r, const struct cutover_state *state,
 	struct detector_checkpoint checkpoint = {0};
 	if (state->phase == PHASE_WATCHING)
 		detector_checkpoint_take(&r->detector, &checkpoint);
+	struct ha *ha = r->collector->ha;
+	if (ha != NULL) {
+		char *text = state_file_encode(state, &checkpoint, now);
+		if (text == NULL) {
+			log_error("cannot encode the cutover state");
+			return;
+		}
+		r->last_save_seq = ha_save(ha, text, now.mono_ms);
+		r->saved = checkpoint;
+		return;
+	}
 	char err[512];
 	if (state_file_save(r->collector->config.collector.state_dir, state, &checkpoint, now, err,
 	                    sizeof(err)) != 0)
@@ -238,6 +264,9 @@ static void journal_alert(struct cutover_runner *r, const struct cutover_action 
 }
 
 static void on_switched(bool ok, const char *error, void *arg);
+static void run_actions(struct cutover_runner *r, const struct cutover_action *actions,
+                        size_t count, struct clock_now now);
+static void defer_actions(struct cutover_runner *r, const struct cutover_result *result);
 
 /* What the state machine makes of EVENT now; nothing is changed yet. */
 static void decide(struct cutover_runner *r, const struct cutover_event *event,
@@ -270,8 +299,21 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 			                         "reason", result->next.reason));
 		r->state = result->next;
 	}
-	for (size_t i = 0; i < result->action_count; i++) {
-		const struct cutover_action *a = &result->actions[i];
+	if (c->ha != NULL && r->saved_seq < r->last_save_seq && result->action_count > 0) {
+		defer_actions(r, result);
+	} else {
+		run_actions(r, result->actions, result->action_count, now);
+	}
+	journal_sync(c->journal);
+}
+
+/* Runs ACTIONS, decided by a state that is saved. */
+static void run_actions(struct cutover_runner *r, const struct cutover_action *actions,
+                        size_t count, struct clock_now now)
+{
+	struct collector *c = r->collector;
+	for (size_t i = 0; i < count; i++) {
+		const struct cutover_action *a = &actions[i];
 		switch (a->kind) {
 		case ACTION_ALERT:
 			journal_alert(r, a, now);
@@ -297,14 +339,151 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 			break;
 		}
 	}
-	journal_sync(c->journal);
+}
+
+/* Whether this collector steps the cutover: always alone, with [ha] only as the leader. */
+static bool acting(const struct cutover_runner *r, struct clock_now now)
+{
+	const struct ha *ha = r->collector->ha;
+	return ha == NULL || (ha_acting(ha, now.mono_ms) && !r->takeover);
 }
 
 static void step(struct cutover_runner *r, const struct cutover_event *event, struct clock_now now,
                  struct cutover_result *result)
 {
+	if (!acting(r, now)) {
+		memset(result, 0, sizeof(*result));
+		return; /* another collector leads: the state comes from etcd */
+	}
 	decide(r, event, now, result);
 	apply(r, event, now, result);
+}
+
+/* Keeps the actions of RESULT until the save they wait for is in etcd. */
+static void defer_actions(struct cutover_runner *r, const struct cutover_result *result)
+{
+	if (r->pending_count == sizeof(r->pending) / sizeof(r->pending[0])) {
+		log_error("etcd: too many actions wait for the state to be saved: the oldest are "
+		          "dropped");
+		memmove(&r->pending[0], &r->pending[1],
+		        (r->pending_count - 1) * sizeof(r->pending[0]));
+		r->pending_count--;
+	}
+	struct pending_actions *p = &r->pending[r->pending_count++];
+	memcpy(p->actions, result->actions, result->action_count * sizeof(p->actions[0]));
+	p->count = result->action_count;
+	p->seq = r->last_save_seq;
+}
+
+/* The actions that waited, dropped: the state they came from is not etcd's. */
+static void drop_pending(struct cutover_runner *r, struct clock_now now, const char *why)
+{
+	for (size_t i = 0; i < r->pending_count; i++)
+		for (size_t j = 0; j < r->pending[i].count; j++) {
+			const struct cutover_action *a = &r->pending[i].actions[j];
+			log_warn("not carried out (%s): %s %s", why,
+			         a->kind == ACTION_SWITCH_LB ? "switch the LB to" : "action on",
+			         a->cluster);
+			journal_append(r->collector->journal, now.unix_ms,
+			               json_pack("{s:s,s:s,s:s}", "type", "ha-dropped", "cluster",
+			                         a->cluster, "why", why));
+		}
+	r->pending_count = 0;
+}
+
+void cutover_runner_ha_saved(struct cutover_runner *r, uint64_t seq, bool ok)
+{
+	struct clock_now now = collector_clock(r->collector);
+	if (!ok) {
+		drop_pending(r, now, "the state could not be written to etcd");
+		return;
+	}
+	if (seq > r->saved_seq)
+		r->saved_seq = seq;
+	size_t done = 0;
+	while (done < r->pending_count && r->pending[done].seq <= r->saved_seq)
+		done++;
+	struct pending_actions ready[sizeof(r->pending) / sizeof(r->pending[0])];
+	memcpy(ready, r->pending, done * sizeof(ready[0]));
+	memmove(&r->pending[0], &r->pending[done],
+	        (r->pending_count - done) * sizeof(r->pending[0]));
+	r->pending_count -= done;
+	for (size_t i = 0; i < done; i++)
+		run_actions(r, ready[i].actions, ready[i].count, now);
+	journal_sync(r->collector->journal);
+}
+
+static void on_first_read(evutil_socket_t fd, short what, void *arg);
+
+/* Reads the LB once, from the loop, before acting: at start and at a takeover. */
+static int schedule_first_read(struct cutover_runner *r)
+{
+	static const struct timeval no_delay = {0, 0};
+	if (r->first_read == NULL &&
+	    (r->first_read = evtimer_new(r->collector->base, on_first_read, r)) == NULL)
+		return -1;
+	return evtimer_add(r->first_read, &no_delay);
+}
+
+void cutover_runner_ha_state(struct cutover_runner *r, const char *text, size_t len, bool takeover)
+{
+	struct clock_now now = collector_clock(r->collector);
+	drop_pending(r, now, "the state was read from etcd again");
+	if (text != NULL) {
+		struct cutover_state state;
+		struct detector_checkpoint checkpoint;
+		char err[512];
+		if (state_file_decode(text, len, "etcd's cutover state", now, &state, &checkpoint,
+		                      err, sizeof(err)) != 0) {
+			log_error("%s: %s", err,
+			          takeover ? "the leader keeps its own state and writes it over"
+			                   : "the mirror keeps the last state it could read");
+		} else {
+			bool watch_changed =
+			        state.phase == PHASE_WATCHING &&
+			        (r->state.phase != PHASE_WATCHING ||
+			         strcmp(state.active, r->state.active) != 0 || takeover);
+			r->state = state;
+			if (watch_changed || state.phase != PHASE_WATCHING)
+				detector_start(&r->detector, &r->watch, &r->state.baseline);
+			if (state.phase == PHASE_WATCHING)
+				detector_checkpoint_restore(&r->detector, &checkpoint);
+			r->saved = checkpoint;
+		}
+	}
+	if (!takeover)
+		return;
+	log_info("leading: cutover state %s, active %s; reading the LB before acting",
+	         cutover_phase_name(r->state.phase),
+	         r->state.active[0] ? r->state.active : "(none)");
+	journal_append(r->collector->journal, now.unix_ms,
+	               json_pack("{s:s,s:s,s:s,s:b}", "type", "ha-takeover", "phase",
+	                         cutover_phase_name(r->state.phase), "active", r->state.active,
+	                         "found", text != NULL));
+	journal_sync(r->collector->journal);
+	r->switch_in_flight = false;
+	if (text == NULL)
+		persist(r, &r->state, now); /* the first leader: etcd gets the state we had */
+	r->recovering = r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK;
+	r->takeover = true;
+	if (schedule_first_read(r) != 0) {
+		log_error(
+		        "cannot schedule the LB read of the takeover: acting on the state as read");
+		r->takeover = false;
+	}
+}
+
+json_t *cutover_runner_ha_carry_out(struct cutover_runner *r, const struct ha_request *request,
+                                    int *status)
+{
+	return cutover_runner_request(r, request->kind, request->cluster, request->force,
+	                              request->reason, request->by, collector_clock(r->collector),
+	                              status);
+}
+
+bool cutover_runner_acting(const struct cutover_runner *r, struct clock_now now)
+{
+	return acting(r, now);
 }
 
 void cutover_runner_lb_retrying(struct cutover_runner *r, const char *reason, struct clock_now now)
@@ -364,6 +543,7 @@ static void on_current(const char *cluster, const char *error, void *arg)
 {
 	struct cutover_runner *r = arg;
 	r->polling = false;
+	r->takeover = false; /* read once: a new leader acts from now on */
 	if (cluster == NULL)
 		log_msg(r->recovering ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG,
 		        "cannot read the LB's target: %s", error);
@@ -392,7 +572,7 @@ static void on_first_read(evutil_socket_t fd, short what, void *arg)
 	if (r->lb.current != NULL && !r->polling) {
 		r->polling = true;
 		r->lb.current(r->lb.impl, on_current, r);
-	} else if (r->recovering) {
+	} else if (r->recovering || r->takeover) {
 		on_current(NULL, "the [lb] driver cannot tell", r);
 	}
 }
@@ -452,10 +632,9 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 	r->lb = *driver;
 	r->recovering = found &&
 	                (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK);
-	static const struct timeval no_delay = {0, 0};
-	if ((r->recovering || r->state.active[0] == '\0') &&
-	    ((r->first_read = evtimer_new(collector->base, on_first_read, r)) == NULL ||
-	     evtimer_add(r->first_read, &no_delay) != 0)) {
+	/* with [ha], the leader reads the LB when it takes over, not before */
+	if (collector->ha == NULL && (r->recovering || r->state.active[0] == '\0') &&
+	    schedule_first_read(r) != 0) {
 		snprintf(err, err_len, "cannot schedule the first read of the LB");
 		if (r->first_read != NULL)
 			event_free(r->first_read);
@@ -479,6 +658,8 @@ void cutover_runner_free(struct cutover_runner *r)
 void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 {
 	int64_t now_ms = now.mono_ms;
+	if (!acting(r, now))
+		return; /* a follower mirrors etcd's state; a new leader first reads the LB */
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_result result;
 	step(r, &tick, now, &result);
@@ -501,6 +682,13 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
                                const char *cluster, bool force, const char *reason, const char *by,
                                struct clock_now now, int *status)
 {
+	if (!acting(r, now)) {
+		/* the leader lost its lease, or is reading the LB after taking over */
+		*status = 503;
+		return json_pack(
+		        "{s:s}", "error",
+		        "this collector does not lead right now: ask again in a few seconds");
+	}
 	struct cutover_event event = {.kind = kind, .force = force};
 	snprintf(event.cluster, sizeof(event.cluster), "%s", cluster != NULL ? cluster : "");
 	text_copy(event.text, sizeof(event.text), reason);

@@ -19,6 +19,7 @@
 #include "lb.h"
 
 struct cutover_runner;
+struct ha_request;
 struct switch_accounting;
 
 /*
@@ -30,6 +31,21 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
                                           const struct lb_driver *driver, char *err,
                                           size_t err_len);
 void cutover_runner_free(struct cutover_runner *runner);
+
+/*
+ * With [ha] (collector->ha, created after the runner and calling these):
+ * etcd's state to mirror or, with TAKEOVER, to lead from (TEXT NULL: etcd
+ * has none, ours is written); a follower's request to carry out; a save in
+ * etcd (OK) or lost. Without [ha] none of them is called.
+ */
+void cutover_runner_ha_state(struct cutover_runner *runner, const char *text, size_t len,
+                             bool takeover);
+json_t *cutover_runner_ha_carry_out(struct cutover_runner *runner, const struct ha_request *request,
+                                    int *status);
+void cutover_runner_ha_saved(struct cutover_runner *runner, uint64_t seq, bool ok);
+
+/* Whether this collector steps the cutover now (with [ha]: it leads, past its takeover). */
+bool cutover_runner_acting(const struct cutover_runner *runner, struct clock_now now);
 
 /* Once per tick, after the findings: the watch, the LB poll. */
 void cutover_runner_tick(struct cutover_runner *runner, struct clock_now now);

@@ -13,6 +13,7 @@
 
 #include "alerts.h"
 #include "cutover_runner.h"
+#include "ha.h"
 #include "switch_accounting.h"
 #include "failure_ratio.h"
 #include "ingest.h"
@@ -327,6 +328,37 @@ static void write_cutover(const struct collector *collector, struct clock_now no
 	write_switch_losses(m.losses, out);
 }
 
+/* [ha]: who leads, whether etcd answers; the same families (zero) without it. */
+static void write_ha(const struct collector *collector, int64_t now_ms, struct evbuffer *out)
+{
+	struct ha_metrics m = {0};
+	if (collector->ha != NULL)
+		ha_metrics(collector->ha, now_ms, &m);
+	family(out, "ha_enabled", "gauge",
+	       "1 when [ha] is set: collectors elect a leader on etcd.");
+	evbuffer_add_printf(out, "trino_guard_ha_enabled %d\n", collector->ha != NULL);
+	family(out, "ha_leader", "gauge",
+	       "1 while this collector leads (switches the LB and steps the cutover).");
+	evbuffer_add_printf(out, "trino_guard_ha_leader %d\n", collector->ha == NULL || m.leader);
+	family(out, "ha_etcd_up", "gauge", "1 while etcd answers (within a lease's time).");
+	evbuffer_add_printf(out, "trino_guard_ha_etcd_up %d\n", collector->ha != NULL && m.etcd_up);
+	family(out, "ha_leader_terms_total", "counter", "Times this collector became the leader.");
+	evbuffer_add_printf(out, "trino_guard_ha_leader_terms_total %llu\n",
+	                    (unsigned long long)m.terms);
+	family(out, "ha_requests_forwarded_total", "counter",
+	       "Operators' requests this collector handed to the leader through etcd.");
+	evbuffer_add_printf(out, "trino_guard_ha_requests_forwarded_total %llu\n",
+	                    (unsigned long long)m.requests_forwarded);
+	family(out, "ha_requests_carried_out_total", "counter",
+	       "Requests handed on by other collectors that this one carried out as the leader.");
+	evbuffer_add_printf(out, "trino_guard_ha_requests_carried_out_total %llu\n",
+	                    (unsigned long long)m.requests_carried);
+	family(out, "ha_state_writes_failed_total", "counter",
+	       "Writes of the cutover state etcd refused or did not answer (acting stopped).");
+	evbuffer_add_printf(out, "trino_guard_ha_state_writes_failed_total %llu\n",
+	                    (unsigned long long)m.saves_failed);
+}
+
 static void write_alerts(const struct collector *collector, int64_t now_unix_ms,
                          struct evbuffer *out)
 {
@@ -392,6 +424,7 @@ void metrics_write(const struct collector *collector, struct clock_now now, stru
 	write_ratios(collector, now.mono_ms, out);
 	write_queries(collector, out);
 	write_cutover(collector, now, out);
+	write_ha(collector, now.mono_ms, out);
 	write_ticks(collector, out);
 	write_alerts(collector, now.unix_ms, out);
 	process_metrics_write(collector->started_unix_ms, out);

@@ -10,6 +10,7 @@
 #include "backend_health.h"
 #include "cutover_runner.h"
 #include "failure_ratio.h"
+#include "ha.h"
 #include "ingest.h"
 #include "report_codec.h"
 
@@ -233,5 +234,8 @@ json_t *status_json(const struct collector *collector, struct clock_now now)
 	        "uptime_seconds", (json_int_t)((now_ms - collector->started_ms) / 1000), "clusters",
 	        clusters, "findings", findings, "ingest", ingest, "cutover", cutover);
 	json_object_set_new(out, "query_routes", query_routes_json(&collector->query_route_map));
+	json_object_set_new(out, "ha",
+	                    collector->ha != NULL ? ha_status(collector->ha, now_ms)
+	                                          : json_pack("{s:b}", "enabled", 0));
 	return out;
 }

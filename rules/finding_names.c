@@ -24,6 +24,7 @@ static const char *const kind_names[] = {
         [FINDING_LB_MAP_FILE_UNWRITABLE] = "lb-map-file-unwritable",
         [FINDING_CONFIG_TRUNCATED] = "config-truncated",
         [FINDING_CLOCK_SKEW] = "clock-skew",
+        [FINDING_ETCD_UNREACHABLE] = "etcd-unreachable",
 };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == FINDING_KIND_COUNT,
                "one name per enum finding_kind");

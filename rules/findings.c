@@ -457,6 +457,18 @@ int findings_add_lb_map_file(struct finding_list *list, const char *cluster, con
 	return 0;
 }
 
+int findings_add_etcd_unreachable(struct finding_list *list, const char *why)
+{
+	if (finding_add(
+	            list, FINDING_ETCD_UNREACHABLE, SEVERITY_CRITICAL, "", NULL,
+	            "etcd cannot be reached (%s): no collector leads, so no cutover or rollback "
+	            "happens until it is back",
+	            why) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
+	return 0;
+}
+
 int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,
                             const char *summary)
 {

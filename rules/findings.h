@@ -27,6 +27,7 @@ enum finding_kind {
 	FINDING_LB_MAP_FILE_UNWRITABLE, /* a switch worked, its map file was not rewritten */
 	FINDING_CONFIG_TRUNCATED,       /* a node has more config files than a report carries */
 	FINDING_CLOCK_SKEW,             /* an agent's clock is off the collector's */
+	FINDING_ETCD_UNREACHABLE,       /* [ha]: etcd has not answered for a lease's time */
 	FINDING_KIND_COUNT
 };
 
@@ -137,6 +138,9 @@ int findings_add_lb_failure(struct finding_list *list, const char *cluster, cons
  * on-disk config behind (WHY: a reload would undo it); LIST stays sorted.
  */
 int findings_add_lb_map_file(struct finding_list *list, const char *cluster, const char *why);
+
+/* [ha]: etcd cannot be reached (WHY): no collector switches anything meanwhile. */
+int findings_add_etcd_unreachable(struct finding_list *list, const char *why);
 
 /* Adds lb-backend-unhealthy for CLUSTER with SUMMARY; LIST stays sorted. 0 or -1. */
 int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,

@@ -123,6 +123,16 @@ void leadership_renewed(struct leadership *l, int64_t ttl_s, int64_t sent_ms, in
 	l->next_step_ms = l->role == ROLE_LEADER ? renew_at(l) : now_ms + campaign_interval(l);
 }
 
+void leadership_deposed(struct leadership *l, const char *holder, int64_t now_ms)
+{
+	l->role = ROLE_FOLLOWER;
+	snprintf(l->leader, sizeof(l->leader), "%s", holder != NULL ? holder : "");
+	snprintf(l->last_error, sizeof(l->last_error), "the leader key is %s's, not ours",
+	         holder != NULL ? holder : "nobody's");
+	if (!l->in_flight)
+		l->next_step_ms = now_ms; /* campaign again: the key may be free */
+}
+
 void leadership_failed(struct leadership *l, const char *why, int64_t now_ms)
 {
 	l->in_flight = false;

@@ -63,6 +63,9 @@ void leadership_campaigned(struct leadership *l, bool won, const char *holder, i
 /* A keep-alive answered with TTL_S (0: the lease is gone). */
 void leadership_renewed(struct leadership *l, int64_t ttl_s, int64_t sent_ms, int64_t now_ms);
 
+/* The leader key holds HOLDER (NULL: nobody), not us: we follow from now. */
+void leadership_deposed(struct leadership *l, const char *holder, int64_t now_ms);
+
 /* A request failed: etcd not reached, or it said no (WHY). */
 void leadership_failed(struct leadership *l, const char *why, int64_t now_ms);
 

@@ -117,6 +117,14 @@ void election_tick(struct election *election, int64_t now_ms)
 	}
 }
 
+void election_seen_holder(struct election *election, const char *holder, int64_t now_ms)
+{
+	struct leadership *l = &election->leadership;
+	if (l->role != ROLE_LEADER || (holder != NULL && strcmp(holder, l->self) == 0))
+		return;
+	leadership_deposed(l, holder, now_ms);
+}
+
 const struct leadership *election_view(const struct election *election)
 {
 	return &election->leadership;

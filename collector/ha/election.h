@@ -30,6 +30,12 @@ void election_free(struct election *election);
 /* Sends the next request leadership asks for at NOW_MS, if any. */
 void election_tick(struct election *election, int64_t now_ms);
 
+/*
+ * etcd showed HOLDER in the leader key (a guarded write's failed compare):
+ * if that is not us, we do not lead, whatever our lease says.
+ */
+void election_seen_holder(struct election *election, const char *holder, int64_t now_ms);
+
 /* Where the election stands: role, leader, lease, last error. */
 const struct leadership *election_view(const struct election *election);
 

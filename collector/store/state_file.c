@@ -20,9 +20,8 @@
 /* No watch is planned longer than this: a longer one is no state we wrote. */
 #define LONGEST_WATCH_MS (366LL * 24 * 3600 * 1000)
 
-int state_file_save(const char *state_dir, const struct cutover_state *s,
-                    const struct detector_checkpoint *checkpoint, struct clock_now now, char *err,
-                    size_t err_len)
+char *state_file_encode(const struct cutover_state *s, const struct detector_checkpoint *checkpoint,
+                        struct clock_now now)
 {
 	struct cutover_wall_times wall;
 	cutover_times_to_wall(s, now.mono_ms, now.unix_ms, &wall);
@@ -48,6 +47,14 @@ int state_file_save(const char *state_dir, const struct cutover_state *s,
 		                              checkpoint->verdict));
 	char *text = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	json_decref(root);
+	return text;
+}
+
+int state_file_save(const char *state_dir, const struct cutover_state *s,
+                    const struct detector_checkpoint *checkpoint, struct clock_now now, char *err,
+                    size_t err_len)
+{
+	char *text = state_file_encode(s, checkpoint, now);
 	if (text == NULL) {
 		snprintf(err, err_len, "cannot encode the cutover state");
 		return -1;
@@ -101,6 +108,81 @@ static int load_checkpoint(json_t *object, struct detector_checkpoint *c, char *
 	return 0;
 }
 
+/* STATE and CHECKPOINT from ROOT (taken), NAME in errors. 0, or -1 with ERR. */
+static int decode(json_t *root, const char *name, struct clock_now now, struct cutover_state *s,
+                  struct detector_checkpoint *checkpoint, char *err, size_t err_len)
+{
+	json_error_t error;
+	const char *phase = NULL, *active = NULL, *other = NULL, *reason = NULL;
+	json_int_t version = 0, since = 0, until = 0, queries = 0, failed = 0, user_errors = 0,
+	           retry = 0;
+	int paused = 0, alerted = 0;
+	json_t *detector = json_incref(json_object_get(root, "detector"));
+	json_object_del(root, "detector"); /* optional; checked on its own */
+	struct detector_checkpoint scratch;
+	if (checkpoint == NULL)
+		checkpoint = &scratch;
+	char why[256];
+	if (load_checkpoint(detector, checkpoint, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "%s: %s", name, why);
+		json_decref(detector);
+		json_decref(root);
+		return -1;
+	}
+	json_decref(detector);
+	if (json_unpack_ex(root, &error, JSON_STRICT,
+	                   "{s:I,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version",
+	                   &version, "phase", &phase, "active", &active, "other", &other,
+	                   "since_unix_ms", &since, "until_unix_ms", &until, "baseline", "queries",
+	                   &queries, "failed", &failed, "user_errors", &user_errors, "paused",
+	                   &paused, "degraded_alerted", &alerted, "retry_unix_ms", &retry, "reason",
+	                   &reason) != 0) {
+		snprintf(err, err_len, "%s: %s", name, error.text);
+		json_decref(root);
+		return -1;
+	}
+	memset(s, 0, sizeof(*s));
+	int rc = -1;
+	if (version != 1) {
+		snprintf(err, err_len, "%s: version %lld is not understood", name,
+		         (long long)version);
+	} else if (parse_phase(phase, &s->phase) != 0) {
+		snprintf(err, err_len, "%s: unknown phase '%s'", name, phase);
+	} else if (strlen(active) >= sizeof(s->active) || strlen(other) >= sizeof(s->other)) {
+		snprintf(err, err_len, "%s: cluster name too long", name);
+	} else if (since < 0 || until < since || until - since > LONGEST_WATCH_MS || queries < 0 ||
+	           failed < 0 || failed > queries || user_errors < 0 || retry < 0) {
+		snprintf(err, err_len, "%s: impossible times or counts", name);
+	} else {
+		snprintf(s->active, sizeof(s->active), "%s", active);
+		snprintf(s->other, sizeof(s->other), "%s", other);
+		snprintf(s->reason, sizeof(s->reason), "%s", reason);
+		s->baseline.queries = (uint64_t)queries;
+		s->baseline.failed = (uint64_t)failed;
+		s->baseline.user_errors = (uint64_t)user_errors;
+		s->paused = paused;
+		s->degraded_alerted = alerted;
+		struct cutover_wall_times wall = {since, until, retry};
+		cutover_times_from_wall(s, &wall, now.mono_ms, now.unix_ms);
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
+int state_file_decode(const char *text, size_t len, const char *name, struct clock_now now,
+                      struct cutover_state *state, struct detector_checkpoint *checkpoint,
+                      char *err, size_t err_len)
+{
+	json_error_t error;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+	if (root == NULL) {
+		snprintf(err, err_len, "%s:%d: %s", name, error.line, error.text);
+		return -1;
+	}
+	return decode(root, name, now, state, checkpoint, err, err_len);
+}
+
 int state_file_load(const char *state_dir, struct clock_now now, struct cutover_state *s,
                     struct detector_checkpoint *checkpoint, bool *found, char *err, size_t err_len)
 {
@@ -117,60 +199,8 @@ int state_file_load(const char *state_dir, struct clock_now now, struct cutover_
 		snprintf(err, err_len, "%s:%d: %s", path, error.line, error.text);
 		return -1;
 	}
-	const char *phase = NULL, *active = NULL, *other = NULL, *reason = NULL;
-	json_int_t version = 0, since = 0, until = 0, queries = 0, failed = 0, user_errors = 0,
-	           retry = 0;
-	int paused = 0, alerted = 0;
-	json_t *detector = json_incref(json_object_get(root, "detector"));
-	json_object_del(root, "detector"); /* optional; checked on its own */
-	struct detector_checkpoint scratch;
-	if (checkpoint == NULL)
-		checkpoint = &scratch;
-	char why[256];
-	if (load_checkpoint(detector, checkpoint, why, sizeof(why)) != 0) {
-		snprintf(err, err_len, "%s: %s", path, why);
-		json_decref(detector);
-		json_decref(root);
+	if (decode(root, path, now, s, checkpoint, err, err_len) != 0)
 		return -1;
-	}
-	json_decref(detector);
-	if (json_unpack_ex(root, &error, JSON_STRICT,
-	                   "{s:I,s:s,s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:b,s:b,s:I,s:s}", "version",
-	                   &version, "phase", &phase, "active", &active, "other", &other,
-	                   "since_unix_ms", &since, "until_unix_ms", &until, "baseline", "queries",
-	                   &queries, "failed", &failed, "user_errors", &user_errors, "paused",
-	                   &paused, "degraded_alerted", &alerted, "retry_unix_ms", &retry, "reason",
-	                   &reason) != 0) {
-		snprintf(err, err_len, "%s: %s", path, error.text);
-		json_decref(root);
-		return -1;
-	}
-	memset(s, 0, sizeof(*s));
-	int rc = -1;
-	if (version != 1) {
-		snprintf(err, err_len, "%s: version %lld is not understood", path,
-		         (long long)version);
-	} else if (parse_phase(phase, &s->phase) != 0) {
-		snprintf(err, err_len, "%s: unknown phase '%s'", path, phase);
-	} else if (strlen(active) >= sizeof(s->active) || strlen(other) >= sizeof(s->other)) {
-		snprintf(err, err_len, "%s: cluster name too long", path);
-	} else if (since < 0 || until < since || until - since > LONGEST_WATCH_MS || queries < 0 ||
-	           failed < 0 || failed > queries || user_errors < 0 || retry < 0) {
-		snprintf(err, err_len, "%s: impossible times or counts", path);
-	} else {
-		snprintf(s->active, sizeof(s->active), "%s", active);
-		snprintf(s->other, sizeof(s->other), "%s", other);
-		snprintf(s->reason, sizeof(s->reason), "%s", reason);
-		s->baseline.queries = (uint64_t)queries;
-		s->baseline.failed = (uint64_t)failed;
-		s->baseline.user_errors = (uint64_t)user_errors;
-		s->paused = paused;
-		s->degraded_alerted = alerted;
-		struct cutover_wall_times wall = {since, until, retry};
-		cutover_times_from_wall(s, &wall, now.mono_ms, now.unix_ms);
-		*found = true;
-		rc = 0;
-	}
-	json_decref(root);
-	return rc;
+	*found = true;
+	return 0;
 }

@@ -23,6 +23,21 @@ int state_file_save(const char *state_dir, const struct cutover_state *state,
                     size_t err_len);
 
 /*
+ * The same state as cutover.json's text (JSON, NUL-terminated; the caller
+ * frees), for the state kept in etcd; NULL when out of memory.
+ */
+char *state_file_encode(const struct cutover_state *state,
+                        const struct detector_checkpoint *checkpoint, struct clock_now now);
+
+/*
+ * Reads a state from TEXT (LEN bytes, as state_file_encode wrote it; NAME in
+ * errors), its wall times made monotonic by NOW. 0, or -1 with ERR.
+ */
+int state_file_decode(const char *text, size_t len, const char *name, struct clock_now now,
+                      struct cutover_state *state, struct detector_checkpoint *checkpoint,
+                      char *err, size_t err_len);
+
+/*
  * Reads the state, its wall times made monotonic by NOW. Returns 0 with *FOUND false when there is none yet, 0 with
  * *FOUND true and STATE filled, or -1 with ERR for a file that cannot be
  * trusted (the collector then refuses to start rather than guess).

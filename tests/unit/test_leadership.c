@@ -147,6 +147,22 @@ static void test_a_lease_etcd_let_go(void **state)
 	assert_int_equal(leadership_next(&l, 1670), STEP_GRANT);
 }
 
+/* A guarded write showed the leader key held by another: we stop leading, whatever our lease says. */
+static void test_deposed_by_what_etcd_shows(void **state)
+{
+	(void)state;
+	struct leadership l;
+	lead(&l);
+	assert_true(leadership_may_act(&l, 100, MARGIN));
+	leadership_deposed(&l, "c2", 100);
+	assert_false(leadership_may_act(&l, 100, MARGIN));
+	assert_int_equal(l.role, ROLE_FOLLOWER);
+	assert_string_equal(l.leader, "c2");
+	assert_int_equal(leadership_next(&l, 100), STEP_CAMPAIGN); /* the lease is still ours */
+	leadership_campaigned(&l, false, "c2", 9, 100, 110);
+	assert_false(leadership_may_act(&l, 120, MARGIN));
+}
+
 static void test_etcd_silent_for_a_ttl(void **state)
 {
 	(void)state;
@@ -173,6 +189,7 @@ int main(void)
 	        cmocka_unit_test(test_our_own_lease_holding_the_key_is_a_win),
 	        cmocka_unit_test(test_a_lease_etcd_let_go),
 	        cmocka_unit_test(test_etcd_silent_for_a_ttl),
+	        cmocka_unit_test(test_deposed_by_what_etcd_shows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,37 @@ static const struct {
          "cutover.json"},
 };
 
+/* The text kept in etcd for [ha]: the same state, read back by another collector's clock. */
+static void test_text_round_trip_across_clocks(void **state)
+{
+	(void)state;
+	struct cutover_state s, back;
+	cutover_state_init(&s, "green", "blue");
+	s.phase = PHASE_WATCHING;
+	s.since_ms = saved_at.mono_ms - 60000;
+	s.until_ms = s.since_ms + 1800000;
+	snprintf(s.reason, sizeof(s.reason), "upgrade");
+	struct detector_checkpoint evidence = {true, 3.5, 0.25, 100, 9, 100, 1, VERDICT_HEALTHY},
+	                           evidence_back;
+	char *text = state_file_encode(&s, &evidence, saved_at);
+	assert_non_null(text);
+	/* another host: its monotonic clock started at another time, the wall clock agrees */
+	const struct clock_now other = {.mono_ms = 42000, .unix_ms = saved_at.unix_ms + 2000};
+	char err[512];
+	assert_int_equal(state_file_decode(text, strlen(text), "etcd", other, &back, &evidence_back,
+	                                   err, sizeof(err)),
+	                 0);
+	assert_int_equal(back.phase, PHASE_WATCHING);
+	assert_int_equal(back.until_ms - other.mono_ms, s.until_ms - saved_at.mono_ms - 2000);
+	assert_true(detector_checkpoint_equal(&evidence, &evidence_back));
+	/* a torn or foreign text is refused, with the name it was given */
+	assert_int_equal(state_file_decode(text, strlen(text) / 2, "etcd", other, &back, NULL, err,
+	                                   sizeof(err)),
+	                 -1);
+	assert_non_null(strstr(err, "etcd"));
+	free(text);
+}
+
 static void test_untrustworthy_files_are_refused(void **state)
 {
 	(void)state;
@@ -223,6 +254,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_round_trip),
+	        cmocka_unit_test(test_text_round_trip_across_clocks),
 	        cmocka_unit_test(test_untrustworthy_files_are_refused),
 	        cmocka_unit_test(test_clock_steps_across_a_restart),
 	};
