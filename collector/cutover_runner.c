@@ -15,6 +15,7 @@
 
 #include "alerts.h"
 #include "backend_health.h"
+#include "cutover_runner_impl.h"
 #include "degradation.h"
 #include "drain.h"
 #include "drain_status.h"
@@ -28,109 +29,23 @@
 #include "switch_accounting.h"
 #include "text_cut.h"
 
-struct cutover_runner {
-	struct collector *collector;
-	struct cutover_state state;
-	struct watch_settings watch;
-	struct detector detector;
-	struct drain_state drain; /* of the old cluster (state.other) */
-	struct lb_driver lb;      /* .impl NULL: no driver */
-	int64_t next_poll_ms;
-	bool polling;
-	bool switch_in_flight;    /* asked of the driver, not answered yet */
-	bool recovering;          /* started in SWITCHING or ROLLING_BACK: the LB is read first */
-	struct event *first_read; /* at start: the LB read once, without waiting for a tick */
-	struct gate_result gate;
-	int64_t next_checkpoint_ms;
-	char lb_problem_cluster[64]; /* "" when the last switch worked */
-	char lb_problem[600];
-	char lb_warning_cluster[64]; /* "" unless the last switch worked but left a problem */
-	char lb_warning[800];
-	char degraded_why[CUTOVER_TEXT_LEN];
-	struct detector_checkpoint saved; /* the evidence last written */
-	struct cutover_counters counters;
-	char switch_from[64];      /* the switch under way: where users were */
-	int64_t switch_started_ms; /* and when it was asked for (monotonic) */
-
-	struct switch_accounting losses; /* what each switch cost */
-
-	/*
-	 * With [ha]: actions wait until the state that decided them is in etcd
-	 * (each batch with the number of the save it waits for), and a new
-	 * leader acts on nothing until it has read the LB once (takeover).
-	 */
-	struct pending_actions {
-		struct cutover_action actions[CUTOVER_MAX_ACTIONS];
-		size_t count;
-		uint64_t seq;
-	} pending[16];
-	size_t pending_count;
-	uint64_t last_save_seq, saved_seq;
-	bool takeover;
-};
-
-const double switch_bucket_bounds[SWITCH_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-
-static const char *const rollback_cause_names[] = {
-        [ROLLBACK_DEGRADED] = "degraded",
-        [ROLLBACK_MANUAL] = "manual",
-        [ROLLBACK_EXTERNAL] = "external",
-};
-_Static_assert(sizeof(rollback_cause_names) / sizeof(rollback_cause_names[0]) ==
-                       ROLLBACK_CAUSE_COUNT,
-               "a name for every rollback cause");
-
-const char *rollback_cause_name(enum rollback_cause cause)
-{
-	return cause < ROLLBACK_CAUSE_COUNT ? rollback_cause_names[cause] : "?";
-}
-
-/* The counter of switches FROM -> TO, added when new; NULL when the table is full. */
-static struct switch_count *switch_count_of(struct cutover_counters *c, const char *from,
-                                            const char *to)
-{
-	for (size_t i = 0; i < c->switch_pairs; i++)
-		if (strcmp(c->switches[i].from, from) == 0 && strcmp(c->switches[i].to, to) == 0)
-			return &c->switches[i];
-	if (c->switch_pairs == SWITCH_PAIRS)
-		return NULL;
-	struct switch_count *s = &c->switches[c->switch_pairs++];
-	snprintf(s->from, sizeof(s->from), "%s", from);
-	snprintf(s->to, sizeof(s->to), "%s", to);
-	return s;
-}
-
 /* A switch we asked for finished: its count by result and its duration. */
 static void count_switch(struct cutover_runner *r, const char *to, bool ok, int64_t now_ms)
 {
-	struct cutover_counters *c = &r->counters;
-	struct switch_count *pair = switch_count_of(c, r->switch_from, to);
-	if (pair != NULL) {
-		pair->ok += ok;
-		pair->failed += !ok;
-	}
-	double seconds = (double)(now_ms - r->switch_started_ms) / 1000.0;
-	c->duration_count++;
-	c->duration_sum_seconds += seconds;
-	for (int i = 0; i < SWITCH_BUCKETS; i++)
-		if (seconds <= switch_bucket_bounds[i])
-			c->duration_buckets[i]++;
+	cutover_counters_switched(&r->counters, r->switch_from, to, ok,
+	                          (double)(now_ms - r->switch_started_ms) / 1000.0);
 }
 
 /* A transition that takes users off the watched cluster: counted by its cause. */
 static void count_rollback(struct cutover_runner *r, const struct cutover_event *event,
                            enum cutover_phase to)
 {
-	enum cutover_phase from = r->state.phase;
-	if (to == PHASE_ROLLING_BACK && from != PHASE_ROLLING_BACK)
-		r->counters.rollbacks[event->kind == EVENT_ROLLBACK ? ROLLBACK_MANUAL
-		                                                    : ROLLBACK_DEGRADED]++;
-	else if (to == PHASE_ROLLED_BACK && from == PHASE_WATCHING)
-		r->counters.rollbacks[ROLLBACK_EXTERNAL]++;
+	cutover_counters_transition(&r->counters, event->kind == EVENT_ROLLBACK, r->state.phase,
+	                            to);
 }
 
 /* Writes the state and, during a watch, the detector's evidence. */
-static void persist(struct cutover_runner *r, const struct cutover_state *state,
+void runner_persist(struct cutover_runner *r, const struct cutover_state *state,
                     struct clock_now now)
 {
 	struct detector_checkpoint checkpoint = {0};
@@ -264,9 +179,6 @@ static void journal_alert(struct cutover_runner *r, const struct cutover_action 
 }
 
 static void on_switched(bool ok, const char *error, void *arg);
-static void run_actions(struct cutover_runner *r, const struct cutover_action *actions,
-                        size_t count, struct clock_now now);
-static void defer_actions(struct cutover_runner *r, const struct cutover_result *result);
 
 /* What the state machine makes of EVENT now; nothing is changed yet. */
 static void decide(struct cutover_runner *r, const struct cutover_event *event,
@@ -288,7 +200,7 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 			switch_accounting_switched(&r->losses, c, r->state.active,
 			                           result->next.active,
 			                           result->next.phase == PHASE_ROLLED_BACK, now);
-		persist(r, &result->next, now);
+		runner_persist(r, &result->next, now);
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
 			journal_append(c->journal, now.unix_ms,
@@ -300,15 +212,19 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 		r->state = result->next;
 	}
 	if (c->ha != NULL && r->saved_seq < r->last_save_seq && result->action_count > 0) {
-		defer_actions(r, result);
+		if (cutover_pending_add(&r->pending, result->actions, result->action_count,
+		                        r->last_save_seq) != 0)
+			log_error(
+			        "etcd: too many actions wait for the state to be saved: the oldest "
+			        "were dropped");
 	} else {
-		run_actions(r, result->actions, result->action_count, now);
+		runner_run_actions(r, result->actions, result->action_count, now);
 	}
 	journal_sync(c->journal);
 }
 
 /* Runs ACTIONS, decided by a state that is saved. */
-static void run_actions(struct cutover_runner *r, const struct cutover_action *actions,
+void runner_run_actions(struct cutover_runner *r, const struct cutover_action *actions,
                         size_t count, struct clock_now now)
 {
 	struct collector *c = r->collector;
@@ -342,7 +258,7 @@ static void run_actions(struct cutover_runner *r, const struct cutover_action *a
 }
 
 /* Whether this collector steps the cutover: always alone, with [ha] only as the leader. */
-static bool acting(const struct cutover_runner *r, struct clock_now now)
+bool runner_acting(const struct cutover_runner *r, struct clock_now now)
 {
 	const struct ha *ha = r->collector->ha;
 	return ha == NULL || (ha_acting(ha, now.mono_ms) && !r->takeover);
@@ -351,139 +267,12 @@ static bool acting(const struct cutover_runner *r, struct clock_now now)
 static void step(struct cutover_runner *r, const struct cutover_event *event, struct clock_now now,
                  struct cutover_result *result)
 {
-	if (!acting(r, now)) {
+	if (!runner_acting(r, now)) {
 		memset(result, 0, sizeof(*result));
 		return; /* another collector leads: the state comes from etcd */
 	}
 	decide(r, event, now, result);
 	apply(r, event, now, result);
-}
-
-/* Keeps the actions of RESULT until the save they wait for is in etcd. */
-static void defer_actions(struct cutover_runner *r, const struct cutover_result *result)
-{
-	if (r->pending_count == sizeof(r->pending) / sizeof(r->pending[0])) {
-		log_error("etcd: too many actions wait for the state to be saved: the oldest are "
-		          "dropped");
-		memmove(&r->pending[0], &r->pending[1],
-		        (r->pending_count - 1) * sizeof(r->pending[0]));
-		r->pending_count--;
-	}
-	struct pending_actions *p = &r->pending[r->pending_count++];
-	memcpy(p->actions, result->actions, result->action_count * sizeof(p->actions[0]));
-	p->count = result->action_count;
-	p->seq = r->last_save_seq;
-}
-
-/* The actions that waited, dropped: the state they came from is not etcd's. */
-static void drop_pending(struct cutover_runner *r, struct clock_now now, const char *why)
-{
-	for (size_t i = 0; i < r->pending_count; i++)
-		for (size_t j = 0; j < r->pending[i].count; j++) {
-			const struct cutover_action *a = &r->pending[i].actions[j];
-			log_warn("not carried out (%s): %s %s", why,
-			         a->kind == ACTION_SWITCH_LB ? "switch the LB to" : "action on",
-			         a->cluster);
-			journal_append(r->collector->journal, now.unix_ms,
-			               json_pack("{s:s,s:s,s:s}", "type", "ha-dropped", "cluster",
-			                         a->cluster, "why", why));
-		}
-	r->pending_count = 0;
-}
-
-void cutover_runner_ha_saved(struct cutover_runner *r, uint64_t seq, bool ok)
-{
-	struct clock_now now = collector_clock(r->collector);
-	if (!ok) {
-		drop_pending(r, now, "the state could not be written to etcd");
-		return;
-	}
-	if (seq > r->saved_seq)
-		r->saved_seq = seq;
-	size_t done = 0;
-	while (done < r->pending_count && r->pending[done].seq <= r->saved_seq)
-		done++;
-	struct pending_actions ready[sizeof(r->pending) / sizeof(r->pending[0])];
-	memcpy(ready, r->pending, done * sizeof(ready[0]));
-	memmove(&r->pending[0], &r->pending[done],
-	        (r->pending_count - done) * sizeof(r->pending[0]));
-	r->pending_count -= done;
-	for (size_t i = 0; i < done; i++)
-		run_actions(r, ready[i].actions, ready[i].count, now);
-	journal_sync(r->collector->journal);
-}
-
-static void on_first_read(evutil_socket_t fd, short what, void *arg);
-
-/* Reads the LB once, from the loop, before acting: at start and at a takeover. */
-static int schedule_first_read(struct cutover_runner *r)
-{
-	static const struct timeval no_delay = {0, 0};
-	if (r->first_read == NULL &&
-	    (r->first_read = evtimer_new(r->collector->base, on_first_read, r)) == NULL)
-		return -1;
-	return evtimer_add(r->first_read, &no_delay);
-}
-
-void cutover_runner_ha_state(struct cutover_runner *r, const char *text, size_t len, bool takeover)
-{
-	struct clock_now now = collector_clock(r->collector);
-	drop_pending(r, now, "the state was read from etcd again");
-	if (text != NULL) {
-		struct cutover_state state;
-		struct detector_checkpoint checkpoint;
-		char err[512];
-		if (state_file_decode(text, len, "etcd's cutover state", now, &state, &checkpoint,
-		                      err, sizeof(err)) != 0) {
-			log_error("%s: %s", err,
-			          takeover ? "the leader keeps its own state and writes it over"
-			                   : "the mirror keeps the last state it could read");
-		} else {
-			bool watch_changed =
-			        state.phase == PHASE_WATCHING &&
-			        (r->state.phase != PHASE_WATCHING ||
-			         strcmp(state.active, r->state.active) != 0 || takeover);
-			r->state = state;
-			if (watch_changed || state.phase != PHASE_WATCHING)
-				detector_start(&r->detector, &r->watch, &r->state.baseline);
-			if (state.phase == PHASE_WATCHING)
-				detector_checkpoint_restore(&r->detector, &checkpoint);
-			r->saved = checkpoint;
-		}
-	}
-	if (!takeover)
-		return;
-	log_info("leading: cutover state %s, active %s; reading the LB before acting",
-	         cutover_phase_name(r->state.phase),
-	         r->state.active[0] ? r->state.active : "(none)");
-	journal_append(r->collector->journal, now.unix_ms,
-	               json_pack("{s:s,s:s,s:s,s:b}", "type", "ha-takeover", "phase",
-	                         cutover_phase_name(r->state.phase), "active", r->state.active,
-	                         "found", text != NULL));
-	journal_sync(r->collector->journal);
-	r->switch_in_flight = false;
-	if (text == NULL)
-		persist(r, &r->state, now); /* the first leader: etcd gets the state we had */
-	r->recovering = r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK;
-	r->takeover = true;
-	if (schedule_first_read(r) != 0) {
-		log_error(
-		        "cannot schedule the LB read of the takeover: acting on the state as read");
-		r->takeover = false;
-	}
-}
-
-json_t *cutover_runner_ha_carry_out(struct cutover_runner *r, const struct ha_request *request,
-                                    int *status)
-{
-	return cutover_runner_request(r, request->kind, request->cluster, request->force,
-	                              request->reason, request->by, collector_clock(r->collector),
-	                              status);
-}
-
-bool cutover_runner_acting(const struct cutover_runner *r, struct clock_now now)
-{
-	return acting(r, now);
 }
 
 void cutover_runner_lb_retrying(struct cutover_runner *r, const char *reason, struct clock_now now)
@@ -577,6 +366,16 @@ static void on_first_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Reads the LB once, from the loop, before acting: at start and at a takeover. */
+int runner_schedule_first_read(struct cutover_runner *r)
+{
+	static const struct timeval no_delay = {0, 0};
+	if (r->first_read == NULL &&
+	    (r->first_read = evtimer_new(r->collector->base, on_first_read, r)) == NULL)
+		return -1;
+	return evtimer_add(r->first_read, &no_delay);
+}
+
 struct cutover_runner *cutover_runner_new(struct collector *collector,
                                           const struct lb_driver *driver, char *err, size_t err_len)
 {
@@ -626,15 +425,15 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 	for (size_t i = 0; i < collector->cluster_count; i++)
 		for (size_t j = 0; j < collector->cluster_count; j++)
 			if (i != j)
-				(void)switch_count_of(&r->counters, collector->clusters[i].name,
-				                      collector->clusters[j].name);
+				cutover_counters_add_pair(&r->counters, collector->clusters[i].name,
+				                          collector->clusters[j].name);
 	switch_accounting_init(&r->losses, collector);
 	r->lb = *driver;
 	r->recovering = found &&
 	                (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK);
 	/* with [ha], the leader reads the LB when it takes over, not before */
 	if (collector->ha == NULL && (r->recovering || r->state.active[0] == '\0') &&
-	    schedule_first_read(r) != 0) {
+	    runner_schedule_first_read(r) != 0) {
 		snprintf(err, err_len, "cannot schedule the first read of the LB");
 		if (r->first_read != NULL)
 			event_free(r->first_read);
@@ -658,7 +457,7 @@ void cutover_runner_free(struct cutover_runner *r)
 void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 {
 	int64_t now_ms = now.mono_ms;
-	if (!acting(r, now))
+	if (!runner_acting(r, now))
 		return; /* a follower mirrors etcd's state; a new leader first reads the LB */
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_result result;
@@ -668,7 +467,7 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 		struct detector_checkpoint now_evidence;
 		detector_checkpoint_take(&r->detector, &now_evidence);
 		if (!detector_checkpoint_equal(&now_evidence, &r->saved))
-			persist(r, &r->state, now);
+			runner_persist(r, &r->state, now);
 		r->next_checkpoint_ms = now_ms + 1000;
 	}
 	if (r->lb.current != NULL && !r->polling && now_ms >= r->next_poll_ms) {
@@ -682,7 +481,7 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
                                const char *cluster, bool force, const char *reason, const char *by,
                                struct clock_now now, int *status)
 {
-	if (!acting(r, now)) {
+	if (!runner_acting(r, now)) {
 		/* the leader lost its lease, or is reading the LB after taking over */
 		*status = 503;
 		return json_pack(
@@ -700,83 +499,4 @@ json_t *cutover_runner_request(struct cutover_runner *r, enum cutover_event_kind
 	apply(r, &event, now, &result);
 	*status = result.status;
 	return request_answer_json(&result, &r->state, gate);
-}
-
-json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now now)
-{
-	const struct cutover_state *s = &r->state;
-	json_t *out = json_pack("{s:s,s:s,s:s,s:b,s:b,s:s}", "phase", cutover_phase_name(s->phase),
-	                        "active", s->active, "other", s->other, "paused", s->paused,
-	                        "dry_run", r->collector->config.watch.dry_run, "reason", s->reason);
-	json_t *last_switch = switch_accounting_status(&r->losses, now);
-	if (last_switch != NULL)
-		json_object_set_new(out, "last_switch", last_switch);
-	if (s->phase == PHASE_WATCHING) {
-		int64_t left = s->until_ms - now.mono_ms;
-		const struct detector *d = &r->detector;
-		char explanation[512];
-		detector_explain(d, explanation, sizeof(explanation));
-		json_object_set_new(
-		        out, "watch",
-		        json_pack("{s:I,s:{s:f,s:f,s:f,s:f},s:{s:b,s:f,s:f,s:f},s:s}",
-		                  "seconds_left", (json_int_t)(left > 0 ? left / 1000 : 0),
-		                  "failures", "score", d->failures.score, "threshold",
-		                  d->failures.threshold, "p0", d->failures.p0, "estimated_ratio",
-		                  d->failures.queries
-		                          ? (double)d->failures.failed / (double)d->failures.queries
-		                          : 0.0,
-		                  "user_errors", "enabled", d->user_channel, "score",
-		                  d->user_errors.score, "threshold", d->user_errors.threshold, "p0",
-		                  d->user_errors.p0, "explanation", explanation));
-		json_object_set_new(out, "drain",
-		                    drain_status_json(&r->drain, s->other,
-		                                      r->collector->config.watch.drain_quiet_ms,
-		                                      now));
-	}
-	return out;
-}
-
-bool cutover_runner_degraded(struct cutover_runner *r, const char **cluster, const char **why)
-{
-	if (r->state.phase != PHASE_WATCHING || r->detector.verdict == VERDICT_HEALTHY)
-		return false;
-	detector_explain(&r->detector, r->degraded_why, sizeof(r->degraded_why));
-	*cluster = r->state.active;
-	*why = r->degraded_why;
-	return true;
-}
-
-void cutover_runner_metrics(const struct cutover_runner *r, struct clock_now now,
-                            struct cutover_metrics *out)
-{
-	int64_t left = r->state.until_ms - now.mono_ms;
-	*out = (struct cutover_metrics){
-	        .counters = &r->counters,
-	        .losses = &r->losses,
-	        .phase = r->state.phase,
-	        .paused = r->state.paused,
-	        .watching = r->state.phase == PHASE_WATCHING,
-	        .failure_score = r->detector.failures.score,
-	        .user_score = r->detector.user_errors.score,
-	        .threshold = r->detector.failures.threshold,
-	        .seconds_left = r->state.phase == PHASE_WATCHING && left > 0 ? left / 1000 : 0,
-	};
-}
-
-bool cutover_runner_lb_problem(const struct cutover_runner *r, const char **cluster,
-                               const char **why)
-{
-	*cluster = r->lb_problem_cluster;
-	*why = r->lb_problem;
-	return r->lb_problem_cluster[0] != '\0';
-}
-
-const struct lb_driver *cutover_runner_driver(const struct cutover_runner *r)
-{
-	return &r->lb;
-}
-
-const char *cutover_runner_active(const struct cutover_runner *r)
-{
-	return r->state.active;
 }

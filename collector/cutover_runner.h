@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "collector.h"
 #include "cutover.h"
+#include "cutover_counters.h"
 #include "lb.h"
 
 struct cutover_runner;
@@ -88,36 +89,6 @@ const struct lb_driver *cutover_runner_driver(const struct cutover_runner *runne
 /* When the last LB switch failed: its target in CLUSTER and the reason; false otherwise. */
 bool cutover_runner_lb_problem(const struct cutover_runner *runner, const char **cluster,
                                const char **why);
-
-#define SWITCH_BUCKETS 10
-extern const double switch_bucket_bounds[SWITCH_BUCKETS]; /* seconds */
-
-enum rollback_cause {
-	ROLLBACK_DEGRADED, /* the detector found the watched cluster degraded */
-	ROLLBACK_MANUAL,   /* POST /v1/rollback */
-	ROLLBACK_EXTERNAL, /* the LB was moved back outside trino-guard */
-	ROLLBACK_CAUSE_COUNT,
-};
-
-const char *rollback_cause_name(enum rollback_cause cause);
-
-#define SWITCH_PAIRS (COLLECTOR_MAX_CLUSTERS * 2)
-
-/* LB switches by source and target ("" when the LB's target was unknown). */
-struct switch_count {
-	char from[64], to[64];
-	uint64_t ok, failed;
-};
-
-/* Counters since the collector started, for /metrics. */
-struct cutover_counters {
-	struct switch_count switches[SWITCH_PAIRS];
-	size_t switch_pairs;
-	uint64_t duration_buckets[SWITCH_BUCKETS]; /* cumulative, per bound */
-	uint64_t duration_count;
-	double duration_sum_seconds;
-	uint64_t rollbacks[ROLLBACK_CAUSE_COUNT];
-};
 
 struct cutover_metrics {
 	const struct cutover_counters *counters; /* borrowed from the runner */
