@@ -26,6 +26,7 @@ enum step { STEP_CHECK, STEP_SET, STEP_VERIFY, STEP_DONE, STEP_FAILED };
 struct instance {
 	struct lb_haproxy *lb;
 	char *socket;
+	char *map; /* its runtime map's name */
 	enum step step;
 	int attempt;
 	struct haproxy_request *request;
@@ -35,8 +36,8 @@ struct instance {
 
 struct lb_haproxy {
 	struct event_base *base;
-	char *map;      /* as the runtime API names it */
-	char *map_file; /* NULL: not rewritten */
+	char *map_files[LB_MAX_INSTANCES]; /* rewritten after each switch, each once */
+	size_t map_file_count;             /* 0: none, runtime changes only */
 	char *key;
 	char *clusters[LB_MAX_BACKENDS];
 	char *backends[LB_MAX_BACKENDS];
@@ -131,16 +132,17 @@ static void run_step(struct instance *in);
  * replaced (or added), every other row kept, and the file replaced durably
  * (durable_file.c: temp file, fsync, rename, fsync of the directory).
  */
-static int rewrite_map_file(const struct lb_haproxy *lb, char *why, size_t why_len)
+static int rewrite_map_file(const struct lb_haproxy *lb, const char *path, char *why,
+                            size_t why_len)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	if (out == NULL) {
-		snprintf(why, why_len, "%s: out of memory", lb->map_file);
+		snprintf(why, why_len, "%s: out of memory", path);
 		return -1;
 	}
-	FILE *in_file = fopen(lb->map_file, "r");
+	FILE *in_file = fopen(path, "r");
 	char row[1024];
 	size_t key_len = strlen(lb->key);
 	bool replaced = false;
@@ -158,12 +160,26 @@ static int rewrite_map_file(const struct lb_haproxy *lb, char *why, size_t why_l
 		fclose(in_file);
 	if (!replaced)
 		fprintf(out, "%s %s\n", lb->key, lb->target_backend);
-	int rc = fclose(out) == 0
-	                 ? durable_file_replace(lb->map_file, text, len, 0644, why, why_len)
-	                 : -1;
+	int rc = fclose(out) == 0 ? durable_file_replace(path, text, len, 0644, why, why_len) : -1;
 	if (rc != 0 && text == NULL)
-		snprintf(why, why_len, "%s: out of memory", lb->map_file);
+		snprintf(why, why_len, "%s: out of memory", path);
 	free(text);
+	return rc;
+}
+
+/* Every map file rewritten; the failures' reasons in WHY. 0, or -1. */
+static int rewrite_map_files(const struct lb_haproxy *lb, char *why, size_t why_len)
+{
+	int rc = 0;
+	why[0] = '\0';
+	for (size_t i = 0; i < lb->map_file_count; i++) {
+		char one[512];
+		if (rewrite_map_file(lb, lb->map_files[i], one, sizeof(one)) == 0)
+			continue;
+		size_t used = strlen(why);
+		snprintf(why + used, why_len - used, "%s%s", used ? "; " : "", one);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -208,8 +224,8 @@ static void on_map_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct lb_haproxy *lb = arg;
-	char why[512] = "";
-	bool ok = lb->map_file == NULL || rewrite_map_file(lb, why, sizeof(why)) == 0;
+	char why[1024] = "";
+	bool ok = rewrite_map_files(lb, why, sizeof(why)) == 0;
 	report_map_file(lb, ok, why);
 }
 
@@ -328,11 +344,11 @@ static void run_step(struct instance *in)
 		snprintf(command, sizeof(command), "show stat %s 4 -1", lb->target_backend);
 		break;
 	case STEP_SET:
-		snprintf(command, sizeof(command), "set map %s %s %s", lb->map, lb->key,
+		snprintf(command, sizeof(command), "set map %s %s %s", in->map, lb->key,
 		         lb->target_backend);
 		break;
 	case STEP_VERIFY:
-		snprintf(command, sizeof(command), "get map %s %s", lb->map, lb->key);
+		snprintf(command, sizeof(command), "get map %s %s", in->map, lb->key);
 		break;
 	default:
 		return;
@@ -355,11 +371,13 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
                                   size_t err_len)
 {
 	if (settings->socket_count == 0 || settings->socket_count > LB_MAX_INSTANCES ||
-	    (settings->map_file == NULL && settings->map == NULL) || settings->key == NULL ||
-	    settings->backend_count == 0) {
+	    (settings->map_file == NULL && settings->map == NULL &&
+	     settings->map_file_count == 0) ||
+	    (settings->map_file_count != 0 && settings->map_file_count != settings->socket_count) ||
+	    settings->key == NULL || settings->backend_count == 0) {
 		snprintf(err, err_len,
-		         "haproxy driver: sockets, map_file (or map), key and one backend per "
-		         "cluster are required");
+		         "haproxy driver: sockets, map_file (or map, or one of map_files per "
+		         "socket), key and one backend per cluster are required");
 		return NULL;
 	}
 	struct lb_haproxy *lb = calloc(1, sizeof(*lb));
@@ -368,12 +386,22 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 		return NULL;
 	}
 	lb->base = base;
-	lb->map = strdup(settings->map != NULL ? settings->map : settings->map_file);
-	lb->map_file = settings->map_file != NULL ? strdup(settings->map_file) : NULL;
-	if (settings->map_file == NULL)
+	bool allocated = true;
+	for (size_t i = 0; i < settings->map_file_count && i < LB_MAX_INSTANCES; i++) {
+		bool seen = false; /* two instances may load one file: rewritten once */
+		for (size_t j = 0; j < lb->map_file_count; j++)
+			seen = seen || strcmp(lb->map_files[j], settings->map_files[i]) == 0;
+		if (!seen &&
+		    (lb->map_files[lb->map_file_count++] = strdup(settings->map_files[i])) == NULL)
+			allocated = false;
+	}
+	if (settings->map_file_count == 0 && settings->map_file != NULL &&
+	    (lb->map_files[lb->map_file_count++] = strdup(settings->map_file)) == NULL)
+		allocated = false;
+	if (lb->map_file_count == 0)
 		log_warn("haproxy driver: no map_file: a switch changes HAProxy's runtime map %s "
 		         "only, and a reload of HAProxy reverts it",
-		         lb->map);
+		         settings->map);
 	lb->key = strdup(settings->key);
 	lb->timeout_ms = settings->timeout_ms > 0 ? settings->timeout_ms : 2000;
 	lb->retries = settings->retries;
@@ -385,14 +413,18 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 		lb->backends[i] = strdup(settings->backends[i].backend);
 		lb->backend_count++;
 	}
-	bool allocated = lb->map != NULL && (lb->map_file != NULL || settings->map_file == NULL) &&
-	                 lb->key != NULL;
+	allocated = allocated && lb->key != NULL;
 	for (size_t i = 0; i < lb->backend_count; i++)
 		allocated = allocated && lb->clusters[i] != NULL && lb->backends[i] != NULL;
 	for (size_t i = 0; i < settings->socket_count; i++) {
 		struct instance *in = &lb->instances[i];
 		in->lb = lb;
 		in->socket = strdup(settings->sockets[i]);
+		const char *map = settings->map != NULL          ? settings->map
+		                  : i < settings->map_file_count ? settings->map_files[i]
+		                                                 : settings->map_file;
+		in->map = map != NULL ? strdup(map) : NULL;
+		allocated = allocated && in->map != NULL;
 		in->retry_timer = evtimer_new(base, on_retry, in);
 		lb->instance_count++;
 		allocated = allocated && in->socket != NULL && in->retry_timer != NULL;
@@ -422,6 +454,7 @@ void lb_haproxy_free(struct lb_haproxy *lb)
 		if (lb->instances[i].retry_timer != NULL)
 			event_free(lb->instances[i].retry_timer);
 		free(lb->instances[i].socket);
+		free(lb->instances[i].map);
 	}
 	for (size_t i = 0; i < lb->backend_count; i++) {
 		free(lb->clusters[i]);
@@ -431,8 +464,8 @@ void lb_haproxy_free(struct lb_haproxy *lb)
 	if (lb->map_timer != NULL)
 		event_free(lb->map_timer); /* a rewrite still due is dropped, like a request */
 	lb_haproxy_routes_free(lb->routes);
-	free(lb->map);
-	free(lb->map_file);
+	for (size_t i = 0; i < lb->map_file_count; i++)
+		free(lb->map_files[i]);
 	free(lb->key);
 	free(lb);
 }
@@ -498,7 +531,8 @@ static void ask_current(struct lb_haproxy *lb)
 {
 	while (lb->current_index < lb->instance_count) {
 		char command[1024], err[512];
-		snprintf(command, sizeof(command), "get map %s %s", lb->map, lb->key);
+		snprintf(command, sizeof(command), "get map %s %s",
+		         lb->instances[lb->current_index].map, lb->key);
 		lb->current_request =
 		        haproxy_command(lb->base, lb->instances[lb->current_index].socket, command,
 		                        lb->timeout_ms, on_current, lb, err, sizeof(err));

@@ -27,8 +27,15 @@ struct lb_haproxy;
 struct lb_haproxy_settings {
 	const char *sockets[LB_MAX_INSTANCES]; /* runtime API: a path or host:port each */
 	size_t socket_count;
-	const char *map;          /* the map as the runtime API names it; NULL: map_file */
-	const char *map_file;     /* rewritten after each switch; NULL: runtime changes only */
+	const char *map;      /* the map as the runtime API names it; NULL: map_file */
+	const char *map_file; /* rewritten after each switch; NULL: runtime changes only */
+	/*
+	 * Or one map file per instance, in the order of sockets (two HAProxy
+	 * processes on one host, each with its own file): each is rewritten, and
+	 * names that instance's runtime map unless map is set. Count 0: none.
+	 */
+	const char *map_files[LB_MAX_INSTANCES];
+	size_t map_file_count;
 	const char *key;          /* the map key haproxy.cfg looks up, e.g. "active" */
 	const char *query_id_map; /* coordinator id -> backend (lb_haproxy_routes.h); NULL: off */
 	struct {

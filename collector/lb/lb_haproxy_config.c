@@ -15,6 +15,7 @@ struct lb_haproxy_section {
 	struct config_list sockets;
 	char *map;
 	char *map_file;
+	struct config_list map_files; /* one per socket, in order */
 	char *key;
 	struct config_pairs backends; /* backend.CLUSTER = haproxy backend */
 	char *query_id_map;           /* routing by query id: the map haproxy.cfg uses */
@@ -26,6 +27,8 @@ static const struct config_key haproxy_keys[] = {
         {"map", CONFIG_STRING, offsetof(struct lb_haproxy_section, map), false, NULL, 0, 0, NULL},
         {"map_file", CONFIG_PATH, offsetof(struct lb_haproxy_section, map_file), false, NULL, 0, 0,
          NULL},
+        {"map_files", CONFIG_LIST, offsetof(struct lb_haproxy_section, map_files), false, NULL, 0,
+         0, NULL},
         {"key", CONFIG_STRING, offsetof(struct lb_haproxy_section, key), false, "active", 0, 0,
          NULL},
         {"backend", CONFIG_KEYED, offsetof(struct lb_haproxy_section, backends), false, NULL, 0, 0,
@@ -40,13 +43,31 @@ static int haproxy_check(const void *section, const struct lb_check_input *input
 {
 	(void)line;
 	const struct lb_haproxy_section *h = section;
-	if (h->sockets.count == 0 || (h->map_file == NULL && h->map == NULL)) {
+	if (h->sockets.count == 0 ||
+	    (h->map_file == NULL && h->map == NULL && h->map_files.count == 0)) {
 		*key = h->sockets.count == 0 ? "sockets" : "map_file";
-		snprintf(why, why_len,
-		         "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file (or map)");
+		snprintf(
+		        why, why_len,
+		        "[lb] driver = haproxy needs [lb.haproxy] sockets and map_file (or map, or "
+		        "map_files)");
 		return -1;
 	}
-	const char *map = h->map != NULL ? h->map : h->map_file;
+	if (h->map_files.count > 0 &&
+	    (h->map_file != NULL || h->map_files.count != h->sockets.count)) {
+		*key = "map_files";
+		snprintf(why, why_len,
+		         h->map_file != NULL ? "[lb.haproxy] map_files (one per socket) replaces "
+		                               "map_file: set one"
+		                             : "[lb.haproxy] map_files needs one file per socket, "
+		                               "in the same order "
+		                               "(%zu sockets, %zu files)",
+		         h->sockets.count, h->map_files.count);
+		return -1;
+	}
+	const char *map = h->map != NULL        ? h->map
+	                  : h->map_file != NULL ? h->map_file
+	                  : h->map_files.count  ? h->map_files.items[0]
+	                                        : "";
 	if (h->query_id_map != NULL && strcmp(h->query_id_map, map) == 0) {
 		*key = "query_id_map";
 		snprintf(why, why_len,
@@ -100,6 +121,8 @@ static int haproxy_create(struct event_base *base, const void *section,
 	};
 	for (size_t i = 0; i < h->sockets.count && i < LB_MAX_INSTANCES; i++)
 		s.sockets[i] = h->sockets.items[i];
+	for (size_t i = 0; i < h->map_files.count && i < LB_MAX_INSTANCES; i++)
+		s.map_files[s.map_file_count++] = h->map_files.items[i];
 	for (size_t i = 0; i < h->backends.count && i < LB_MAX_BACKENDS; i++) {
 		s.backends[i].cluster = h->backends.items[i].name;
 		s.backends[i].backend = h->backends.items[i].value;

@@ -28,11 +28,12 @@
 static struct {
 	char *dir;
 	int blue_port, green_port, blue_control, green_control;
-	int frontend[2];
+	int frontend[3];
 	char tcp_socket[64]; /* the first instance's runtime API over TCP too */
-	pid_t haproxy[2];
-	char socket[2][256];
+	pid_t haproxy[3];
+	char socket[3][256];
 	char map[256];
+	char own_map[256]; /* the third instance's: map_files, one file per instance */
 	struct event_base *base;
 } fx;
 
@@ -58,7 +59,7 @@ static int start_sim(const char *name, int *port, int *control)
 	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
 }
 
-static int start_haproxy(int index)
+static int start_haproxy(int index, const char *map)
 {
 	char cfg[512], text[2048], url[128];
 	int ports = harness_port_range(2);
@@ -88,7 +89,7 @@ static int start_haproxy(int index)
 	         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
 	         fx.socket[index], index == 0 ? "    stats socket ipv4@" : "",
 	         index == 0 ? fx.tcp_socket : "", index == 0 ? " level admin\n" : "",
-	         fx.frontend[index], fx.map, fx.blue_port, fx.green_port);
+	         fx.frontend[index], map, fx.blue_port, fx.green_port);
 	harness_write_file(cfg, text);
 	char log[512];
 	snprintf(log, sizeof(log), "%s/haproxy%d.log", fx.dir, index);
@@ -107,7 +108,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(fx.map, sizeof(fx.map), "%s/active.map", fx.dir);
 	harness_write_file(fx.map, "# which backend users get\nactive bk_blue\n");
-	if (start_haproxy(0) != 0 || start_haproxy(1) != 0)
+	if (start_haproxy(0, fx.map) != 0 || start_haproxy(1, fx.map) != 0)
 		return -1;
 	fx.base = event_base_new();
 	return 0;
@@ -408,6 +409,76 @@ static void test_without_a_map_file_a_switch_is_a_runtime_change(void **state)
 	lb_haproxy_free(lb);
 }
 
+/*
+ * Two HAProxy processes on one host, each with its own map file (map_files):
+ * each instance's runtime map is named by its own file, both files are
+ * rewritten; one that cannot be written is a warning naming it, the switch
+ * still done on both.
+ */
+static void test_a_map_file_per_instance(void **state)
+{
+	(void)state;
+	snprintf(fx.own_map, sizeof(fx.own_map), "%s/own.map", fx.dir);
+	harness_write_file(fx.own_map, "active bk_blue\n");
+	assert_int_equal(start_haproxy(2, fx.own_map), 0);
+	struct lb_haproxy_settings s = {
+	        .socket_count = 2,
+	        .sockets = {fx.socket[0], fx.socket[2]},
+	        .map_files = {fx.map, fx.own_map},
+	        .map_file_count = 2,
+	        .key = "active",
+	        .backends = {{"blue", "bk_blue"}, {"green", "bk_green"}},
+	        .backend_count = 2,
+	        .timeout_ms = 1000,
+	        .on_warning = on_warning,
+	};
+	char err[256];
+	struct lb_haproxy *lb = lb_haproxy_new(fx.base, &s, err, sizeof(err));
+	assert_non_null(lb);
+	const char *targets[] = {"green", "blue"};
+	for (int round = 0; round < 2; round++) {
+		const char *to = targets[round];
+		char tmp[300];
+		snprintf(tmp, sizeof(tmp), "%s.trino-guard.tmp", fx.own_map);
+		if (round == 1) /* the second file cannot be replaced */
+			assert_int_equal(mkdir(tmp, 0700), 0);
+		warning[0] = '\0';
+		struct outcome o = {0};
+		lb_haproxy_switch(lb, to, on_switched, &o);
+		run_until(&o);
+		if (!o.ok)
+			fail_msg("switch to %s failed: %s", to, o.error);
+		char expect[64];
+		snprintf(expect, sizeof(expect), "%s-coord", to);
+		for (int i = 0; i < 3; i += 2) {
+			char *node = served_by(i);
+			assert_string_equal(node, expect);
+			free(node);
+		}
+		char row[64];
+		snprintf(row, sizeof(row), "active bk_%s", to);
+		char *shared = harness_read_file(fx.map);
+		char *own = harness_read_file(fx.own_map);
+		assert_non_null(strstr(shared, row));
+		if (round == 0) {
+			assert_non_null(strstr(own, row));
+			assert_string_equal(warning, "");
+		} else {
+			assert_null(strstr(own, row)); /* still green: not rewritten */
+			assert_non_null(strstr(warning, "own.map"));
+			assert_int_equal(rmdir(tmp), 0);
+		}
+		free(shared);
+		free(own);
+	}
+	struct outcome current = {0};
+	lb_haproxy_current(lb, on_current, &current);
+	run_until(&current);
+	assert_string_equal(current.cluster, "blue");
+	lb_haproxy_free(lb);
+	harness_stop(fx.haproxy[2], 5000);
+}
+
 static void test_one_instance_down_is_a_partial_switch(void **state)
 {
 	(void)state;
@@ -436,6 +507,7 @@ int main(void)
 	        cmocka_unit_test(test_runtime_api_over_tcp),
 	        cmocka_unit_test(test_an_unwritable_map_file_is_a_warning_not_a_failed_switch),
 	        cmocka_unit_test(test_without_a_map_file_a_switch_is_a_runtime_change),
+	        cmocka_unit_test(test_a_map_file_per_instance),
 	        cmocka_unit_test(test_one_instance_down_is_a_partial_switch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -42,6 +42,25 @@ static const struct row rows[] = {
               "map_file = /etc/haproxy/active.map\nbackend.blue = bk_blue\n"
               "backend.green = bk_green\n",
          NULL},
+        {"haproxy_with_a_map_file_per_socket_loads",
+         HEAD "[lb]\ndriver = haproxy\n"
+              "[lb.haproxy]\nsockets = /run/haproxy/a.sock, /run/haproxy/b.sock\n"
+              "map_files = /etc/haproxy/a.map, /etc/haproxy/b.map\nbackend.blue = bk_blue\n"
+              "backend.green = bk_green\n",
+         NULL},
+        {"haproxy_map_files_one_per_socket",
+         HEAD "[lb]\ndriver = haproxy\n"
+              "[lb.haproxy]\nsockets = /run/haproxy/a.sock, /run/haproxy/b.sock\n"
+              "map_files = /etc/haproxy/a.map\nbackend.blue = bk_blue\n"
+              "backend.green = bk_green\n",
+         "collector.ini:9: [lb.haproxy] map_files needs one file per socket, in the same order "
+         "(2 sockets, 1 files)"},
+        {"haproxy_map_files_or_map_file_not_both",
+         HEAD "[lb]\ndriver = haproxy\n"
+              "[lb.haproxy]\nsockets = /run/haproxy/a.sock\nmap_file = /etc/haproxy/x.map\n"
+              "map_files = /etc/haproxy/a.map\nbackend.blue = bk_blue\n"
+              "backend.green = bk_green\n",
+         "collector.ini:10: [lb.haproxy] map_files (one per socket) replaces map_file: set one"},
         {"haproxy_without_a_backend_for_green_blames_its_section",
          HEAD "[lb]\ndriver = haproxy\n"
               "[lb.haproxy]\nsockets = /run/haproxy/a.sock\nmap_file = /etc/haproxy/active.map\n"
