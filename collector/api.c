@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <event2/util.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -256,7 +257,9 @@ static json_t *read_body(struct evhttp_request *req, const char *const *allowed,
 	evbuffer_remove(in, text, len);
 	text[len] = '\0';
 	json_error_t error;
-	json_t *body = len == 0 ? json_object() : json_loads(text, 0, &error);
+	/* jansson keeps the last of a key given twice; which one a client meant
+	 * is a guess, so the body is refused */
+	json_t *body = len == 0 ? json_object() : json_loads(text, JSON_REJECT_DUPLICATES, &error);
 	free(text);
 	if (!json_is_object(body)) {
 		snprintf(why, why_len, "the body must be a JSON object%s%s",
@@ -424,10 +427,33 @@ static void serve_write(struct evhttp_request *req, struct collector *collector,
 	reply_json(req, status, status_reason(status), answer);
 }
 
+/*
+ * More than one Content-Length header. evhttp reads the body by the first one
+ * it finds (evhttp_get_body_length calls evhttp_find_header) and ignores the
+ * rest; a proxy in front may have framed the body by another, and what one
+ * takes for the body the other takes for the next request (RFC 9112 6.3
+ * calls such a message unrecoverable and smuggling its risk).
+ */
+static bool content_length_repeated(struct evhttp_request *req)
+{
+	size_t seen = 0;
+	struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
+	for (struct evkeyval *h = headers->tqh_first; h != NULL; h = h->next.tqe_next)
+		seen += evutil_ascii_strcasecmp(h->key, "Content-Length") == 0;
+	return seen > 1;
+}
+
 /* Every request lands here: route by exact path. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct collector *collector = arg;
+	if (content_length_repeated(req)) {
+		/* the rest of the stream cannot be framed: answer and hang up */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		reply_error(req, 400, "Bad Request",
+		            "more than one Content-Length header: the body's length is ambiguous");
+		return;
+	}
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL) {
 		reply_error(req, 400, "Bad Request", "no path");

@@ -23,6 +23,7 @@
 #include "lb_drivers.h"
 #include "log.h"
 #include "secret_file.h"
+#include "state_file.h"
 #include "status.h"
 
 #define JOURNAL_EVENTS_IN_MEMORY 10000
@@ -277,6 +278,14 @@ static int start_cutover(struct collector *collector, const struct collector_hoo
 	        .cluster_ready = on_lb_cluster_ready,
 	        .read_clock = collector->read_clock,
 	};
+	/* a saved state about a cluster no longer configured is refused at start */
+	const char *names[COLLECTOR_MAX_CLUSTERS];
+	for (size_t i = 0; i < collector->cluster_count; i++)
+		names[i] = collector->clusters[i].name;
+	if (state_file_check_clusters(collector->config.collector.state_dir,
+	                              collector_clock(collector), names, collector->cluster_count,
+	                              err, err_len) != 0)
+		return -1;
 	if (hooks != NULL && hooks->lb != NULL)
 		driver = *hooks->lb;
 	else if (lb_driver_from_config(collector->base, &collector->config, &driver_hooks, &driver,

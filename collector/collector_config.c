@@ -6,6 +6,8 @@
  */
 #include "collector_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,10 +241,21 @@ int collector_parse_host_port(const char *text, char *host, size_t host_len, int
 	return 0;
 }
 
+/*
+ * Only a literal loopback address (127.0.0.0/8, ::1) or the name localhost:
+ * a host name such as 127.example.com is whatever DNS says, so it is not
+ * loopback however it begins. inet_pton takes the dotted quad only (no
+ * "127.1" shorthand, no trailing text).
+ */
 static bool loopback(const char *host)
 {
-	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
-	       strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0;
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 static int validate_api(void *object, const char **key, char *why, size_t why_len)

@@ -42,6 +42,15 @@ static void ring_push(struct journal *journal, json_t *event)
 	journal->ring[slot] = event;
 }
 
+/*
+ * The largest id restore() takes from a file. Ids are JSON integers (int64);
+ * a line claiming one near INT64_MAX would leave no room for the next event,
+ * whose id would wrap negative and be skipped at every later open, losing all
+ * that follows. No collector writes 2^62 events (a million a second for
+ * 146,000 years), so such a line is damage and is skipped like a torn one.
+ */
+#define JOURNAL_ID_MAX ((json_int_t)1 << 62)
+
 /* Reads PATH's events into the ring and the next id. A bad line is skipped. */
 static void restore(struct journal *journal, const char *path)
 {
@@ -52,10 +61,15 @@ static void restore(struct journal *journal, const char *path)
 	size_t cap = 0;
 	ssize_t len;
 	size_t skipped = 0;
+	size_t line_number = 0;
 	while ((len = getline(&line, &cap, f)) > 0) {
+		line_number++;
 		json_t *event = json_loadb(line, (size_t)len, 0, NULL);
 		json_int_t id = json_integer_value(json_object_get(event, "id"));
-		if (event == NULL || id <= 0) {
+		if (event != NULL && id > JOURNAL_ID_MAX)
+			log_warn("%s:%zu: skipped: id %lld is beyond the journal's range (%lld)",
+			         path, line_number, (long long)id, (long long)JOURNAL_ID_MAX);
+		if (event == NULL || id <= 0 || id > JOURNAL_ID_MAX) {
 			skipped++;
 			json_decref(event);
 			continue;

@@ -204,3 +204,35 @@ int state_file_load(const char *state_dir, struct clock_now now, struct cutover_
 	*found = true;
 	return 0;
 }
+
+static bool cluster_known(const char *name, const char *const *clusters, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(name, clusters[i]) == 0)
+			return true;
+	return name[0] == '\0';
+}
+
+int state_file_check_clusters(const char *state_dir, struct clock_now now,
+                              const char *const *clusters, size_t count, char *err, size_t err_len)
+{
+	struct cutover_state s;
+	bool found = false;
+	if (state_file_load(state_dir, now, &s, NULL, &found, err, err_len) != 0)
+		return -1;
+	if (!found)
+		return 0;
+	const char *fields[2] = {"active", "other"};
+	const char *names[2] = {s.active, s.other};
+	for (size_t i = 0; i < 2; i++) {
+		if (cluster_known(names[i], clusters, count))
+			continue;
+		snprintf(err, err_len,
+		         "%s/cutover.json: %s cluster '%s' is no [cluster.%s] section of the "
+		         "config (renamed or removed?); restore the section, or move cutover.json "
+		         "away to start afresh (from initial_active, or the LB's current cluster)",
+		         state_dir, fields[i], names[i], names[i]);
+		return -1;
+	}
+	return 0;
+}

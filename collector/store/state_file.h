@@ -45,4 +45,15 @@ int state_file_decode(const char *text, size_t len, const char *name, struct clo
 int state_file_load(const char *state_dir, struct clock_now now, struct cutover_state *state,
                     struct detector_checkpoint *checkpoint, bool *found, char *err, size_t err_len);
 
+/*
+ * Refuses (-1 with ERR naming the file, the field and the cluster) a state
+ * whose active or other cluster is none of the COUNT names in CLUSTERS, the
+ * [cluster.NAME] sections: a state about a cluster the collector does not
+ * know would have it switch to, or watch, nothing. An empty name (no active
+ * cluster learnt yet, no standby) is fine, and so is no file; a file that
+ * does not load is refused as state_file_load() refuses it.
+ */
+int state_file_check_clusters(const char *state_dir, struct clock_now now,
+                              const char *const *clusters, size_t count, char *err, size_t err_len);
+
 #endif

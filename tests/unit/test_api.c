@@ -4,7 +4,8 @@
  * fake clock; the shape of /v1/status; /v1/events since/limit (one row per
  * query, bad values 400); write calls need the bearer token of token_file
  * (one row per Authorization header); unknown paths 404 and wrong methods
- * 405, all answered in JSON.
+ * 405, a body with a key given twice 400, all answered in JSON; two
+ * Content-Length headers 400.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,11 +65,13 @@ static bool reply_done(void *arg)
 }
 
 /*
- * METHOD PATH with an optional AUTHORIZATION header and BODY; runs the loop
- * until answered. Returns the body parsed as JSON (NULL when it is not).
+ * METHOD PATH with an optional AUTHORIZATION header, EXTRA_HEADERS (name,
+ * value, name, value, ..., NULL; or NULL) and BODY; runs the loop until
+ * answered. Returns the body parsed as JSON (NULL when it is not).
  */
-static json_t *call(enum evhttp_cmd_type method, const char *path, const char *authorization,
-                    const char *body, struct reply *r)
+static json_t *call_with_headers(enum evhttp_cmd_type method, const char *path,
+                                 const char *authorization, const char *const *extra_headers,
+                                 const char *body, struct reply *r)
 {
 	memset(r, 0, sizeof(*r));
 	struct evhttp_connection *conn =
@@ -80,6 +83,8 @@ static json_t *call(enum evhttp_cmd_type method, const char *path, const char *a
 	evhttp_add_header(headers, "Host", "127.0.0.1");
 	if (authorization != NULL)
 		evhttp_add_header(headers, "Authorization", authorization);
+	for (size_t i = 0; extra_headers != NULL && extra_headers[i] != NULL; i += 2)
+		evhttp_add_header(headers, extra_headers[i], extra_headers[i + 1]);
 	if (body != NULL)
 		evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	assert_int_equal(evhttp_make_request(conn, req, method, path), 0);
@@ -87,6 +92,12 @@ static json_t *call(enum evhttp_cmd_type method, const char *path, const char *a
 	evhttp_connection_free(conn);
 	assert_int_not_equal(r->status, 0);
 	return json_loads(r->body, 0, NULL);
+}
+
+static json_t *call(enum evhttp_cmd_type method, const char *path, const char *authorization,
+                    const char *body, struct reply *r)
+{
+	return call_with_headers(method, path, authorization, NULL, body, r);
 }
 
 static json_t *get_ok(const char *path)
@@ -370,6 +381,8 @@ static const struct route_case {
          "wrongly typed field 'to'"},
         {"an unknown field", EVHTTP_REQ_POST, "/v1/pause", "{\"until\": \"1h\"}", 400,
          "unknown field 'until'"},
+        {"a field given twice", EVHTTP_REQ_POST, "/v1/cutover",
+         "{\"to\": \"blue\", \"to\": \"green\"}", 400, "duplicate object key"},
 };
 
 static void test_unknown_paths_and_wrong_methods_answer_json(void **state)
@@ -411,6 +424,39 @@ static void test_unknown_paths_and_wrong_methods_answer_json(void **state)
 	json_decref(answer);
 }
 
+/*
+ * Two Content-Length headers: evhttp frames the body by the first; a proxy in
+ * front may have used the other. Refused, whichever comes first, and the
+ * connection is closed.
+ */
+static void test_two_content_lengths_are_refused(void **state)
+{
+	(void)state;
+	const char *body = "{\"reason\": \"x\"}";
+	char length[16];
+	snprintf(length, sizeof(length), "%zu", strlen(body));
+	const char *const orders[2][5] = {
+	        {"Content-Length", length, "Content-Length", "0", NULL},
+	        {"Content-Length", length, "content-length", length, NULL},
+	};
+	for (size_t i = 0; i < 2; i++) {
+		struct reply r;
+		json_t *answer = call_with_headers(EVHTTP_REQ_POST, "/v1/pause", "Bearer " TOKEN,
+		                                   orders[i], body, &r);
+		assert_int_equal(r.status, 400);
+		assert_non_null(answer);
+		assert_non_null(strstr(json_string_value(json_object_get(answer, "error")),
+		                       "more than one Content-Length header"));
+		json_decref(answer);
+	}
+	assert_false(paused());
+	/* one Content-Length is the ordinary case */
+	struct reply r;
+	json_decref(call(EVHTTP_REQ_POST, "/v1/pause", "Bearer " TOKEN, body, &r));
+	assert_int_equal(r.status, 200);
+	assert_true(paused());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +469,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_write_calls_need_the_token, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unknown_paths_and_wrong_methods_answer_json,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_two_content_lengths_are_refused, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

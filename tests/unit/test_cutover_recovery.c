@@ -2,7 +2,8 @@
  * The cutover runner where a restart or a first start meets it: the gate
  * during the start-up grace, the active cluster learnt from the LB at the
  * first start, and a collector that comes back in the middle of a switch or
- * a rollback (it reads the LB, settles, journals and pages what it found);
+ * a rollback (it reads the LB, settles, journals and pages what it found), a
+ * saved state about a cluster no longer configured (refused at start);
  * and text cut to fit (a long non-ASCII reason, a long version) cut at a
  * character, so that it still encodes.
  */
@@ -17,6 +18,7 @@
 
 #include "cutover_fixture.h"
 #include "cutover_runner.h"
+#include "state_file.h"
 
 /* Reports from every node for SECONDS fake seconds, without a tick (the grace). */
 static void report_seconds(int seconds)
@@ -221,6 +223,30 @@ static void test_a_long_version_is_cut_at_a_character(void **state)
 	assert_true(encodes(node->version));
 }
 
+/*
+ * A cutover.json about a cluster the config does not have (renamed, removed)
+ * stops the start: switching to or watching a cluster nobody describes is a
+ * guess. The same state with the configured names starts.
+ */
+static void test_a_state_about_an_unknown_cluster_stops_the_start(void **state)
+{
+	(void)state;
+	fixture_stop(&fx);
+	char state_dir[512], err[512];
+	fixture_path(&fx, "state", state_dir, sizeof(state_dir));
+	struct cutover_state saved;
+	cutover_state_init(&saved, "red", "blue");
+	assert_int_equal(state_file_save(state_dir, &saved, NULL, fixture_now, err, sizeof(err)),
+	                 0);
+	assert_int_equal(fixture_start(&fx, CUTOVER_FIXTURE_SETTINGS, false, &fake_driver), -1);
+	assert_false(fx.running);
+	cutover_state_init(&saved, "green", "blue");
+	assert_int_equal(state_file_save(state_dir, &saved, NULL, fixture_now, err, sizeof(err)),
+	                 0);
+	assert_int_equal(fixture_start(&fx, CUTOVER_FIXTURE_SETTINGS, false, &fake_driver), 0);
+	assert_string_equal(collector_active_cluster(&fx.collector), "green");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +263,8 @@ int main(void)
 	                test_a_restart_mid_cutover_with_the_lb_untouched_ends_it, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_a_restart_mid_rollback_makes_the_rollback_again, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_a_state_about_an_unknown_cluster_stops_the_start, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

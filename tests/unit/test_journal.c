@@ -1,7 +1,8 @@
 /*
  * The event journal: ids continue across a reopen, events come back from the
  * file, a line torn by a crash is skipped, the file rotates past its size
- * bound (and the rotated events are still read back), and /v1/events' view
+ * bound (and the rotated events are still read back), a line with an id at
+ * the top of the range costs no later event, and /v1/events' view
  * (journal_since) honours since and limit.
  */
 #include <setjmp.h>
@@ -93,6 +94,41 @@ static void test_rotation_by_size(void **state)
 	journal_close(j);
 }
 
+/* A line claiming an id at the top of the int64 range (damage, or a hand
+ * edit) is skipped: taking it would make the next id wrap negative, and every
+ * event written after it would be skipped at the next open. */
+static void test_id_at_the_top_of_the_range_does_not_lose_later_events(void **state)
+{
+	(void)state;
+	char sub[300], path[400], err[256];
+	snprintf(sub, sizeof(sub), "%s/top-id", dir);
+	assert_int_equal(mkdir(sub, 0750), 0);
+	snprintf(path, sizeof(path), "%s/journal.jsonl", sub);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"type\":\"test\",\"id\":1}\n"
+	      "{\"type\":\"test\",\"id\":2}\n"
+	      "{\"type\":\"test\",\"id\":9223372036854775807}\n",
+	      f);
+	fclose(f);
+
+	struct journal *j = journal_open(sub, 1 << 20, 100, err, sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(journal_last_id(j), 2);
+	assert_int_equal(journal_append(j, 1764547200000, json_pack("{s:s}", "type", "later")), 3);
+	journal_close(j);
+
+	j = journal_open(sub, 1 << 20, 100, err, sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(journal_last_id(j), 3);
+	json_t *events = journal_since(j, 2, 10);
+	assert_int_equal(json_array_size(events), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 0), "type")),
+	                    "later");
+	json_decref(events);
+	journal_close(j);
+}
+
 static void test_unwritable_state_dir_is_an_error(void **state)
 {
 	(void)state;
@@ -120,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_ids_continue_and_events_come_back),
 	        cmocka_unit_test(test_rotation_by_size),
+	        cmocka_unit_test(test_id_at_the_top_of_the_range_does_not_lose_later_events),
 	        cmocka_unit_test(test_unwritable_state_dir_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

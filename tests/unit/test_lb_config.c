@@ -4,7 +4,8 @@
  * exec command, sockets and map_file, switch_url, the header limit), the
  * [lb] driver choice from the driver table, and the loader's errors in the
  * drivers' sections, every error with its FILE:LINE. A row that loads also
- * builds its driver, as the collector would.
+ * builds its driver, as the collector would. Also the other door: which
+ * [api] listen addresses count as loopback and so need no token_file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,7 +35,29 @@ struct row {
 /* The rows below spell out this many headers. */
 _Static_assert(LB_HTTP_MAX_HEADERS == 8, "update the http header rows");
 
+/* [api] is line 5 after HEAD. */
+#define NO_TOKEN "collector.ini:6: [api] listening on "
+
 static const struct row rows[] = {
+        /* [api] listen: only literal loopback addresses and localhost go without a token */
+        {"api_on_ipv4_loopback_needs_no_token", HEAD "[api]\nlisten = 127.0.0.1:7601\n", NULL},
+        {"api_on_any_address_of_127_0_0_0_8_needs_no_token",
+         HEAD "[api]\nlisten = 127.3.2.1:7601\n", NULL},
+        {"api_on_ipv6_loopback_needs_no_token", HEAD "[api]\nlisten = [::1]:7601\n", NULL},
+        {"api_on_localhost_needs_no_token", HEAD "[api]\nlisten = localhost:7601\n", NULL},
+        {"api_on_a_host_name_beginning_127_needs_a_token",
+         HEAD "[api]\nlisten = 127.attacker.example:7601\n",
+         NO_TOKEN "127.attacker.example (not loopback) requires token_file"},
+        {"api_on_a_name_made_of_a_loopback_address_needs_a_token",
+         HEAD "[api]\nlisten = 127.0.0.1.nip.io:7601\n",
+         NO_TOKEN "127.0.0.1.nip.io (not loopback) requires token_file"},
+        {"api_on_every_address_needs_a_token", HEAD "[api]\nlisten = 0.0.0.0:7601\n",
+         NO_TOKEN "0.0.0.0 (not loopback) requires token_file"},
+        {"api_on_ipv6_other_than_loopback_needs_a_token", HEAD "[api]\nlisten = [::]:7601\n",
+         NO_TOKEN ":: (not loopback) requires token_file"},
+        {"api_on_a_name_beginning_localhost_needs_a_token",
+         HEAD "[api]\nlisten = localhost.example:7601\n",
+         NO_TOKEN "localhost.example (not loopback) requires token_file"},
         /* haproxy */
         {"haproxy_with_sockets_map_file_and_a_backend_per_cluster_loads",
          HEAD "[lb]\ndriver = haproxy\n"

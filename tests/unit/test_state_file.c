@@ -1,6 +1,7 @@
 /*
  * The cutover state on disk: a round trip, no state yet, a leftover temp file
- * from a crash, and files that cannot be trusted (each refused with a reason).
+ * from a crash, files that cannot be trusted (each refused with a reason),
+ * and a state about a cluster the config no longer has.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "state_file.h"
@@ -236,6 +238,45 @@ static void test_clock_steps_across_a_restart(void **state)
 	assert_int_equal(s.retry_ms - behind.mono_ms, CUTOVER_RETRY_MS);
 }
 
+/* A state naming a cluster the config does not have is refused, naming file, field and cluster. */
+static void test_a_state_about_an_unknown_cluster_is_refused(void **state)
+{
+	(void)state;
+	static const char *const configured[] = {"blue", "green"};
+	static const struct {
+		const char *name;
+		const char *active, *other;
+		const char *expected; /* in the error; NULL: accepted */
+	} rows[] = {
+	        {"both clusters configured", "green", "blue", NULL},
+	        {"no active cluster learnt yet", "", "blue", NULL},
+	        {"no standby", "blue", "", NULL},
+	        {"the active cluster renamed away", "red", "blue",
+	         "cutover.json: active cluster 'red' is no [cluster.red] section"},
+	        {"the standby removed", "blue", "purple",
+	         "cutover.json: other cluster 'purple' is no [cluster.purple] section"},
+	};
+	char err[512];
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct cutover_state s;
+		cutover_state_init(&s, rows[i].active, rows[i].other);
+		assert_int_equal(state_file_save(dir, &s, NULL, saved_at, err, sizeof(err)), 0);
+		err[0] = '\0';
+		int rc = state_file_check_clusters(dir, saved_at, configured, 2, err, sizeof(err));
+		if (rows[i].expected == NULL && rc != 0)
+			fail_msg("%s: refused: %s", rows[i].name, err);
+		if (rows[i].expected != NULL && (rc != -1 || strstr(err, rows[i].expected) == NULL))
+			fail_msg("%s: rc %d, '%s' lacks '%s'", rows[i].name, rc, err,
+			         rows[i].expected);
+	}
+	/* no state yet is no refusal */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/cutover.json", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(state_file_check_clusters(dir, saved_at, configured, 2, err, sizeof(err)),
+	                 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -257,6 +298,7 @@ int main(void)
 	        cmocka_unit_test(test_text_round_trip_across_clocks),
 	        cmocka_unit_test(test_untrustworthy_files_are_refused),
 	        cmocka_unit_test(test_clock_steps_across_a_restart),
+	        cmocka_unit_test(test_a_state_about_an_unknown_cluster_is_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
