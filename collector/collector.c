@@ -103,6 +103,11 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 		rc = findings_add_degraded(next, degraded_cluster, degraded_why);
 	if (rc == 0 && collector->ha != NULL && ha_etcd_lost(collector->ha, now_ms))
 		rc = findings_add_etcd_unreachable(next, ha_last_error(collector->ha));
+	char state_dir_why[1024];
+	if (rc == 0 && state_dir_health_summary(&collector->state_dir_health,
+	                                        collector->config.collector.state_dir,
+	                                        state_dir_why, sizeof(state_dir_why)))
+		rc = findings_add_state_dir(next, state_dir_why);
 	if (rc == 0)
 		rc = lb_health_findings(backend_health_view(collector->backend_health),
 		                        &collector->fleet, collector->clusters,
@@ -189,6 +194,7 @@ void collector_tick(struct collector *collector, struct clock_now now)
 	    findings_warmed_up(collector->clusters, collector->cluster_count,
 	                       now.mono_ms - collector->started_ms))
 		collector->findings_ready = true;
+	state_dir_health_poll(&collector->state_dir_health, collector->journal, collector->alerts);
 	if (collector->findings_ready) {
 		struct finding_list next = {0};
 		if (evaluate(collector, now.mono_ms, &next) != 0) {

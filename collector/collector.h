@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "lb.h"
 #include "query_routes.h"
+#include "state_dir_health.h"
 
 struct alerts;
 struct backend_health;
@@ -59,6 +60,7 @@ struct collector {
 	int64_t started_unix_ms;
 	struct ingest *ingest;
 	struct journal *journal;
+	struct state_dir_health state_dir_health; /* whether saves into state_dir work */
 	struct cutover_runner *cutover; /* holds the active cluster (cutover_runner_active) */
 	struct ha *ha;                  /* [ha]: the election on etcd; NULL: one collector */
 	bool ha_was_acting;             /* at the last tick, for the ha-role event */

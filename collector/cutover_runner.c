@@ -63,10 +63,16 @@ void runner_persist(struct cutover_runner *r, const struct cutover_state *state,
 		return;
 	}
 	char err[512];
-	if (state_file_save(r->collector->config.collector.state_dir, state, &checkpoint, now, err,
-	                    sizeof(err)) != 0)
-		log_error("cannot persist the cutover state: %s", err);
-	else
+	bool saved = state_file_save(r->collector->config.collector.state_dir, state, &checkpoint,
+	                             now, err, sizeof(err)) == 0;
+	/* a failed save is retried at every tick (cutover_runner_tick) until it works */
+	bool changed = state_dir_health_saved(&r->collector->state_dir_health, STATE_DIR_CUTOVER,
+	                                      saved ? NULL : err);
+	if (!saved && changed)
+		log_error("cannot persist the cutover state: %s; retried at every tick", err);
+	else if (saved && changed)
+		log_info("the cutover state is saved again");
+	if (saved)
 		r->saved = checkpoint;
 }
 
@@ -462,6 +468,9 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_result result;
 	step(r, &tick, now, &result);
+	/* cutover.json catches up with the running state after a failed save */
+	if (state_dir_health_failing(&r->collector->state_dir_health, STATE_DIR_CUTOVER))
+		runner_persist(r, &r->state, now);
 	/* the evidence, once a second at most, when it changed */
 	if (r->state.phase == PHASE_WATCHING && now_ms >= r->next_checkpoint_ms) {
 		struct detector_checkpoint now_evidence;

@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
         [FINDING_CONFIG_TRUNCATED] = "config-truncated",
         [FINDING_CLOCK_SKEW] = "clock-skew",
         [FINDING_ETCD_UNREACHABLE] = "etcd-unreachable",
+        [FINDING_STATE_DIR_UNWRITABLE] = "state-dir-unwritable",
 };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == FINDING_KIND_COUNT,
                "one name per enum finding_kind");

@@ -47,6 +47,8 @@ struct finding *finding_add(struct finding_list *list, enum finding_kind kind,
 	if (f->subject[0] != '\0')
 		snprintf(f->key, sizeof(f->key), "%s/%s/%s", finding_kind_name(kind), cluster,
 		         f->subject);
+	else if (f->cluster[0] == '\0') /* the collector's own */
+		snprintf(f->key, sizeof(f->key), "%s", finding_kind_name(kind));
 	else
 		snprintf(f->key, sizeof(f->key), "%s/%s", finding_kind_name(kind), cluster);
 	char whole[2 * sizeof(f->summary)];
@@ -464,6 +466,15 @@ int findings_add_etcd_unreachable(struct finding_list *list, const char *why)
 	            "etcd cannot be reached (%s): no collector leads, so no cutover or rollback "
 	            "happens until it is back",
 	            why) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
+	return 0;
+}
+
+int findings_add_state_dir(struct finding_list *list, const char *summary)
+{
+	if (finding_add(list, FINDING_STATE_DIR_UNWRITABLE, SEVERITY_CRITICAL, "", NULL, "%s",
+	                summary) == NULL)
 		return -1;
 	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
 	return 0;

@@ -28,6 +28,7 @@ enum finding_kind {
 	FINDING_CONFIG_TRUNCATED,       /* a node has more config files than a report carries */
 	FINDING_CLOCK_SKEW,             /* an agent's clock is off the collector's */
 	FINDING_ETCD_UNREACHABLE,       /* [ha]: etcd has not answered for a lease's time */
+	FINDING_STATE_DIR_UNWRITABLE,   /* a save into state_dir fails (full disk, read-only) */
 	FINDING_KIND_COUNT
 };
 
@@ -145,6 +146,13 @@ int findings_add_etcd_unreachable(struct finding_list *list, const char *why);
 /* Adds lb-backend-unhealthy for CLUSTER with SUMMARY; LIST stays sorted. 0 or -1. */
 int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,
                             const char *summary);
+
+/*
+ * Adds the collector's own critical finding that saves into state_dir fail,
+ * with SUMMARY (which files, why); its key is the rule's name alone, as it
+ * is about no cluster. LIST stays sorted. 0 or -1.
+ */
+int findings_add_state_dir(struct finding_list *list, const char *summary);
 
 /* Adds the finding that the watched CLUSTER is degraded, with WHY; LIST stays sorted. */
 int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why);

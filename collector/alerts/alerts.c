@@ -59,6 +59,8 @@ struct alerts {
 	struct alert_policy policy;
 	char firing_path[1024];
 	bool firing_dirty;
+	bool firing_save_failed; /* retried at every flush until it works */
+	char firing_why[1200];
 };
 
 /*
@@ -357,12 +359,18 @@ void alerts_flush(struct alerts *alerts, struct clock_now now)
 	while (alert_policy_next_due(&alerts->policy, now.mono_ms, &due))
 		publish_now(alerts, &due, now);
 	if (alerts->firing_dirty) {
+		/* alerts still go out; the set stays dirty and is saved again next time */
 		char err[1200];
-		if (alert_firing_file_save(alerts->firing_path, &alerts->policy, err,
-		                           sizeof(err)) != 0)
-			log_error("cannot save the firing alerts: %s",
-			          err); /* alerts still go out */
-		alerts->firing_dirty = false;
+		bool saved = alert_firing_file_save(alerts->firing_path, &alerts->policy, err,
+		                                    sizeof(err)) == 0;
+		if (!saved && !alerts->firing_save_failed)
+			log_error("cannot save the firing alerts: %s; retried at every tick", err);
+		else if (saved && alerts->firing_save_failed)
+			log_info("the firing alerts are saved again");
+		if (!saved)
+			snprintf(alerts->firing_why, sizeof(alerts->firing_why), "%s", err);
+		alerts->firing_save_failed = !saved;
+		alerts->firing_dirty = !saved;
 	}
 	for (size_t i = 0; i < alerts->sink_count; i++) {
 		if (alerts->sinks[i].spool != NULL)
@@ -567,6 +575,27 @@ void alerts_free(struct alerts *alerts)
 	}
 	alert_policy_cleanup(&alerts->policy);
 	free(alerts);
+}
+
+bool alerts_spool_failing(const struct alerts *alerts, char *why, size_t why_len)
+{
+	for (size_t i = 0; alerts != NULL && i < alerts->sink_count; i++) {
+		const struct sink *sink = &alerts->sinks[i];
+		if (sink->spool == NULL || !sink->spool_failing)
+			continue;
+		snprintf(why, why_len, "sink %s: %zu alert(s) only in memory", sink->settings->name,
+		         alert_spool_unwritten(sink->spool));
+		return true;
+	}
+	return false;
+}
+
+bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t why_len)
+{
+	if (alerts == NULL || !alerts->firing_save_failed)
+		return false;
+	snprintf(why, why_len, "%s", alerts->firing_why);
+	return true;
 }
 
 size_t alerts_sink_count(const struct alerts *alerts)

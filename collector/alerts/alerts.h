@@ -60,6 +60,15 @@ void alerts_flush(struct alerts *alerts, struct clock_now now);
  */
 void alerts_reconcile(struct alerts *alerts, struct clock_now now);
 
+/*
+ * Whether some sink's spool is not durable (alerts held in memory, written
+ * when the disk takes them), and whether the last save of the firing set
+ * failed (retried at every flush); WHY says which and why. ALERTS may be
+ * NULL (false).
+ */
+bool alerts_spool_failing(const struct alerts *alerts, char *why, size_t why_len);
+bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t why_len);
+
 size_t alerts_sink_count(const struct alerts *alerts);
 void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_unix_ms,
                        struct alert_sink_stats *out);

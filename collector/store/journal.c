@@ -16,6 +16,9 @@
 
 #include "log.h"
 
+/* Lines kept for a disk that refuses them, oldest dropped beyond (still in the ring). */
+#define JOURNAL_PENDING_MAX 4096
+
 struct journal {
 	char *path;
 	char *rotated_path;
@@ -28,6 +31,12 @@ struct journal {
 	size_t ring_capacity;
 	size_t ring_start;
 	size_t ring_count;
+	/* lines the file refused (a full disk), written in order once it takes them */
+	char *pending[JOURNAL_PENDING_MAX];
+	size_t pending_start, pending_count;
+	uint64_t pending_dropped;
+	bool sync_failed;
+	char failing_why[160];
 };
 
 static void ring_push(struct journal *journal, json_t *event)
@@ -149,6 +158,8 @@ void journal_close(struct journal *journal)
 	}
 	for (size_t i = 0; i < journal->ring_count; i++)
 		json_decref(journal->ring[(journal->ring_start + i) % journal->ring_capacity]);
+	for (size_t i = 0; i < journal->pending_count; i++)
+		free(journal->pending[(journal->pending_start + i) % JOURNAL_PENDING_MAX]);
 	free(journal->ring);
 	free(journal->path);
 	free(journal->rotated_path);
@@ -157,7 +168,10 @@ void journal_close(struct journal *journal)
 
 static void rotate(struct journal *journal)
 {
-	journal_sync(journal);
+	/* not journal_sync(): that writes the kept lines, which may call here */
+	if (journal->dirty && fdatasync(journal->fd) != 0)
+		log_error("journal %s: fdatasync: %s", journal->path, strerror(errno));
+	journal->dirty = false;
 	close(journal->fd);
 	journal->fd = -1;
 	if (rename(journal->path, journal->rotated_path) != 0)
@@ -165,6 +179,56 @@ static void rotate(struct journal *journal)
 	char err[512];
 	if (open_file(journal, err, sizeof(err)) != 0)
 		log_error("journal: %s", err);
+}
+
+/* Writes one whole line (TEXT, LEN bytes, newline included), rotating first when due. 0 or -1. */
+static int write_line(struct journal *journal, const char *text, size_t len)
+{
+	if (journal->fd >= 0 && journal->size + (int64_t)len > journal->max_bytes &&
+	    journal->size > 0)
+		rotate(journal);
+	ssize_t written = journal->fd >= 0 ? write(journal->fd, text, len) : -1;
+	if (written == (ssize_t)len) {
+		journal->size += (int64_t)len;
+		journal->dirty = true;
+		return 0;
+	}
+	snprintf(journal->failing_why, sizeof(journal->failing_why), "%s: %s", journal->path,
+	         written < 0 ? strerror(errno) : "short write");
+	/* a short write left part of a line: end it, so the next line stands alone */
+	if (written > 0 && write(journal->fd, "\n", 1) == 1)
+		journal->size += written + 1;
+	return -1;
+}
+
+/* Writes the lines the file refused before, oldest first, until one fails. */
+static void write_pending(struct journal *journal)
+{
+	while (journal->pending_count > 0) {
+		char *text = journal->pending[journal->pending_start];
+		if (write_line(journal, text, strlen(text)) != 0)
+			return;
+		free(text);
+		journal->pending_start = (journal->pending_start + 1) % JOURNAL_PENDING_MAX;
+		journal->pending_count--;
+		if (journal->pending_count == 0)
+			log_info("journal %s: the lines the disk refused are written",
+			         journal->path);
+	}
+}
+
+/* Keeps TEXT (taken) for write_pending(); the oldest goes when there is no room. */
+static void keep_pending(struct journal *journal, char *text)
+{
+	if (journal->pending_count == JOURNAL_PENDING_MAX) {
+		free(journal->pending[journal->pending_start]);
+		journal->pending_start = (journal->pending_start + 1) % JOURNAL_PENDING_MAX;
+		journal->pending_count--;
+		journal->pending_dropped++;
+	}
+	journal->pending[(journal->pending_start + journal->pending_count) % JOURNAL_PENDING_MAX] =
+	        text;
+	journal->pending_count++;
 }
 
 uint64_t journal_append(struct journal *journal, int64_t now_unix_ms, json_t *event)
@@ -187,33 +251,50 @@ uint64_t journal_append(struct journal *journal, int64_t now_unix_ms, json_t *ev
 	}
 	size_t len = strlen(text);
 	text[len] = '\n'; /* json_dumps leaves room for the NUL we overwrite */
-	if (journal->fd >= 0 && journal->size + (int64_t)len + 1 > journal->max_bytes &&
-	    journal->size > 0)
-		rotate(journal);
-	ssize_t written = journal->fd >= 0 ? write(journal->fd, text, len + 1) : -1;
-	free(text);
-	if (written != (ssize_t)(len + 1)) {
-		log_error("journal %s: write failed: %s", journal->path,
-		          written < 0 ? strerror(errno) : "short write");
+	char *line = realloc(text, len + 2);
+	if (line == NULL) {
+		free(text);
+		log_error("journal: out of memory for event %llu", (unsigned long long)id);
 		ring_push(journal, event);
 		return 0;
 	}
-	journal->size += (int64_t)len + 1;
-	journal->dirty = true;
+	line[len + 1] = '\0';
 	ring_push(journal, event);
-	return id;
+	write_pending(journal); /* in order: what the disk refused before goes first */
+	if (journal->pending_count == 0 && write_line(journal, line, len + 1) == 0) {
+		free(line);
+		return id;
+	}
+	if (journal->pending_count == 0)
+		log_error("journal %s; keeping the lines in memory until the disk takes them",
+		          journal->failing_why);
+	keep_pending(journal, line);
+	return 0;
 }
 
 int journal_sync(struct journal *journal)
 {
-	if (!journal->dirty || journal->fd < 0)
-		return 0;
-	journal->dirty = false;
-	if (fdatasync(journal->fd) != 0) {
-		log_error("journal %s: fdatasync: %s", journal->path, strerror(errno));
-		return -1;
+	write_pending(journal);
+	if (journal->dirty && journal->fd >= 0) {
+		journal->dirty = false;
+		bool failed = fdatasync(journal->fd) != 0;
+		if (failed && !journal->sync_failed)
+			log_error("journal %s: fdatasync: %s", journal->path, strerror(errno));
+		if (failed)
+			snprintf(journal->failing_why, sizeof(journal->failing_why),
+			         "%s: fdatasync: %s", journal->path, strerror(errno));
+		journal->sync_failed = failed;
 	}
-	return 0;
+	return journal->pending_count > 0 || journal->sync_failed ? -1 : 0;
+}
+
+bool journal_failing(const struct journal *journal, const char **why)
+{
+	if (journal->pending_count == 0 && !journal->sync_failed)
+		return false;
+	if (why != NULL)
+		*why = journal->failing_why;
+	return true;
 }
 
 json_t *journal_since(const struct journal *journal, uint64_t since, size_t limit)

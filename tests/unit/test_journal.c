@@ -2,7 +2,8 @@
  * The event journal: ids continue across a reopen, events come back from the
  * file, a line torn by a crash is skipped, the file rotates past its size
  * bound (and the rotated events are still read back), a line with an id at
- * the top of the range costs no later event, and /v1/events' view
+ * the top of the range costs no later event, lines a full disk refuses are
+ * written once it takes them again, and /v1/events' view
  * (journal_since) honours since and limit.
  */
 #include <setjmp.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -129,6 +132,63 @@ static void test_id_at_the_top_of_the_range_does_not_lose_later_events(void **st
 	journal_close(j);
 }
 
+/*
+ * A disk that refuses the lines (here RLIMIT_FSIZE, which fails a write past
+ * the size as a full disk does): the events are in memory and their lines
+ * kept, the journal says it is failing and where, and once the disk takes
+ * them again they are written in order, so a restart reads them all.
+ */
+static void test_lines_a_full_disk_refuses_are_written_later(void **state)
+{
+	(void)state;
+	char sub[300], path[400], err[256];
+	snprintf(sub, sizeof(sub), "%s/full", dir);
+	struct journal *j = journal_open(sub, 1 << 20, 100, err, sizeof(err));
+	assert_non_null(j);
+	append(j, 2);
+	snprintf(path, sizeof(path), "%s/journal.jsonl", sub);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+
+	signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG instead */
+	struct rlimit before, full;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+	full = before;
+	full.rlim_cur = (rlim_t)st.st_size;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &full), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+		        journal_append(j, 1764547200000,
+		                       json_pack("{s:s,s:i}", "type", "while-full", "n", i)),
+		        0);
+	assert_int_equal(journal_sync(j), -1);
+	const char *why = NULL;
+	assert_true(journal_failing(j, &why));
+	assert_non_null(strstr(why, path));
+	json_t *events = journal_since(j, 0, 100);
+	assert_int_equal(json_array_size(events), 5); /* in memory all the same */
+	json_decref(events);
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &before), 0); /* space returns */
+	assert_int_equal(journal_sync(j), 0);
+	assert_false(journal_failing(j, NULL));
+	assert_int_equal(journal_append(j, 1764547200000, json_pack("{s:s}", "type", "after")), 6);
+	journal_close(j);
+
+	j = journal_open(sub, 1 << 20, 100, err, sizeof(err));
+	assert_non_null(j);
+	events = journal_since(j, 0, 100);
+	assert_int_equal(json_array_size(events), 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(
+		        json_integer_value(json_object_get(json_array_get(events, i), "id")),
+		        (json_int_t)i + 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 4), "type")),
+	                    "while-full");
+	json_decref(events);
+	journal_close(j);
+}
+
 static void test_unwritable_state_dir_is_an_error(void **state)
 {
 	(void)state;
@@ -157,6 +217,7 @@ int main(void)
 	        cmocka_unit_test(test_ids_continue_and_events_come_back),
 	        cmocka_unit_test(test_rotation_by_size),
 	        cmocka_unit_test(test_id_at_the_top_of_the_range_does_not_lose_later_events),
+	        cmocka_unit_test(test_lines_a_full_disk_refuses_are_written_later),
 	        cmocka_unit_test(test_unwritable_state_dir_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
