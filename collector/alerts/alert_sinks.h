@@ -81,6 +81,13 @@ struct alert_sink_backend {
 	 * Borrowed from TARGET.
 	 */
 	const char *(*url_for)(const struct alert_sink_target *target, const char *body);
+	/*
+	 * The body to send for the spooled BODY, with the secrets a spool must
+	 * not keep (PagerDuty's routing key) added from TARGET as it is now, so a
+	 * rotated key applies to what was queued before. A new string (the caller
+	 * wipes and frees it), or NULL when out of memory. NULL: BODY as spooled.
+	 */
+	char *(*sendable)(const struct alert_sink_target *target, const char *body);
 	/* Takes changes (alert_is_change) whatever its min_severity: they page nobody. */
 	bool takes_changes;
 };

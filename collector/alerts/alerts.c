@@ -20,6 +20,7 @@
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
+#include "secret_file.h"
 #include "utf8.h"
 
 #define BACKOFF_FIRST_MS   1000
@@ -224,22 +225,33 @@ static void deliver_next(struct sink *sink, struct clock_now now)
 	}
 	if (head == NULL)
 		return;
+	sink->in_flight_seq = head->seq;
+	sink->in_flight = true;
+	char *sendable = sink->backend->sendable != NULL
+	                         ? sink->backend->sendable(&sink->target, head->body)
+	                         : NULL;
+	const char *body = sink->backend->sendable != NULL ? sendable : head->body;
+	if (body == NULL) {
+		struct http_response failed = {.error = "out of memory", .retry_after_s = -1};
+		handle_response(sink, &failed, now);
+		return;
+	}
 	struct http_request request = {
 	        .method = "POST",
 	        .url = sink->backend->url_for != NULL
 	                       ? sink->backend->url_for(&sink->target, head->body)
 	                       : sink->target.url,
 	        .headers = (const char *const *)sink->headers,
-	        .body = head->body,
-	        .body_len = strlen(head->body),
+	        .body = body,
+	        .body_len = strlen(body),
 	        .timeout_ms = sink->settings->timeout_ms,
 	        .max_response_bytes = 64 * 1024,
 	};
-	sink->in_flight_seq = head->seq;
-	sink->in_flight = true;
 	char err[256];
-	if (http_client_start(sink->owner->http, &request, on_delivered, sink, err, sizeof(err)) !=
-	    0) {
+	int started = http_client_start(sink->owner->http, &request, on_delivered, sink, err,
+	                                sizeof(err));
+	secret_free(sendable); /* the client copied it */
+	if (started != 0) {
 		struct http_response failed = {.error = err, .retry_after_s = -1};
 		handle_response(sink, &failed, now);
 	}

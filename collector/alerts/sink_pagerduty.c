@@ -4,7 +4,9 @@
  * one (a rollback's two events share one key: one incident); a change
  * (cutover, stable, external-cutover, pause, resume) is a Change Event, sent
  * to /v2/change/enqueue on the same host, which opens no incident. The
- * routing key is a secret, read from routing_key_file.
+ * routing key is a secret, read from routing_key_file: it is not in the
+ * spooled body, but put in at each send, so a rotated key (a restart with a
+ * new file) applies to alerts queued before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +181,30 @@ static json_t *pagerduty_body(const struct alert_sink_context *context, const st
 	        .component = s->component,
 	        .links = {context->status_url, context->runbook_base},
 	};
-	return alert_pagerduty_body(alert, &fields);
+	json_t *body = alert_pagerduty_body(alert, &fields);
+	/* the spool keeps no secret: pagerduty_sendable() puts the key in */
+	json_object_del(body, "routing_key");
+	return body;
+}
+
+/*
+ * The spooled body with today's routing key. A spool written before the key
+ * left the spool has one in each body: it is replaced, since the old key may
+ * be the revoked one. A body that is no JSON object goes as it is (the
+ * pager refuses it, and the refusal is journaled).
+ */
+static char *pagerduty_sendable(const struct alert_sink_target *target, const char *body)
+{
+	json_t *parsed = json_loads(body, 0, NULL);
+	if (!json_is_object(parsed)) {
+		json_decref(parsed);
+		return strdup(body);
+	}
+	char *text = NULL;
+	if (json_object_set_new(parsed, "routing_key", json_string(target->routing_key)) == 0)
+		text = json_dumps(parsed, JSON_COMPACT);
+	json_decref(parsed);
+	return text;
 }
 
 const struct alert_sink_backend alert_sink_pagerduty = {
@@ -188,5 +213,6 @@ const struct alert_sink_backend alert_sink_pagerduty = {
         .open = pagerduty_open,
         .body = pagerduty_body,
         .url_for = pagerduty_url_for,
+        .sendable = pagerduty_sendable,
         .takes_changes = true,
 };

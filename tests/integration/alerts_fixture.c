@@ -23,6 +23,7 @@
 
 struct alerts_fixture fx;
 int state_number;
+const char *routing_key = ROUTING_KEY;
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -105,7 +106,8 @@ void start(struct setup *s, const char *extra)
 {
 	char path[512], key_path[512], text[4096];
 	snprintf(key_path, sizeof(key_path), "%s/pagerduty.key", fx.dir);
-	harness_write_file(key_path, ROUTING_KEY "\n");
+	snprintf(text, sizeof(text), "%s\n", routing_key);
+	harness_write_file(key_path, text);
 	snprintf(text, sizeof(text),
 	         "[collector]\ncurve = off\nstate_dir = %s/state-%d\nenvironment = prod\n"
 	         "[api]\npublic_url = http://collector-01:7601\n"

@@ -44,6 +44,9 @@ extern struct alerts_fixture fx;
 /* A fresh state_dir per test (bump it at the start); a restart keeps it. */
 extern int state_number;
 
+/* What start() writes into the routing key file: ROUTING_KEY unless a test rotates it. */
+extern const char *routing_key;
+
 struct setup {
 	struct collector_config config;
 	struct journal *journal;

@@ -5,7 +5,8 @@
  * goes); a receiver that is down for a while (spooled, delivered after);
  * min_severity and a second sink; a retry waits as long as Retry-After
  * asks; a spool that cannot mark an alert delivered never has it sent
- * twice; the time comes from the caller; the [alert.NAME] config checks.
+ * twice; a rotated routing key applies to alerts spooled before, in the
+ * spool's old format too; the time comes from the caller; the [alert.NAME] config checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,15 +102,21 @@ static void test_bad_request_is_not_retried(void **state)
 	forget_bodies();
 }
 
+/* A fresh state_dir, the stand-in not serving, and one alert published into it for MS. */
+static void publish_while_the_pager_is_away(struct setup *s, int ms)
+{
+	state_number++;
+	start(s, NULL);
+	stop_serving();
+	publish_finding(s, ALERT_FIRING);
+	run_for(ms);
+}
+
 static void test_receiver_down_for_a_while(void **state)
 {
 	(void)state;
-	state_number++;
 	struct setup s;
-	start(&s, NULL);
-	stop_serving();
-	publish_finding(&s, ALERT_FIRING);
-	run_for(2000); /* refused, retried with backoff */
+	publish_while_the_pager_is_away(&s, 2000); /* refused, retried with backoff */
 	struct alert_sink_stats st = stats_of(&s, 0);
 	assert_true(st.retried >= 1);
 	assert_int_equal(st.queued, 1);
@@ -118,6 +125,56 @@ static void test_receiver_down_for_a_while(void **state)
 	run_until(1, 15);
 	assert_int_equal(fx.body_count, 1);
 	assert_int_equal(stats_of(&s, 0).queued, 0);
+	stop(&s);
+	forget_bodies();
+}
+
+#define ROTATED_KEY "fedcba9876543210fedcba9876543210"
+
+/*
+ * The spool keeps no routing key: the sink puts the key of the day in at
+ * each send. An alert queued while the pager is away, then a restart with a
+ * rotated key file: it goes with the new key. A spool of the old format
+ * (the key in each body) is delivered too, with the new key.
+ */
+static void test_a_rotated_routing_key_applies_to_queued_alerts(void **state)
+{
+	(void)state;
+	struct setup s;
+	publish_while_the_pager_is_away(&s, 300);
+	assert_int_equal(stats_of(&s, 0).queued, 1);
+	stop(&s);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/state-%d/alerts-pagerduty.spool", fx.dir, state_number);
+	char *spool = harness_read_file(path);
+	assert_non_null(spool);
+	assert_non_null(strstr(spool, "dedup_key"));
+	assert_null(strstr(spool, ROUTING_KEY)); /* no secret on disk */
+	free(spool);
+	/* an entry as the spool wrote them before: the old key inside its body */
+	FILE *f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("{\"seq\":99,\"at\":1764547200000,\"key\":\"old\",\"body\":\"{\\\"routing_key\\\":"
+	      "\\\"" ROUTING_KEY "\\\",\\\"dedup_key\\\":\\\"old\\\",\\\"event_action\\\":"
+	      "\\\"resolve\\\"}\"}\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+
+	routing_key = ROTATED_KEY;
+	serve();
+	start(&s, NULL);
+	run_until(2, 15);
+	routing_key = ROUTING_KEY;
+	assert_int_equal(fx.body_count, 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *body = json_loads(fx.bodies[i], 0, NULL);
+		assert_non_null(body);
+		assert_string_equal(field(body, "routing_key", NULL), ROTATED_KEY);
+		json_decref(body);
+	}
+	json_t *old = json_loads(fx.bodies[1], 0, NULL);
+	assert_string_equal(field(old, "dedup_key", NULL), "old");
+	json_decref(old);
 	stop(&s);
 	forget_bodies();
 }
@@ -337,6 +394,7 @@ int main(void)
 	        cmocka_unit_test(test_trigger_then_resolve_in_order_through_a_429),
 	        cmocka_unit_test(test_bad_request_is_not_retried),
 	        cmocka_unit_test(test_receiver_down_for_a_while),
+	        cmocka_unit_test(test_a_rotated_routing_key_applies_to_queued_alerts),
 	        cmocka_unit_test(test_min_severity_and_a_second_sink),
 	        cmocka_unit_test(test_retry_waits_as_long_as_retry_after_asks),
 	        cmocka_unit_test(test_a_spool_that_cannot_mark_never_sends_twice),
