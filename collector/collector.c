@@ -172,6 +172,8 @@ static void sync_query_routes(struct collector *collector, int64_t now_ms)
 	if (driver == NULL || driver->set_routes == NULL ||
 	    (!changed && now_ms - collector->routes_synced_ms < 2000))
 		return;
+	if (collector->ha != NULL && !ha_acting(collector->ha, now_ms))
+		return; /* only the leader writes to the LB; a new one syncs at its first tick */
 	struct lb_route rows[QUERY_ROUTES_MAX];
 	for (size_t i = 0; i < map.count; i++)
 		rows[i] = (struct lb_route){map.routes[i].coordinator_id, map.routes[i].cluster};
