@@ -196,6 +196,12 @@ int ctl_show_status_print(const struct ctl_options *opt, json_t *status)
 	       str(status, "environment"),
 	       json_is_string(json_object_get(status, "active")) ? str(status, "active") : "(none)",
 	       uptime, json_is_true(json_object_get(status, "warming_up")) ? " (warming up)" : "");
+	const json_t *ha = json_object_get(status, "ha");
+	if (json_is_true(json_object_get(ha, "enabled")))
+		printf("ha: this collector (%s) is the %s; leader %s; etcd %s%s%s\n\n",
+		       str(ha, "id"), str(ha, "role"),
+		       str(ha, "leader")[0] ? str(ha, "leader") : "(none)", str(ha, "etcd"),
+		       str(ha, "last_error")[0] ? ": " : "", str(ha, "last_error"));
 	if (json_is_object(json_object_get(status, "cutover")))
 		print_cutover(json_object_get(status, "cutover"));
 	printf("%-12s %-6s %-10s %-22s %-7s %-32s %s\n", "CLUSTER", "ACTIVE", "VERSION", "VERSIONS",

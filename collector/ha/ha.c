@@ -475,7 +475,7 @@ int ha_forward(struct ha *ha, const struct ha_request *request, ha_forwarded_fn 
 	const struct leadership *l = election_view(ha->election);
 	if (l->lease_id == 0) {
 		/* a request on no lease would outlive us and could be carried out much later */
-		snprintf(err, err_len, "no lease from etcd yet: %s",
+		snprintf(err, err_len, "no lease from etcd: %s",
 		         l->last_error[0] ? l->last_error : "etcd has not answered");
 		return -1;
 	}
