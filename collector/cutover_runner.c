@@ -218,8 +218,21 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 		r->state = result->next;
 	}
 	if (c->ha != NULL && r->saved_seq < r->last_save_seq && result->action_count > 0) {
-		if (cutover_pending_add(&r->pending, result->actions, result->action_count,
-		                        r->last_save_seq) != 0)
+		/*
+		 * Only what leaves the collector waits for etcd: the watch's detector
+		 * starts now, with the phase that just became WATCHING, or the ticks
+		 * before the save would judge the new watch on the last one's evidence.
+		 */
+		struct cutover_action outward[CUTOVER_MAX_ACTIONS];
+		size_t count = 0;
+		for (size_t i = 0; i < result->action_count; i++) {
+			if (result->actions[i].kind == ACTION_START_WATCH)
+				runner_run_actions(r, &result->actions[i], 1, now);
+			else
+				outward[count++] = result->actions[i];
+		}
+		if (count > 0 &&
+		    cutover_pending_add(&r->pending, outward, count, r->last_save_seq) != 0)
 			log_error(
 			        "etcd: too many actions wait for the state to be saved: the oldest "
 			        "were dropped");
