@@ -1,7 +1,7 @@
 #!/bin/sh
-# The Debian packages, end to end: builds them from this tree with
-# dpkg-buildpackage, runs lintian, installs them with dpkg into a throwaway
-# root (--root, maintainer scripts run chrootless with DPKG_ROOT, as the
+# The Debian packages, end to end: runs lintian on the packages that
+# build_debian_packages.sh built from this tree, installs them with dpkg into
+# a throwaway root (--root, maintainer scripts run chrootless with DPKG_ROOT, as the
 # debhelper snippets support), and checks what an operator relies on:
 #   - the licence: LICENSE is the Apache-2.0 text, debian/copyright DEP-5;
 #   - the files of each package, the conffiles, units enabled and not started;
@@ -13,25 +13,24 @@
 #   - `systemd-analyze security` rates both installed units below 4;
 #   - installing again keeps owners, modes and keys; purge removes the
 #     conffiles, keys, allow-list and state, and keeps the user.
-# Exit 0 passed, 1 failed, 77 skipped (no dpkg-buildpackage, or not root).
-#   tests/package/test_debian_packages.sh [SOURCE_DIR]
+# Exit 0 passed, 1 failed, 77 skipped (no dpkg-buildpackage, or not root, or
+# no packages in DEB_DIR).
+#   tests/package/test_debian_packages.sh SOURCE_DIR DEB_DIR
 set -eu
 
-src=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
+src=$(cd "$1" && pwd)
+debs=$2
 say() { printf 'debian_packages: %s\n' "$*"; }
 fail() {
 	say "FAILED: $*"
 	exit 1
 }
 
-for tool in dpkg-buildpackage dh lintian setpriv; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		say "SKIPPED: $tool is missing (deploy/install-deps.sh installs debhelper, devscripts and lintian)"
-		exit 77
-	fi
-done
-if [ "$(id -u)" -ne 0 ]; then
-	say "SKIPPED: needs root (dpkg --root sets owners; the daemons run as the service user)"
+. "$src/tests/package/package_lib.sh"
+skip_unless_packaging
+
+if ! ls "$debs"/trino-guard_*.changes >/dev/null 2>&1; then
+	say "SKIPPED: no packages in $debs (the debian_packages_build test makes them)"
 	exit 77
 fi
 
@@ -51,30 +50,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# --- build -------------------------------------------------------------------
-say "building the packages from $src"
-mkdir "$work/trino-guard"
-if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-	# committed and new files alike, nothing git ignores (build dirs)
-	(cd "$src" && git ls-files -co --exclude-standard -z | xargs -0 tar -cf -) |
-		tar -xf - -C "$work/trino-guard"
-else
-	tar -C "$src" --exclude='./build*' --exclude='./obj-*' -cf - . | tar -xf - -C "$work/trino-guard"
-fi
-if ! (cd "$work/trino-guard" &&
-	DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=1" dpkg-buildpackage -b -uc -us >"$work/build.log" 2>&1); then
-	tail -40 "$work/build.log"
-	fail "dpkg-buildpackage failed (log above)"
-fi
-common=$work/trino-guard-common_0.1.0_all.deb
-agent=$(ls "$work"/trino-guard-agent_*_*.deb | grep -v dbgsym)
-collector=$(ls "$work"/trino-guard-collector_*_*.deb | grep -v dbgsym)
+common=$debs/trino-guard-common_0.1.0_all.deb
+agent=$(ls "$debs"/trino-guard-agent_*_*.deb | grep -v dbgsym)
+collector=$(ls "$debs"/trino-guard-collector_*_*.deb | grep -v dbgsym)
 for deb in "$common" "$agent" "$collector"; do
 	[ -f "$deb" ] || fail "$deb was not built"
 done
 
-say "built in $(($(date +%s) - started)) s; lintian"
-if ! lintian --fail-on error,warning,info --info "$work"/trino-guard_*.changes >"$work/lintian.log" 2>&1; then
+say "lintian"
+if ! lintian --fail-on error,warning,info --info "$debs"/trino-guard_*.changes >"$work/lintian.log" 2>&1; then
 	cat "$work/lintian.log"
 	fail "lintian has findings (above)"
 fi
@@ -201,16 +185,6 @@ expect /etc/trino-guard/keys/agent.pub 644 "$uid" "$gid"
 install -d -m 0755 "$root/etc/trino-guard/agents/blue/worker"
 install -m 0644 "$keys/agent.pub" "$root/etc/trino-guard/agents/blue/worker/trino-blue-worker-1.pub"
 
-listening() { # PORT: something listens on 127.0.0.1:PORT (or on every address)
-	ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq "(^|[:*])$1\$"
-}
-# Below Linux's ephemeral range (32768 up): a port in it can be taken by an
-# outgoing connection, even the agent's own retries connecting to itself.
-free_port() { # a loopback port nothing listens on, different for each N
-	port=$((20000 + ($$ * 7 + $1 * 131 + attempt * 977) % 12000))
-	while listening $port; do port=$((port + 1)); done
-	echo $port
-}
 # Another process may take a port between the look and the bind: the
 # collector then exits with "Address already in use", and the daemons are
 # started again on other ports (three attempts).
