@@ -26,3 +26,21 @@ free_port() { # N: a loopback port nothing listens on, different for each N
 	while listening $port; do port=$((port + 1)); done
 	echo $port
 }
+
+# Stops each PID: TERM, then KILL if it is still there after 5 s; reaps the
+# caller's own children. The sleeps let the shell reap a child that exited,
+# so kill -0 does not see it as a zombie.
+stop_pids() { # PID...
+	for pid in "$@"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "$@"; do
+		tries=0
+		while kill -0 "$pid" 2>/dev/null && [ $tries -lt 50 ]; do
+			sleep 0.1
+			tries=$((tries + 1))
+		done
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}

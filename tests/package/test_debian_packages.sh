@@ -39,12 +39,8 @@ chmod 0755 "$work" # the service user reaches the root and the test configs thro
 started=$(date +%s)
 pids=""
 cleanup() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in $pids; do
-		wait "$pid" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086 # one pid a word
+	stop_pids $pids
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -175,6 +171,16 @@ done
 
 # --- keys made as the service user, read by the daemons as the service user --
 as_service() { setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"; }
+# Starts a daemon as the service user in the background, its pid added to
+# $pids. setpriv execs the daemon, so $! is the daemon itself; as_service run
+# with & would be a subshell with setpriv as its child, $! that subshell, and
+# the cleanup's kill would leave the daemon running.
+spawn_as_service() { # LOG PROGRAM ARG...
+	log=$1
+	shift
+	setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@" >"$log" 2>&1 &
+	pids="$pids $!"
+}
 ctl=$root/usr/bin/trino-guardctl
 keys=$root/etc/trino-guard/keys
 as_service "$ctl" keygen "$keys/collector" >/dev/null || fail "keygen as trino-guard (collector)"
@@ -205,8 +211,7 @@ start_daemons() {
 	chmod 0644 "$work/collector.ini" "$work/agent.ini"
 
 	say "starting the collector and the agent as trino-guard"
-	as_service "$root/usr/sbin/trino-guard-collector" -c "$work/collector.ini" >"$work/collector.log" 2>&1 &
-	pids="$pids $!"
+	spawn_as_service "$work/collector.log" "$root/usr/sbin/trino-guard-collector" -c "$work/collector.ini"
 	# the agent once the collector answers, so nothing else holds its port
 	deadline=$(($(date +%s) + 30))
 	until "$ctl" --url "http://127.0.0.1:$api_port" status >/dev/null 2>&1 || [ $? -eq 1 ]; do
@@ -218,8 +223,7 @@ start_daemons() {
 		[ "$(date +%s)" -lt "$deadline" ] || fail "the collector never answered: $(cat "$work/collector.log")"
 		sleep 0.2
 	done
-	as_service "$root/usr/sbin/trino-guard-agent" -c "$work/agent.ini" >"$work/agent.log" 2>&1 &
-	pids="$pids $!"
+	spawn_as_service "$work/agent.log" "$root/usr/sbin/trino-guard-agent" -c "$work/agent.ini"
 
 	deadline=$(($(date +%s) + 30))
 	until "$ctl" --url "http://127.0.0.1:$api_port" --json nodes 2>/dev/null | grep -q '"trino-blue-worker-1"'; do
@@ -243,10 +247,8 @@ start_daemons() {
 	done
 }
 stop_daemons() {
-	for pid in $pids; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086 # one pid a word
+	stop_pids $pids
 	pids=""
 }
 until start_daemons; do

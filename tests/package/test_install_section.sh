@@ -44,17 +44,8 @@ chmod 0755 "$work" # the service users reach the roots and the sims' etc dirs th
 started=$(date +%s)
 : >"$work/pids"
 cleanup() {
-	for pid in $(cat "$work/pids"); do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in $(cat "$work/pids"); do # gone within 5 s, or killed
-		tries=0
-		while kill -0 "$pid" 2>/dev/null && [ $tries -lt 50 ]; do
-			sleep 0.1
-			tries=$((tries + 1))
-		done
-		kill -9 "$pid" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2046 # one pid a word
+	stop_pids $(cat "$work/pids")
 	rm -rf "$work"
 }
 trap cleanup EXIT
