@@ -2,7 +2,8 @@
  * The collector's config table and its checks: CURVE needs a secret key and
  * an allow-list dir; an API reachable from other hosts needs a token; the
  * [lb] driver is a row of the driver table, which brings its [lb.NAME]
- * section and its check (collector/lb/lb_drivers.c).
+ * section and its check (collector/lb/lb_drivers.c); [ha] is its own file
+ * (collector_config_ha.c).
  */
 #include "collector_config.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "alert_sinks.h"
+#include "collector_config_ha.h"
 #include "config_diff.h"
 #include "duration.h"
 #include "failure_ratio.h"
@@ -85,59 +87,6 @@ static const struct config_key watch_keys[] = {
         {"loss_settle", CONFIG_DURATION, offsetof(struct watch_section, loss_settle_ms), false,
          "6m", 1000, 86400000, NULL},
 };
-
-static const struct config_key ha_keys[] = {
-        KEY(ha_section, "etcd_endpoints", CONFIG_LIST, etcd_endpoints, false, NULL),
-        KEY(ha_section, "prefix", CONFIG_STRING, prefix, false, NULL),
-        {"lease_ttl", CONFIG_DURATION, offsetof(struct ha_section, lease_ttl_ms), false, "5s", 2000,
-         60000, NULL},
-        KEY(ha_section, "id", CONFIG_STRING, id, false, NULL),
-        {"request_timeout", CONFIG_DURATION, offsetof(struct ha_section, request_timeout_ms), false,
-         "1s", 100, 30000, NULL},
-        KEY(ha_section, "ca_file", CONFIG_PATH, ca_file, false, NULL),
-        KEY(ha_section, "cert_file", CONFIG_PATH, cert_file, false, NULL),
-        KEY(ha_section, "key_file", CONFIG_PATH, key_file, false, NULL),
-};
-
-/* etcd's URLs, whole-second leases shorter than the time a switch may take twice over. */
-static int validate_ha(void *object, const char **key, char *why, size_t why_len)
-{
-	const struct ha_section *ha = object;
-	if (ha->etcd_endpoints.count > COLLECTOR_MAX_ETCD_ENDPOINTS) {
-		*key = "etcd_endpoints";
-		snprintf(why, why_len, "at most %d endpoints", COLLECTOR_MAX_ETCD_ENDPOINTS);
-		return -1;
-	}
-	for (size_t i = 0; i < ha->etcd_endpoints.count; i++) {
-		const char *url = ha->etcd_endpoints.items[i];
-		if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-			*key = "etcd_endpoints";
-			snprintf(why, why_len, "'%s' must start with http:// or https://", url);
-			return -1;
-		}
-	}
-	if (ha->lease_ttl_ms % 1000 != 0) {
-		*key = "lease_ttl";
-		snprintf(why, why_len, "etcd leases are whole seconds");
-		return -1;
-	}
-	if ((ha->cert_file == NULL) != (ha->key_file == NULL)) {
-		*key = ha->cert_file == NULL ? "key_file" : "cert_file";
-		snprintf(why, why_len, "cert_file and key_file go together");
-		return -1;
-	}
-	if (ha->prefix != NULL && (ha->prefix[0] != '/' || strlen(ha->prefix) > 200)) {
-		*key = "prefix";
-		snprintf(why, why_len, "the prefix must start with / (at most 200 characters)");
-		return -1;
-	}
-	if (ha->id != NULL && (ha->id[0] == '\0' || strlen(ha->id) > 100 || strchr(ha->id, '/'))) {
-		*key = "id";
-		snprintf(why, why_len, "an id is 1 to 100 characters, without /");
-		return -1;
-	}
-	return 0;
-}
 
 static const struct config_key lb_keys[] = {
         KEY(lb_section, "driver", CONFIG_STRING, driver, false, "none"),
@@ -433,7 +382,11 @@ static const struct config_section fixed_sections[] = {
         SECTION("collector", collector, collector_keys, validate_collector),
         SECTION("api", api, api_keys, validate_api),
         SECTION("watch", watch, watch_keys, validate_watch),
-        SECTION("ha", ha, ha_keys, validate_ha),
+        {.name = "ha",
+         .keys = collector_config_ha_keys,
+         .key_count = COLLECTOR_CONFIG_HA_KEY_COUNT,
+         .offset = offsetof(struct collector_config, ha),
+         .validate = collector_config_ha_validate},
         SECTION("lb", lb, lb_keys, validate_lb),
         {.name = "cluster.",
          .is_family = true,
@@ -455,7 +408,8 @@ static const struct config_section fixed_sections[] = {
 
 /*
  * The rules that span sections, in the order they are reported: clusters
- * to guard, the chosen driver's own check, initial_active among them.
+ * to guard, the chosen driver's own check, [ha] with endpoints,
+ * initial_active among them.
  */
 static int check_collector(void *target, const struct config_where *where, int *line, char *why,
                            size_t why_len)
@@ -469,14 +423,8 @@ static int check_collector(void *target, const struct config_where *where, int *
 	}
 	if (lb_driver_check(config, where, line, why, why_len) != 0)
 		return -1;
-	int ha_line = config_where_line(where, "ha", NULL);
-	if (ha_line > 0 && config->ha.etcd_endpoints.count == 0) {
-		*line = ha_line;
-		snprintf(why, why_len,
-		         "[ha] needs etcd_endpoints (or remove the section to run one collector "
-		         "without etcd)");
+	if (collector_config_ha_check(config, where, line, why, why_len) != 0)
 		return -1;
-	}
 	const char *active = config->collector.initial_active;
 	if (active != NULL) {
 		bool found = false;

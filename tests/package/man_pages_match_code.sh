@@ -1,6 +1,6 @@
 #!/bin/sh
 # The man pages say what the code does: every key of the agent's and the
-# collector's config tables (agent/agent_config.c, collector/collector_config.c)
+# collector's config tables (agent/agent_config.c, collector/collector_config*.c)
 # is described in agent.ini(5) and collector.ini(5), and every long option and
 # command that the programs' --help lists is in their own page. A key or an
 # option added without its page fails here, naming it.
@@ -38,8 +38,8 @@ check() { # PAGE WHAT WORD...: each WORD is a term of PAGE
 }
 
 # Key names from the tables' rows: KEY(section, "name", ...) and {"name", CONFIG_...}.
-table_keys() {
-	sed -n 's/.*KEY([a-z_]*, "\([a-z_]*\)".*/\1/p; s/.*{"\([a-z_]*\)", CONFIG_.*/\1/p' "$1" | sort -u
+table_keys() { # FILE...
+	sed -n 's/.*KEY([a-z_]*, "\([a-z_]*\)".*/\1/p; s/.*{"\([a-z_]*\)", CONFIG_.*/\1/p' "$@" | sort -u
 }
 # Section names from the sections' rows: {"name", false|true, ...}.
 table_sections() {
@@ -51,7 +51,7 @@ check agent.ini.5 key $(table_keys "$src/agent/agent_config.c")
 # shellcheck disable=SC2046
 check agent.ini.5 section $(table_sections "$src/agent/agent_config.c" | sed 's/.*/[&]/')
 # shellcheck disable=SC2046
-check collector.ini.5 key $(table_keys "$src/collector/collector_config.c")
+check collector.ini.5 key $(table_keys "$src"/collector/collector_config*.c)
 # shellcheck disable=SC2046
 check collector.ini.5 section $(table_sections "$src/collector/collector_config.c" | sed 's/.*/[&]/')
 
