@@ -4,7 +4,8 @@
  * exec command, sockets and map_file, switch_url, the header limit), the
  * [lb] driver choice from the driver table, and the loader's errors in the
  * drivers' sections, every error with its FILE:LINE. A row that loads also
- * builds its driver, as the collector would. Also the other door: which
+ * builds its driver, as the collector would. Also the [ha] section's checks
+ * (collector_config_ha.c), each error at its line, and the other door: which
  * [api] listen addresses count as loopback and so need no token_file.
  */
 #include <setjmp.h>
@@ -35,6 +36,12 @@ struct row {
 /* The rows below spell out this many headers. */
 _Static_assert(LB_HTTP_MAX_HEADERS == 8, "update the http header rows");
 
+/* [ha] is line 5 after HEAD: an error blamed on line LINE of it. */
+#define HA_AT(line) "collector.ini:" #line ": [ha] "
+#define ID_10       "collector-"
+/* 101 characters, one more than an id may have */
+#define ID_101 ID_10 ID_10 ID_10 ID_10 ID_10 ID_10 ID_10 ID_10 ID_10 ID_10 "x"
+
 /* [api] is line 5 after HEAD. */
 #define NO_TOKEN "collector.ini:6: [api] listening on "
 
@@ -58,6 +65,38 @@ static const struct row rows[] = {
         {"api_on_a_name_beginning_localhost_needs_a_token",
          HEAD "[api]\nlisten = localhost.example:7601\n",
          NO_TOKEN "localhost.example (not loopback) requires token_file"},
+        /* [ha]: each error names the section's line, or the line of the key at fault */
+        {"ha_with_endpoints_lease_and_id_loads",
+         HEAD "[ha]\netcd_endpoints = http://10.0.0.1:2379, https://etcd-2:2379\n"
+              "lease_ttl = 10s\nid = collector-a\nprefix = /trino-guard/prod\n",
+         NULL},
+        {"ha_without_etcd_endpoints_is_refused_at_the_sections_line",
+         HEAD "[ha]\nlease_ttl = 5s\nid = collector-a\n",
+         "collector.ini:5: [ha] needs etcd_endpoints"},
+        {"ha_endpoint_without_a_scheme_is_refused",
+         HEAD "[ha]\nid = collector-a\netcd_endpoints = http://10.0.0.1:2379, 10.0.0.2:2379\n",
+         HA_AT(7) "'10.0.0.2:2379' must start with http:// or https://"},
+        {"ha_endpoint_of_another_scheme_is_refused",
+         HEAD "[ha]\netcd_endpoints = unix:///run/etcd.sock\n",
+         HA_AT(6) "'unix:///run/etcd.sock' must start with http:// or https://"},
+        {"ha_lease_ttl_of_zero_is_refused",
+         HEAD "[ha]\netcd_endpoints = http://10.0.0.1:2379\nlease_ttl = 0s\n",
+         HA_AT(7) "lease_ttl: 0s is out of range (2s..1m)"},
+        {"ha_lease_ttl_of_part_seconds_is_refused",
+         HEAD "[ha]\netcd_endpoints = http://10.0.0.1:2379\nlease_ttl = 2500ms\n",
+         HA_AT(7) "etcd leases are whole seconds"},
+        {"ha_id_with_a_slash_is_refused",
+         HEAD "[ha]\netcd_endpoints = http://10.0.0.1:2379\nid = blue/a\n",
+         HA_AT(7) "an id is 1 to 100 characters, without /"},
+        {"ha_id_of_101_characters_is_refused",
+         HEAD "[ha]\netcd_endpoints = http://10.0.0.1:2379\nid = " ID_101 "\n",
+         HA_AT(7) "an id is 1 to 100 characters, without /"},
+        {"ha_cert_file_without_key_file_is_refused",
+         HEAD "[ha]\netcd_endpoints = https://10.0.0.1:2379\ncert_file = /etc/etcd/c.pem\n",
+         HA_AT(7) "cert_file and key_file go together"},
+        {"ha_prefix_not_beginning_with_a_slash_is_refused",
+         HEAD "[ha]\netcd_endpoints = http://10.0.0.1:2379\nprefix = trino-guard\n",
+         HA_AT(7) "the prefix must start with /"},
         /* haproxy */
         {"haproxy_with_sockets_map_file_and_a_backend_per_cluster_loads",
          HEAD "[lb]\ndriver = haproxy\n"
