@@ -108,6 +108,9 @@ static int evaluate(struct collector *collector, int64_t now_ms, struct finding_
 	                                        collector->config.collector.state_dir,
 	                                        state_dir_why, sizeof(state_dir_why)))
 		rc = findings_add_state_dir(next, state_dir_why);
+	char corrupt_why[1024];
+	if (rc == 0 && alerts_firing_corrupt(collector->alerts, corrupt_why, sizeof(corrupt_why)))
+		rc = findings_add_state_file_corrupt(next, corrupt_why);
 	if (rc == 0)
 		rc = lb_health_findings(backend_health_view(collector->backend_health),
 		                        &collector->fleet, collector->clusters,

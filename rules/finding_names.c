@@ -26,6 +26,7 @@ static const char *const kind_names[] = {
         [FINDING_CLOCK_SKEW] = "clock-skew",
         [FINDING_ETCD_UNREACHABLE] = "etcd-unreachable",
         [FINDING_STATE_DIR_UNWRITABLE] = "state-dir-unwritable",
+        [FINDING_STATE_FILE_CORRUPT] = "state-file-corrupt",
 };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == FINDING_KIND_COUNT,
                "one name per enum finding_kind");

@@ -480,6 +480,18 @@ int findings_add_state_dir(struct finding_list *list, const char *summary)
 	return 0;
 }
 
+int findings_add_state_file_corrupt(struct finding_list *list, const char *why)
+{
+	if (finding_add(list, FINDING_STATE_FILE_CORRUPT, SEVERITY_WARNING, "", NULL,
+	                "the firing alerts' file did not parse at start (%s): the collector "
+	                "started with none firing, so alerts that fired before are not resolved "
+	                "by it; resolve them in the pager",
+	                why) == NULL)
+		return -1;
+	qsort(list->items, list->count, sizeof(*list->items), compare_findings);
+	return 0;
+}
+
 int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum severity severity,
                             const char *summary)
 {

@@ -29,6 +29,7 @@ enum finding_kind {
 	FINDING_CLOCK_SKEW,             /* an agent's clock is off the collector's */
 	FINDING_ETCD_UNREACHABLE,       /* [ha]: etcd has not answered for a lease's time */
 	FINDING_STATE_DIR_UNWRITABLE,   /* a save into state_dir fails (full disk, read-only) */
+	FINDING_STATE_FILE_CORRUPT,     /* a state file did not parse at start; moved aside */
 	FINDING_KIND_COUNT
 };
 
@@ -153,6 +154,14 @@ int findings_add_lb_backend(struct finding_list *list, const char *cluster, enum
  * is about no cluster. LIST stays sorted. 0 or -1.
  */
 int findings_add_state_dir(struct finding_list *list, const char *summary);
+
+/*
+ * Adds the collector's own warning that the firing set's file did not parse
+ * at start (WHY: where it failed, where it was moved): the collector started
+ * with none firing, so what fired before is not resolved by it. Key: the
+ * rule's name alone. LIST stays sorted. 0 or -1.
+ */
+int findings_add_state_file_corrupt(struct finding_list *list, const char *why);
 
 /* Adds the finding that the watched CLUSTER is degraded, with WHY; LIST stays sorted. */
 int findings_add_degraded(struct finding_list *list, const char *cluster, const char *why);

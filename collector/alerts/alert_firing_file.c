@@ -1,12 +1,16 @@
 /*
- * Saving and loading the firing set of finding alerts, in jansson.
+ * Saving and loading the firing set of finding alerts, in jansson; a file
+ * that does not parse is moved aside for people to read.
  */
 #include "alert_firing_file.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "durable_file.h"
 #include "text_cut.h"
@@ -50,9 +54,57 @@ static const char *text_of(json_t *object, const char *name)
 	return text != NULL ? text : "";
 }
 
-int alert_firing_file_load(const char *path, struct alert_policy *policy, char *err, size_t err_len)
+/*
+ * Moves the corrupt PATH to PATH.corrupt-NOW_UNIX_S in its directory, or
+ * .corrupt-NOW_UNIX_S.1 (up to .9) when that exists: a link that never
+ * replaces an older one, then the unlink. Says in OUT where it went, or why not.
+ */
+static void move_aside(const char *path, int64_t now_unix_s, char *out, size_t out_len)
 {
-	json_t *list = json_load_file(path, 0, NULL);
+	char aside[1100];
+	for (int n = 0; n < 10; n++) {
+		if (n == 0)
+			snprintf(aside, sizeof(aside), "%s.corrupt-%" PRId64, path, now_unix_s);
+		else
+			snprintf(aside, sizeof(aside), "%s.corrupt-%" PRId64 ".%d", path,
+			         now_unix_s, n);
+		if (link(path, aside) == 0) {
+			if (unlink(path) != 0) {
+				snprintf(out, out_len, "copied to %s, but not removed: %s", aside,
+				         strerror(errno));
+				return;
+			}
+			snprintf(out, out_len, "moved to %s", aside);
+			return;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	snprintf(out, out_len, "cannot be moved to %s: %s", aside, strerror(errno));
+}
+
+int alert_firing_file_load(const char *path, int64_t now_unix_s, struct alert_policy *policy,
+                           char *err, size_t err_len)
+{
+	FILE *file = fopen(path, "r");
+	if (file == NULL)
+		return 0;
+	json_error_t error;
+	json_t *list = json_loadf(file, JSON_REJECT_DUPLICATES, &error);
+	fclose(file);
+	if (list == NULL || !json_is_array(list)) {
+		char where[1200];
+		if (list == NULL)
+			snprintf(where, sizeof(where), "%s:%d:%d: %s", path, error.line,
+			         error.column, error.text);
+		else
+			snprintf(where, sizeof(where), "%s: not a JSON array", path);
+		json_decref(list);
+		char moved[1200];
+		move_aside(path, now_unix_s, moved, sizeof(moved));
+		snprintf(err, err_len, "%s; %s", where, moved);
+		return 1;
+	}
 	size_t n = json_array_size(list);
 	for (size_t i = 0; i < n; i++) {
 		json_t *item = json_array_get(list, i);

@@ -62,6 +62,7 @@ struct alerts {
 	bool firing_dirty;
 	bool firing_save_failed; /* retried at every flush until it works */
 	char firing_why[1200];
+	char firing_corrupt[2600]; /* "" unless the file found at start did not parse */
 };
 
 /*
@@ -548,9 +549,17 @@ struct alerts *alerts_new(struct event_base *base, const struct collector_config
 	alerts->runbook_base = config->alerting.runbook_url;
 	snprintf(alerts->firing_path, sizeof(alerts->firing_path), "%s/alerts-firing.json",
 	         config->collector.state_dir);
-	char why[1200];
-	if (alert_firing_file_load(alerts->firing_path, &alerts->policy, why, sizeof(why)) != 0)
+	char why[sizeof(alerts->firing_corrupt)];
+	int loaded = alert_firing_file_load(alerts->firing_path, now.unix_ms / 1000,
+	                                    &alerts->policy, why, sizeof(why));
+	if (loaded < 0)
 		log_error("%s; those are not resolved after the restart", why);
+	if (loaded > 0) {
+		snprintf(alerts->firing_corrupt, sizeof(alerts->firing_corrupt), "%s", why);
+		log_error("the firing alerts' file does not parse: %s; starting with none firing "
+		          "(alerts firing before the restart are not resolved by it)",
+		          why);
+	}
 	if (gethostname(alerts->host_name, sizeof(alerts->host_name)) != 0)
 		snprintf(alerts->host_name, sizeof(alerts->host_name), "trino-guard-collector");
 	alerts->http = http_client_new(base, err, err_len);
@@ -607,6 +616,14 @@ bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t w
 	if (alerts == NULL || !alerts->firing_save_failed)
 		return false;
 	snprintf(why, why_len, "%s", alerts->firing_why);
+	return true;
+}
+
+bool alerts_firing_corrupt(const struct alerts *alerts, char *why, size_t why_len)
+{
+	if (alerts == NULL || alerts->firing_corrupt[0] == '\0')
+		return false;
+	snprintf(why, why_len, "%s", alerts->firing_corrupt);
 	return true;
 }
 

@@ -69,6 +69,13 @@ void alerts_reconcile(struct alerts *alerts, struct clock_now now);
 bool alerts_spool_failing(const struct alerts *alerts, char *why, size_t why_len);
 bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t why_len);
 
+/*
+ * Whether the firing set's file found at start did not parse (it was moved
+ * aside, and the collector started with none firing); WHY says where it
+ * failed and where it went. For this run of the collector. ALERTS may be NULL.
+ */
+bool alerts_firing_corrupt(const struct alerts *alerts, char *why, size_t why_len);
+
 size_t alerts_sink_count(const struct alerts *alerts);
 void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_unix_ms,
                        struct alert_sink_stats *out);

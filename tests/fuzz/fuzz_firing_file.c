@@ -2,12 +2,13 @@
  * Fuzzes the reader of the firing set, state_dir/alerts-firing.json
  * (collector/alerts/alert_firing_file.c). Round trip: what it carries over
  * is saved, loaded and saved again to the same bytes, and saving never
- * fails on what was loaded.
+ * fails on what was loaded; a file that does not parse is moved aside.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alert_firing_file.h"
 #include "fuzz_check.h"
@@ -35,7 +36,13 @@ static char *load_and_save(const char *path, size_t *len, size_t *carried)
 	struct alert_policy policy;
 	char err[1024] = "";
 	alert_policy_init(&policy, no_delays);
-	check(alert_firing_file_load(path, &policy, err, sizeof(err)) == 0);
+	int rc = alert_firing_file_load(path, 0, &policy, err, sizeof(err));
+	check(rc == 0 || rc == 1);
+	if (rc == 1) { /* moved aside: the next input finds no old one in its way */
+		char aside[600];
+		snprintf(aside, sizeof(aside), "%s.corrupt-0", path);
+		check(unlink(aside) == 0);
+	}
 	*carried = policy.carried_count;
 	if (alert_firing_file_save(path, &policy, err, sizeof(err)) != 0) {
 		fprintf(stderr, "save: %s\n", err);
