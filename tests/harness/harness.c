@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "clock.h"
 
@@ -368,4 +369,24 @@ void harness_run_loop(struct event_base *base, int timeout_ms)
 	evtimer_add(deadline, &limit);
 	event_base_dispatch(base);
 	event_free(deadline);
+}
+
+struct evhttp *harness_http_listen(struct event_base *base,
+                                   void (*on_request)(struct evhttp_request *req, void *arg),
+                                   void *arg, int *port)
+{
+	struct evhttp *http = evhttp_new(base);
+	if (http == NULL)
+		return NULL;
+	evhttp_set_gencb(http, on_request, arg);
+	struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+	struct sockaddr_in address;
+	socklen_t len = sizeof(address);
+	if (bound == NULL || getsockname(evhttp_bound_socket_get_fd(bound),
+	                                 (struct sockaddr *)&address, &len) != 0) {
+		evhttp_free(http);
+		return NULL;
+	}
+	*port = ntohs(address.sin_port);
+	return http;
 }

@@ -56,6 +56,18 @@ struct event_base;
  */
 void harness_run_loop(struct event_base *base, int timeout_ms);
 
+struct evhttp;
+struct evhttp_request;
+
+/*
+ * An HTTP server on BASE at 127.0.0.1 and an ephemeral port (in *PORT) that
+ * hands every request to ON_REQUEST(req, ARG): a pager's or an LB's stand-in
+ * in the test's own loop. NULL when it cannot bind. Free with evhttp_free().
+ */
+struct evhttp *harness_http_listen(struct event_base *base,
+                                   void (*on_request)(struct evhttp_request *req, void *arg),
+                                   void *arg, int *port);
+
 /* Milliseconds on the monotonic clock. */
 long long harness_now_ms(void);
 

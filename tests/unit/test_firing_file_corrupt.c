@@ -19,8 +19,6 @@
 #include <event2/http.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,18 +62,8 @@ static void on_alert(struct evhttp_request *req, void *arg)
 static void pager_start(void)
 {
 	memset(&pager, 0, sizeof(pager));
-	pager.http = evhttp_new(fx.base);
+	pager.http = harness_http_listen(fx.base, on_alert, NULL, &pager.port);
 	assert_non_null(pager.http);
-	evhttp_set_gencb(pager.http, on_alert, NULL);
-	struct evhttp_bound_socket *bound =
-	        evhttp_bind_socket_with_handle(pager.http, "127.0.0.1", 0);
-	assert_non_null(bound);
-	struct sockaddr_in address;
-	socklen_t len = sizeof(address);
-	assert_int_equal(
-	        getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&address, &len),
-	        0);
-	pager.port = ntohs(address.sin_port);
 }
 
 /* Writes the corrupt firing set into the fixture's state dir; its path in OUT. */
