@@ -15,6 +15,7 @@
 
 #include "curve_keys.h"
 #include "harness.h"
+#include "stack_parts.h"
 
 static bool url_ok(void *arg)
 {
@@ -77,17 +78,17 @@ static int allow_node(const char *cluster, int i, const char *node)
 	return harness_allow_key(from, "keys", cluster, i == 0 ? "coordinator" : "worker", node);
 }
 
-static void start_agent(const struct stack *s, const struct stack_options *o, const char *node,
+static void start_agent(const char *endpoints, const struct stack_options *o, const char *node,
                         const char *cluster, int port)
 {
 	char ini[128], text[1024];
 	snprintf(ini, sizeof(ini), "%s.ini", node);
 	snprintf(text, sizeof(text),
 	         "[agent]\ncluster = %s\ninterval = %s\n[trino]\nurl = http://127.0.0.1:%d\n"
-	         "etc_dir = etc/%s\n[collector]\nendpoints = tcp://127.0.0.1:%d\n"
+	         "etc_dir = etc/%s\n[collector]\nendpoints = %s\n"
 	         "server_public_key_file = server.pub\npublic_key_file = %s.pub\n"
 	         "secret_key_file = %s.key\n",
-	         cluster, o->agent_interval, port, node, s->zmq_port, node, node);
+	         cluster, o->agent_interval, port, node, endpoints, node, node);
 	harness_write_file(ini, text);
 	const char *argv[] = {o->agent_bin, "-c", ini, NULL};
 	harness_spawn(argv, "/dev/null");
@@ -163,33 +164,39 @@ static int local_haproxy_cfg(const struct stack *s, const char *cfg, char *text,
 	return rc;
 }
 
-/* HAProxy in front of both coordinators, the active one chosen by active.map. */
-static int start_haproxy(struct stack *s, const struct stack_options *o)
+const struct stack_haproxy_files stack_haproxy_single = {"admin.sock", "active.map", "haproxy.cfg",
+                                                         "haproxy.log"};
+
+int stack_start_haproxy(const struct stack *s, const struct stack_options *o,
+                        const struct stack_haproxy_files *files, int frontend, pid_t *pid)
 {
-	char text[8192], url[128];
-	harness_write_file("active.map", "active bk_blue\n");
+	char text[8192], url[128], map[600], socket[600];
+	const char *cfg = files->cfg, *log = files->log;
+	snprintf(map, sizeof(map), "%s/%s", s->dir, files->map);
+	snprintf(socket, sizeof(socket), "%s/%s", s->dir, files->socket);
+	harness_write_file(map, "active bk_blue\n");
 	harness_write_file("query-ids.map", "");
 	if (o->haproxy_cfg != NULL) {
 		if (local_haproxy_cfg(s, o->haproxy_cfg, text, sizeof(text)) != 0)
 			return -1;
 	} else
 		snprintf(text, sizeof(text),
-		         "global\n    stats socket %s/admin.sock mode 600 level admin\n"
+		         "global\n    stats socket %s mode 600 level admin\n"
 		         "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n"
 		         "    timeout server 10s\n"
 		         "frontend trino\n    bind 127.0.0.1:%d\n"
-		         "    use_backend %%[str(active),map(%s/active.map,bk_blue)]\n"
+		         "    use_backend %%[str(active),map(%s,bk_blue)]\n"
 		         "backend bk_blue\n    option httpchk GET /v1/info\n"
 		         "    server blue 127.0.0.1:%d check inter 200ms fall 2 rise 1\n"
 		         "backend bk_green\n    option httpchk GET /v1/info\n"
 		         "    server green 127.0.0.1:%d check inter 200ms fall 2 rise 1\n",
-		         s->dir, s->frontend, s->dir, s->blue, s->green);
-	harness_write_file("haproxy.cfg", text);
-	const char *haproxy[] = {o->haproxy_bin, "-db", "-f", "haproxy.cfg", NULL};
-	s->haproxy = harness_spawn(haproxy, "haproxy.log");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", s->frontend);
+		         socket, frontend, map, s->blue, s->green);
+	harness_write_file(cfg, text);
+	const char *haproxy[] = {o->haproxy_bin, "-db", "-f", cfg, NULL};
+	*pid = harness_spawn(haproxy, log);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", frontend);
 	if (!harness_wait_until(url_ok, url, 10000)) {
-		fprintf(stderr, "stack: HAProxy did not start (see %s/haproxy.log)\n", s->dir);
+		fprintf(stderr, "stack: HAProxy did not start (see %s/%s)\n", s->dir, log);
 		return -1;
 	}
 	return 0;
@@ -220,8 +227,7 @@ static void write_collector_ini(const struct stack *s, const struct stack_option
 	harness_write_file("collector.ini", text);
 }
 
-/* A key pair for every node of both clusters, each public key in the allow-list. */
-static int allow_all_nodes(const struct stack_options *o)
+int stack_allow_all_nodes(const struct stack_options *o)
 {
 	for (int c = 0; c < 2; c++) {
 		for (int i = 0; i <= o->workers; i++) {
@@ -234,20 +240,19 @@ static int allow_all_nodes(const struct stack_options *o)
 	return 0;
 }
 
-/* One agent per node of both clusters, each polling its own sim port. */
-static void start_all_agents(const struct stack *s, const struct stack_options *o)
+void stack_start_agents(const struct stack *s, const struct stack_options *o, const char *endpoints)
 {
 	for (int c = 0; c < 2; c++) {
 		int port = c == 0 ? s->blue : s->green;
 		for (int i = 0; i <= o->workers; i++) {
 			char node[64];
 			node_name(stack_clusters[c], i, node, sizeof(node));
-			start_agent(s, o, node, stack_clusters[c], port + i);
+			start_agent(endpoints, o, node, stack_clusters[c], port + i);
 		}
 	}
 }
 
-int stack_start(struct stack *s, const struct stack_options *o)
+int stack_start_sims(struct stack *s, const struct stack_options *o)
 {
 	memset(s, 0, sizeof(*s));
 	if (getcwd(s->dir, sizeof(s->dir)) == NULL || mkdir("keys", 0755) != 0)
@@ -257,28 +262,37 @@ int stack_start(struct stack *s, const struct stack_options *o)
 		fprintf(stderr, "stack: the sims did not start\n");
 		return -1;
 	}
+	char err[256];
+	if (curve_keypair_write("server", err, sizeof(err)) != 0) {
+		fprintf(stderr, "stack: %s\n", err);
+		return -1;
+	}
+	return stack_allow_all_nodes(o);
+}
+
+int stack_start(struct stack *s, const struct stack_options *o)
+{
+	if (stack_start_sims(s, o) != 0)
+		return -1;
 	int ports = harness_port_range(3);
 	s->zmq_port = ports;
 	s->api_port = ports + 1;
 	s->frontend = ports + 2;
 	snprintf(s->api, sizeof(s->api), "http://127.0.0.1:%d", s->api_port);
 
-	if (start_haproxy(s, o) != 0)
-		return -1;
-	char err[256];
-	if (curve_keypair_write("server", err, sizeof(err)) != 0)
+	if (stack_start_haproxy(s, o, &stack_haproxy_single, s->frontend, &s->haproxy) != 0)
 		return -1;
 	if (o->token != NULL)
 		harness_write_file("token", o->token);
 	write_collector_ini(s, o);
-	if (allow_all_nodes(o) != 0)
-		return -1;
 	if (stack_start_collector(s, o) != 0) {
 		fprintf(stderr, "stack: the collector did not start (see %s/collector.log)\n",
 		        s->dir);
 		return -1;
 	}
-	start_all_agents(s, o);
+	char endpoints[64];
+	snprintf(endpoints, sizeof(endpoints), "tcp://127.0.0.1:%d", s->zmq_port);
+	stack_start_agents(s, o, endpoints);
 	return 0;
 }
 
@@ -295,16 +309,17 @@ char *stack_served_by(const struct stack *s)
 	return copy;
 }
 
-void stack_get_map(const struct stack *s, char *backend, size_t len)
+void stack_get_map_of(const struct stack *s, const struct stack_haproxy_files *files, char *backend,
+                      size_t len)
 {
 	backend[0] = '\0';
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		return;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/admin.sock", s->dir);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", s->dir, files->socket);
 	char command[700], answer[1024];
-	snprintf(command, sizeof(command), "get map %s/active.map active\n", s->dir);
+	snprintf(command, sizeof(command), "get map %s/%s active\n", s->dir, files->map);
 	ssize_t got = 0;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
 	    write(fd, command, strlen(command)) == (ssize_t)strlen(command)) {
@@ -318,6 +333,11 @@ void stack_get_map(const struct stack *s, char *backend, size_t len)
 	const char *value = strstr(answer, "value=\"");
 	if (value != NULL)
 		snprintf(backend, len, "%.*s", (int)strcspn(value + 7, "\""), value + 7);
+}
+
+void stack_get_map(const struct stack *s, char *backend, size_t len)
+{
+	stack_get_map_of(s, &stack_haproxy_single, backend, len);
 }
 
 bool stack_phase(const struct stack *s, char *phase, size_t phase_len, char *active,
