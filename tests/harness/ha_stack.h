@@ -66,4 +66,11 @@ bool ha_stack_wait_phase(const struct ha_stack *h, int i, const char *phase, con
 /* The value of SERIES (a whole series name with labels) on member I's /metrics; -1 if absent. */
 double ha_stack_metric(const struct ha_stack *h, int i, const char *series);
 
+/*
+ * Every member's journal (state-I/journal.jsonl), one after the other, from
+ * byte SKIP[i] of member I's (SKIP NULL: whole); the sizes in SIZES unless
+ * NULL. Caller frees.
+ */
+char *ha_stack_journals(const size_t *skip, size_t *sizes);
+
 #endif

@@ -78,33 +78,9 @@ static void green_fails(double ratio)
 	assert_int_equal(stack_control(fx.sims.green_control, "green-coord", body), 200);
 }
 
-/*
- * Every member's journal, one after the other, from byte SKIP[i] of member
- * I's (SKIP NULL: whole); its sizes in SIZES unless NULL. Caller frees.
- */
-static char *journals_from(const size_t *skip, size_t *sizes)
-{
-	size_t len = 0;
-	char *all = calloc(1, 1);
-	for (int i = 0; i < HA_MEMBERS; i++) {
-		char path[64];
-		snprintf(path, sizeof(path), "state-%d/journal.jsonl", i);
-		char *one = harness_read_file(path);
-		size_t n = one != NULL ? strlen(one) : 0, from = skip != NULL ? skip[i] : 0;
-		if (sizes != NULL)
-			sizes[i] = n;
-		from = from < n ? from : n;
-		all = realloc(all, len + n - from + 1);
-		memcpy(all + len, one != NULL ? one + from : "", n - from + 1);
-		len += n - from;
-		free(one);
-	}
-	return all;
-}
-
 static char *journals(void)
 {
-	return journals_from(NULL, NULL);
+	return ha_stack_journals(NULL, NULL);
 }
 
 /* Whether member I's status lists an open finding of RULE. */
@@ -290,14 +266,14 @@ static void test_an_unwritable_map_file_is_a_switch_done_with_a_warning(void **s
 	snprintf(tmp, sizeof(tmp), "%s/a.map.trino-guard.tmp", fx.sims.dir);
 	assert_int_equal(mkdir(tmp, 0700), 0);
 	size_t seen[HA_MEMBERS];
-	free(journals_from(NULL, seen));
+	free(ha_stack_journals(NULL, seen));
 	int leader = ha_stack_wait_leader(&fx, 10000);
 	watch_green_through(follower_of(leader, -1));
 	leader = ha_stack_wait_leader(&fx, 10000);
 	assert_true(harness_wait_until(journaled, "\"rule\":\"lb-map-file-unwritable\"", 5000));
 	assert_true(finding_open(leader, "lb-map-file-unwritable"));
 	assert_false(finding_open(leader, "lb-switch-failed"));
-	char *since = journals_from(seen, NULL);
+	char *since = ha_stack_journals(seen, NULL);
 	assert_non_null(strstr(since, "\"rule\":\"lb-map-file-unwritable\""));
 	assert_null(strstr(since, "\"name\":\"lb-switch-failed\""));
 	assert_null(strstr(since, "\"name\":\"external-cutover\""));
