@@ -21,17 +21,7 @@
 #include "ha_stack.h"
 #include "harness.h"
 
-static const struct stack_options options = {
-        .blue_version = "446",
-        .green_version = "447",
-        .workers = 1,
-        .agent_interval = "200ms",
-        .tick = "100ms",
-        .sim_bin = TG_SIM_BIN,
-        .agent_bin = TG_AGENT_BIN,
-        .collector_bin = TG_COLLECTOR_BIN,
-        .haproxy_bin = TG_HAPROXY_BIN,
-};
+static const struct stack_options options = HA_STACK_OPTIONS;
 
 struct tally {
 	double seconds[64];
@@ -42,14 +32,6 @@ static int compare(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
-}
-
-static void green_fails(const struct ha_stack *h, double ratio)
-{
-	char body[96];
-	snprintf(body, sizeof(body), "{\"fail_ratio\":%.2f,\"error_type\":\"INTERNAL_ERROR\"}",
-	         ratio);
-	stack_control(h->sims.green_control, "green-coord", body);
 }
 
 /* Successful LB switches to blue journaled since SEEN. */
@@ -67,7 +49,7 @@ static int switches_to_blue(const size_t *seen)
 /* A forced cutover to green through the leader, watched on both HAProxies; the leader or -1. */
 static int watch_green(const struct ha_stack *h)
 {
-	green_fails(h, 0);
+	ha_stack_green_fails(h, 0);
 	int leader = ha_stack_wait_leader(h, 30000);
 	if (leader < 0)
 		return -1;
@@ -105,13 +87,13 @@ static int run_once(struct ha_stack *h, bool kill_leader, struct tally *tally)
 	long long fault = harness_now_ms();
 	if (kill_leader)
 		harness_kill9(h->members[leader].pid);
-	green_fails(h, 0.5);
+	ha_stack_green_fails(h, 0.5);
 	if (!harness_wait_until(on_blue, h, 60000)) {
 		fprintf(stderr, "failover: HAProxy not on blue 60 s after the fault\n");
 		return -1;
 	}
 	tally->seconds[tally->runs++] = (double)(harness_now_ms() - fault) / 1000.0;
-	green_fails(h, 0);
+	ha_stack_green_fails(h, 0);
 	int next = ha_stack_wait_leader(h, 30000);
 	if (next < 0 || !ha_stack_wait_phase(h, next, "ROLLED_BACK", "blue", 30000))
 		return -1;

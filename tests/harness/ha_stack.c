@@ -145,6 +145,14 @@ void ha_stack_get_map(const struct ha_stack *h, int p, char *backend, size_t len
 	stack_get_map_of(&h->sims, &proxy_files[p], backend, len);
 }
 
+long ha_stack_green_fails(const struct ha_stack *h, double ratio)
+{
+	char body[96];
+	snprintf(body, sizeof(body), "{\"fail_ratio\":%.2f,\"error_type\":\"INTERNAL_ERROR\"}",
+	         ratio);
+	return stack_control(h->sims.green_control, "green-coord", body);
+}
+
 bool ha_stack_maps_say(const struct ha_stack *h, const char *backend)
 {
 	for (int p = 0; p < HA_PROXIES; p++) {

@@ -35,6 +35,15 @@ struct ha_stack {
 	const char *lease_ttl;
 };
 
+/* What test_ha and the failover benchmark run (each target defines the TG_*_BIN paths). */
+#define HA_STACK_OPTIONS                                                                           \
+	{                                                                                          \
+		.blue_version = "446", .green_version = "447", .workers = 1,                       \
+		.agent_interval = "200ms", .tick = "100ms", .sim_bin = TG_SIM_BIN,                 \
+		.agent_bin = TG_AGENT_BIN, .collector_bin = TG_COLLECTOR_BIN,                      \
+		.haproxy_bin = TG_HAPROXY_BIN,                                                     \
+	}
+
 /* Starts everything; LEASE_TTL is [ha] lease_ttl ("2s"). 0, or -1 with a message on stderr. */
 int ha_stack_start(struct ha_stack *h, const struct stack_options *o, const char *lease_ttl);
 
@@ -52,6 +61,9 @@ int ha_stack_wait_leader(const struct ha_stack *h, int timeout_ms);
 
 /* What HAProxy P's map says for the active key ("" on error). */
 void ha_stack_get_map(const struct ha_stack *h, int p, char *backend, size_t len);
+
+/* Green's coordinator failing RATIO of queries (INTERNAL_ERROR; 0: healthy); the HTTP status. */
+long ha_stack_green_fails(const struct ha_stack *h, double ratio);
 
 /* Whether both HAProxies' maps say BACKEND now. */
 bool ha_stack_maps_say(const struct ha_stack *h, const char *backend);

@@ -31,17 +31,7 @@
 static struct ha_stack fx;
 static char *dir;
 
-static const struct stack_options options = {
-        .blue_version = "446",
-        .green_version = "447",
-        .workers = 1,
-        .agent_interval = "200ms",
-        .tick = "100ms",
-        .sim_bin = TG_SIM_BIN,
-        .agent_bin = TG_AGENT_BIN,
-        .collector_bin = TG_COLLECTOR_BIN,
-        .haproxy_bin = TG_HAPROXY_BIN,
-};
+static const struct stack_options options = HA_STACK_OPTIONS;
 
 /* A follower of LEADER: the next live member after it. */
 static int follower_of(int leader, int skip)
@@ -72,10 +62,7 @@ static long post(int i, const char *path, const char *body, json_t **out)
 
 static void green_fails(double ratio)
 {
-	char body[96];
-	snprintf(body, sizeof(body), "{\"fail_ratio\":%.2f,\"error_type\":\"INTERNAL_ERROR\"}",
-	         ratio);
-	assert_int_equal(stack_control(fx.sims.green_control, "green-coord", body), 200);
+	assert_int_equal(ha_stack_green_fails(&fx, ratio), 200);
 }
 
 static char *journals(void)
