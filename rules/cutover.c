@@ -249,7 +249,8 @@ static void recover_switching(const struct cutover_state *s, const struct cutove
 
 /*
  * SWITCHING or ROLLING_BACK without a driver: the operator's confirmation,
- * or the LB seen on the target, completes the switch by hand; a restart
+ * the LB seen on the target, or users' traffic seen moving there, completes
+ * the switch by hand; a restart
  * reminds; a rollback calls a cutover off. True when E was handled.
  */
 static bool on_hand_switch(const struct cutover_state *s, const struct cutover_event *e,
@@ -264,9 +265,17 @@ static bool on_hand_switch(const struct cutover_state *s, const struct cutover_e
 		answer(r, 400, "the switch awaited is to %s, not %s", to, e->cluster);
 		return true;
 	}
-	if (confirmed || (e->kind == EVENT_LB_OBSERVED && strcmp(e->cluster, to) == 0) ||
-	    (e->kind == EVENT_RECOVER && strcmp(e->cluster, to) == 0)) {
-		const char *how = confirmed ? "confirmed by hand" : "seen on the LB";
+	bool on_target = strcmp(e->cluster, to) == 0;
+	bool traffic = e->kind == EVENT_TRAFFIC_MOVED && on_target;
+	if (confirmed || traffic || (e->kind == EVENT_LB_OBSERVED && on_target) ||
+	    (e->kind == EVENT_RECOVER && on_target)) {
+		char how[CUTOVER_TEXT_LEN / 2];
+		snprintf(how, sizeof(how), "%s%s",
+		         confirmed ? "confirmed by hand"
+		         : traffic ? "seen in the traffic: "
+		                   : "seen on the LB",
+		         traffic ? e->text : "");
+		text_cut_partial(how);
 		if (cutover) {
 			start_watch(r, to, s->active, f, &s->baseline);
 			alert(r, SEVERITY_INFO, "cutover", to,

@@ -20,10 +20,10 @@
  * Paused or dry-run: decisions are alerted, the LB is not touched.
  * Without a driver ([lb] driver = none, facts.manual_lb) people move the LB:
  *   STEADY --cutover(B)--> SWITCHING(A -> B), "switch the LB to B by hand now"
- *   SWITCHING --confirmed, or the LB seen on B--> WATCHING(active=B)
+ *   SWITCHING --confirmed, the LB or the traffic seen on B--> WATCHING(active=B)
  *   SWITCHING --rollback--> STEADY(A): the switch by hand is called off
  *   WATCHING --degraded--> ROLLING_BACK(B -> A), "switch the LB back to A by hand now"
- *   ROLLING_BACK --confirmed, or the LB seen on A--> ROLLED_BACK(active=A)
+ *   ROLLING_BACK --confirmed, the LB or the traffic seen on A--> ROLLED_BACK(active=A)
  *   a restart while a switch by hand is awaited: reminded, nothing is switched
  */
 #ifndef TG_CUTOVER_H
@@ -85,6 +85,12 @@ enum cutover_event_kind {
 	 * is where it now points, "" for the switch awaited.
 	 */
 	EVENT_CONFIRM,
+	/*
+	 * Users' queries were seen moving to CLUSTER (rules/traffic_shift.h),
+	 * TEXT the evidence: ends a switch by hand (manual_lb) like the LB seen
+	 * on the target; ignored otherwise.
+	 */
+	EVENT_TRAFFIC_MOVED,
 };
 
 struct cutover_event {

@@ -1,8 +1,8 @@
 /*
  * The cutover state machine without a load-balancer driver ([lb] driver =
  * none): one row per transition. A cutover or a rollback asks people to
- * switch and never switches itself; the confirmation or the LB seen on the
- * target ends the wait; a restart reminds; a rollback calls a cutover off;
+ * switch and never switches itself; the confirmation, the LB or the
+ * traffic seen on the target ends the wait; a restart reminds; a rollback calls a cutover off;
  * a confirmation with nothing awaited, or with a driver, is refused. And no
  * alert says users moved before they did.
  */
@@ -76,6 +76,21 @@ static const struct row rows[] = {
          "", true, VERDICT_HEALTHY, PHASE_SWITCHING, "blue", "green", 409, ""},
         {"with a driver the cutover switches", PHASE_STEADY, "blue", "green", EVENT_CUTOVER,
          "green", true, VERDICT_HEALTHY, PHASE_SWITCHING, "blue", "green", 202, "switch:green"},
+        {"the traffic seen on the target starts the watch", PHASE_SWITCHING, "blue", "green",
+         EVENT_TRAFFIC_MOVED, "green", false, VERDICT_HEALTHY, PHASE_WATCHING, "green", "blue", 200,
+         "watch:green alert:cutover"},
+        {"the traffic seen back on the old cluster: rolled back", PHASE_ROLLING_BACK, "green",
+         "blue", EVENT_TRAFFIC_MOVED, "blue", false, VERDICT_HEALTHY, PHASE_ROLLED_BACK, "blue",
+         "green", 200, "alert:rolled-back"},
+        {"traffic on another cluster than the awaited one: still waiting", PHASE_SWITCHING, "blue",
+         "green", EVENT_TRAFFIC_MOVED, "blue", false, VERDICT_HEALTHY, PHASE_SWITCHING, "blue",
+         "green", 200, ""},
+        {"traffic moving with a driver decides nothing", PHASE_SWITCHING, "blue", "green",
+         EVENT_TRAFFIC_MOVED, "green", true, VERDICT_HEALTHY, PHASE_SWITCHING, "blue", "green", 200,
+         ""},
+        {"traffic moving while steady decides nothing", PHASE_STEADY, "blue", "green",
+         EVENT_TRAFFIC_MOVED, "green", false, VERDICT_HEALTHY, PHASE_STEADY, "blue", "green", 200,
+         ""},
 };
 
 static void describe_actions(const struct cutover_result *r, char *out, size_t len)
@@ -149,6 +164,17 @@ static void test_what_the_alerts_say(void **state)
 	step_row(&rows[1], &r);
 	assert_non_null(strstr(r.actions[1].text, "cutover (confirmed by hand): the LB sends users "
 	                                          "to green"));
+	size_t traffic_rows = 0;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (rows[i].event != EVENT_TRAFFIC_MOVED || rows[i].from != PHASE_SWITCHING ||
+		    rows[i].with_driver || rows[i].phase != PHASE_WATCHING)
+			continue;
+		step_row(&rows[i], &r);
+		assert_non_null(strstr(r.actions[1].text, "cutover (seen in the traffic: from the "
+		                                          "test): the LB sends users to green"));
+		traffic_rows++;
+	}
+	assert_int_equal(traffic_rows, 1);
 	step_row(&rows[9], &r);
 	assert_non_null(
 	        strstr(r.actions[0].text, "switch the load balancer from green back to blue"));
