@@ -22,6 +22,7 @@
 #include "failure_ratio.h"
 #include "ha.h"
 #include "journal.h"
+#include "lb_none.h"
 #include "log.h"
 #include "request_journal.h"
 #include "rollback_target.h"
@@ -112,7 +113,7 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	memset(f, 0, sizeof(*f));
 	f->now_ms = now_ms;
 	f->dry_run = c->config.watch.dry_run;
-	f->manual_lb = r->lb.impl == NULL;
+	f->manual_lb = r->lb.switch_to == NULL; /* none, with or without a reader */
 	f->watch_ms = c->config.watch.duration_ms;
 	f->target_known = settings_of(c, event->cluster) != NULL;
 	baseline_of(r, r->state.active, now_ms, &f->baseline);
@@ -207,6 +208,9 @@ static void apply(struct cutover_runner *r, const struct cutover_event *event, s
 			                           result->next.active,
 			                           result->next.phase == PHASE_ROLLED_BACK, now);
 		runner_persist(r, &result->next, now);
+		if (result->next.phase != r->state.phase)
+			r->traffic.from[0] =
+			        '\0'; /* a switch by hand awaited counts from its start */
 		if (result->next.phase != r->state.phase ||
 		    strcmp(result->next.active, r->state.active) != 0)
 			journal_append(c->journal, now.unix_ms,
@@ -260,7 +264,7 @@ void runner_run_actions(struct cutover_runner *r, const struct cutover_action *a
 			journal_append(c->journal, now.unix_ms,
 			               json_pack("{s:s,s:s}", "type", "lb-switch-start", "cluster",
 			                         a->cluster));
-			if (r->lb.impl == NULL) {
+			if (r->lb.switch_to == NULL) {
 				/* the rules ask people to switch when there is no driver */
 				log_error("no [lb] driver to switch the load balancer to %s",
 				          a->cluster);
@@ -447,6 +451,7 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 				cutover_counters_add_pair(&r->counters, collector->clusters[i].name,
 				                          collector->clusters[j].name);
 	switch_accounting_init(&r->losses, collector);
+	lb_none_traffic(&collector->config, &r->traffic_settings);
 	r->lb = *driver;
 	r->recovering = found &&
 	                (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK);
@@ -473,6 +478,35 @@ void cutover_runner_free(struct cutover_runner *r)
 	free(r);
 }
 
+/*
+ * While a switch by hand is awaited, users' traffic is read from the
+ * coordinators' reports at every tick; once it shows the move to the
+ * target, the state machine hears it as it would hear the operator.
+ */
+static void follow_hand_switch_traffic(struct cutover_runner *r, struct clock_now now)
+{
+	const struct cutover_state *s = &r->state;
+	struct collector *c = r->collector;
+	if (r->lb.switch_to != NULL ||
+	    (s->phase != PHASE_SWITCHING && s->phase != PHASE_ROLLING_BACK)) {
+		r->traffic.from[0] = '\0';
+		r->traffic_why[0] = '\0';
+		return;
+	}
+	if (r->traffic.from[0] == '\0' || strcmp(r->traffic.from, s->active) != 0 ||
+	    strcmp(r->traffic.to, s->other) != 0)
+		traffic_shift_start(&r->traffic, s->active, s->other);
+	traffic_shift_observe(&r->traffic, &c->fleet, c->clusters, c->cluster_count, now.mono_ms);
+	if (!traffic_shift_moved(&r->traffic, &r->traffic_settings, now.mono_ms, r->traffic_why,
+	                         sizeof(r->traffic_why)))
+		return;
+	struct cutover_event event = {.kind = EVENT_TRAFFIC_MOVED};
+	snprintf(event.cluster, sizeof(event.cluster), "%s", s->other);
+	text_copy(event.text, sizeof(event.text), r->traffic_why);
+	struct cutover_result result;
+	step(r, &event, now, &result);
+}
+
 void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 {
 	int64_t now_ms = now.mono_ms;
@@ -481,6 +515,7 @@ void cutover_runner_tick(struct cutover_runner *r, struct clock_now now)
 	struct cutover_event tick = {.kind = EVENT_TICK};
 	struct cutover_result result;
 	step(r, &tick, now, &result);
+	follow_hand_switch_traffic(r, now);
 	/* cutover.json catches up with the running state after a failed save */
 	if (state_dir_health_failing(&r->collector->state_dir_health, STATE_DIR_CUTOVER))
 		runner_persist(r, &r->state, now);

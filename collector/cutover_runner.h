@@ -107,6 +107,12 @@ void cutover_runner_metrics(const struct cutover_runner *runner, struct clock_no
 /* While a watched cluster is degraded (and users are still on it): which, and why. */
 bool cutover_runner_degraded(struct cutover_runner *runner, const char **cluster, const char **why);
 
+/*
+ * While a switch by hand is awaited, what users' traffic shows of it so far
+ * ("" otherwise); NULL when [lb.none] traffic_queries = 0 takes no evidence from it.
+ */
+const char *cutover_runner_hand_switch_traffic(const struct cutover_runner *runner);
+
 /* The cluster the LB sends users to, as far as we know ("" if unknown). */
 const char *cutover_runner_active(const struct cutover_runner *runner);
 

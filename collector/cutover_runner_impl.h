@@ -18,6 +18,7 @@
 #include "gate.h"
 #include "lb.h"
 #include "switch_accounting.h"
+#include "traffic_shift.h"
 
 struct cutover_runner {
 	struct collector *collector;
@@ -44,6 +45,11 @@ struct cutover_runner {
 	int64_t switch_started_ms; /* and when it was asked for (monotonic) */
 
 	struct switch_accounting losses; /* what each switch cost */
+
+	/* a switch by hand awaited: users' traffic read for its move ("" from: not counting) */
+	struct traffic_shift traffic;
+	struct traffic_shift_settings traffic_settings; /* [lb.none] */
+	char traffic_why[CUTOVER_TEXT_LEN];             /* what it shows so far */
 
 	/*
 	 * With [ha]: actions wait until the state that decided them is in etcd

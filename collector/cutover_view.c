@@ -45,6 +45,11 @@ json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now n
 	return out;
 }
 
+const char *cutover_runner_hand_switch_traffic(const struct cutover_runner *r)
+{
+	return r->traffic_settings.min_queries > 0 ? r->traffic_why : NULL;
+}
+
 bool cutover_runner_degraded(struct cutover_runner *r, const char **cluster, const char **why)
 {
 	if (r->state.phase != PHASE_WATCHING || r->detector.verdict == VERDICT_HEALTHY)

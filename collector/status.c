@@ -181,12 +181,14 @@ static json_t *query_routes_json(const struct query_route_map *map)
 /*
  * Without an [lb] driver a cutover or a rollback waits for people: CUTOVER
  * (the runner's status) says what to do, so that nobody reads SWITCHING as
- * "users are moving".
+ * "users are moving", and how the switch is seen without a confirmation
+ * (the LB read by [lb.none]; the traffic, TRAFFIC saying what it shows, NULL
+ * when it is not taken as evidence).
  */
-static void add_switch_by_hand(json_t *cutover, const struct lb_driver *driver)
+static void add_switch_by_hand(json_t *cutover, const struct lb_driver *driver, const char *traffic)
 {
 	const char *phase = json_string_value(json_object_get(cutover, "phase"));
-	if (driver->impl != NULL || phase == NULL ||
+	if (driver->switch_to != NULL || phase == NULL ||
 	    (strcmp(phase, "SWITCHING") != 0 && strcmp(phase, "ROLLING_BACK") != 0))
 		return;
 	const char *from = json_string_value(json_object_get(cutover, "active"));
@@ -196,9 +198,21 @@ static void add_switch_by_hand(json_t *cutover, const struct lb_driver *driver)
 	         "switch the load balancer from %s to %s by hand now, then run trino-guardctl "
 	         "confirm-switch",
 	         from != NULL && from[0] ? from : "(none)", to != NULL ? to : "?");
+	char seen[CUTOVER_TEXT_LEN + 200];
+	bool read = driver->current != NULL;
+	if (!read && traffic == NULL)
+		snprintf(seen, sizeof(seen), "only confirm-switch ends the wait");
+	else
+		snprintf(seen, sizeof(seen), "the wait ends by itself once %s%s%s%s%s",
+		         read ? "the LB read by [lb.none] names it" : "",
+		         read && traffic != NULL ? ", or once " : "",
+		         traffic != NULL ? "the traffic shows the move (" : "",
+		         traffic != NULL ? (traffic[0] ? traffic : "not read yet") : "",
+		         traffic != NULL ? ")" : "");
 	json_object_set_new(cutover, "switch_by_hand",
-	                    json_pack("{s:s,s:s,s:s}", "from", from != NULL ? from : "", "to",
-	                              to != NULL ? to : "", "todo", what));
+	                    json_pack("{s:s,s:s,s:s,s:s,s:b}", "from", from != NULL ? from : "",
+	                              "to", to != NULL ? to : "", "todo", what, "seen_when", seen,
+	                              "lb_read", read));
 }
 
 json_t *status_json(const struct collector *collector, struct clock_now now)
@@ -225,7 +239,8 @@ json_t *status_json(const struct collector *collector, struct clock_now now)
 	                          ? cutover_runner_status(collector->cutover, now)
 	                          : json_null();
 	if (collector->cutover != NULL)
-		add_switch_by_hand(cutover, cutover_runner_driver(collector->cutover));
+		add_switch_by_hand(cutover, cutover_runner_driver(collector->cutover),
+		                   cutover_runner_hand_switch_traffic(collector->cutover));
 	const char *active = collector_active_cluster(collector);
 	json_t *out = json_pack(
 	        "{s:s,s:s,s:s?,s:b,s:I,s:o,s:o,s:o,s:o}", "environment",

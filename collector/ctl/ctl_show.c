@@ -94,8 +94,8 @@ static void print_cutover(const json_t *cutover)
 	       json_is_true(json_object_get(cutover, "dry_run")) ? ", dry run" : "");
 	const json_t *by_hand = json_object_get(cutover, "switch_by_hand");
 	if (json_is_object(by_hand))
-		printf("NO [lb] DRIVER: %s; users stay on %s until then\n", str(by_hand, "todo"),
-		       str(by_hand, "from"));
+		printf("NO [lb] DRIVER: %s; users stay on %s until then; %s\n",
+		       str(by_hand, "todo"), str(by_hand, "from"), str(by_hand, "seen_when"));
 	const json_t *watch = json_object_get(cutover, "watch");
 	if (json_is_object(watch)) {
 		const json_t *failures = json_object_get(watch, "failures");

@@ -13,9 +13,7 @@
 #include "lb_gateway.h"
 #include "lb_haproxy.h"
 #include "lb_http.h"
-
-/* driver = none: trino-guard watches and alerts, people move the traffic. */
-static const struct lb_driver_type lb_none_type = {.name = "none"};
+#include "lb_none.h"
 
 /* In the order [lb] driver lists them in its error message; none, the default, first. */
 static const struct lb_driver_type *const lb_driver_types[] = {
@@ -114,8 +112,9 @@ int lb_driver_from_config(struct event_base *base, const struct collector_config
                           size_t err_len)
 {
 	memset(out, 0, sizeof(*out));
-	/* a config nobody loaded has no driver, as driver = none */
-	const char *name = config->lb.driver != NULL ? config->lb.driver : "none";
+	if (config->lb.driver == NULL)
+		return 0; /* a config nobody loaded has no driver, as driver = none */
+	const char *name = config->lb.driver;
 	size_t row = 0;
 	const struct lb_driver_type *type = lb_driver_type_find(name, &row);
 	if (type == NULL) {

@@ -339,8 +339,10 @@ void lb_exec_current(struct lb_exec *lb, lb_current_done_fn done, void *arg)
 struct lb_exec *lb_exec_new(struct event_base *base, const struct lb_exec_settings *settings,
                             char *err, size_t err_len)
 {
-	if (settings->switch_command == NULL ||
-	    strstr(settings->switch_command, "{cluster}") == NULL) {
+	/* without a switch_command it only reads (driver = none's current_command) */
+	if (settings->switch_command == NULL
+	            ? settings->current_command == NULL
+	            : strstr(settings->switch_command, "{cluster}") == NULL) {
 		snprintf(err, err_len, "exec driver: switch_command must contain {cluster}");
 		return NULL;
 	}
@@ -350,7 +352,8 @@ struct lb_exec *lb_exec_new(struct event_base *base, const struct lb_exec_settin
 		return NULL;
 	}
 	lb->base = base;
-	lb->switch_command = strdup(settings->switch_command);
+	lb->switch_command =
+	        settings->switch_command != NULL ? strdup(settings->switch_command) : NULL;
 	lb->current_command =
 	        settings->current_command != NULL ? strdup(settings->current_command) : NULL;
 	int64_t both = settings->timeout_ms > 0 ? settings->timeout_ms : LB_EXEC_DEFAULT_TIMEOUT_MS;
@@ -396,9 +399,12 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_exec_driver(struct lb_exec *lb)
 {
-	return (struct lb_driver){
-	        lb,          driver_switch, lb->current_command != NULL ? driver_current : NULL,
-	        driver_free, NULL,          NULL};
+	return (struct lb_driver){lb,
+	                          lb->switch_command != NULL ? driver_switch : NULL,
+	                          lb->current_command != NULL ? driver_current : NULL,
+	                          driver_free,
+	                          NULL,
+	                          NULL};
 }
 
 /* [lb.exec] as the loader fills it. */

@@ -18,7 +18,8 @@ struct event_base;
 struct lb_exec;
 
 struct lb_exec_settings {
-	const char *switch_command;  /* e.g. "kubectl patch svc trino -p ... {cluster} ..." */
+	/* e.g. "kubectl patch svc trino -p ... {cluster} ..."; NULL: a reader of current only */
+	const char *switch_command;
 	const char *current_command; /* prints the cluster name; NULL: none */
 	int64_t timeout_ms;          /* each command's; 0: LB_EXEC_DEFAULT_TIMEOUT_MS */
 	int64_t switch_timeout_ms;   /* switch_command's when > 0, else timeout_ms */
@@ -34,7 +35,7 @@ void lb_exec_free(struct lb_exec *lb);
 void lb_exec_switch(struct lb_exec *lb, const char *cluster, lb_switch_done_fn done, void *arg);
 void lb_exec_current(struct lb_exec *lb, lb_current_done_fn done, void *arg);
 
-/* The driver behind the generic interface. */
+/* The driver behind the generic interface (no switch_to without a switch_command). */
 struct lb_driver lb_exec_driver(struct lb_exec *lb);
 
 /* [lb] driver = exec, configured by [lb.exec]: its row in the driver table (lb_drivers.c). */

@@ -271,16 +271,21 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_http_driver(struct lb_http *lb)
 {
-	return (struct lb_driver){
-	        lb,          driver_switch, lb->current_url != NULL ? driver_current : NULL,
-	        driver_free, NULL,          NULL};
+	return (struct lb_driver){lb,
+	                          lb->url != NULL ? driver_switch : NULL,
+	                          lb->current_url != NULL ? driver_current : NULL,
+	                          driver_free,
+	                          NULL,
+	                          NULL};
 }
 
 struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *s, char *err,
                             size_t err_len)
 {
-	if (s->switch_url == NULL) {
-		snprintf(err, err_len, "http driver: switch_url is required");
+	/* without a switch_url it only reads (driver = none's current_url) */
+	if (s->switch_url == NULL && s->current_url == NULL) {
+		snprintf(err, err_len,
+		         "http driver: switch_url (or, to read only, current_url) is required");
 		return NULL;
 	}
 	if (s->header_count > LB_HTTP_MAX_HEADERS) {
@@ -295,7 +300,7 @@ struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settin
 	lb->base = base;
 	lb->http = http_client_new(base, err, err_len);
 	lb->method = strdup(s->switch_method != NULL ? s->switch_method : "POST");
-	lb->url = strdup(s->switch_url);
+	lb->url = s->switch_url != NULL ? strdup(s->switch_url) : NULL;
 	lb->body = s->switch_body != NULL ? strdup(s->switch_body) : NULL;
 	lb->current_url = s->current_url != NULL ? strdup(s->current_url) : NULL;
 	lb->current_json = s->current_json != NULL ? strdup(s->current_json) : NULL;

@@ -22,8 +22,8 @@ struct lb_http;
 
 struct lb_http_settings {
 	const char *switch_method; /* "PATCH", "POST", ...; NULL: POST */
-	const char *switch_url;
-	const char *switch_body; /* may be NULL */
+	const char *switch_url;    /* NULL: a reader of current_url only */
+	const char *switch_body;   /* may be NULL */
 	const char
 	        *headers[LB_HTTP_MAX_HEADERS]; /* "Name: value", also sent on the current request */
 	size_t header_count;
@@ -39,6 +39,7 @@ struct lb_http_settings {
 struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *settings,
                             char *err, size_t err_len);
 void lb_http_free(struct lb_http *lb);
+/* The driver behind the generic interface (no switch_to without a switch_url). */
 struct lb_driver lb_http_driver(struct lb_http *lb);
 
 /* [lb] driver = http, configured by [lb.http]: its row in the driver table (lb_drivers.c). */

@@ -1,7 +1,8 @@
 /*
  * collector_config_load() on the load-balancer drivers, one row per case:
  * each driver's own check (a backend for every cluster, {cluster} in the
- * exec command, sockets and map_file, switch_url, the header limit), the
+ * exec command, sockets and map_file, switch_url, the header limit, none's
+ * one probe at most), the
  * [lb] driver choice from the driver table, and the loader's errors in the
  * drivers' sections, every error with its FILE:LINE. A row that loads also
  * builds its driver, as the collector would. Also the [ha] section's checks
@@ -226,6 +227,29 @@ static const struct row rows[] = {
               "switch_expect = 700\n",
          "collector.ini:9: [lb.http] switch_expect: 700 is out of range (0..599)"},
 
+        /* none: a read-only probe of the LB and the traffic evidence */
+        {"none_with_current_command_loads",
+         HEAD "[lb]\ndriver = none\n[lb.none]\ncurrent_command = /usr/local/bin/lb-current\n"
+              "current_timeout = 3s\ntraffic_queries = 50\ntraffic_quiet = 2m\n",
+         NULL},
+        {"none_with_current_url_and_json_loads",
+         HEAD "[lb]\ndriver = none\n[lb.none]\ncurrent_url = http://lb/active\n"
+              "current_json = spec.selector.cluster\n",
+         NULL},
+        {"none_with_both_probes_blames_current_url",
+         HEAD "[lb]\ndriver = none\n[lb.none]\ncurrent_command = lb-current\n"
+              "current_url = http://lb/active\n",
+         "collector.ini:9: [lb.none] current_command and current_url: give one way to read "
+         "the LB"},
+        {"none_with_current_json_alone_blames_it",
+         HEAD "[lb]\ndriver = none\n[lb.none]\ncurrent_json = cluster\n",
+         "collector.ini:8: [lb.none] current_json needs current_url"},
+        {"none_traffic_quiet_below_a_second_is_the_loaders_error",
+         HEAD "[lb]\ndriver = none\n[lb.none]\ntraffic_quiet = 500ms\n",
+         "collector.ini:8: [lb.none] traffic_quiet: 500ms is out of range (1s..1d)"},
+        {"none_section_without_lb_section_is_checked", HEAD "[lb.none]\ncurrent_json = cluster\n",
+         "collector.ini:6: [lb.none] current_json needs current_url"},
+
         /* [lb] driver and the table */
         {"unknown_driver_lists_the_tables_names", HEAD "[lb]\ndriver = nginx\n",
          "collector.ini:6: [lb] driver: 'nginx' is not one of "
@@ -288,7 +312,11 @@ static void build_driver(const struct collector_config *config)
 	if (lb_driver_from_config(base, config, NULL, &driver, err, sizeof(err)) != 0)
 		fail_msg("the driver did not build: %s", err);
 	if (strcmp(config->lb.driver, "none") == 0) {
-		assert_null(driver.impl);
+		/* it never switches: a reader of the LB at most, with [lb.none]'s probe */
+		assert_null(driver.switch_to);
+		assert_true((driver.impl != NULL) == (driver.current != NULL));
+		if (driver.impl != NULL)
+			driver.free(driver.impl);
 	} else {
 		assert_non_null(driver.impl);
 		driver.free(driver.impl);
