@@ -114,6 +114,8 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	f->now_ms = now_ms;
 	f->dry_run = c->config.watch.dry_run;
 	f->manual_lb = r->lb.switch_to == NULL; /* none, with or without a reader */
+	f->hand_switch_read = f->manual_lb && r->lb.current != NULL;
+	f->hand_switch_traffic = f->manual_lb && r->traffic_settings.min_queries > 0;
 	f->watch_ms = c->config.watch.duration_ms;
 	f->target_known = settings_of(c, event->cluster) != NULL;
 	baseline_of(r, r->state.active, now_ms, &f->baseline);

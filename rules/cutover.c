@@ -111,17 +111,34 @@ static void start_watch(struct cutover_result *r, const char *active, const char
 
 #define CONFIRM_HINT "then run trino-guardctl confirm-switch (POST /v1/cutover/confirm)"
 
+/* "; or wait: it is seen by itself once ..." for what else ends a wait for TO; "" if nothing. */
+static void hand_switch_also(const struct cutover_facts *f, const char *to, char *out,
+                             size_t out_len)
+{
+	if (!f->hand_switch_read && !f->hand_switch_traffic)
+		return;
+	snprintf(out, out_len, "; or wait: it is seen by itself once %s%s%s",
+	         f->hand_switch_read ? "the LB read names " : "", f->hand_switch_read ? to : "",
+	         !f->hand_switch_traffic ? ""
+	         : f->hand_switch_read   ? " or the traffic moves there"
+	                                 : "the traffic moves there");
+}
+
 /*
  * No driver: nobody but the operator can move users, so the cutover waits
- * in SWITCHING and says so; the watch starts on their word or when the LB
- * is seen on the target, never on a switch nobody made.
+ * in SWITCHING and says so; the watch starts on their word, when the LB is
+ * seen on the target or when the traffic moves there, never on a switch
+ * nobody made.
  */
-static void ask_for_hand_switch(struct cutover_result *r, const char *from, const char *to)
+static void ask_for_hand_switch(struct cutover_result *r, const struct cutover_facts *f,
+                                const char *from, const char *to)
 {
+	char also[160] = "";
+	hand_switch_also(f, to, also, sizeof(also));
 	alert(r, SEVERITY_WARNING, "switch-by-hand", to,
 	      "no [lb] driver: switch the load balancer from %s to %s by hand now, " CONFIRM_HINT
-	      "; users stay on %s until then and %s is not watched yet",
-	      from[0] ? from : "(none)", to, from[0] ? from : "(none)", to);
+	      "%s; users stay on %s until then and %s is not watched yet",
+	      from[0] ? from : "(none)", to, also, from[0] ? from : "(none)", to);
 	answer(r, 202,
 	       "no [lb] driver: switch the load balancer from %s to %s by hand now, " CONFIRM_HINT
 	       "; the watch starts then",
@@ -169,7 +186,7 @@ static void on_resting(const struct cutover_state *s, const struct cutover_event
 		         e->force && !f->gate->pass ? " (forced past the gate)" : "");
 		text_cut_partial(r->next.reason);
 		if (f->manual_lb) {
-			ask_for_hand_switch(r, from, e->cluster);
+			ask_for_hand_switch(r, f, from, e->cluster);
 			return;
 		}
 		act(r, ACTION_SWITCH_LB, e->cluster);
@@ -384,10 +401,12 @@ static void begin_rollback(const struct cutover_state *s, const struct cutover_f
 	snprintf(r->next.reason, sizeof(r->next.reason), "%s", why);
 	text_cut_partial(r->next.reason);
 	if (f->manual_lb) {
+		char also[160] = "";
+		hand_switch_also(f, previous, also, sizeof(also));
 		alert(r, SEVERITY_CRITICAL, "rollback", failed,
 		      "roll back by hand now: switch the load balancer from %s back to %s "
-		      "(%s), " CONFIRM_HINT "; users are still on %s",
-		      failed, previous, why, failed);
+		      "(%s), " CONFIRM_HINT "%s; users are still on %s",
+		      failed, previous, why, also, failed);
 		return;
 	}
 	act(r, ACTION_SWITCH_LB, previous);

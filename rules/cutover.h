@@ -106,6 +106,8 @@ struct cutover_facts {
 	int64_t now_ms; /* the monotonic clock */
 	bool dry_run;
 	bool manual_lb; /* no [lb] driver: people switch the LB and confirm it */
+	/* with manual_lb, what else ends the wait: [lb.none]'s read of the LB, the traffic */
+	bool hand_switch_read, hand_switch_traffic;
 	int64_t watch_ms;
 	bool target_known;              /* the event's cluster has a [cluster.NAME] section */
 	const struct gate_result *gate; /* for EVENT_CUTOVER's target */

@@ -161,6 +161,9 @@ static void test_the_traffic_moving_starts_the_watch(void **state)
 	assert_true(stack_wait_phase(&fx, "STEADY", "blue", 5000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"upgrade\"}"), 202);
 	assert_true(stack_wait_phase(&fx, "SWITCHING", "blue", 2000));
+	expect_journal(
+	        "confirm-switch (POST /v1/cutover/confirm); or wait: it is seen by itself "
+	        "once the LB read names green or the traffic moves there; users stay on blue");
 	/* both clusters take queries (the LB unreadable): the move is not seen */
 	assert_true(harness_wait_until(traffic_read, "green", 5000));
 	assert_false(harness_wait_until(phase_left, "SWITCHING", 3000));

@@ -175,6 +175,27 @@ static void test_what_the_alerts_say(void **state)
 		traffic_rows++;
 	}
 	assert_int_equal(traffic_rows, 1);
+	/* what else ends the wait, when there is something */
+	static const struct gate_result gate_ok = {.pass = true};
+	struct cutover_state s;
+	cutover_state_init(&s, "blue", "green");
+	struct cutover_event e = {.kind = EVENT_CUTOVER, .cluster = "green"};
+	struct cutover_facts f = {.manual_lb = true,
+	                          .hand_switch_read = true,
+	                          .hand_switch_traffic = true,
+	                          .watch_ms = WATCH,
+	                          .target_known = true,
+	                          .gate = &gate_ok};
+	cutover_step(&s, &e, &f, &r);
+	assert_non_null(strstr(r.actions[0].text, "confirm-switch (POST /v1/cutover/confirm); or "
+	                                          "wait: it is seen by itself once the LB read "
+	                                          "names green or the traffic moves there; users "
+	                                          "stay on blue"));
+	f.hand_switch_read = false;
+	cutover_step(&s, &e, &f, &r);
+	assert_non_null(strstr(r.actions[0].text, "once the traffic moves there; users"));
+	step_row(&rows[0], &r);
+	assert_null(strstr(r.actions[0].text, "or wait"));
 	step_row(&rows[9], &r);
 	assert_non_null(
 	        strstr(r.actions[0].text, "switch the load balancer from green back to blue"));
