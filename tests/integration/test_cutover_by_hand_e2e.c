@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "stack.h"
+#include "stack_queries.h"
 
 #define TOKEN "0123456789abcdef-test-token"
 
@@ -70,16 +71,6 @@ static void seen_when(char *out, size_t len)
 	json_decref(s);
 }
 
-static bool no_findings(void *arg)
-{
-	(void)arg;
-	json_t *s = status();
-	bool ok = s != NULL && json_array_size(json_object_get(s, "findings")) == 0 &&
-	          !json_is_true(json_object_get(s, "warming_up"));
-	json_decref(s);
-	return ok;
-}
-
 /* True once status says something other than PHASE (given as the arg). */
 static bool phase_left(void *arg)
 {
@@ -100,13 +91,7 @@ static bool traffic_read(void *arg)
 
 static long post(const char *path, const char *body)
 {
-	char url[128];
-	snprintf(url, sizeof(url), "%s%s", fx.api, path);
-	const char *headers[] = {"Authorization: Bearer " TOKEN, NULL};
-	struct harness_response r;
-	harness_http("POST", url, headers, body, 5000, &r);
-	harness_response_free(&r);
-	return r.status;
+	return stack_api_post(&fx, TOKEN, path, body);
 }
 
 static void expect_journal(const char *text)
@@ -138,7 +123,7 @@ static int setup(void **state)
 	         dir);
 	if (stack_start(&fx, &options) != 0)
 		return -1;
-	if (!harness_wait_until(no_findings, NULL, 15000)) {
+	if (!stack_wait_ready(&fx, 0, 15000)) {
 		print_error("findings stayed open at start (see %s)\n", dir);
 		return -1;
 	}
@@ -177,26 +162,37 @@ static void test_the_traffic_moving_starts_the_watch(void **state)
 	expect_journal(" new queries and blue none for 2 s): the LB sends users to green");
 }
 
+/*
+ * A switch by hand awaited in PHASE with users on FROM (the traffic read,
+ * showing nothing decisive) ends in NEXT on TO once the LB read names TO;
+ * the journal says JOURNAL.
+ */
+static void lb_read_ends_the_wait(const char *phase, const char *from, const char *to,
+                                  const char *next, const char *journal)
+{
+	assert_true(stack_wait_phase(&fx, phase, from, 2000));
+	assert_true(harness_wait_until(traffic_read, (void *)to, 5000));
+	char line[64];
+	snprintf(line, sizeof(line), "%s\n", to);
+	lb_points_at(line);
+	assert_true(stack_wait_phase(&fx, next, to, 5000));
+	expect_journal(journal);
+}
+
 static void test_the_lb_read_ends_a_rollback_and_a_cutover_by_hand(void **state)
 {
 	(void)state;
 	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 1000));
+	/* blue takes no query: the traffic cannot show the move back */
 	assert_int_equal(post("/v1/rollback", "{\"force\":true,\"reason\":\"drill\"}"), 202);
-	assert_true(stack_wait_phase(&fx, "ROLLING_BACK", "green", 2000));
-	/* blue takes no query: the traffic shows nothing moving back */
-	assert_true(harness_wait_until(traffic_read, "blue", 5000));
-	lb_points_at("blue\n");
-	assert_true(stack_wait_phase(&fx, "ROLLED_BACK", "blue", 5000));
-	expect_journal("rolled back (seen on the LB): the LB sends users to blue again");
-
+	lb_read_ends_the_wait("ROLLING_BACK", "green", "blue", "ROLLED_BACK",
+	                      "rolled back (seen on the LB): the LB sends users to blue again");
+	/* both take queries: the traffic cannot show the move */
 	control(fx.blue_control, "blue-coord", "{\"qps\":100}");
-	assert_true(harness_wait_until(no_findings, NULL, 10000));
+	assert_true(stack_wait_ready(&fx, 0, 10000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"force\":true}"), 202);
-	assert_true(stack_wait_phase(&fx, "SWITCHING", "blue", 2000));
-	assert_true(harness_wait_until(traffic_read, "green", 5000));
-	lb_points_at("green\n");
-	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 5000));
-	expect_journal("cutover (seen on the LB): the LB sends users to green (was blue)");
+	lb_read_ends_the_wait("SWITCHING", "blue", "green", "WATCHING",
+	                      "cutover (seen on the LB): the LB sends users to green (was blue)");
 }
 
 int main(void)
