@@ -44,27 +44,14 @@ static struct stack_options options = {
         .lb_sections = lb_sections,
 };
 
-static void control(int port, const char *node, const char *body)
-{
-	long status = stack_control(port, node, body);
-	if (status != 200)
-		fail_msg("control %s %s: %ld", node, body, status);
-}
-
-static json_t *status(void)
+/* What status says of the switch by hand awaited (seen_when); "" when none is. */
+static void seen_when(char *out, size_t len)
 {
 	char url[128];
 	snprintf(url, sizeof(url), "%s/v1/status", fx.api);
 	char *body = harness_get_ok(url);
-	json_t *value = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	json_t *s = body != NULL ? json_loads(body, 0, NULL) : NULL;
 	free(body);
-	return value;
-}
-
-/* What status says of the switch by hand awaited (seen_when); "" when none is. */
-static void seen_when(char *out, size_t len)
-{
-	json_t *s = status();
 	json_t *by_hand = json_object_get(json_object_get(s, "cutover"), "switch_by_hand");
 	const char *text = json_string_value(json_object_get(by_hand, "seen_when"));
 	snprintf(out, len, "%s", text != NULL ? text : "");
@@ -156,7 +143,7 @@ static void test_the_traffic_moving_starts_the_watch(void **state)
 	seen_when(text, sizeof(text));
 	assert_non_null(strstr(text, "the LB read by [lb.none] names it, or once the traffic"));
 	/* users leave blue: it takes no new query, green goes on taking them */
-	control(fx.blue_control, "blue-coord", "{\"qps\":0}");
+	assert_int_equal(stack_control(fx.blue_control, "blue-coord", "{\"qps\":0}"), 200);
 	assert_true(stack_wait_phase(&fx, "WATCHING", "green", 10000));
 	expect_journal("cutover (seen in the traffic: green took ");
 	expect_journal(" new queries and blue none for 2 s): the LB sends users to green");
@@ -188,7 +175,7 @@ static void test_the_lb_read_ends_a_rollback_and_a_cutover_by_hand(void **state)
 	lb_read_ends_the_wait("ROLLING_BACK", "green", "blue", "ROLLED_BACK",
 	                      "rolled back (seen on the LB): the LB sends users to blue again");
 	/* both take queries: the traffic cannot show the move */
-	control(fx.blue_control, "blue-coord", "{\"qps\":100}");
+	assert_int_equal(stack_control(fx.blue_control, "blue-coord", "{\"qps\":100}"), 200);
 	assert_true(stack_wait_ready(&fx, 0, 10000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"force\":true}"), 202);
 	lb_read_ends_the_wait("SWITCHING", "blue", "green", "WATCHING",
