@@ -1,6 +1,6 @@
 /*
  * Config digests of the etc dir. .properties files are hashed in their
- * canonical form (rules/properties.c), jvm.config as its ordered lines,
+ * canonical form (agent/properties.c), jvm.config as its ordered lines,
  * anything else raw. Files are small; reading them in the loop is cheaper
  * than any hand-off, and only changed files are read at all.
  */
@@ -73,10 +73,17 @@ struct digests *digests_new(const char *etc_dir, char *const *extra_exclude, siz
 	return digests;
 }
 
+static void forget_keys(struct digest_file *file)
+{
+	key_digests_clear(&file->keys);
+	file->keys_listed = false;
+}
+
 static void file_clear(struct digest_file *file)
 {
 	free(file->path);
 	file->path = NULL;
+	forget_keys(file);
 }
 
 void digests_free(struct digests *digests)
@@ -201,6 +208,7 @@ static void hash_file(const struct digests *digests, struct digest_file *file, c
 	size_t len = 0;
 	char *raw = read_whole(full, &len, file->error, sizeof(file->error));
 	file->ok = false;
+	forget_keys(file);
 	if (raw == NULL)
 		return;
 	char *canonical = raw;
@@ -215,6 +223,8 @@ static void hash_file(const struct digests *digests, struct digest_file *file, c
 			free(raw);
 			return;
 		}
+		/* a file whose keys a report cannot carry is named without them */
+		file->keys_listed = key_digests_compute(canonical, canonical_len, &file->keys) == 0;
 	} else if (strcmp(file->path, "jvm.config") == 0) {
 		canonical = jvm_config_canonicalize(raw, len, &canonical_len);
 		if (canonical == NULL) {
@@ -231,6 +241,7 @@ static void hash_file(const struct digests *digests, struct digest_file *file, c
 		file->error[0] = '\0';
 	} else {
 		snprintf(file->error, sizeof(file->error), "SHA-256 failed");
+		forget_keys(file);
 	}
 	if (canonical != raw)
 		free(canonical);
@@ -246,6 +257,7 @@ static void refresh_file(struct digests *digests, struct digest_file *file)
 		snprintf(file->error, sizeof(file->error), "%s", strerror(errno));
 		file->ok = false;
 		file->hashed = false;
+		forget_keys(file);
 		return;
 	}
 	if (file->hashed && st.st_size == file->size && st.st_ino == file->inode &&
@@ -312,7 +324,7 @@ void digests_refresh(struct digests *digests)
 			old++;
 		if (old < digests->count && strcmp(digests->files[old].path, list.items[i]) == 0) {
 			files[i] = digests->files[old];
-			digests->files[old].path = NULL; /* moved */
+			digests->files[old] = (struct digest_file){0}; /* moved */
 			old++;
 		} else {
 			files[i].path = list.items[i];

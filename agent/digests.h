@@ -1,7 +1,8 @@
 /*
  * SHA-256 digests of a Trino etc dir, one per file path relative to it:
  * config.properties, node.properties, jvm.config, log.properties (when
- * present), every .properties file in catalog/ and the configured extra files.
+ * present), every .properties file in catalog/ and the configured extra files;
+ * for .properties files also one digest per key (agent/key_digests.c).
  * A file is re-read only when its size, mtime or inode change; a file that
  * cannot be read is reported with its error, not skipped.
  */
@@ -14,6 +15,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "key_digests.h"
+
 /* More files than fit a report: the agent reports the core files
  * (config.properties, node.properties, jvm.config, log.properties) and the
  * first others in path order, and says how many matched. */
@@ -24,6 +27,9 @@ struct digest_file {
 	uint8_t sha256[32];
 	bool ok; /* false: error holds why */
 	char error[256];
+	/* .properties files: every key of the canonical form, when keys_listed */
+	struct key_digest_list keys;
+	bool keys_listed;
 	/* what the hash was computed from */
 	off_t size;
 	struct timespec mtime;

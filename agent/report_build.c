@@ -145,6 +145,33 @@ static void report_set_counters(NodeReport *report, QueryCounters *counters,
 		counters_copy_values(counters, snap);
 }
 
+/*
+ * Room for key digests in one report. A report goes out every interval, so
+ * the keys must stay a fraction of it: 16 KiB is some 350 keys, enough for
+ * config.properties and a few dozen catalogs; files beyond it are named
+ * without their keys (an older agent's report).
+ */
+#define REPORT_KEYS_BUDGET_BYTES (16 * 1024)
+/* What a report may grow by beyond what its packed size says: length prefixes. */
+#define REPORT_SIZE_MARGIN_BYTES 256
+
+/* The arrays a report's config points into; freed by config_wire_free after encoding. */
+struct config_wire {
+	ConfigDigest *digests;
+	ConfigDigest **digest_ptrs;
+	KeyDigest *keys;
+	KeyDigest **key_ptrs;
+	size_t keys_used;
+};
+
+static void config_wire_free(struct config_wire *wire)
+{
+	free(wire->digests);
+	free(wire->digest_ptrs);
+	free(wire->keys);
+	free(wire->key_ptrs);
+}
+
 /* One ConfigDigest per file; path, hash and error are borrowed from the file. */
 static void config_digest_fill(ConfigDigest *digest, const struct digest_file *file)
 {
@@ -160,33 +187,99 @@ static void config_digest_fill(ConfigDigest *digest, const struct digest_file *f
 	}
 }
 
+/* The bytes FILE's keys add to a report, a little over rather than under. */
+static size_t keys_wire_bytes(const struct digest_file *file)
+{
+	size_t bytes = 2 + 2; /* keys_listed; the ConfigDigest's longer length prefix */
+	for (size_t i = 0; i < file->keys.count; i++) {
+		size_t key_len = strlen(file->keys.items[i].key);
+		size_t inner = 1 + (key_len > 127 ? 2 : 1) + key_len + 2 + REPORT_KEY_DIGEST_BYTES;
+		bytes += 1 + (inner > 127 ? 2 : 1) + inner;
+	}
+	return bytes;
+}
+
+/* Points DIGEST at FILE's keys, taken from WIRE's arrays (borrowed from the file). */
+static void config_digest_keys(ConfigDigest *digest, const struct digest_file *file,
+                               struct config_wire *wire)
+{
+	KeyDigest init = TRINOGUARD__V1__KEY_DIGEST__INIT;
+	digest->keys = &wire->key_ptrs[wire->keys_used];
+	digest->n_keys = file->keys.count;
+	digest->has_keys_listed = 1;
+	digest->keys_listed = 1;
+	for (size_t i = 0; i < file->keys.count; i++) {
+		KeyDigest *key = &wire->keys[wire->keys_used];
+		*key = init;
+		key->key = file->keys.items[i].key;
+		key->has_digest = 1;
+		key->digest.data = (uint8_t *)file->keys.items[i].digest;
+		key->digest.len = REPORT_KEY_DIGEST_BYTES;
+		wire->key_ptrs[wire->keys_used++] = key;
+	}
+}
+
 /*
- * Points the report at the config digests, in two new arrays the caller frees
- * after encoding (*digests_out, *digest_ptrs_out). Returns -1 when out of memory.
+ * Adds the key digests of the .properties files to the report as far as
+ * there is room: top-level files (config.properties first in importance)
+ * before those in directories (catalogs), each file whole or not at all.
+ */
+static int report_set_keys(NodeReport *report, const struct digests *digests,
+                           struct config_wire *wire)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < digests->count; i++)
+		total += digests->files[i].keys.count;
+	wire->keys = calloc(total + 1, sizeof(*wire->keys));
+	wire->key_ptrs = calloc(total + 1, sizeof(*wire->key_ptrs));
+	if (wire->keys == NULL || wire->key_ptrs == NULL)
+		return -1;
+	size_t used = trinoguard__v1__node_report__get_packed_size(report);
+	size_t room = REPORT_MAX_BYTES - REPORT_SIZE_MARGIN_BYTES > used
+	                      ? REPORT_MAX_BYTES - REPORT_SIZE_MARGIN_BYTES - used
+	                      : 0;
+	if (room > REPORT_KEYS_BUDGET_BYTES)
+		room = REPORT_KEYS_BUDGET_BYTES;
+	for (int nested = 0; nested < 2; nested++) {
+		for (size_t i = 0; i < digests->count; i++) {
+			const struct digest_file *file = &digests->files[i];
+			if (!file->ok || !file->keys_listed ||
+			    (strchr(file->path, '/') != NULL) != nested)
+				continue;
+			size_t bytes = keys_wire_bytes(file);
+			if (bytes > room)
+				continue;
+			room -= bytes;
+			config_digest_keys(&wire->digests[i], file, wire);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Points the report at the config digests, in arrays the caller frees after
+ * encoding (config_wire_free). Returns -1 when out of memory.
  */
 static int report_set_config(NodeReport *report, const struct report_input *input,
-                             ConfigDigest **digests_out, ConfigDigest ***digest_ptrs_out)
+                             struct config_wire *wire)
 {
 	size_t digest_count = input->digests != NULL ? input->digests->count : 0;
-	ConfigDigest *digests = calloc(digest_count + 1, sizeof(*digests));
-	ConfigDigest **digest_ptrs = calloc(digest_count + 1, sizeof(*digest_ptrs));
-	if (digests == NULL || digest_ptrs == NULL) {
-		free(digests);
-		free(digest_ptrs);
+	wire->digests = calloc(digest_count + 1, sizeof(*wire->digests));
+	wire->digest_ptrs = calloc(digest_count + 1, sizeof(*wire->digest_ptrs));
+	if (wire->digests == NULL || wire->digest_ptrs == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < digest_count; i++) {
-		config_digest_fill(&digests[i], &input->digests->files[i]);
-		digest_ptrs[i] = &digests[i];
+		config_digest_fill(&wire->digests[i], &input->digests->files[i]);
+		wire->digest_ptrs[i] = &wire->digests[i];
 	}
 	report->n_config = digest_count;
-	report->config = digest_ptrs;
+	report->config = wire->digest_ptrs;
 	if (input->digests != NULL && input->digests->truncated) {
 		report->has_config_files_total = 1;
 		report->config_files_total = (uint32_t)input->digests->listed;
 	}
-	*digests_out = digests;
-	*digest_ptrs_out = digest_ptrs;
+	if (input->digests != NULL)
+		return report_set_keys(report, input->digests, wire);
 	return 0;
 }
 
@@ -214,13 +307,11 @@ uint8_t *report_build_encode(const struct report_input *input, size_t *len)
 	if (snap->have_info)
 		report_set_counters(&report, &counters, snap, reachable);
 
-	ConfigDigest *digests;
-	ConfigDigest **digest_ptrs;
-	if (report_set_config(&report, input, &digests, &digest_ptrs) != 0)
-		return NULL;
-	uint8_t *buf = report_encode(&report, len);
-	free(digests);
-	free(digest_ptrs);
+	struct config_wire wire = {0};
+	uint8_t *buf = NULL;
+	if (report_set_config(&report, input, &wire) == 0)
+		buf = report_encode(&report, len);
+	config_wire_free(&wire);
 	return buf;
 }
 
@@ -303,6 +394,22 @@ char *report_to_json(const NodeReport *r)
 		                                  : json_pack("{s:s}", "error", d->error));
 	}
 	json_object_set_new(root, "config", config);
+	/* the key digests the report carries, by file: what config-drift compares */
+	json_t *config_keys = json_object();
+	for (size_t i = 0; i < r->n_config; i++) {
+		const ConfigDigest *d = r->config[i];
+		if (!d->keys_listed)
+			continue;
+		json_t *keys = json_object();
+		for (size_t k = 0; k < d->n_keys; k++) {
+			char digest[REPORT_KEY_DIGEST_BYTES * 2 + 1];
+			json_object_set_new(keys, d->keys[k]->key,
+			                    json_string(hex(d->keys[k]->digest.data,
+			                                    REPORT_KEY_DIGEST_BYTES, digest)));
+		}
+		json_object_set_new(config_keys, d->path, keys);
+	}
+	json_object_set_new(root, "config_keys", config_keys);
 	char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return text;

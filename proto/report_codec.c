@@ -103,8 +103,44 @@ static enum report_reject check_counters(const QueryCounters *counters, char *de
 	                    REPORT_MAX_SHORT_LEN, detail, detail_len);
 }
 
+/* A file's key digests: only with its hash and keys_listed, bounded, sorted, unique. */
+static enum report_reject check_keys(const ConfigDigest *digest, size_t *key_total, char *detail,
+                                     size_t detail_len)
+{
+	if (digest->n_keys == 0)
+		return REPORT_OK;
+	if (!digest->has_sha256 || !digest->has_keys_listed || !digest->keys_listed)
+		return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
+		            "config %s: keys without sha256 and keys_listed", digest->path);
+	*key_total += digest->n_keys;
+	if (*key_total > REPORT_MAX_KEY_DIGESTS)
+		return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
+		            "over %d config keys, at most %d allowed", REPORT_MAX_KEY_DIGESTS,
+		            REPORT_MAX_KEY_DIGESTS);
+	for (size_t k = 0; k < digest->n_keys; k++) {
+		const KeyDigest *key = digest->keys[k];
+		if (key->key == NULL)
+			return fail(detail, detail_len, REPORT_REJECT_MISSING_FIELD,
+			            "config %s: a key without its name", digest->path);
+		enum report_reject r = check_string(key->key, "config.keys.key", false,
+		                                    REPORT_MAX_KEY_LEN, detail, detail_len);
+		if (r != REPORT_OK)
+			return r;
+		if (!key->has_digest || key->digest.len != REPORT_KEY_DIGEST_BYTES)
+			return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
+			            "config %s: key %s has no %d-byte digest", digest->path,
+			            key->key, REPORT_KEY_DIGEST_BYTES);
+		if (k > 0 && strcmp(digest->keys[k - 1]->key, key->key) >= 0)
+			return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
+			            "config %s: keys not sorted or repeated at %s", digest->path,
+			            key->key);
+	}
+	return REPORT_OK;
+}
+
 static enum report_reject check_digests(const NodeReport *report, char *detail, size_t detail_len)
 {
+	size_t key_total = 0;
 	if (report->n_config > REPORT_MAX_DIGESTS)
 		return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
 		            "%zu config digests, at most %d allowed", report->n_config,
@@ -126,6 +162,9 @@ static enum report_reject check_digests(const NodeReport *report, char *detail, 
 		if (!digest->has_sha256 && digest->error == NULL)
 			return fail(detail, detail_len, REPORT_REJECT_MISSING_FIELD,
 			            "config %s has neither sha256 nor error", digest->path);
+		r = check_keys(digest, &key_total, detail, detail_len);
+		if (r != REPORT_OK)
+			return r;
 	}
 	return REPORT_OK;
 }
@@ -233,6 +272,9 @@ static bool report_has_field_zero(const NodeReport *report)
 	for (size_t i = 0; i < report->n_config; i++) {
 		if (has_field_zero(&report->config[i]->base))
 			return true;
+		for (size_t k = 0; k < report->config[i]->n_keys; k++)
+			if (has_field_zero(&report->config[i]->keys[k]->base))
+				return true;
 	}
 	return false;
 }

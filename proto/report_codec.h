@@ -14,6 +14,7 @@
 typedef Trinoguard__V1__NodeReport NodeReport;
 typedef Trinoguard__V1__ConfigDigest ConfigDigest;
 typedef Trinoguard__V1__QueryCounters QueryCounters;
+typedef Trinoguard__V1__KeyDigest KeyDigest;
 
 /* The schema this build writes and the newest it understands. */
 #define REPORT_SCHEMA_VERSION 1
@@ -28,13 +29,16 @@ typedef Trinoguard__V1__QueryCounters QueryCounters;
  */
 #define REPORT_MAX_FUTURE_MS (24 * 3600 * 1000LL)
 
-#define REPORT_BOOT_ID_BYTES   16
-#define REPORT_MAX_DIGESTS     4096
-#define REPORT_MAX_ID_LEN      128 /* agent_id, node_id, trino ids */
-#define REPORT_MAX_CLUSTER_LEN 64
-#define REPORT_MAX_SHORT_LEN   128 /* version, environment, agent_version, source */
-#define REPORT_MAX_PATH_LEN    512
-#define REPORT_MAX_ERROR_LEN   1024
+#define REPORT_BOOT_ID_BYTES    16
+#define REPORT_MAX_DIGESTS      4096
+#define REPORT_MAX_ID_LEN       128 /* agent_id, node_id, trino ids */
+#define REPORT_MAX_CLUSTER_LEN  64
+#define REPORT_MAX_SHORT_LEN    128 /* version, environment, agent_version, source */
+#define REPORT_MAX_PATH_LEN     512
+#define REPORT_MAX_ERROR_LEN    1024
+#define REPORT_MAX_KEY_LEN      256  /* a .properties key in ConfigDigest.keys */
+#define REPORT_MAX_KEY_DIGESTS  4096 /* keys of all files of one report together */
+#define REPORT_KEY_DIGEST_BYTES 8
 
 enum report_reject {
 	REPORT_OK = 0,

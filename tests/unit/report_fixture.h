@@ -5,6 +5,8 @@
 #ifndef TG_REPORT_FIXTURE_H
 #define TG_REPORT_FIXTURE_H
 
+#include <string.h>
+
 #include "report_codec.h"
 
 struct report_fixture {
@@ -12,6 +14,9 @@ struct report_fixture {
 	QueryCounters counters;
 	ConfigDigest digests[2];
 	ConfigDigest *digest_ptrs[2];
+	KeyDigest keys[2];
+	KeyDigest *key_ptrs[2];
+	uint8_t key_digest[2][REPORT_KEY_DIGEST_BYTES];
 	uint8_t boot_id[16];
 	uint8_t sha[32];
 };
@@ -62,6 +67,21 @@ static inline void report_fixture_init(struct report_fixture *f)
 	f->digests[0].has_sha256 = 1;
 	f->digests[0].sha256.len = 32;
 	f->digests[0].sha256.data = f->sha;
+	KeyDigest key = TRINOGUARD__V1__KEY_DIGEST__INIT;
+	static const char *const key_names[2] = {"coordinator", "query.max-memory"};
+	for (int k = 0; k < 2; k++) {
+		f->keys[k] = key;
+		f->keys[k].key = (char *)key_names[k];
+		memset(f->key_digest[k], k == 0 ? 0x11 : 0x33, REPORT_KEY_DIGEST_BYTES);
+		f->keys[k].has_digest = 1;
+		f->keys[k].digest.data = f->key_digest[k];
+		f->keys[k].digest.len = REPORT_KEY_DIGEST_BYTES;
+		f->key_ptrs[k] = &f->keys[k];
+	}
+	f->digests[0].n_keys = 2;
+	f->digests[0].keys = f->key_ptrs;
+	f->digests[0].has_keys_listed = 1;
+	f->digests[0].keys_listed = 1;
 	f->digests[1].path = "catalog/hive.properties";
 	f->digests[1].error = "Permission denied";
 	f->digest_ptrs[0] = &f->digests[0];

@@ -121,6 +121,13 @@ static void test_full_report_round_trips(void **state)
 	assert_string_equal(r->config[1]->path, "catalog/hive.properties");
 	assert_string_equal(r->config[1]->error, "Permission denied");
 	assert_memory_equal(r->config[0]->sha256.data, f.sha, 32);
+	assert_true(r->config[0]->keys_listed);
+	assert_int_equal(r->config[0]->n_keys, 2);
+	assert_string_equal(r->config[0]->keys[1]->key, "query.max-memory");
+	assert_memory_equal(r->config[0]->keys[1]->digest.data, f.key_digest[1],
+	                    REPORT_KEY_DIGEST_BYTES);
+	assert_false(r->config[1]->has_keys_listed);
+	assert_int_equal(r->config[1]->n_keys, 0);
 	assert_int_equal(r->counters->completed, 1538);
 	assert_int_equal(r->counters->canceled, 5);
 	assert_string_equal(r->counters->source, "metrics");
@@ -219,6 +226,58 @@ static void digest_without_hash_or_error(struct report_fixture *f)
 {
 	f->digests[1].error = NULL;
 }
+static void keys_unsorted(struct report_fixture *f)
+{
+	f->keys[0].key = "zzz";
+}
+static void key_repeated(struct report_fixture *f)
+{
+	f->keys[1].key = "coordinator";
+}
+static void key_digest_short(struct report_fixture *f)
+{
+	f->keys[1].digest.len = 4;
+}
+static void key_without_digest(struct report_fixture *f)
+{
+	f->keys[0].has_digest = 0;
+}
+static void key_without_name(struct report_fixture *f)
+{
+	f->keys[0].key = NULL;
+}
+static void key_not_utf8(struct report_fixture *f)
+{
+	f->keys[0].key = "caf\xe9";
+}
+static void key_too_long(struct report_fixture *f)
+{
+	static char key[REPORT_MAX_KEY_LEN + 2];
+	memset(key, 'a', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	f->keys[0].key = key;
+}
+static void keys_not_listed(struct report_fixture *f)
+{
+	f->digests[0].keys_listed = 0;
+}
+static void keys_of_an_unreadable_file(struct report_fixture *f)
+{
+	f->digests[1].n_keys = 2;
+	f->digests[1].keys = f->key_ptrs;
+	f->digests[1].has_keys_listed = 1;
+	f->digests[1].keys_listed = 1;
+}
+static void keys_too_many(struct report_fixture *f)
+{
+	/* empty names, so that they fit REPORT_MAX_BYTES */
+	static KeyDigest *many[REPORT_MAX_KEY_DIGESTS + 1];
+	f->keys[0].key = "";
+	for (size_t i = 0; i < REPORT_MAX_KEY_DIGESTS + 1; i++)
+		many[i] = &f->keys[0];
+	f->digests[0].keys = many;
+	f->digests[0].n_keys = REPORT_MAX_KEY_DIGESTS + 1;
+}
 
 static const struct reject_case reject_cases[] = {
         {"schema_version missing", no_schema, REPORT_REJECT_MISSING_FIELD, "schema_version"},
@@ -242,6 +301,17 @@ static const struct reject_case reject_cases[] = {
         {"sha256 not 32 bytes", short_sha, REPORT_REJECT_BAD_VALUE, "sha256"},
         {"digest with neither hash nor error", digest_without_hash_or_error,
          REPORT_REJECT_MISSING_FIELD, "neither"},
+        {"keys out of order", keys_unsorted, REPORT_REJECT_BAD_VALUE, "not sorted"},
+        {"a key twice", key_repeated, REPORT_REJECT_BAD_VALUE, "repeated at coordinator"},
+        {"key digest not 8 bytes", key_digest_short, REPORT_REJECT_BAD_VALUE, "8-byte digest"},
+        {"key without digest", key_without_digest, REPORT_REJECT_BAD_VALUE, "8-byte digest"},
+        {"key without name", key_without_name, REPORT_REJECT_MISSING_FIELD, "without its name"},
+        {"key not UTF-8", key_not_utf8, REPORT_REJECT_INVALID_UTF8, "config.keys.key"},
+        {"key too long", key_too_long, REPORT_REJECT_STRING_TOO_LONG, "config.keys.key"},
+        {"more keys than a report carries", keys_too_many, REPORT_REJECT_BAD_VALUE, "config keys"},
+        {"keys without keys_listed", keys_not_listed, REPORT_REJECT_BAD_VALUE, "keys_listed"},
+        {"keys of a file that could not be read", keys_of_an_unreadable_file,
+         REPORT_REJECT_BAD_VALUE, "catalog/hive.properties: keys without"},
 };
 
 static void test_every_reject_reason(void **state)

@@ -78,6 +78,15 @@ static void test_protoc_decodes_our_bytes(void **state)
 	        "  sha256: \"\\000\\001\\002\\003\\004\\005\\006\\007\\010\\t\\n\\013\\014\\r\\016"
 	        "\\017\\020\\021\\022\\023\\024\\025\\026\\027\\030\\031\\032\\033\\034\\035\\036"
 	        "\\037\"\n"
+	        "  keys {\n"
+	        "    key: \"coordinator\"\n"
+	        "    digest: \"\\021\\021\\021\\021\\021\\021\\021\\021\"\n"
+	        "  }\n"
+	        "  keys {\n"
+	        "    key: \"query.max-memory\"\n"
+	        "    digest: \"33333333\"\n"
+	        "  }\n"
+	        "  keys_listed: true\n"
 	        "}\n"
 	        "config {\n"
 	        "  path: \"catalog/hive.properties\"\n"
@@ -125,6 +134,12 @@ static void test_we_decode_protoc_bytes(void **state)
 	      "state: STATE_DRAINING\n"
 	      "trino_uptime_ms: 5000\n"
 	      "config { path: \"jvm.config\" sha256: \"0123456789abcdef0123456789abcdef\" }\n"
+	      "config { path: \"config.properties\" sha256: \"0123456789abcdef0123456789abcdef\"\n"
+	      "  keys { key: \"coordinator\" digest: \"01234567\" }\n"
+	      "  keys { key: \"query.max-memory\" digest: \"89abcdef\" }\n"
+	      "  keys_listed: true }\n"
+	      "config { path: \"catalog/tpch.properties\"\n"
+	      "  sha256: \"0123456789abcdef0123456789abcdef\" keys_listed: true }\n"
 	      "counters { state: COUNTERS_NOT_COORDINATOR }\n"
 	      "agent_version: \"0.1.0\"\n"
 	      "error: \"caf\\303\\251\"\n"
@@ -158,9 +173,18 @@ static void test_we_decode_protoc_bytes(void **state)
 	assert_string_equal(r->environment, "prod");
 	assert_int_equal(r->state, TRINOGUARD__V1__NODE_STATE__STATE_DRAINING);
 	assert_int_equal(r->trino_uptime_ms, 5000);
-	assert_int_equal(r->n_config, 1);
+	assert_int_equal(r->n_config, 3);
 	assert_string_equal(r->config[0]->path, "jvm.config");
 	assert_int_equal(r->config[0]->sha256.len, 32);
+	assert_false(r->config[0]->has_keys_listed);
+	assert_true(r->config[1]->keys_listed);
+	assert_int_equal(r->config[1]->n_keys, 2);
+	assert_string_equal(r->config[1]->keys[0]->key, "coordinator");
+	assert_memory_equal(r->config[1]->keys[0]->digest.data, "01234567", 8);
+	assert_string_equal(r->config[1]->keys[1]->key, "query.max-memory");
+	assert_memory_equal(r->config[1]->keys[1]->digest.data, "89abcdef", 8);
+	assert_true(r->config[2]->keys_listed); /* a file without a key */
+	assert_int_equal(r->config[2]->n_keys, 0);
 	assert_int_equal(r->counters->state,
 	                 TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR);
 	assert_false(r->counters->has_completed);
