@@ -2,14 +2,16 @@
  * The config-drift rule (docs/DESIGN.md §5): every config file a live node
  * reports must have the same digest on the nodes that must agree on it
  * (catalogs on every node, the rest within one role). The finding names the
- * groups of nodes by digest. A node with more files than a report carries
- * is a finding of its own (config-truncated).
+ * groups of nodes by digest and, where the agents list them, the keys that
+ * differ (rules/config_drift_keys.c). A node with more files than a report
+ * carries is a finding of its own (config-truncated).
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_drift_keys.h"
 #include "findings.h"
 
 static bool is_catalog(const char *path)
@@ -46,6 +48,44 @@ static bool same_digest(const struct fleet_digest *a, const struct fleet_digest 
 	return memcmp(a->sha256, b->sha256, 32) == 0;
 }
 
+/*
+ * Names the groups of GROUP's nodes by their version of PATH into OUT
+ * ("1a2b3c4d: w1, w2; absent: w3"), each group's version in REPS (NULL:
+ * absent), in the same order; their number in *REP_COUNT.
+ */
+static int name_groups(const char *path, const struct fleet_node **group, size_t count,
+                       const struct fleet_digest **reps, size_t *rep_count, char *out,
+                       size_t out_len)
+{
+	bool *printed = calloc(count, sizeof(*printed));
+	if (printed == NULL)
+		return -1;
+	out[0] = '\0';
+	*rep_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (printed[i])
+			continue;
+		const struct fleet_digest *d = digest_of(group[i], path);
+		reps[(*rep_count)++] = d;
+		char label[32];
+		describe(d, label, sizeof(label));
+		size_t len = strlen(out);
+		snprintf(out + len, out_len - len, "%s%s: ", len ? "; " : "", label);
+		bool first_member = true;
+		for (size_t k = i; k < count; k++) {
+			if (printed[k] || !same_digest(d, digest_of(group[k], path)))
+				continue;
+			printed[k] = true;
+			len = strlen(out);
+			snprintf(out + len, out_len - len, "%s%s", first_member ? "" : ", ",
+			         group[k]->node_id);
+			first_member = false;
+		}
+	}
+	free(printed);
+	return 0;
+}
+
 /* One drift check: PATH among the nodes in GROUP (one role, or all for catalogs). */
 static int check_path(const struct cluster_settings *settings, const char *path,
                       const char *role_label, const struct fleet_node **group, size_t count,
@@ -57,39 +97,25 @@ static int check_path(const struct cluster_settings *settings, const char *path,
 		differs = !same_digest(first, digest_of(group[i], path));
 	if (!differs)
 		return 0;
-	/* Name the groups: "1a2b3c4d: w1, w2; absent: w3" */
-	char groups[900] = "";
-	bool *printed = calloc(count, sizeof(*printed));
-	if (printed == NULL)
+	const struct fleet_digest **reps = calloc(count, sizeof(*reps));
+	if (reps == NULL)
 		return -1;
-	for (size_t i = 0; i < count; i++) {
-		if (printed[i])
-			continue;
-		const struct fleet_digest *d = digest_of(group[i], path);
-		char label[32];
-		describe(d, label, sizeof(label));
-		size_t len = strlen(groups);
-		snprintf(groups + len, sizeof(groups) - len, "%s%s: ", len ? "; " : "", label);
-		bool first_member = true;
-		for (size_t k = i; k < count; k++) {
-			if (printed[k] || !same_digest(d, digest_of(group[k], path)))
-				continue;
-			printed[k] = true;
-			len = strlen(groups);
-			snprintf(groups + len, sizeof(groups) - len, "%s%s",
-			         first_member ? "" : ", ", group[k]->node_id);
-			first_member = false;
-		}
-	}
-	free(printed);
+	char groups[900], keys[600];
+	size_t rep_count = 0;
+	int rc = name_groups(path, group, count, reps, &rep_count, groups, sizeof(groups));
+	if (rc == 0)
+		rc = config_drift_keys(reps, rep_count, keys, sizeof(keys));
+	free(reps);
+	if (rc != 0)
+		return -1;
 	char subject[FLEET_TEXT_LEN];
 	if (role_label[0] != '\0')
 		snprintf(subject, sizeof(subject), "%s/%s", role_label, path);
 	else
 		snprintf(subject, sizeof(subject), "%s", path);
 	return finding_add(out, FINDING_CONFIG_DRIFT, SEVERITY_WARNING, settings->name, subject,
-	                   "%s differs between %s%snodes of %s: %s", path, role_label,
-	                   role_label[0] ? " " : "", settings->name, groups) != NULL
+	                   "%s differs between %s%snodes of %s%s: %s", path, role_label,
+	                   role_label[0] ? " " : "", settings->name, keys, groups) != NULL
 	               ? 0
 	               : -1;
 }

@@ -17,10 +17,18 @@ void fleet_init(struct fleet *fleet)
 	memset(fleet, 0, sizeof(*fleet));
 }
 
+static void digest_clear(struct fleet_digest *digest)
+{
+	free(digest->path);
+	for (size_t i = 0; i < digest->key_count; i++)
+		free(digest->keys[i].key);
+	free(digest->keys);
+}
+
 static void node_free_digests(struct fleet_node *node)
 {
 	for (size_t i = 0; i < node->digest_count; i++)
-		free(node->digests[i].path);
+		digest_clear(&node->digests[i]);
 	free(node->digests);
 	node->digests = NULL;
 	node->digest_count = 0;
@@ -86,6 +94,49 @@ static uint64_t boot_key(const uint8_t *boot_id)
 	return key;
 }
 
+/* The keys of D into OUT: 0, or -1 when out of memory (OUT holds what was copied). */
+static int copy_keys(struct fleet_digest *out, const ConfigDigest *d)
+{
+	out->keys_listed = d->has_keys_listed && d->keys_listed;
+	if (!out->keys_listed || d->n_keys == 0)
+		return 0;
+	out->keys = calloc(d->n_keys, sizeof(*out->keys));
+	if (out->keys == NULL)
+		return -1;
+	for (size_t k = 0; k < d->n_keys; k++) {
+		out->keys[k].key = strdup(d->keys[k]->key);
+		if (out->keys[k].key == NULL)
+			return -1;
+		memcpy(out->keys[k].digest, d->keys[k]->digest.data, REPORT_KEY_DIGEST_BYTES);
+		out->key_count++;
+	}
+	return 0;
+}
+
+/*
+ * The previous report's keys for a file whose digest has not changed, taken
+ * over instead of copied again (the report keeps a node's files in one order,
+ * so the same index holds it). False when there is nothing to take.
+ */
+static bool take_unchanged_keys(struct fleet_node *node, size_t i, struct fleet_digest *out,
+                                const ConfigDigest *d)
+{
+	if (i >= node->digest_count)
+		return false;
+	struct fleet_digest *old = &node->digests[i];
+	bool listed = d->has_keys_listed && d->keys_listed;
+	if (!old->ok || !out->ok || !old->keys_listed || !listed || old->key_count != d->n_keys ||
+	    strcmp(old->path, out->path) != 0 || memcmp(old->sha256, out->sha256, 32) != 0)
+		return false;
+	out->keys_listed = true;
+	out->keys = old->keys;
+	out->key_count = old->key_count;
+	old->keys = NULL;
+	old->key_count = 0;
+	old->keys_listed = false;
+	return true;
+}
+
 static int copy_digests(struct fleet_node *node, const NodeReport *report)
 {
 	struct fleet_digest *digests = calloc(report->n_config + 1, sizeof(*digests));
@@ -94,15 +145,16 @@ static int copy_digests(struct fleet_node *node, const NodeReport *report)
 	for (size_t i = 0; i < report->n_config; i++) {
 		const ConfigDigest *d = report->config[i];
 		digests[i].path = strdup(d->path);
-		if (digests[i].path == NULL) {
-			for (size_t k = 0; k < i; k++)
-				free(digests[k].path);
-			free(digests);
-			return -1;
-		}
 		digests[i].ok = d->has_sha256 && d->sha256.len == 32;
 		if (digests[i].ok)
 			memcpy(digests[i].sha256, d->sha256.data, 32);
+		if (digests[i].path == NULL || (!take_unchanged_keys(node, i, &digests[i], d) &&
+		                                copy_keys(&digests[i], d) != 0)) {
+			for (size_t k = 0; k <= i; k++)
+				digest_clear(&digests[k]);
+			free(digests);
+			return -1;
+		}
 	}
 	node_free_digests(node);
 	node->digests = digests;

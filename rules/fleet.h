@@ -17,10 +17,20 @@
 #define FLEET_TEXT_LEN    256
 #define FLEET_SAMPLES     4096 /* per coordinator: 13 min at 200 ms, over an hour at 1 s */
 
+/* One key of a .properties file: its name and a digest of its line, never its value. */
+struct fleet_key_digest {
+	char *key;
+	uint8_t digest[REPORT_KEY_DIGEST_BYTES];
+};
+
 struct fleet_digest {
 	char *path;
 	uint8_t sha256[32];
 	bool ok; /* false: the agent could not read the file */
+	/* every key, sorted by name, when keys_listed (an older agent sends none) */
+	bool keys_listed;
+	struct fleet_key_digest *keys;
+	size_t key_count;
 };
 
 /* One report's cumulative counters, as received. */
