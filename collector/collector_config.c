@@ -21,6 +21,7 @@
 #include "findings.h"
 #include "lb_drivers.h"
 #include "log.h"
+#include "request_headers.h"
 
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
@@ -257,6 +258,7 @@ static const struct config_key alert_keys[] = {
         KEY(alert_section, "routing_key_file", CONFIG_PATH, routing_key_file, false, NULL),
         KEY(alert_section, "webhook_url_file", CONFIG_PATH, webhook_url_file, false, NULL),
         KEY(alert_section, "header", CONFIG_KEYED, headers, false, NULL),
+        KEY(alert_section, "header_file", CONFIG_KEYED, header_files, false, NULL),
         KEY(alert_section, "source", CONFIG_STRING, source, false, NULL),
         KEY(alert_section, "component", CONFIG_STRING, component, false, "trino"),
         {"resend", CONFIG_DURATION, offsetof(struct alert_section, resend_ms), false, "60s", 1000,
@@ -334,6 +336,34 @@ static void *alert_at(void *target, size_t index)
 }
 
 /*
+ * The headers can be made: their count, no NAME twice, and every
+ * header_file read (at load, so at SIGHUP too) and refused with its line.
+ */
+static int check_alert_headers(const struct alert_section *a, const char **key, char *why,
+                               size_t why_len)
+{
+	struct request_headers headers;
+	int line = 0;
+	if (request_headers_read(&a->headers, &a->header_files, &headers, &line, why, why_len) ==
+	    0) {
+		request_headers_free(&headers);
+		return 0;
+	}
+	/* the loader blames "KIND.NAME" at its pair's line; it reads the name at once */
+	static char blamed[160];
+	const struct config_pairs *kinds[2] = {&a->headers, &a->header_files};
+	const char *names[2] = {"header", "header_file"};
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < kinds[k]->count; i++)
+			if (kinds[k]->items[i].line == line) {
+				snprintf(blamed, sizeof(blamed), "%s.%s", names[k],
+				         kinds[k]->items[i].name);
+				*key = blamed;
+			}
+	return -1;
+}
+
+/*
  * The type from the name when none is given; then the keys its type needs
  * (its row says) and the keys every sink may have.
  */
@@ -357,12 +387,7 @@ static int validate_alert(void *object, const char **key, char *why, size_t why_
 		snprintf(why, why_len, "url must start with http:// or https://");
 		return -1;
 	}
-	if (a->headers.count > ALERT_SINK_MAX_HEADERS) {
-		*key = "header";
-		snprintf(why, why_len, "at most %d header.NAME keys", ALERT_SINK_MAX_HEADERS);
-		return -1;
-	}
-	return 0;
+	return check_alert_headers(a, key, why, why_len);
 }
 
 static void *cluster_at(void *target, size_t index)

@@ -97,18 +97,16 @@ struct lb_section {
 	void *sections[COLLECTOR_MAX_LB_DRIVERS]; /* by row; allocated and freed by the loader */
 };
 
-/* The most header.NAME keys an [alert.NAME] section may have. */
-#define ALERT_SINK_MAX_HEADERS 8
-
 struct alert_section {
 	char name[64];
 	int type;         /* enum alert_sink_type (alert_sinks.h); never AUTO after loading */
 	int min_severity; /* enum severity */
 	char *url;
-	char *routing_key_file;      /* pagerduty */
-	char *webhook_url_file;      /* slack */
-	struct config_pairs headers; /* header.NAME = value (webhook) */
-	char *source;                /* pagerduty payload.source; the host name when unset */
+	char *routing_key_file;           /* pagerduty */
+	char *webhook_url_file;           /* slack */
+	struct config_pairs headers;      /* header.NAME = value (webhook) */
+	struct config_pairs header_files; /* header_file.NAME = /path: the value is its line */
+	char *source;                     /* pagerduty payload.source; the host name when unset */
 	char *component;
 	int64_t resend_ms; /* alertmanager */
 	int64_t timeout_ms;

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "collector.h"
 #include "collector_check.h"
+#include "cutover_runner.h"
 #include "ingest.h"
 #include "log.h"
 #include "secret_file.h"
@@ -146,9 +148,15 @@ static const struct bound_key bound_keys[] = {
         {"api", NULL, "the HTTP API is set up at start"},
         {"watch", NULL, "the watch's settings are taken at start, and a cutover may hold them"},
         {"ha", NULL, "the election on etcd is joined at start"},
+        {"lb.http", "header_file",
+         "the header files' names are chosen at start (their content is read again at every "
+         "SIGHUP)"},
         {"lb", NULL, "the load-balancer driver is built at start"},
         {"cluster.", NULL, "the clusters are the fleet's, the cutover's and the LB's from start"},
         {"alerts", NULL, "the alert policy is set up at start"},
+        {"alert.", "header_file",
+         "the header files' names are chosen at start (their content is read again at every "
+         "SIGHUP)"},
         {"alert.", NULL, "the alert sinks and their spools are opened at start"},
 };
 
@@ -195,14 +203,30 @@ static void note_change(const char *section, const char *key, void *ctx)
 	c->live = live_key_for(section, key);
 }
 
-/* The allow-list's files and the token's content, read again; nothing changed on error. */
+/* The header_file.NAME secrets of the LB driver and of the alert sinks, read again. */
+static int reread_headers(struct collector *collector, char *err, size_t err_len)
+{
+	const struct lb_driver *lb =
+	        collector->cutover != NULL ? cutover_runner_driver(collector->cutover) : NULL;
+	if (lb != NULL && lb->reload != NULL && lb->reload(lb->impl, err, err_len) != 0)
+		return -1;
+	return alerts_reload_headers(collector->alerts, err, err_len);
+}
+
+/*
+ * The allow-list's files, the header files and the token's content, read
+ * again. The config's load has just read the header files and refused what
+ * it could not, so an error here is a file changed in between: it is said,
+ * and the token stays the old one.
+ */
 static int reread_files(struct collector *collector, char *err, size_t err_len)
 {
 	char *token = NULL;
 	const char *token_file = collector->config.api.token_file;
 	if (token_file != NULL && (token = collector_read_token(token_file, err, err_len)) == NULL)
 		return -1;
-	if (ingest_reload_allowlist(collector->ingest, err, err_len) != 0) {
+	if (ingest_reload_allowlist(collector->ingest, err, err_len) != 0 ||
+	    reread_headers(collector, err, err_len) != 0) {
 		secret_free(token);
 		return -1;
 	}

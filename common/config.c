@@ -357,6 +357,29 @@ static void check_required(struct load_context *ctx)
 	}
 }
 
+/*
+ * The line of KEY in SEEN: a key's, or for "NAME.suffix" of a NAME.suffix
+ * kind that pair's; the section's header when KEY is NULL or not in the file.
+ */
+static int blamed_line(const struct seen_section *seen, const char *key)
+{
+	const struct config_section *section = seen->section;
+	for (size_t i = 0; key != NULL && i < section->key_count; i++) {
+		const struct config_key *k = &section->keys[i];
+		size_t n = strlen(k->name);
+		if (strcmp(k->name, key) == 0 && seen->key_lines[i] != 0)
+			return seen->key_lines[i];
+		if (k->type != CONFIG_KEYED || strncmp(k->name, key, n) != 0 || key[n] != '.')
+			continue;
+		const struct config_pairs *pairs =
+		        (const struct config_pairs *)((const char *)seen->object + k->offset);
+		for (size_t p = 0; p < pairs->count; p++)
+			if (strcmp(pairs->items[p].name, key + n + 1) == 0)
+				return pairs->items[p].line;
+	}
+	return seen->first_line;
+}
+
 /* Runs each section's own check; blames the key it names. */
 static void validate_sections(struct load_context *ctx)
 {
@@ -372,12 +395,7 @@ static void validate_sections(struct load_context *ctx)
 			char why[512];
 			if (section->validate(object, &key, why, sizeof(why)) == 0)
 				continue;
-			int line = seen != NULL ? seen->first_line : 0;
-			for (size_t i = 0; key != NULL && seen != NULL && i < section->key_count;
-			     i++)
-				if (strcmp(section->keys[i].name, key) == 0 &&
-				    seen->key_lines[i] != 0)
-					line = seen->key_lines[i];
+			int line = seen != NULL ? blamed_line(seen, key) : 0;
 			set_error(ctx, line, "[%s] %s", section->name, why);
 			continue;
 		}
@@ -389,12 +407,8 @@ static void validate_sections(struct load_context *ctx)
 			char why[512];
 			if (section->validate(seen->object, &key, why, sizeof(why)) == 0)
 				continue;
-			int line = seen->first_line;
-			for (size_t i = 0; key != NULL && i < section->key_count; i++)
-				if (strcmp(section->keys[i].name, key) == 0 &&
-				    seen->key_lines[i] != 0)
-					line = seen->key_lines[i];
-			set_error(ctx, line, "[%s%s] %s", section->name, seen->instance_name, why);
+			set_error(ctx, blamed_line(seen, key), "[%s%s] %s", section->name,
+			          seen->instance_name, why);
 		}
 	}
 }

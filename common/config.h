@@ -72,7 +72,8 @@ struct config_section {
 	/*
 	 * Optional check of the section as a whole, after the file is read.
 	 * Returns 0, or -1 with a reason in WHY and in *KEY the key to blame
-	 * (its line is reported; NULL: the section's line).
+	 * (its line is reported; "NAME.suffix" for one pair of a CONFIG_KEYED
+	 * key: that pair's line; NULL: the section's line).
 	 */
 	int (*validate)(void *object, const char **key, char *why, size_t why_len);
 	/*

@@ -8,16 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SECRET_MAX 4096
 
-char *secret_file_read(const char *path, char *err, size_t err_len)
+/* The secret of FILE (named PATH in errors), which it closes. */
+static char *read_secret(FILE *f, const char *path, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
 	char buffer[SECRET_MAX + 1];
 	size_t n = fread(buffer, 1, sizeof(buffer) - 1, f);
 	int failed = ferror(f);
@@ -37,6 +34,39 @@ char *secret_file_read(const char *path, char *err, size_t err_len)
 	else if (secret == NULL)
 		snprintf(err, err_len, "%s: out of memory", path);
 	return secret;
+}
+
+char *secret_file_read(const char *path, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return read_secret(f, path, err, err_len);
+}
+
+char *secret_file_read_private(const char *path, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0) {
+		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if ((st.st_mode & 0077) != 0) {
+		snprintf(err, err_len,
+		         "%s is open to group or others (mode %04o); run chmod 600 %s", path,
+		         (unsigned)(st.st_mode & 07777), path);
+		fclose(f);
+		return NULL;
+	}
+	return read_secret(f, path, err, err_len);
 }
 
 void secret_free(char *secret)

@@ -11,6 +11,13 @@
 /* Reads PATH: a new string (free with secret_free), or NULL with ERR ("PATH: why"). */
 char *secret_file_read(const char *path, char *err, size_t err_len);
 
+/*
+ * The same, for a secret only its owner may read: a file group or others
+ * can read (mode & 077) is refused too (the fstat of the file opened, so a
+ * file swapped in between is not what is judged).
+ */
+char *secret_file_read_private(const char *path, char *err, size_t err_len);
+
 /* Wipes and frees SECRET (NULL is fine). */
 void secret_free(char *secret);
 

@@ -20,6 +20,7 @@
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
+#include "request_headers.h"
 #include "secret_file.h"
 #include "utf8.h"
 
@@ -32,8 +33,9 @@ struct sink {
 	const struct alert_section *settings;
 	const struct alert_sink_backend *backend;
 	struct alert_sink_target target;
-	char *headers[ALERT_SINK_MAX_HEADERS + 2]; /* Content-Type, header.NAME, NULL */
-	struct alert_spool *spool;                 /* NULL for a sink that writes (log) */
+	struct request_headers extra;                 /* header.NAME and header_file.NAME */
+	const char *headers[REQUEST_HEADERS_MAX + 2]; /* Content-Type, EXTRA's, NULL */
+	struct alert_spool *spool;                    /* NULL for a sink that writes (log) */
 	bool in_flight;
 	uint64_t in_flight_seq; /* the entry being sent (a full spool may drop it meanwhile) */
 	bool head_done;     /* in_flight_seq was delivered or given up; its mark is not written */
@@ -242,7 +244,7 @@ static void deliver_next(struct sink *sink, struct clock_now now)
 	        .url = sink->backend->url_for != NULL
 	                       ? sink->backend->url_for(&sink->target, head->body)
 	                       : sink->target.url,
-	        .headers = (const char *const *)sink->headers,
+	        .headers = sink->headers,
 	        .body = body,
 	        .body_len = strlen(body),
 	        .timeout_ms = sink->settings->timeout_ms,
@@ -440,23 +442,27 @@ static void publish_now(struct alerts *alerts, const struct alert *alert, struct
 	}
 }
 
-/* "Content-Type: application/json" and the section's header.NAME = value. 0, or -1. */
-static int make_headers(struct sink *sink, const struct alert_section *s)
+/* Takes EXTRA as the sink's headers after "Content-Type: application/json". */
+static void set_headers(struct sink *sink, struct request_headers *extra)
 {
+	request_headers_move(&sink->extra, extra);
 	size_t h = 0;
-	sink->headers[h] = strdup("Content-Type: application/json");
-	if (sink->headers[h++] == NULL)
-		return -1;
-	for (size_t i = 0; i < s->headers.count && i < ALERT_SINK_MAX_HEADERS; i++) {
-		const struct config_pair *header = &s->headers.items[i];
-		size_t len = strlen(header->name) + strlen(header->value) + 3;
-		char *line = malloc(len);
-		if (line == NULL)
-			return -1;
-		snprintf(line, len, "%s: %s", header->name, header->value);
-		sink->headers[h++] = line;
-	}
-	return 0;
+	sink->headers[h++] = "Content-Type: application/json";
+	for (size_t i = 0; i < sink->extra.count; i++)
+		sink->headers[h++] = sink->extra.lines[i];
+	sink->headers[h] = NULL;
+}
+
+/* The section's header.NAME and header_file.NAME, read now. 0, or -1 with ERR. */
+static int read_headers(const struct alert_section *s, struct request_headers *out, char *err,
+                        size_t err_len)
+{
+	char why[1200];
+	int line = 0;
+	if (request_headers_read(&s->headers, &s->header_files, out, &line, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, err_len, "[alert.%s] %s", s->name, why);
+	return -1;
 }
 
 /* The spool (replayed: what a previous run left goes out now) and the timers. 0, or -1. */
@@ -506,10 +512,10 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 		snprintf(err, err_len, "[alert.%s]: %s", s->name, why);
 		return -1;
 	}
-	if (make_headers(sink, s) != 0) {
-		snprintf(err, err_len, "[alert.%s]: out of memory", s->name);
+	struct request_headers extra;
+	if (read_headers(s, &extra, err, err_len) != 0)
 		return -1;
-	}
+	set_headers(sink, &extra);
 	if (sink->backend->body == NULL)
 		return 0; /* it writes; nothing to spool or send */
 	if (open_delivery(alerts, sink, state_dir, why, sizeof(why)) != 0) {
@@ -590,8 +596,7 @@ void alerts_free(struct alerts *alerts)
 			event_free(sink->retry_timer);
 		if (sink->resend_timer != NULL)
 			event_free(sink->resend_timer);
-		for (size_t h = 0; sink->headers[h] != NULL; h++)
-			free(sink->headers[h]);
+		request_headers_free(&sink->extra);
 		alert_sink_target_free(&sink->target);
 	}
 	alert_policy_cleanup(&alerts->policy);
@@ -617,6 +622,24 @@ bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t w
 		return false;
 	snprintf(why, why_len, "%s", alerts->firing_why);
 	return true;
+}
+
+int alerts_reload_headers(struct alerts *alerts, char *err, size_t err_len)
+{
+	if (alerts == NULL)
+		return 0;
+	struct request_headers next[COLLECTOR_MAX_ALERT_SINKS];
+	memset(next, 0, sizeof(next));
+	for (size_t i = 0; i < alerts->sink_count; i++) {
+		if (read_headers(alerts->sinks[i].settings, &next[i], err, err_len) == 0)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			request_headers_free(&next[k]);
+		return -1;
+	}
+	for (size_t i = 0; i < alerts->sink_count; i++)
+		set_headers(&alerts->sinks[i], &next[i]);
+	return 0;
 }
 
 bool alerts_firing_corrupt(const struct alerts *alerts, char *why, size_t why_len)

@@ -70,6 +70,14 @@ bool alerts_spool_failing(const struct alerts *alerts, char *why, size_t why_len
 bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t why_len);
 
 /*
+ * SIGHUP: every sink's header_file.NAME read again, so a rotated token is
+ * sent from the next request on (one already sent keeps the old one). All
+ * or nothing: 0, or -1 with ERR ("[alert.NAME] header_file.X: why") and
+ * every sink's headers as they were. ALERTS may be NULL.
+ */
+int alerts_reload_headers(struct alerts *alerts, char *err, size_t err_len);
+
+/*
  * Whether the firing set's file found at start did not parse (it was moved
  * aside, and the collector started with none firing); WHY says where it
  * failed and where it went. For this run of the collector. ALERTS may be NULL.

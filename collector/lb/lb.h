@@ -71,6 +71,12 @@ struct lb_driver {
 	 * NULL when the driver does not route by query id (or it is off).
 	 */
 	void (*set_routes)(void *impl, const struct lb_route *routes, size_t count);
+	/*
+	 * SIGHUP: reads the driver's secret files again (the http driver's
+	 * header_file.NAME), for the requests from then on. 0, or -1 with ERR
+	 * and nothing changed. NULL when the driver has none.
+	 */
+	int (*reload)(void *impl, char *err, size_t err_len);
 };
 
 /* What every driver is given besides its own section: the [lb] settings they share. */

@@ -399,12 +399,12 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_exec_driver(struct lb_exec *lb)
 {
-	return (struct lb_driver){lb,
-	                          lb->switch_command != NULL ? driver_switch : NULL,
-	                          lb->current_command != NULL ? driver_current : NULL,
-	                          driver_free,
-	                          NULL,
-	                          NULL};
+	return (struct lb_driver){
+	        .impl = lb,
+	        .switch_to = lb->switch_command != NULL ? driver_switch : NULL,
+	        .current = lb->current_command != NULL ? driver_current : NULL,
+	        .free = driver_free,
+	};
 }
 
 /* [lb.exec] as the loader fills it. */

@@ -407,8 +407,13 @@ static void driver_free(void *impl)
 
 struct lb_driver lb_gateway_driver(struct lb_gateway *lb)
 {
-	return (struct lb_driver){lb,          driver_switch,         driver_current,
-	                          driver_free, driver_backend_health, NULL};
+	return (struct lb_driver){
+	        .impl = lb,
+	        .switch_to = driver_switch,
+	        .current = driver_current,
+	        .free = driver_free,
+	        .backend_health = driver_backend_health,
+	};
 }
 
 struct lb_gateway *lb_gateway_new(struct event_base *base, const struct lb_gateway_settings *s,

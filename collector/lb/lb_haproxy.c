@@ -583,6 +583,10 @@ static void driver_set_routes(void *impl, const struct lb_route *routes, size_t 
 struct lb_driver lb_haproxy_driver(struct lb_haproxy *lb)
 {
 	return (struct lb_driver){
-	        lb,          driver_switch, driver_current,
-	        driver_free, NULL,          lb->routes != NULL ? driver_set_routes : NULL};
+	        .impl = lb,
+	        .switch_to = driver_switch,
+	        .current = driver_current,
+	        .free = driver_free,
+	        .set_routes = lb->routes != NULL ? driver_set_routes : NULL,
+	};
 }

@@ -18,6 +18,7 @@
 #include "http_client.h"
 #include "lb_probe.h"
 #include "log.h"
+#include "secret_file.h"
 
 struct lb_http {
 	struct event_base *base;
@@ -25,6 +26,8 @@ struct lb_http {
 	char *method, *url, *body, *current_url, *current_json;
 	char *headers[LB_HTTP_MAX_HEADERS];
 	size_t header_count;
+	const struct config_pairs *header_files; /* borrowed; NULL: none */
+	struct request_headers secret_headers;   /* what they held when last read */
 	long expect;
 	int64_t timeout_ms;
 	int retries;
@@ -152,16 +155,29 @@ static void on_switch_answer(const struct http_response *response, void *arg)
 		finish_switch(lb, true, NULL);
 }
 
+/* The headers of every request: header.NAME's, then header_file.NAME's. Their count. */
+static size_t all_headers(const struct lb_http *lb, const char **out)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < lb->header_count; i++)
+		out[count++] = lb->headers[i];
+	for (size_t i = 0; i < lb->secret_headers.count; i++)
+		out[count++] = lb->secret_headers.lines[i];
+	return count;
+}
+
 static void attempt_switch(struct lb_http *lb)
 {
 	char *url = substitute(lb->url, lb->cluster);
 	char *body = substitute(lb->body, lb->cluster);
-	const char *headers[LB_HTTP_MAX_HEADERS + 2] = {0};
-	char *expanded[LB_HTTP_MAX_HEADERS] = {0};
+	const char *given[2 * LB_HTTP_MAX_HEADERS];
+	size_t given_count = all_headers(lb, given);
+	const char *headers[2 * LB_HTTP_MAX_HEADERS + 2] = {0};
+	char *expanded[2 * LB_HTTP_MAX_HEADERS] = {0};
 	size_t count = 0;
 	bool has_content_type = false;
-	for (size_t i = 0; i < lb->header_count; i++) {
-		expanded[i] = substitute(lb->headers[i], lb->cluster);
+	for (size_t i = 0; i < given_count; i++) {
+		expanded[i] = substitute(given[i], lb->cluster);
 		headers[count++] = expanded[i];
 		has_content_type =
 		        has_content_type ||
@@ -184,8 +200,8 @@ static void attempt_switch(struct lb_http *lb)
 	                     : -1;
 	free(url);
 	free(body);
-	for (size_t i = 0; i < lb->header_count; i++)
-		free(expanded[i]);
+	for (size_t i = 0; i < given_count; i++)
+		secret_free(expanded[i]);
 	if (rc != 0)
 		retry_or_fail(lb, err);
 }
@@ -224,9 +240,8 @@ static void start_current(struct lb_http *lb, lb_current_done_fn done, void *arg
 		done(NULL, "a read of the LB is already in progress", arg);
 		return;
 	}
-	const char *headers[LB_HTTP_MAX_HEADERS + 1] = {0};
-	for (size_t i = 0; i < lb->header_count; i++)
-		headers[i] = lb->headers[i];
+	const char *headers[2 * LB_HTTP_MAX_HEADERS + 1] = {0};
+	all_headers(lb, headers);
 	struct http_request request = {
 	        .url = lb->current_url, .headers = headers, .timeout_ms = lb->timeout_ms};
 	lb->current_done = done;
@@ -269,14 +284,34 @@ static void driver_free(void *impl)
 	lb_http_free(impl);
 }
 
+/* Reads the header_file.NAME files into LB's secret headers. 0, or -1 with ERR, LB unchanged. */
+static int read_secret_headers(struct lb_http *lb, char *err, size_t err_len)
+{
+	struct request_headers next;
+	int line = 0;
+	char why[1200];
+	if (request_headers_read(NULL, lb->header_files, &next, &line, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "[lb.http] %s", why);
+		return -1;
+	}
+	request_headers_move(&lb->secret_headers, &next);
+	return 0;
+}
+
+static int driver_reload(void *impl, char *err, size_t err_len)
+{
+	return read_secret_headers(impl, err, err_len);
+}
+
 struct lb_driver lb_http_driver(struct lb_http *lb)
 {
-	return (struct lb_driver){lb,
-	                          lb->url != NULL ? driver_switch : NULL,
-	                          lb->current_url != NULL ? driver_current : NULL,
-	                          driver_free,
-	                          NULL,
-	                          NULL};
+	return (struct lb_driver){
+	        .impl = lb,
+	        .switch_to = lb->url != NULL ? driver_switch : NULL,
+	        .current = lb->current_url != NULL ? driver_current : NULL,
+	        .free = driver_free,
+	        .reload = lb->header_files != NULL ? driver_reload : NULL,
+	};
 }
 
 struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settings *s, char *err,
@@ -306,13 +341,14 @@ struct lb_http *lb_http_new(struct event_base *base, const struct lb_http_settin
 	lb->current_json = s->current_json != NULL ? strdup(s->current_json) : NULL;
 	for (size_t i = 0; i < s->header_count; i++)
 		lb->headers[lb->header_count++] = strdup(s->headers[i]);
+	lb->header_files = s->header_files;
 	lb->expect = s->switch_expect;
 	lb->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : 5000;
 	lb->retries = s->retries;
 	lb->on_retry = s->on_retry;
 	lb->on_retry_arg = s->on_retry_arg;
 	lb->retry_timer = evtimer_new(base, on_retry, lb);
-	if (lb->http == NULL) {
+	if (lb->http == NULL || read_secret_headers(lb, err, err_len) != 0) {
 		lb_http_free(lb);
 		return NULL;
 	}
@@ -333,6 +369,7 @@ void lb_http_free(struct lb_http *lb)
 	free(lb->current_json);
 	for (size_t i = 0; i < lb->header_count; i++)
 		free(lb->headers[i]);
+	request_headers_free(&lb->secret_headers);
 	free(lb);
 }
 
@@ -341,7 +378,8 @@ struct lb_http_section {
 	char *switch_method;
 	char *switch_url;
 	char *switch_body;
-	struct config_pairs headers; /* header.NAME = value */
+	struct config_pairs headers;      /* header.NAME = value */
+	struct config_pairs header_files; /* header_file.NAME = /path */
 	int64_t switch_expect;
 	char *current_url;
 	char *current_json;
@@ -356,6 +394,8 @@ static const struct config_key http_keys[] = {
          0, 0, NULL},
         {"header", CONFIG_KEYED, offsetof(struct lb_http_section, headers), false, NULL, 0, 0,
          NULL},
+        {"header_file", CONFIG_KEYED, offsetof(struct lb_http_section, header_files), false, NULL,
+         0, 0, NULL},
         {"switch_expect", CONFIG_INT, offsetof(struct lb_http_section, switch_expect), false, "0",
          0, 599, NULL},
         {"current_url", CONFIG_STRING, offsetof(struct lb_http_section, current_url), false, NULL,
@@ -364,7 +404,6 @@ static const struct config_key http_keys[] = {
          0, 0, NULL},
 };
 
-/* A switch_url, and no more headers than the driver keeps (LB_HTTP_MAX_HEADERS). */
 /* The switch URL's host and port, and the current URL's, accept a connection. */
 static int http_probe(const void *section, int64_t timeout_ms, char *why, size_t why_len)
 {
@@ -382,6 +421,7 @@ static int http_probe(const void *section, int64_t timeout_ms, char *why, size_t
 	return 0;
 }
 
+/* A switch_url; headers that can be made (their count, each NAME once, the files read). */
 static int http_check(const void *section, const struct lb_check_input *input, const char **key,
                       int *line, char *why, size_t why_len)
 {
@@ -392,13 +432,15 @@ static int http_check(const void *section, const struct lb_check_input *input, c
 		snprintf(why, why_len, "[lb] driver = http needs [lb.http] switch_url");
 		return -1;
 	}
-	if (h->headers.count > LB_HTTP_MAX_HEADERS) {
-		const struct config_pair *extra = &h->headers.items[LB_HTTP_MAX_HEADERS];
-		*line = extra->line;
-		snprintf(why, why_len, "[lb.http] header.%s: at most %d header.NAME keys",
-		         extra->name, LB_HTTP_MAX_HEADERS);
+	/* every header_file read now: at load, so at SIGHUP and by check-config too */
+	struct request_headers headers;
+	char reason[1200];
+	if (request_headers_read(&h->headers, &h->header_files, &headers, line, reason,
+	                         sizeof(reason)) != 0) {
+		snprintf(why, why_len, "[lb.http] %s", reason);
 		return -1;
 	}
+	request_headers_free(&headers);
 	return 0;
 }
 
@@ -410,6 +452,7 @@ static int http_create(struct event_base *base, const void *section, const struc
 	        .switch_method = h->switch_method,
 	        .switch_url = h->switch_url,
 	        .switch_body = h->switch_body,
+	        .header_files = &h->header_files,
 	        .switch_expect = h->switch_expect,
 	        .current_url = h->current_url,
 	        .current_json = h->current_json,

@@ -12,13 +12,14 @@
 #include <stdint.h>
 
 #include "lb.h"
+#include "request_headers.h"
 
 struct event_base;
 struct http_client;
 struct lb_http;
 
-/* header.NAME keys of [lb.http]: the config refuses more, the driver keeps this many. */
-#define LB_HTTP_MAX_HEADERS 8
+/* header.NAME and header_file.NAME keys of [lb.http]: the config refuses more. */
+#define LB_HTTP_MAX_HEADERS REQUEST_HEADERS_MAX
 
 struct lb_http_settings {
 	const char *switch_method; /* "PATCH", "POST", ...; NULL: POST */
@@ -27,6 +28,12 @@ struct lb_http_settings {
 	const char
 	        *headers[LB_HTTP_MAX_HEADERS]; /* "Name: value", also sent on the current request */
 	size_t header_count;
+	/*
+	 * header_file.NAME = /path (may be NULL): each file's line is the
+	 * header's value, read at lb_http_new and again at each reload.
+	 * Borrowed for the driver's life.
+	 */
+	const struct config_pairs *header_files;
 	long switch_expect;       /* the status meaning success; 0: any 2xx */
 	const char *current_url;  /* NULL: cannot tell where the LB points */
 	const char *current_json; /* "spec.selector.cluster"; NULL: the trimmed body */

@@ -50,6 +50,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 		char *body = malloc(len + 1);
 		evbuffer_remove(in, body, len);
 		body[len] = '\0';
+		const char *auth =
+		        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+		fx.authorizations[fx.body_count] = strdup(auth != NULL ? auth : "");
 		fx.bodies[fx.body_count++] = body;
 		evbuffer_add_printf(out,
 		                    "{\"status\":\"success\",\"message\":\"Event processed\"}");
@@ -96,8 +99,10 @@ void run_until(size_t want, int seconds)
 
 void forget_bodies(void)
 {
-	for (size_t i = 0; i < fx.body_count; i++)
+	for (size_t i = 0; i < fx.body_count; i++) {
 		free(fx.bodies[i]);
+		free(fx.authorizations[i]);
+	}
 	fx.body_count = 0;
 	fx.requests = 0;
 }

@@ -29,7 +29,8 @@ struct alerts_fixture {
 	char *dir;
 	int answers[8]; /* the next statuses to answer with; 0: 202 */
 	size_t answer_count;
-	char *bodies[MAX_BODIES]; /* what arrived with a 2xx, in order */
+	char *bodies[MAX_BODIES];         /* what arrived with a 2xx, in order */
+	char *authorizations[MAX_BODIES]; /* each body's Authorization header; "" when none */
 	size_t body_count;
 	int requests;
 	int64_t arrived_mono_ms[16]; /* when each of the first requests arrived */

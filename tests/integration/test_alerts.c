@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "alerts_fixture.h"
 #include "clock.h"
@@ -205,6 +206,64 @@ static void test_min_severity_and_a_second_sink(void **state)
 	assert_int_equal(stats_of(&s, 0).sent, 0);
 	assert_int_equal(stats_of(&s, 1).sent, 1);
 	assert_string_equal(stats_of(&s, 1).type, "webhook");
+	stop(&s);
+	forget_bodies();
+}
+
+/* Writes TEXT into PATH, mode 0600: a secret file as the operator installs it. */
+static void write_secret(const char *path, const char *text)
+{
+	assert_int_equal(harness_write_file(path, text), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* Publishes an info event about CLUSTER, flushes, and waits for its body. */
+static void send_event(struct setup *s, const char *cluster)
+{
+	struct alert a;
+	alert_from_event("prod", "cutover-held", SEVERITY_INFO, cluster, "paused: would switch",
+	                 1795546800123LL, &a);
+	alerts_publish(s->alerts, &a, clock_read());
+	alerts_flush(s->alerts, clock_read());
+	run_until(fx.body_count + 1, 10);
+}
+
+/*
+ * A webhook's header_file.Authorization: the request carries the file's
+ * line; once the file is rotated, alerts_reload_headers (SIGHUP's) sends the
+ * new one; a reload that finds the file unreadable fails and keeps it.
+ */
+static void test_a_header_file_is_sent_and_read_again(void **state)
+{
+	(void)state;
+	state_number++;
+	char token[512], extra[1024], err[1024] = "";
+	snprintf(token, sizeof(token), "%s/hook.token", fx.dir);
+	write_secret(token, "Bearer from-the-file\n");
+	snprintf(extra, sizeof(extra),
+	         "[alert.hook]\ntype = webhook\nurl = http://127.0.0.1:%d/hook\n"
+	         "min_severity = info\nheader_file.Authorization = %s\n",
+	         fx.port, token);
+	struct setup s;
+	start(&s, extra);
+	send_event(&s, "green");
+	assert_int_equal(fx.body_count, 1);
+	assert_string_equal(fx.authorizations[0], "Bearer from-the-file");
+
+	write_secret(token, "Bearer rotated\n");
+	if (alerts_reload_headers(s.alerts, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	send_event(&s, "blue");
+	assert_int_equal(fx.body_count, 2);
+	assert_string_equal(fx.authorizations[1], "Bearer rotated");
+
+	assert_int_equal(chmod(token, 0644), 0);
+	assert_int_equal(alerts_reload_headers(s.alerts, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "[alert.hook] header_file.Authorization: "));
+	assert_non_null(strstr(err, "is open to group or others"));
+	send_event(&s, "green");
+	assert_int_equal(fx.body_count, 3);
+	assert_string_equal(fx.authorizations[2], "Bearer rotated");
 	stop(&s);
 	forget_bodies();
 }
@@ -399,6 +458,7 @@ int main(void)
 	        cmocka_unit_test(test_retry_waits_as_long_as_retry_after_asks),
 	        cmocka_unit_test(test_a_spool_that_cannot_mark_never_sends_twice),
 	        cmocka_unit_test(test_time_comes_from_the_caller),
+	        cmocka_unit_test(test_a_header_file_is_sent_and_read_again),
 	        cmocka_unit_test(test_config_checks),
 	};
 	return cmocka_run_group_tests(tests, alerts_fixture_setup, alerts_fixture_teardown);

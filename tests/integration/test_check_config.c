@@ -49,7 +49,7 @@ struct check_case {
 	const char *text; /* the config: @D stands for the temp dir, @P for a closed port */
 	bool offline;
 	int exit_code;
-	const char *message;
+	const char *message; /* a part of the output, with @D and @P filled in too */
 };
 
 static int closed_port;
@@ -80,13 +80,15 @@ static void run_cases(const char *daemon, const struct check_case *cases, size_t
 	char ini[512], text[4096];
 	snprintf(ini, sizeof(ini), "%s/check.ini", dir);
 	for (size_t i = 0; i < count; i++) {
+		char message[1024];
 		fill(cases[i].text, text, sizeof(text));
+		fill(cases[i].message, message, sizeof(message));
 		assert_int_equal(harness_write_file(ini, text), 0);
 		const char *programs[2] = {daemon, TG_CTL_BIN};
 		for (size_t p = 0; p < 2; p++) {
 			char *out;
 			int rc = run_check(programs[p], ini, cases[i].offline, &out);
-			if (rc != cases[i].exit_code || strstr(out, cases[i].message) == NULL)
+			if (rc != cases[i].exit_code || strstr(out, message) == NULL)
 				fail_msg("%s, %s: exit %d (want %d), output:\n%s", cases[i].what,
 				         programs[p], rc, cases[i].exit_code, out);
 			free(out);
@@ -226,14 +228,30 @@ static const struct check_case collector_cases[] = {
         {"an exec command not found",
          BASE "[lb]\ndriver = exec\n[lb.exec]\nswitch_command = /nonexistent/switch {cluster}\n",
          false, 1, "[lb.exec] switch_command: /nonexistent/switch: "},
+        {"a private header file",
+         BASE "[alert.hook]\ntype = webhook\nurl = http://hook/\n"
+              "header_file.Authorization = @D/header-token\n",
+         false, 0, "OK (collector config"},
+        {"a header file others may read",
+         BASE "[alert.hook]\ntype = webhook\nurl = http://hook/\n"
+              "header_file.Authorization = @D/header-token-0644\n",
+         false, 2,
+         "check.ini:8: [alert.hook] header_file.Authorization: "
+         "@D/header-token-0644 is open to group or others (mode 0644)"},
+        {"an empty header file of the http driver",
+         BASE "[lb]\ndriver = http\n[lb.http]\nswitch_url = http://127.0.0.1:@P/switch\n"
+              "header_file.Authorization = @D/header-token-empty\n",
+         true, 2,
+         "check.ini:9: [lb.http] header_file.Authorization: @D/header-token-empty is empty"},
         {"an invalid file", "[collector]\ntik = 1s\n", false, 2,
          "check.ini:2: unknown key 'tik' in [collector]"},
 };
 
 /*
  * The files the collector cases point at: its keys, allow-lists in each
- * layout (good, bad name, bad key, empty, flat), a short token and an
- * admin socket that accepts; the socket's listening fd.
+ * layout (good, bad name, bad key, empty, flat), a short token, header
+ * files (private, open to others, empty) and an admin socket that accepts;
+ * the socket's listening fd.
  */
 static int make_collector_files(void)
 {
@@ -258,6 +276,19 @@ static int make_collector_files(void)
 	snprintf(path, sizeof(path), "%s/short-token", dir);
 	harness_write_file(path, "short\n");
 	chmod(path, 0600);
+	static const struct {
+		const char *name, *text;
+		mode_t mode;
+	} header_files[] = {
+	        {"header-token", "Bearer header-secret\n", 0600},
+	        {"header-token-0644", "Bearer header-secret\n", 0644},
+	        {"header-token-empty", "\n", 0600},
+	};
+	for (size_t i = 0; i < sizeof(header_files) / sizeof(header_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, header_files[i].name);
+		harness_write_file(path, header_files[i].text);
+		chmod(path, header_files[i].mode);
+	}
 	char socket_path[512];
 	snprintf(socket_path, sizeof(socket_path), "%s/admin.sock", dir);
 	closed_port = harness_port_range(1);

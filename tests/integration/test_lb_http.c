@@ -3,7 +3,8 @@
  * API: a PATCH with the selector switches; a GET shows it. Covered: switch
  * and verification through a JSON path, headers and the {cluster} template,
  * a 500 retried into success, a 403 reported with its body, and a PATCH that
- * answers 200 but changes nothing, caught by the verification.
+ * answers 200 but changes nothing, caught by the verification; and a
+ * header_file.NAME from collector.ini sent, and read again at a reload.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,9 +21,12 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <sys/stat.h>
 
-#include "lb_http.h"
+#include "collector_config.h"
 #include "harness.h"
+#include "lb_drivers.h"
+#include "lb_http.h"
 
 static struct {
 	struct event_base *base;
@@ -30,6 +34,7 @@ static struct {
 	int port;
 	char selector[64];
 	char authorization[128];
+	char current_authorization[128]; /* of the last GET */
 	char content_type[128];
 	int fail_next;  /* answer 500 this many times */
 	bool forbidden; /* answer 403 */
@@ -49,6 +54,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		const char *auth =
+		        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+		snprintf(fx.current_authorization, sizeof(fx.current_authorization), "%s",
+		         auth != NULL ? auth : "");
 		char body[256];
 		snprintf(body, sizeof(body),
 		         "{\"kind\":\"Service\",\"spec\":{\"selector\":{"
@@ -207,6 +216,79 @@ static void test_an_ignored_switch_is_caught_by_the_verification(void **state)
 	d.free(d.impl);
 }
 
+/* Writes TEXT into PATH, mode 0600: a secret file as the operator installs it. */
+static void write_secret(const char *path, const char *text)
+{
+	assert_int_equal(harness_write_file(path, text), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* Switches D to CLUSTER; the switch must work. */
+static void switch_to(struct lb_driver *d, const char *cluster)
+{
+	struct outcome o = {0};
+	d->switch_to(d->impl, cluster, on_switched, &o);
+	run(&o);
+	if (!o.ok)
+		fail_msg("%s", o.text);
+}
+
+/*
+ * [lb.http] header_file.Authorization, from collector.ini to the wire: the
+ * switch and the read carry the file's line; once the file is rotated, the
+ * driver's reload (SIGHUP's) sends the new one; a reload that finds the
+ * file empty fails and keeps the last good value.
+ */
+static void test_header_file_is_sent_and_read_again_at_reload(void **state)
+{
+	(void)state;
+	char *dir = harness_tmpdir("tg-lb-http");
+	assert_non_null(dir);
+	char token[512], ini[512], text[2048], err[1024] = "";
+	snprintf(token, sizeof(token), "%s/k8s.token", dir);
+	snprintf(ini, sizeof(ini), "%s/collector.ini", dir);
+	write_secret(token, "Bearer from-the-file\n");
+	snprintf(text, sizeof(text),
+	         "[collector]\ncurve = off\n[cluster.blue]\n[cluster.green]\n"
+	         "[lb]\ndriver = http\n[lb.http]\nswitch_method = PATCH\n"
+	         "switch_url = http://127.0.0.1:%d/svc\n"
+	         "switch_body = {\"spec\":{\"selector\":{\"cluster\":\"{cluster}\"}}}\n"
+	         "current_url = http://127.0.0.1:%d/svc\ncurrent_json = spec.selector.cluster\n"
+	         "header_file.Authorization = %s\n",
+	         fx.port, fx.port, token);
+	assert_int_equal(harness_write_file(ini, text), 0);
+	static struct collector_config config;
+	memset(&config, 0, sizeof(config));
+	if (collector_config_load(ini, &config, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	struct lb_driver d;
+	if (lb_driver_from_config(fx.base, &config, NULL, &d, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+
+	switch_to(&d, "green");
+	assert_string_equal(fx.authorization, "Bearer from-the-file");
+	assert_string_equal(fx.current_authorization, "Bearer from-the-file"); /* verified */
+
+	write_secret(token, "Bearer rotated\n");
+	assert_non_null(d.reload);
+	if (d.reload(d.impl, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	switch_to(&d, "blue");
+	assert_string_equal(fx.authorization, "Bearer rotated");
+
+	write_secret(token, "");
+	assert_int_equal(d.reload(d.impl, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "header_file.Authorization: "));
+	assert_non_null(strstr(err, "is empty"));
+	switch_to(&d, "green");
+	assert_string_equal(fx.authorization, "Bearer rotated");
+
+	d.free(d.impl);
+	collector_config_free(&config);
+	harness_rmrf(dir);
+	free(dir);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -241,6 +323,7 @@ int main(void)
 	        cmocka_unit_test(test_server_errors_are_retried),
 	        cmocka_unit_test(test_forbidden_is_reported_with_the_body),
 	        cmocka_unit_test(test_an_ignored_switch_is_caught_by_the_verification),
+	        cmocka_unit_test(test_header_file_is_sent_and_read_again_at_reload),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

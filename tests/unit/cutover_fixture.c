@@ -61,7 +61,8 @@ static void fake_free(void *impl)
 	evtimer_del(fake->answer);
 }
 
-struct lb_driver fake_driver = {&lb, fake_switch_to, fake_current, fake_free, NULL, NULL};
+struct lb_driver fake_driver = {
+        .impl = &lb, .switch_to = fake_switch_to, .current = fake_current, .free = fake_free};
 
 void fake_finish(bool ok, const char *error)
 {

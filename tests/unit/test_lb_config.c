@@ -221,7 +221,8 @@ static const struct row rows[] = {
               "header.X-1 = 1\nheader.X-2 = 2\nheader.X-3 = 3\nheader.X-4 = 4\n"
               "header.X-5 = 5\nheader.X-6 = 6\nheader.X-7 = 7\nheader.X-8 = 8\n"
               "header.X-9 = 9\n",
-         "collector.ini:17: [lb.http] header.X-9: at most 8 header.NAME keys"},
+         "collector.ini:17: [lb.http] header.X-9: at most 8 header.NAME and header_file.NAME keys "
+         "in all"},
         {"http_status_out_of_range_is_the_loaders_error",
          HEAD "[lb]\ndriver = http\n[lb.http]\nswitch_url = http://lb/{cluster}\n"
               "switch_expect = 700\n",

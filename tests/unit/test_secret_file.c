@@ -1,7 +1,8 @@
 /*
  * Unit tests for secret files (common/secret_file.c): one line kept, the
  * newline and trailing blanks dropped, every malformed file refused with
- * the path named and the content never shown.
+ * the path named and the content never shown; a private one also refused
+ * when group or others may open it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <sys/stat.h>
 
 #include "secret_file.h"
 
@@ -66,6 +69,50 @@ static void test_secret_files(void **state)
 	secret_free(NULL);
 }
 
+struct private_case {
+	const char *name;
+	unsigned mode;
+	const char *error; /* NULL: read */
+};
+
+static const struct private_case private_cases[] = {
+        {"owner only", 0600, NULL},
+        {"owner read only", 0400, NULL},
+        {"group may read", 0640, "is open to group or others (mode 0640); run chmod 600"},
+        {"others may read", 0604, "is open to group or others (mode 0604)"},
+        {"group may write", 0620, "is open to group or others (mode 0620)"},
+};
+
+/* secret_file_read_private: the same, and only for its owner's eyes. */
+static void test_private_secret_files(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(private_cases) / sizeof(private_cases[0]); i++) {
+		const struct private_case *c = &private_cases[i];
+		char path[128];
+		snprintf(path, sizeof(path), "%s/private-%zu", dir, i);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("first-secret\n", f);
+		fclose(f);
+		assert_int_equal(chmod(path, (mode_t)c->mode), 0);
+		char err[256] = "";
+		char *secret = secret_file_read_private(path, err, sizeof(err));
+		if (c->error == NULL && (secret == NULL || strcmp(secret, "first-secret") != 0))
+			fail_msg("case '%s': got '%s' (%s)", c->name, secret ? secret : "NULL",
+			         err);
+		if (c->error != NULL &&
+		    (secret != NULL || strstr(err, path) == NULL || strstr(err, c->error) == NULL ||
+		     strstr(err, "first-secret") != NULL))
+			fail_msg("case '%s': secret %s, error '%s'", c->name,
+			         secret ? "read" : "refused", err);
+		secret_free(secret);
+	}
+	char err[256] = "";
+	assert_null(secret_file_read_private("/nonexistent/secret", err, sizeof(err)));
+	assert_non_null(strstr(err, "No such file or directory"));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -84,6 +131,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_secret_files),
+	        cmocka_unit_test(test_private_secret_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
