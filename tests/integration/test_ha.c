@@ -132,11 +132,27 @@ static void watch_green_through(int i)
 	assert_true(ha_stack_wait_maps(&fx, "bk_green", 10000));
 }
 
+/* Whether every member's status names *LEADER's id as the leader (followers learn it in turn). */
+static bool all_name_the_leader(void *arg)
+{
+	const char *id = fx.members[*(int *)arg].id;
+	bool all = true;
+	for (int i = 0; i < HA_MEMBERS && all; i++) {
+		json_t *status = ha_stack_status(&fx, i);
+		const char *leader =
+		        json_string_value(json_object_get(json_object_get(status, "ha"), "leader"));
+		all = leader != NULL && strcmp(leader, id) == 0;
+		json_decref(status);
+	}
+	return all;
+}
+
 static void test_one_leader_the_others_follow(void **state)
 {
 	(void)state;
 	int leader = ha_stack_wait_leader(&fx, 20000);
 	assert_true(leader >= 0);
+	assert_true(harness_wait_until(all_name_the_leader, &leader, 10000));
 	for (int i = 0; i < HA_MEMBERS; i++) {
 		json_t *status = ha_stack_status(&fx, i);
 		json_t *ha = json_object_get(status, "ha");
