@@ -52,6 +52,8 @@ static const struct config_key trino_keys[] = {
          600000, NULL},
         {"counters", CONFIG_CHOICE, offsetof(struct trino_section, counters), false, "auto", 0, 0,
          counters_source_names},
+        KEY(trino_section, "coordinator_id_probe", CONFIG_BOOL, coordinator_id_probe, false, "off"),
+        KEY(trino_section, "probe_user", CONFIG_STRING, probe_user, false, "trino-guard"),
 };
 
 static const struct config_key digest_keys[] = {
@@ -124,6 +126,18 @@ static int validate_trino(void *object, const char **key, char *why, size_t why_
 		         "credentials over plain http would travel in clear text and Trino refuses "
 		         "a password over http; use an https:// url, or management.user in Trino's "
 		         "config.properties and no credentials");
+		return -1;
+	}
+	for (const char *p = trino->probe_user; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			*key = "probe_user";
+			snprintf(why, why_len, "probe_user may not hold control characters");
+			return -1;
+		}
+	}
+	if (trino->probe_user[0] == '\0') {
+		*key = "probe_user";
+		snprintf(why, why_len, "probe_user is empty");
 		return -1;
 	}
 	if (trino->ca_file != NULL && !https) {

@@ -36,7 +36,9 @@ struct trino_section {
 	char *bearer_token_file;
 	char *ca_file;
 	int64_t timeout_ms;
-	int counters; /* enum counters_source */
+	int counters;              /* enum counters_source */
+	bool coordinator_id_probe; /* read the id from a query's before 477 */
+	char *probe_user;          /* X-Trino-User of that query */
 };
 
 struct digest_section {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "coordinator_probe.h"
 #include "http_client.h"
 #include "log.h"
 #include "secret_file.h"
@@ -68,8 +69,9 @@ struct poller {
 	void *done_arg;
 	int64_t now_ms;
 	struct poll_snapshot snapshot;
-	enum trino_seen trino_seen; /* what the log last said of /v1/info */
-	struct poll_counts *counts; /* borrowed */
+	enum trino_seen trino_seen;      /* what the log last said of /v1/info */
+	struct poll_counts *counts;      /* borrowed */
+	struct coordinator_probe *probe; /* NULL unless [trino] coordinator_id_probe */
 };
 
 /* Counts one request to ENDPOINT and, when FAILED, one error. */
@@ -77,6 +79,22 @@ static void count_poll(struct poller *poller, enum poll_endpoint endpoint, bool 
 {
 	poller->counts->requests[endpoint]++;
 	poller->counts->errors[endpoint] += failed;
+}
+
+/* The coordinator-id probe, with the poller's own URL and credentials. */
+static int start_probe(struct poller *poller, const struct agent_config *config)
+{
+	struct coordinator_probe_target target = {
+	        .base_url = poller->base_url,
+	        .user = config->trino.probe_user,
+	        .bearer_header = poller->bearer_header,
+	        .basic_user = poller->basic_user,
+	        .basic_password = poller->basic_password,
+	        .ca_file = poller->ca_file,
+	        .timeout_ms = poller->timeout_ms,
+	};
+	poller->probe = coordinator_probe_new(poller->http, &target);
+	return poller->probe != NULL ? 0 : -1;
 }
 
 struct poller *poller_new(struct http_client *http, const struct agent_config *config,
@@ -132,6 +150,8 @@ struct poller *poller_new(struct http_client *http, const struct agent_config *c
 		if (poller->bearer_header == NULL)
 			goto fail_memory;
 	}
+	if (config->trino.coordinator_id_probe && start_probe(poller, config) != 0)
+		goto fail_memory;
 	return poller;
 fail_memory:
 	snprintf(err, err_len, "out of memory");
@@ -143,6 +163,7 @@ void poller_free(struct poller *poller)
 {
 	if (poller == NULL)
 		return;
+	coordinator_probe_free(poller->probe);
 	free(poller->base_url);
 	free(poller->user_header);
 	if (poller->bearer_header != NULL)
@@ -507,6 +528,9 @@ static void on_info_answer(struct poller *poller, const struct http_response *re
 		snap->info_ok = true;
 		snap->info_error[0] = '\0';
 		snap->info_answered_ms = clock_mono_ms(); /* this answer's callback */
+		if (poller->probe != NULL) /* before 477: the probed id in coordinatorId's place */
+			coordinator_probe_update(poller->probe, &snap->info,
+			                         snap->info_answered_ms);
 	}
 	count_poll(poller, POLL_ENDPOINT_INFO, !snap->info_ok);
 	log_trino_seen(poller);

@@ -1,6 +1,7 @@
 /*
  * Polls the local Trino on the daemon's loop: /v1/info, /v1/info/state and,
- * on a coordinator, the query counters (/metrics, falling back to JMX). One
+ * on a coordinator, the query counters (/metrics, falling back to JMX) and,
+ * when asked, its coordinator id by a probe query (coordinator_probe.h). One
  * request of each kind at a time; a hung Trino never delays anything else.
  */
 #ifndef TG_POLLER_H

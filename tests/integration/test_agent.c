@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "agent_fixture.h"
 #include "clock.h"
 #include "harness.h"
@@ -62,6 +64,7 @@ static void test_report_carries_version_role_state_and_counters_via_metrics(void
 	assert_false(r->counters->has_submitted); /* not asked for: nothing reads it */
 	assert_true(r->counters->has_active_nodes);
 	assert_int_equal(r->counters->active_nodes, 2);
+	assert_null(r->coordinator_id); /* 447's /v1/info has none, and the probe is off */
 	assert_non_null(digest_of(r, "catalog/tpch.properties"));
 	assert_non_null(digest_of(r, "config.properties"));
 	assert_true(digest_of(r, "jvm.config")->has_sha256);
@@ -261,6 +264,87 @@ static void test_refused_counters_are_reported_as_such(void **state)
 	harness_stop(agent, 5000);
 }
 
+/* A field of the sim's coordinator in its control overview, as JSON; the caller decrefs. */
+static json_t *sim_coordinator_field(const struct sim *sim, const char *field)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", sim->control_port);
+	char *body = harness_get_ok(url);
+	assert_non_null(body);
+	json_t *overview = json_loads(body, 0, NULL);
+	free(body);
+	json_t *value = json_incref(
+	        json_object_get(json_array_get(json_object_get(overview, "nodes"), 0), field));
+	json_decref(overview);
+	assert_non_null(value);
+	return value;
+}
+
+static char expected_coordinator_id[16];
+
+static bool carries_expected_id(const NodeReport *r)
+{
+	return r->coordinator_id != NULL && strcmp(r->coordinator_id, expected_coordinator_id) == 0;
+}
+
+static void read_sim_coordinator_id(const struct sim *sim)
+{
+	json_t *id = sim_coordinator_field(sim, "coordinator_id");
+	snprintf(expected_coordinator_id, sizeof(expected_coordinator_id), "%s",
+	         json_string_value(id));
+	json_decref(id);
+	assert_int_equal(strlen(expected_coordinator_id), 5);
+}
+
+/* No client query of the sim is queued or running (its background traffic aside). */
+static bool no_statement_query(void *arg)
+{
+	json_t *queries = sim_coordinator_field(arg, "statement_queries");
+	bool none = json_integer_value(json_object_get(queries, "running")) == 0 &&
+	            json_integer_value(json_object_get(queries, "queued")) == 0;
+	json_decref(queries);
+	return none;
+}
+
+/*
+ * Before 477 /v1/info has no coordinatorId; with the probe on, the agent
+ * reads it from a probe query's id and reports it as a 477+ id, the query
+ * is cancelled before it runs, and a coordinator restart (a new id) is
+ * probed again.
+ */
+static void test_coordinator_id_probe_before_477(void **state)
+{
+	(void)state;
+	read_sim_coordinator_id(&fx.green);
+	pid_t agent = start_agent("green-coord", &fx.green, 0, "200ms", NULL,
+	                          "coordinator_id_probe = on\nprobe_user = probe-tester");
+	NodeReport *r = wait_report("green-coord", carries_expected_id, 10000);
+	if (r == NULL)
+		fail_msg("no report carries the sim's coordinator id %s", expected_coordinator_id);
+	assert_string_equal(r->trino_version, "447");
+	report_free(r);
+	assert_true(harness_wait_until(no_statement_query, &fx.green, 5000));
+	char before[16];
+	snprintf(before, sizeof(before), "%s", expected_coordinator_id);
+
+	control(&fx.green, "green-coord", "{\"restart\":true}");
+	read_sim_coordinator_id(&fx.green);
+	assert_string_not_equal(expected_coordinator_id, before); /* 32^-5 to collide */
+	r = wait_report("green-coord", carries_expected_id, 10000);
+	if (r == NULL)
+		fail_msg("the restarted coordinator's id %s never arrived",
+		         expected_coordinator_id);
+	report_free(r);
+	/* the probe query never runs: no client query left behind, now or later */
+	assert_true(harness_wait_until(no_statement_query, &fx.green, 5000));
+	r = next_from("green-coord", 2000);
+	assert_non_null(r);
+	assert_true(carries_expected_id(r)); /* probed once per start: the id stays */
+	report_free(r);
+	assert_true(no_statement_query(&fx.green));
+	harness_stop(agent, 5000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +355,7 @@ int main(void)
 	        cmocka_unit_test(test_trino_down_is_unreachable_within_two_intervals),
 	        cmocka_unit_test(test_hung_trino_never_delays_reports),
 	        cmocka_unit_test(test_refused_counters_are_reported_as_such),
+	        cmocka_unit_test(test_coordinator_id_probe_before_477),
 	};
 	return cmocka_run_group_tests(tests, agent_fixture_setup, agent_fixture_teardown);
 }

@@ -71,6 +71,8 @@ static json_t *node_json(const struct sim_cluster *cluster, const struct sim_nod
 	        sim_counters_mode_name(node->counters_mode), "etc_dir", node->etc_dir);
 	if (node->coordinator) {
 		const struct sim_counters *c = &cluster->counters;
+		/* what ends its query ids, published in /v1/info from 477 only */
+		json_object_set_new(out, "coordinator_id", json_string(node->coordinator_id));
 		json_object_set_new(out, "qps", json_real(cluster->qps));
 		json_object_set_new(out, "fail_ratio", json_real(cluster->fail_ratio));
 		json_object_set_new(out, "error_type",

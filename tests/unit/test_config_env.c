@@ -213,6 +213,47 @@ static void test_agent_metrics_port_is_opt_in_and_loopback(void **state)
 	}
 }
 
+/* [trino] coordinator_id_probe: off unless set; probe_user a name fit for a header. */
+static void test_trino_coordinator_id_probe_is_opt_in(void **state)
+{
+	(void)state;
+	static const char *const head = "[collector]\nendpoints = tcp://collector:7600\ncurve = "
+	                                "off\n[agent]\ncluster = blue\n"
+	                                "node_id = n1\n[trino]\n";
+	static const struct {
+		const char *name, *trino_keys, *error; /* error: a part of it; NULL: accepted */
+		bool probe;
+		const char *user;
+	} cases[] = {
+	        {"off by default", "", NULL, false, "trino-guard"},
+	        {"on, with the default user", "coordinator_id_probe = on\n", NULL, true,
+	         "trino-guard"},
+	        {"on, with a user", "coordinator_id_probe = on\nprobe_user = probe\n", NULL, true,
+	         "probe"},
+	        {"not a boolean", "coordinator_id_probe = sometimes\n", "agent.ini:8:", false,
+	         NULL},
+	        {"an empty user", "probe_user =\n", "probe_user is empty", false, NULL},
+	        {"a control character in the user", "probe_user = a\tb\n",
+	         "probe_user may not hold control characters", false, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512], err[512] = "";
+		snprintf(text, sizeof(text), "%s%s", head, cases[i].trino_keys);
+		struct agent_config config = {0};
+		int rc = config_load_string(&agent_config_schema, "agent.ini", text, &config, err,
+		                            sizeof(err));
+		if (cases[i].error == NULL) {
+			if (rc != 0)
+				fail_msg("%s: %s", cases[i].name, err);
+			assert_int_equal(config.trino.coordinator_id_probe, cases[i].probe);
+			assert_string_equal(config.trino.probe_user, cases[i].user);
+		} else if (rc == 0 || strstr(err, cases[i].error) == NULL) {
+			fail_msg("%s: got '%s'", cases[i].name, err);
+		}
+		agent_config_free(&config);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +262,7 @@ int main(void)
 	        cmocka_unit_test(test_sizes_take_units),
 	        cmocka_unit_test(test_agent_node_id_from_the_environment),
 	        cmocka_unit_test(test_agent_metrics_port_is_opt_in_and_loopback),
+	        cmocka_unit_test(test_trino_coordinator_id_probe_is_opt_in),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
