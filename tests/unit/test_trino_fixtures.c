@@ -2,7 +2,8 @@
  * Every contract fixture of tests/fixtures/trino/ through the agent's parsers:
  * what each release answers is understood as that release means it (version,
  * role, starting, state, the counters where /metrics has them, the active node
- * count under the release's name, the JMX bodies where JMX exists). What a
+ * count under the release's name, the JMX bodies where JMX exists, the
+ * coordinator id in a statement answer's query id before 477). What a
  * release should have comes from trino-sim's release table, so the table and
  * the fixtures cannot drift apart; every fixture file is covered and named in
  * SOURCES; the README's compatibility table has one row per release-table row.
@@ -21,6 +22,7 @@
 #include "sim_release.h"
 #include "trino_fixture.h"
 #include "trino_parse.h"
+#include "trino_statement.h"
 
 /* The values every fixture carries (tests/fixtures/trino/SOURCES). */
 static const uint64_t expected_values[TRINO_COUNTER_COUNT] = {
@@ -158,6 +160,29 @@ static void check_error(const struct release_dir *r, const char *file, int statu
 	trino_fixture_cleanup(&f);
 }
 
+/*
+ * The answer to the coordinator-id probe's POST: its id ends in the
+ * coordinator's id, which /v1/info does not publish before 477, and its
+ * nextUri is the queued one the probe cancels.
+ */
+static void check_statement(const struct release_dir *r, const char *file)
+{
+	struct trino_fixture f;
+	load(r, file, &f);
+	assert_int_equal(f.status, 200);
+	struct trino_statement_answer answer;
+	char err[512];
+	if (trino_parse_statement_answer(f.body, f.body_len, &answer, err, sizeof(err)) != 0)
+		fail_msg("%s/%s: %s", r->name, file, err);
+	assert_string_equal(answer.coordinator_id, answer.query_id + 22);
+	assert_true(trino_coordinator_id_valid(answer.coordinator_id));
+	char queued[128];
+	snprintf(queued, sizeof(queued), "/v1/statement/queued/%s/", answer.query_id);
+	assert_memory_equal(answer.next_path, queued, strlen(queued));
+	assert_false(r->release->info_coordinator_id); /* the probe is for releases before 477 */
+	trino_fixture_cleanup(&f);
+}
+
 /* Checks one fixture by its name; fails on a file no check knows. */
 static void check_file(const struct release_dir *r, const char *file)
 {
@@ -184,7 +209,9 @@ static void check_file(const struct release_dir *r, const char *file)
 	else if (strcmp(file, "jmx-old-node-manager.http") == 0) {
 		check_error(r, file, 500); /* 477+: the old MBean is gone */
 		assert_true(r->release->info_node_fields);
-	} else
+	} else if (strcmp(file, "statement-queued.http") == 0)
+		check_statement(r, file);
+	else
 		fail_msg("%s/%s: no check knows this fixture", r->name, file);
 }
 
