@@ -156,6 +156,13 @@ static void test_agent_checks(void **state)
 	         "[agent]\ncluster = g\nnode_id = n\n[trino]\n"
 	         "url = https://127.0.0.1:8443\nbearer_token_file = @D/no-token\n" CURVE_OFF,
 	         false, 1, "[trino] bearer_token_file: "},
+	        {"the coordinator-id probe on, with its user",
+	         "[agent]\ncluster = g\nnode_id = n\n[trino]\ncoordinator_id_probe = on\n"
+	         "probe_user = probe\n" CURVE_OFF,
+	         false, 0, "OK (agent config: cluster g, node n)"},
+	        {"a probe_user with a control character",
+	         "[agent]\ncluster = g\nnode_id = n\n[trino]\nprobe_user = a\tb\n" CURVE_OFF, false,
+	         2, "check.ini:5: [trino] probe_user may not hold control characters"},
 	        {"an invalid file", "[agent]\ncluster = g\nnode_id = n\ntick = 1s\n", false, 2,
 	         "check.ini:4: unknown key 'tick' in [agent]"},
 	};
