@@ -176,6 +176,15 @@ static void test_agent_node_id_from_the_environment(void **state)
 	rmdir(dir);
 }
 
+/* Loads agent.ini of HEAD then KEYS into CONFIG; config_load_string's return. */
+static int load_agent_ini(const char *head, const char *keys, struct agent_config *config,
+                          char *err, size_t err_len)
+{
+	char text[512];
+	snprintf(text, sizeof(text), "%s%s", head, keys);
+	return config_load_string(&agent_config_schema, "agent.ini", text, config, err, err_len);
+}
+
 /* [agent] metrics_port: off unless set, loopback unless metrics_address says otherwise. */
 static void test_agent_metrics_port_is_opt_in_and_loopback(void **state)
 {
@@ -196,11 +205,9 @@ static void test_agent_metrics_port_is_opt_in_and_loopback(void **state)
 	        {"past the last port", "metrics_port = 65536\n", "agent.ini:7:", 0, NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char text[512], err[512] = "";
-		snprintf(text, sizeof(text), "%s%s", head, cases[i].agent_keys);
+		char err[512] = "";
 		struct agent_config config = {0};
-		int rc = config_load_string(&agent_config_schema, "agent.ini", text, &config, err,
-		                            sizeof(err));
+		int rc = load_agent_ini(head, cases[i].agent_keys, &config, err, sizeof(err));
 		if (cases[i].error == NULL) {
 			if (rc != 0)
 				fail_msg("%s: %s", cases[i].name, err);
@@ -237,11 +244,9 @@ static void test_trino_coordinator_id_probe_is_opt_in(void **state)
 	         "probe_user may not hold control characters", false, NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char text[512], err[512] = "";
-		snprintf(text, sizeof(text), "%s%s", head, cases[i].trino_keys);
+		char err[512] = "";
 		struct agent_config config = {0};
-		int rc = config_load_string(&agent_config_schema, "agent.ini", text, &config, err,
-		                            sizeof(err));
+		int rc = load_agent_ini(head, cases[i].trino_keys, &config, err, sizeof(err));
 		if (cases[i].error == NULL) {
 			if (rc != 0)
 				fail_msg("%s: %s", cases[i].name, err);
