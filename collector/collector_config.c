@@ -2,8 +2,8 @@
  * The collector's config table and its checks: CURVE needs a secret key and
  * an allow-list dir; an API reachable from other hosts needs a token; the
  * [lb] driver is a row of the driver table, which brings its [lb.NAME]
- * section and its check (collector/lb/lb_drivers.c); [ha] is its own file
- * (collector_config_ha.c).
+ * section and its check (collector/lb/lb_drivers.c); [ha] and [alert.NAME]
+ * are files of their own (collector_config_ha.c, collector_config_alert.c).
  */
 #include "collector_config.h"
 
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert_sinks.h"
+#include "collector_config_alert.h"
 #include "collector_config_ha.h"
 #include "config_diff.h"
 #include "duration.h"
@@ -21,7 +21,6 @@
 #include "findings.h"
 #include "lb_drivers.h"
 #include "log.h"
-#include "request_headers.h"
 
 #define KEY(section, name, type, field, required, def)                                             \
 	{                                                                                          \
@@ -249,26 +248,6 @@ static void *cluster_instance(void *target, const char *name, char *err, size_t 
 	return cluster;
 }
 
-static const struct config_key alert_keys[] = {
-        {"type", CONFIG_CHOICE, offsetof(struct alert_section, type), false, "auto", 0, 0,
-         alert_sink_type_names},
-        {"min_severity", CONFIG_CHOICE, offsetof(struct alert_section, min_severity), false,
-         "warning", 0, 0, severity_names},
-        KEY(alert_section, "url", CONFIG_STRING, url, false, NULL),
-        KEY(alert_section, "routing_key_file", CONFIG_PATH, routing_key_file, false, NULL),
-        KEY(alert_section, "webhook_url_file", CONFIG_PATH, webhook_url_file, false, NULL),
-        KEY(alert_section, "header", CONFIG_KEYED, headers, false, NULL),
-        KEY(alert_section, "header_file", CONFIG_KEYED, header_files, false, NULL),
-        KEY(alert_section, "source", CONFIG_STRING, source, false, NULL),
-        KEY(alert_section, "component", CONFIG_STRING, component, false, "trino"),
-        {"resend", CONFIG_DURATION, offsetof(struct alert_section, resend_ms), false, "60s", 1000,
-         3600000, NULL},
-        {"timeout", CONFIG_DURATION, offsetof(struct alert_section, timeout_ms), false, "10s", 100,
-         120000, NULL},
-        {"max_queued", CONFIG_INT, offsetof(struct alert_section, max_queued), false, "10000", 1,
-         1000000, NULL},
-};
-
 static const struct config_key alerting_keys[] = {
         KEY(alerts_section, "for", CONFIG_KEYED, for_rules, false, NULL),
         KEY(alerts_section, "runbook_url", CONFIG_STRING, runbook_url, false, NULL),
@@ -305,91 +284,6 @@ static int validate_alerting(void *object, const char **key, char *why, size_t w
 	return 0;
 }
 
-static void *alert_instance(void *target, const char *name, char *err, size_t err_len)
-{
-	struct collector_config *config = target;
-	for (size_t i = 0; i < config->alert_count; i++) {
-		if (strcmp(config->alerts[i].name, name) == 0)
-			return &config->alerts[i];
-	}
-	if (config->alert_count == COLLECTOR_MAX_ALERT_SINKS) {
-		snprintf(err, err_len, "at most %d [alert.NAME] sections",
-		         COLLECTOR_MAX_ALERT_SINKS);
-		return NULL;
-	}
-	if (strlen(name) >= sizeof(config->alerts[0].name) ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-	            strlen(name)) {
-		snprintf(err, err_len, "an alert sink name uses letters, digits, '-' and '_'");
-		return NULL;
-	}
-	struct alert_section *alert = &config->alerts[config->alert_count++];
-	memset(alert, 0, sizeof(*alert));
-	snprintf(alert->name, sizeof(alert->name), "%s", name);
-	return alert;
-}
-
-static void *alert_at(void *target, size_t index)
-{
-	struct collector_config *config = target;
-	return index < config->alert_count ? &config->alerts[index] : NULL;
-}
-
-/*
- * The headers can be made: their count, no NAME twice, and every
- * header_file read (at load, so at SIGHUP too) and refused with its line.
- */
-static int check_alert_headers(const struct alert_section *a, const char **key, char *why,
-                               size_t why_len)
-{
-	struct request_headers headers;
-	int line = 0;
-	if (request_headers_read(&a->headers, &a->header_files, &headers, &line, why, why_len) ==
-	    0) {
-		request_headers_free(&headers);
-		return 0;
-	}
-	/* the loader blames "KIND.NAME" at its pair's line; it reads the name at once */
-	static char blamed[160];
-	const struct config_pairs *kinds[2] = {&a->headers, &a->header_files};
-	const char *names[2] = {"header", "header_file"};
-	for (size_t k = 0; k < 2; k++)
-		for (size_t i = 0; i < kinds[k]->count; i++)
-			if (kinds[k]->items[i].line == line) {
-				snprintf(blamed, sizeof(blamed), "%s.%s", names[k],
-				         kinds[k]->items[i].name);
-				*key = blamed;
-			}
-	return -1;
-}
-
-/*
- * The type from the name when none is given; then the keys its type needs
- * (its row says) and the keys every sink may have.
- */
-static int validate_alert(void *object, const char **key, char *why, size_t why_len)
-{
-	struct alert_section *a = object;
-	if (a->type == ALERT_SINK_AUTO)
-		a->type = alert_sink_type_named(a->name);
-	const struct alert_sink_backend *backend = alert_sink_backend(a->type);
-	if (backend == NULL) {
-		snprintf(why, why_len,
-		         "needs type = pagerduty, alertmanager, slack, webhook or log (or a "
-		         "section name that is one of them)");
-		return -1;
-	}
-	if (backend->check != NULL && backend->check(a, key, why, why_len) != 0)
-		return -1;
-	if (a->url != NULL && strncmp(a->url, "http://", 7) != 0 &&
-	    strncmp(a->url, "https://", 8) != 0) {
-		*key = "url";
-		snprintf(why, why_len, "url must start with http:// or https://");
-		return -1;
-	}
-	return check_alert_headers(a, key, why, why_len);
-}
-
 static void *cluster_at(void *target, size_t index)
 {
 	struct collector_config *config = target;
@@ -422,11 +316,11 @@ static const struct config_section fixed_sections[] = {
         SECTION("alerts", alerting, alerting_keys, validate_alerting),
         {.name = "alert.",
          .is_family = true,
-         .keys = alert_keys,
-         .key_count = sizeof(alert_keys) / sizeof(alert_keys[0]),
-         .instance = alert_instance,
-         .instance_at = alert_at,
-         .validate = validate_alert},
+         .keys = collector_config_alert_keys,
+         .key_count = COLLECTOR_CONFIG_ALERT_KEY_COUNT,
+         .instance = collector_config_alert_instance,
+         .instance_at = collector_config_alert_at,
+         .validate = collector_config_alert_validate},
 };
 
 #define FIXED_SECTIONS (sizeof(fixed_sections) / sizeof(fixed_sections[0]))
