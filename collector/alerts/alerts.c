@@ -2,9 +2,11 @@
  * The alert feed's I/O: what rules/alert_policy.c lets out goes to every
  * sink at or above its min_severity; a sink that sends over HTTP gets it
  * through its durable spool, one request at a time, retried with backoff.
- * The sink types are the rows of alert_sinks.h.
+ * The sink types are the rows of alert_sinks.h; the sinks' headers are in
+ * alerts_headers.c, what the feed shows of itself in alerts_view.c.
  */
 #include "alerts.h"
+#include "alerts_impl.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -20,52 +22,12 @@
 #include "http_client.h"
 #include "journal.h"
 #include "log.h"
-#include "request_headers.h"
 #include "secret_file.h"
 #include "utf8.h"
 
 #define BACKOFF_FIRST_MS   1000
 #define BACKOFF_MAX_MS     300000
 #define RETRY_AFTER_MAX_MS 3600000
-
-struct sink {
-	struct alerts *owner;
-	const struct alert_section *settings;
-	const struct alert_sink_backend *backend;
-	struct alert_sink_target target;
-	struct request_headers extra;                 /* header.NAME and header_file.NAME */
-	const char *headers[REQUEST_HEADERS_MAX + 2]; /* Content-Type, EXTRA's, NULL */
-	struct alert_spool *spool;                    /* NULL for a sink that writes (log) */
-	bool in_flight;
-	uint64_t in_flight_seq; /* the entry being sent (a full spool may drop it meanwhile) */
-	bool head_done;     /* in_flight_seq was delivered or given up; its mark is not written */
-	bool dropping;      /* in an overflow episode: said once until the queue drains */
-	bool spool_failing; /* the last sync failed (a full or failing disk) */
-	int attempts;
-	struct event *retry_timer;
-	struct event *resend_timer;
-	uint64_t sent, retried, failed, dropped;
-};
-
-struct alerts {
-	struct event_base *base;
-	struct http_client *http;
-	struct journal *journal;
-	const char *environment;
-	const char *status_url;   /* NULL when [api] public_url is unset */
-	const char *runbook_base; /* [alerts] runbook_url, borrowed from the config; or NULL */
-	char status_url_buffer[1024];
-	char host_name[256];
-	struct sink sinks[COLLECTOR_MAX_ALERT_SINKS];
-	size_t sink_count;
-	/* held findings, the firing set (kept in firing_path across restarts), the reconcile */
-	struct alert_policy policy;
-	char firing_path[1024];
-	bool firing_dirty;
-	bool firing_save_failed; /* retried at every flush until it works */
-	char firing_why[1200];
-	char firing_corrupt[2600]; /* "" unless the file found at start did not parse */
-};
 
 /*
  * Time: the clock is read once, at the start of each callback of the loop
@@ -442,29 +404,6 @@ static void publish_now(struct alerts *alerts, const struct alert *alert, struct
 	}
 }
 
-/* Takes EXTRA as the sink's headers after "Content-Type: application/json". */
-static void set_headers(struct sink *sink, struct request_headers *extra)
-{
-	request_headers_move(&sink->extra, extra);
-	size_t h = 0;
-	sink->headers[h++] = "Content-Type: application/json";
-	for (size_t i = 0; i < sink->extra.count; i++)
-		sink->headers[h++] = sink->extra.lines[i];
-	sink->headers[h] = NULL;
-}
-
-/* The section's header.NAME and header_file.NAME, read now. 0, or -1 with ERR. */
-static int read_headers(const struct alert_section *s, struct request_headers *out, char *err,
-                        size_t err_len)
-{
-	char why[1200];
-	int line = 0;
-	if (request_headers_read(&s->headers, &s->header_files, out, &line, why, sizeof(why)) == 0)
-		return 0;
-	snprintf(err, err_len, "[alert.%s] %s", s->name, why);
-	return -1;
-}
-
 /* The spool (replayed: what a previous run left goes out now) and the timers. 0, or -1. */
 static int open_delivery(struct alerts *alerts, struct sink *sink, const char *state_dir, char *why,
                          size_t why_len)
@@ -512,10 +451,8 @@ static int open_sink(struct alerts *alerts, struct sink *sink, const struct aler
 		snprintf(err, err_len, "[alert.%s]: %s", s->name, why);
 		return -1;
 	}
-	struct request_headers extra;
-	if (read_headers(s, &extra, err, err_len) != 0)
+	if (alerts_sink_headers_open(sink, err, err_len) != 0)
 		return -1;
-	set_headers(sink, &extra);
 	if (sink->backend->body == NULL)
 		return 0; /* it writes; nothing to spool or send */
 	if (open_delivery(alerts, sink, state_dir, why, sizeof(why)) != 0) {
@@ -601,71 +538,4 @@ void alerts_free(struct alerts *alerts)
 	}
 	alert_policy_cleanup(&alerts->policy);
 	free(alerts);
-}
-
-bool alerts_spool_failing(const struct alerts *alerts, char *why, size_t why_len)
-{
-	for (size_t i = 0; alerts != NULL && i < alerts->sink_count; i++) {
-		const struct sink *sink = &alerts->sinks[i];
-		if (sink->spool == NULL || !sink->spool_failing)
-			continue;
-		snprintf(why, why_len, "sink %s: %zu alert(s) only in memory", sink->settings->name,
-		         alert_spool_unwritten(sink->spool));
-		return true;
-	}
-	return false;
-}
-
-bool alerts_firing_save_failing(const struct alerts *alerts, char *why, size_t why_len)
-{
-	if (alerts == NULL || !alerts->firing_save_failed)
-		return false;
-	snprintf(why, why_len, "%s", alerts->firing_why);
-	return true;
-}
-
-int alerts_reload_headers(struct alerts *alerts, char *err, size_t err_len)
-{
-	if (alerts == NULL)
-		return 0;
-	struct request_headers next[COLLECTOR_MAX_ALERT_SINKS];
-	memset(next, 0, sizeof(next));
-	for (size_t i = 0; i < alerts->sink_count; i++) {
-		if (read_headers(alerts->sinks[i].settings, &next[i], err, err_len) == 0)
-			continue;
-		for (size_t k = 0; k < i; k++)
-			request_headers_free(&next[k]);
-		return -1;
-	}
-	for (size_t i = 0; i < alerts->sink_count; i++)
-		set_headers(&alerts->sinks[i], &next[i]);
-	return 0;
-}
-
-bool alerts_firing_corrupt(const struct alerts *alerts, char *why, size_t why_len)
-{
-	if (alerts == NULL || alerts->firing_corrupt[0] == '\0')
-		return false;
-	snprintf(why, why_len, "%s", alerts->firing_corrupt);
-	return true;
-}
-
-size_t alerts_sink_count(const struct alerts *alerts)
-{
-	return alerts != NULL ? alerts->sink_count : 0;
-}
-
-void alerts_sink_stats(const struct alerts *alerts, size_t index, int64_t now_unix_ms,
-                       struct alert_sink_stats *out)
-{
-	const struct sink *sink = &alerts->sinks[index];
-	out->name = sink->settings->name;
-	out->type = sink->backend->name;
-	out->sent = sink->sent;
-	out->retried = sink->retried;
-	out->failed = sink->failed;
-	out->dropped = sink->dropped;
-	out->queued = sink->spool ? alert_spool_count(sink->spool) : 0;
-	const struct spool_entry *head = sink->spool ? alert_spool_head(sink->spool) : NULL;
-	out->oldest_queued_ms = head != NULL ? now_unix_ms - head->queued_unix_ms : 0;
 }
