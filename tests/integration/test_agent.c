@@ -73,6 +73,7 @@ static void test_report_carries_version_role_state_and_counters_via_metrics(void
 	r = next_from("green-coord", 2000);
 	assert_non_null(r);
 	assert_int_equal(r->seq, seq + 1);
+	assert_null(r->coordinator_id); /* an interval later: no probe has answered either */
 	report_free(r);
 	assert_int_equal(harness_stop(agent, 5000), 0); /* SIGTERM: a clean exit */
 }
