@@ -19,6 +19,7 @@
 #include "http_client.h"
 #include "log.h"
 #include "trino_statement.h"
+#include "utf8.h"
 
 #define PROBE_MAX_BODY  (64 * 1024)
 #define PROBE_RETRY_MS  (30 * 1000) /* after a probe that failed */
@@ -123,7 +124,9 @@ static int read_post_answer(const struct http_response *response,
 		return -1;
 	}
 	if (response->status != 200) {
-		snprintf(why, why_len, "HTTP %ld: %.200s", response->status, response->body);
+		char message[256];
+		utf8_one_line(response->body, response->body_len, 200, message, sizeof(message));
+		snprintf(why, why_len, "HTTP %ld: %s", response->status, message);
 		return -1;
 	}
 	if (trino_parse_statement_answer(response->body, response->body_len, answer, parse_error,

@@ -187,24 +187,6 @@ int64_t poller_info_pending_since(const struct poller *poller)
 	return poller->in_flight[POLL_INFO] ? poller->info_started_ms : -1;
 }
 
-/* Keeps a server message fit for a report: one line, UTF-8, bounded. */
-static void summarize_body(const char *body, size_t len, char *out, size_t out_len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 1 < out_len && n < 200; i++) {
-		unsigned char c = (unsigned char)body[i];
-		out[n++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
-	}
-	out[n] = '\0';
-	while (n > 0 && !utf8_valid(out, n))
-		out[--n] = '\0'; /* cut a partial character at the end */
-	if (!utf8_valid(out, n)) {
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)out[i] >= 0x80)
-				out[i] = '?';
-	}
-}
-
 static void cycle_step_done(struct poller *poller, uint64_t cycle)
 {
 	if (cycle != poller->cycle)
@@ -282,7 +264,7 @@ static void counters_failed(struct poller *poller, const struct http_response *r
 		         response->error);
 		return;
 	}
-	summarize_body(response->body, response->body_len, message, sizeof(message));
+	utf8_one_line(response->body, response->body_len, 200, message, sizeof(message));
 	switch (response->status) {
 	case 401:
 		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNAUTHORIZED;
@@ -514,7 +496,7 @@ static void on_info_answer(struct poller *poller, const struct http_response *re
 		         response->error);
 	} else if (response->status != 200) {
 		char message[256];
-		summarize_body(response->body, response->body_len, message, sizeof(message));
+		utf8_one_line(response->body, response->body_len, 200, message, sizeof(message));
 		snap->info_ok = false;
 		snprintf(snap->info_error, sizeof(snap->info_error), "/v1/info: HTTP %ld: %s",
 		         response->status, message);

@@ -103,3 +103,20 @@ bool utf8_clean_copy(const char *text, size_t max_bytes, char *out, size_t out_s
 	out[used] = '\0';
 	return replaced || !complete;
 }
+
+void utf8_one_line(const char *text, size_t len, size_t max_bytes, char *out, size_t out_size)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 1 < out_size && n < max_bytes; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[n++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
+	}
+	out[n] = '\0';
+	while (n > 0 && !utf8_valid(out, n))
+		out[--n] = '\0'; /* cut a partial character at the end */
+	if (!utf8_valid(out, n)) {
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)out[i] >= 0x80)
+				out[i] = '?';
+	}
+}

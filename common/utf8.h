@@ -21,4 +21,13 @@ bool utf8_valid(const char *text, size_t len);
  */
 bool utf8_clean_copy(const char *text, size_t max_bytes, char *out, size_t out_size);
 
+/*
+ * Keeps a server's message fit for a report or a log line: the LEN bytes at
+ * TEXT, at most MAX_BYTES of them, into OUT (OUT_SIZE bytes, always
+ * terminated) on one line (newlines and tabs become spaces, other control
+ * characters '?'), a character cut at the end dropped, and where the rest is
+ * still not UTF-8 every byte above 0x7f a '?'.
+ */
+void utf8_one_line(const char *text, size_t len, size_t max_bytes, char *out, size_t out_size);
+
 #endif

@@ -165,6 +165,33 @@ static void test_utf8_clean_copy_table(void **state)
 	assert_string_equal(small, "a\xe2\x80\xa6");
 }
 
+static void test_utf8_one_line_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *text;
+		size_t max_bytes;
+		const char *out;
+	} cases[] = {
+	        {"plain text stays", "Query not found", 200, "Query not found"},
+	        {"newlines and tabs become spaces", "a\nb\r\tc", 200, "a b  c"},
+	        {"other control characters become ?",
+	         "a\x01"
+	         "b\x1b",
+	         200, "a?b?"},
+	        {"cut at the bound", "abcdef", 4, "abcd"},
+	        {"a character cut at the end is dropped", "ab\xc3\xa9", 3, "ab"},
+	        {"a whole character at the end stays", "ab\xc3\xa9", 4, "ab\xc3\xa9"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[64];
+		utf8_one_line(cases[i].text, strlen(cases[i].text), cases[i].max_bytes, out,
+		              sizeof(out));
+		if (strcmp(out, cases[i].out) != 0)
+			fail_msg("%s: '%s'", cases[i].name, out);
+	}
+}
+
 static void test_log_level_parse(void **state)
 {
 	(void)state;
@@ -191,6 +218,7 @@ int main(void)
 	        cmocka_unit_test(test_duration_format_human),
 	        cmocka_unit_test(test_utf8_table),
 	        cmocka_unit_test(test_utf8_clean_copy_table),
+	        cmocka_unit_test(test_utf8_one_line_table),
 	        cmocka_unit_test(test_log_level_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
