@@ -5,7 +5,9 @@
  * worker, a coordinator still starting, management refused) it reports the
  * version, role, state, counters and the active node count with the name it
  * came from; it asks /metrics only for the names it uses, and JMX only where
- * /metrics lacks the counters.
+ * /metrics lacks the counters. With the coordinator-id probe on, the agent
+ * reads 476's coordinator id from the statement fixture, once, and cancels
+ * the query; on 477 it never probes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +110,7 @@ static pid_t start_server(const struct agent_case *c, int port, const char *log)
 	      "jmx-node-manager.http");
 	route(argv, &argc, store, c->release, "/v1/jmx/mbean/" OLD_NODES,
 	      "jmx-old-node-manager.http");
+	route(argv, &argc, store, c->release, "/v1/statement", "statement-queued.http");
 	argv[argc] = NULL;
 	char server_log[512];
 	snprintf(server_log, sizeof(server_log), "%s.server", log);
@@ -121,17 +124,26 @@ static bool answers(void *arg)
 	return body != NULL;
 }
 
+/* Writes the agent's ini for PORT, INTERVAL and EXTRA [trino] keys; returns its path (static). */
+static const char *write_ini(int port, const char *interval, const char *extra)
+{
+	static char ini[512];
+	char text[1024];
+	snprintf(ini, sizeof(ini), "%s/agent.ini", dir);
+	snprintf(text, sizeof(text),
+	         "[agent]\ncluster = c\nnode_id = n\ninterval = %s\n"
+	         "[trino]\nurl = http://127.0.0.1:%d\netc_dir = %s/etc\ntimeout = 10s\n%s"
+	         "[collector]\nendpoints = tcp://127.0.0.1:1\ncurve = off\n",
+	         interval, port, dir, extra);
+	harness_write_file(ini, text);
+	return ini;
+}
+
 /* Runs the agent once against PORT; returns its report as JSON. */
 static json_t *agent_once(int port)
 {
-	char ini[512], text[1024], out[512];
-	snprintf(ini, sizeof(ini), "%s/agent.ini", dir);
-	snprintf(text, sizeof(text),
-	         "[agent]\ncluster = c\nnode_id = n\ninterval = 1s\n"
-	         "[trino]\nurl = http://127.0.0.1:%d\netc_dir = %s/etc\ntimeout = 10s\n"
-	         "[collector]\nendpoints = tcp://127.0.0.1:1\ncurve = off\n",
-	         port, dir);
-	harness_write_file(ini, text);
+	char out[512];
+	const char *ini = write_ini(port, "1s", "");
 	snprintf(out, sizeof(out), "%s/report.json", dir);
 	unlink(out);
 	const char *argv[] = {TG_AGENT_BIN, "-c", ini, "--once", "--print", NULL};
@@ -204,6 +216,81 @@ static void check_case(const struct agent_case *c)
 	free(requests);
 }
 
+/* Starts the fixture server for C; its port, the request log's path in LOG. */
+static int serve_case(const struct agent_case *c, char *log, size_t log_len, pid_t *server)
+{
+	int port = harness_port_range(1);
+	char url[128];
+	snprintf(log, log_len, "%s/requests-%s-%d.log", dir, c->release, (int)c->situation);
+	*server = start_server(c, port, log);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/info", port);
+	if (!harness_wait_until(answers, url, 30000))
+		fail_msg("the fixture server for %s does not answer", c->release);
+	return port;
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* harness_wait_until condition: the file ARG holds five reports (lines). */
+static bool five_reports(void *arg)
+{
+	char *text = harness_read_file(arg);
+	bool enough = text != NULL && count_of(text, "\n") >= 5;
+	free(text);
+	return enough;
+}
+
+/*
+ * The agent with the probe on against RELEASE's coordinator for five
+ * reports: the last carries ID, and the server saw POSTS probes.
+ */
+static void check_probe(const char *release, const char *id, size_t posts)
+{
+	const struct agent_case c = {release, COORDINATOR, release, "ACTIVE", "ok", NULL, NULL};
+	char log[512], out[512];
+	pid_t server;
+	int port = serve_case(&c, log, sizeof(log), &server);
+	const char *ini = write_ini(port, "200ms", "coordinator_id_probe = on\n");
+	snprintf(out, sizeof(out), "%s/reports-%s.json", dir, release);
+	const char *argv[] = {TG_AGENT_BIN, "-c", ini, "--print", NULL};
+	pid_t agent = harness_spawn_split(argv, out, NULL);
+	bool reported = harness_wait_until(five_reports, out, 20000);
+	harness_stop(agent, 5000);
+	harness_stop(server, 5000);
+	assert_true(reported);
+	char *reports = harness_read_file(out);
+	const char *last = strrchr(reports, '\n');
+	while (last > reports && last[-1] != '\n')
+		last--;
+	json_t *r = json_loads(last, 0, NULL);
+	assert_non_null(r);
+	if (strcmp(text_of(r, "coordinator_id"), id) != 0)
+		fail_msg("%s: the last report has coordinator id '%s', not '%s'", release,
+		         text_of(r, "coordinator_id"), id);
+	json_decref(r);
+	free(reports);
+	char *requests = harness_read_file(log);
+	assert_non_null(requests);
+	/* one POST in five reports, and the DELETE of its queued nextUri */
+	assert_int_equal(count_of(requests, "GET /v1/statement\n"), posts);
+	assert_int_equal(
+	        count_of(requests, "GET /v1/statement/queued/20260314_101503_00000_k3x9a/"), posts);
+	free(requests);
+}
+
+static void test_coordinator_id_probe_on_the_fixtures(void **state)
+{
+	(void)state;
+	check_probe("476", "k3x9a", 1); /* statement-queued.http's id */
+	check_probe("477", "k3x9a", 0); /* /v1/info's coordinatorId: no probe */
+}
+
 static void test_agent_on_every_release(void **state)
 {
 	(void)state;
@@ -239,6 +326,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_agent_on_every_release),
+	        cmocka_unit_test(test_coordinator_id_probe_on_the_fixtures),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
