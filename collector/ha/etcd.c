@@ -4,11 +4,18 @@
  * bytes fields are base64, int64 fields strings, false and zero fields left
  * out of answers. A failed compare is an answer like any other (succeeded
  * absent), not an error; an error is an HTTP status with {"error", "code"}.
+ * With a user and password (etcd's auth enabled), /v3/auth/authenticate
+ * gives a token that every call carries as its Authorization header;
+ * requests wait for it, and a token etcd no longer knows (it expired, or
+ * etcd restarted: simple tokens live in its memory) is replaced once per
+ * request.
  */
 #include "etcd.h"
+#include "etcd_impl.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,37 +23,7 @@
 
 #include "clock.h"
 #include "http_client.h"
-
-#define ETCD_MAX_ENDPOINTS   8
-#define ETCD_DEFAULT_TIMEOUT 2000
-#define ETCD_MAX_RESPONSE    (4 * 1024 * 1024)
-#define ETCD_ENDPOINT_LEN    256
-#define ETCD_MAX_VALUE_BYTES (1024 * 1024)
-
-enum etcd_call { CALL_GRANT, CALL_KEEPALIVE, CALL_REVOKE, CALL_TXN, CALL_RANGE };
-
-struct etcd {
-	struct http_client *http;
-	char endpoints[ETCD_MAX_ENDPOINTS][ETCD_ENDPOINT_LEN];
-	size_t endpoint_count;
-	size_t first; /* the endpoint that answered last */
-	int64_t timeout_ms;
-	char ca_file[512], cert_file[512], key_file[512];
-	struct etcd_request *requests; /* in flight, so that etcd_free can drop them */
-};
-
-struct etcd_request {
-	struct etcd *etcd;
-	enum etcd_call call;
-	const char *path; /* "/v3/kv/txn" */
-	char *body;
-	size_t tries;    /* endpoints tried */
-	size_t endpoint; /* the one being tried */
-	int64_t sent_ms;
-	etcd_done_fn done;
-	void *arg;
-	struct etcd_request *next;
-};
+#include "secret_file.h"
 
 static void copy_option(char *dst, size_t len, const char *src)
 {
@@ -88,10 +65,19 @@ struct etcd *etcd_new(struct http_client *http, const struct etcd_options *optio
 	copy_option(etcd->ca_file, sizeof(etcd->ca_file), options->ca_file);
 	copy_option(etcd->cert_file, sizeof(etcd->cert_file), options->cert_file);
 	copy_option(etcd->key_file, sizeof(etcd->key_file), options->key_file);
+	if (options->username != NULL) {
+		copy_option(etcd->username, sizeof(etcd->username), options->username);
+		etcd->password = strdup(options->password != NULL ? options->password : "");
+		if (etcd->password == NULL) {
+			snprintf(err, err_len, "out of memory");
+			free(etcd);
+			return NULL;
+		}
+	}
 	return etcd;
 }
 
-static void request_free(struct etcd_request *request)
+void etcd_request_free(struct etcd_request *request)
 {
 	free(request->body);
 	free(request);
@@ -105,8 +91,11 @@ void etcd_free(struct etcd *etcd)
 		struct etcd_request *r = etcd->requests;
 		etcd->requests = r->next;
 		http_client_cancel(etcd->http, r);
-		request_free(r);
+		etcd_request_free(r);
 	}
+	if (etcd->password != NULL)
+		secret_free(etcd->password);
+	OPENSSL_cleanse(etcd->token, sizeof(etcd->token));
 	free(etcd);
 }
 
@@ -121,7 +110,7 @@ void etcd_cancel(struct etcd *etcd, void *arg)
 		}
 		*p = r->next;
 		http_client_cancel(etcd->http, r);
-		request_free(r);
+		etcd_request_free(r);
 	}
 }
 
@@ -130,7 +119,7 @@ const char *etcd_endpoint(const struct etcd *etcd)
 	return etcd->endpoints[etcd->first];
 }
 
-static void request_unlink(struct etcd_request *request)
+void etcd_request_unlink(struct etcd_request *request)
 {
 	for (struct etcd_request **p = &request->etcd->requests; *p != NULL; p = &(*p)->next) {
 		if (*p == request) {
@@ -246,18 +235,16 @@ static int collect_kvs(enum etcd_call call, const json_t *answer, struct etcd_kv
 
 /* --- requests ------------------------------------------------------------- */
 
-static int send_request(struct etcd_request *request, char *err, size_t err_len);
-
 static void finish(struct etcd_request *request, struct etcd_result *result)
 {
 	result->sent_ms = request->sent_ms;
-	request_unlink(request);
+	etcd_request_unlink(request);
 	request->done(result, request->arg);
-	request_free(request);
+	etcd_request_free(request);
 }
 
 /* Answers "ENDPOINT: DETAIL" as the request's failure. */
-static void fail(struct etcd_request *request, const char *endpoint, const char *detail)
+void etcd_request_fail(struct etcd_request *request, const char *endpoint, const char *detail)
 {
 	char why[512];
 	snprintf(why, sizeof(why), "%s: %s", endpoint, detail);
@@ -293,28 +280,42 @@ static void on_answer(const struct http_response *response, void *arg)
 		/* not reached: the next endpoint may be */
 		char err[256];
 		if (request->tries < etcd->endpoint_count &&
-		    send_request(request, err, sizeof(err)) == 0)
+		    etcd_request_send(request, err, sizeof(err)) == 0)
 			return;
-		fail(request, endpoint, response->error);
+		if (request->call == CALL_AUTH)
+			etcd_auth_answer(request, response);
+		else
+			etcd_request_fail(request, endpoint, response->error);
 		return;
 	}
 	etcd->first = request->endpoint;
+	if (request->call == CALL_AUTH) {
+		etcd_auth_answer(request, response);
+		return;
+	}
 	json_error_t jerr;
 	json_t *answer =
 	        json_loadb(response->body, response->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (response->status != 200) {
 		const char *message = json_string_value(json_object_get(answer, "error"));
+		if (etcd_auth_refused(request, response->status, message)) {
+			json_decref(answer);
+			request->reauthenticated = true;
+			request->tries = 0;
+			etcd_auth_park(request);
+			return;
+		}
 		char status[300];
 		snprintf(status, sizeof(status), "HTTP %ld: %s", response->status,
 		         message != NULL ? message : "no error text");
-		fail(request, endpoint, status);
+		etcd_request_fail(request, endpoint, status);
 		json_decref(answer);
 		return;
 	}
 	struct etcd_result result = {0};
 	struct etcd_kv *kvs = NULL;
 	if (answer == NULL || parse_answer(request, answer, &result, &kvs) < 0) {
-		fail(request, endpoint, "an answer that is not etcd's v3 JSON");
+		etcd_request_fail(request, endpoint, "an answer that is not etcd's v3 JSON");
 	} else {
 		finish(request, &result);
 	}
@@ -322,14 +323,19 @@ static void on_answer(const struct http_response *response, void *arg)
 	json_decref(answer);
 }
 
-static int send_request(struct etcd_request *request, char *err, size_t err_len)
+int etcd_request_send(struct etcd_request *request, char *err, size_t err_len)
 {
 	struct etcd *etcd = request->etcd;
 	request->endpoint = (etcd->first + request->tries) % etcd->endpoint_count;
 	request->tries++;
 	char url[ETCD_ENDPOINT_LEN + 32];
 	snprintf(url, sizeof(url), "%s%s", etcd->endpoints[request->endpoint], request->path);
-	static const char *const headers[] = {"Content-Type: application/json", NULL};
+	const char *headers[] = {"Content-Type: application/json", NULL, NULL};
+	if (request->call != CALL_AUTH && etcd->password != NULL) {
+		snprintf(request->authorization, sizeof(request->authorization),
+		         "Authorization: %s", etcd->token);
+		headers[1] = request->authorization;
+	}
 	struct http_request http = {
 	        .method = "POST",
 	        .url = url,
@@ -347,8 +353,8 @@ static int send_request(struct etcd_request *request, char *err, size_t err_len)
 }
 
 /* Sends BODY (taken, may be NULL: out of memory) to PATH. */
-static int start(struct etcd *etcd, enum etcd_call call, const char *path, json_t *body,
-                 etcd_done_fn done, void *arg, char *err, size_t err_len)
+int etcd_start(struct etcd *etcd, enum etcd_call call, const char *path, json_t *body,
+               etcd_done_fn done, void *arg, char *err, size_t err_len)
 {
 	struct etcd_request *request = calloc(1, sizeof(*request));
 	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -361,8 +367,15 @@ static int start(struct etcd *etcd, enum etcd_call call, const char *path, json_
 	}
 	*request = (struct etcd_request){
 	        .etcd = etcd, .call = call, .path = path, .body = text, .done = done, .arg = arg};
-	if (send_request(request, err, err_len) < 0) {
-		request_free(request);
+	if (call != CALL_AUTH && etcd->password != NULL && etcd->token[0] == '\0') {
+		if (!etcd->authenticating && etcd_authenticate(etcd, err, err_len) < 0) {
+			etcd_request_free(request);
+			return -1;
+		}
+		request->parked = true;
+		request->auth_round = etcd->auth_round;
+	} else if (etcd_request_send(request, err, err_len) < 0) {
+		etcd_request_free(request);
 		return -1;
 	}
 	request->next = etcd->requests;
@@ -400,22 +413,22 @@ static json_t *key_object(const char *key)
 int etcd_lease_grant(struct etcd *etcd, int64_t ttl_s, etcd_done_fn done, void *arg, char *err,
                      size_t err_len)
 {
-	return start(etcd, CALL_GRANT, "/v3/lease/grant",
-	             json_pack("{s:o}", "TTL", int64_json(ttl_s)), done, arg, err, err_len);
+	return etcd_start(etcd, CALL_GRANT, "/v3/lease/grant",
+	                  json_pack("{s:o}", "TTL", int64_json(ttl_s)), done, arg, err, err_len);
 }
 
 int etcd_lease_keepalive(struct etcd *etcd, int64_t lease_id, etcd_done_fn done, void *arg,
                          char *err, size_t err_len)
 {
-	return start(etcd, CALL_KEEPALIVE, "/v3/lease/keepalive",
-	             json_pack("{s:o}", "ID", int64_json(lease_id)), done, arg, err, err_len);
+	return etcd_start(etcd, CALL_KEEPALIVE, "/v3/lease/keepalive",
+	                  json_pack("{s:o}", "ID", int64_json(lease_id)), done, arg, err, err_len);
 }
 
 int etcd_lease_revoke(struct etcd *etcd, int64_t lease_id, etcd_done_fn done, void *arg, char *err,
                       size_t err_len)
 {
-	return start(etcd, CALL_REVOKE, "/v3/lease/revoke",
-	             json_pack("{s:o}", "ID", int64_json(lease_id)), done, arg, err, err_len);
+	return etcd_start(etcd, CALL_REVOKE, "/v3/lease/revoke",
+	                  json_pack("{s:o}", "ID", int64_json(lease_id)), done, arg, err, err_len);
 }
 
 /* A compare of KEY's TARGET ("CREATE", "MOD", "VALUE") being equal to what FIELD names. */
@@ -461,7 +474,7 @@ int etcd_put_if_absent(struct etcd *etcd, const char *key, const char *value, in
 	json_t *body =
 	        txn(json_pack("[o?]", compare(key, "CREATE", "create_revision", int64_json(0))),
 	            json_pack("[o?]", put_op(key, value, lease)), json_pack("[o?]", range_op(key)));
-	return start(etcd, CALL_TXN, "/v3/kv/txn", body, done, arg, err, err_len);
+	return etcd_start(etcd, CALL_TXN, "/v3/kv/txn", body, done, arg, err, err_len);
 }
 
 int etcd_put_guarded(struct etcd *etcd, const char *key, const char *value, int64_t mod_revision,
@@ -483,7 +496,7 @@ int etcd_put_guarded(struct etcd *etcd, const char *key, const char *value, int6
 		json_array_append_new(failure, range_op(fence_key));
 	}
 	json_t *body = txn(compares, json_pack("[o?]", put_op(key, value, 0)), failure);
-	return start(etcd, CALL_TXN, "/v3/kv/txn", body, done, arg, err, err_len);
+	return etcd_start(etcd, CALL_TXN, "/v3/kv/txn", body, done, arg, err, err_len);
 }
 
 int etcd_get(struct etcd *etcd, const char *key, bool prefix, etcd_done_fn done, void *arg,
@@ -502,7 +515,7 @@ int etcd_get(struct etcd *etcd, const char *key, bool prefix, etcd_done_fn done,
 		}
 		free(end);
 	}
-	return start(etcd, CALL_RANGE, "/v3/kv/range", range, done, arg, err, err_len);
+	return etcd_start(etcd, CALL_RANGE, "/v3/kv/range", range, done, arg, err, err_len);
 }
 
 int etcd_delete(struct etcd *etcd, const char *key, int64_t mod_revision, etcd_done_fn done,
@@ -515,5 +528,5 @@ int etcd_delete(struct etcd *etcd, const char *key, int64_t mod_revision, etcd_d
 	json_t *del = key_object(key);
 	json_t *body = txn(compares, json_pack("[{s:o?}]", "requestDeleteRange", del),
 	                   json_pack("[o?]", range_op(key)));
-	return start(etcd, CALL_TXN, "/v3/kv/txn", body, done, arg, err, err_len);
+	return etcd_start(etcd, CALL_TXN, "/v3/kv/txn", body, done, arg, err, err_len);
 }

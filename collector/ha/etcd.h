@@ -23,6 +23,8 @@ struct etcd_options {
 	const char
 	        *cert_file; /* client certificate: etcd's --client-cert-auth (the user is its CN) */
 	const char *key_file; /* its private key; both or neither */
+	const char *username; /* etcd's auth: the user (NULL: auth off) */
+	const char *password; /* and its password (copied) */
 };
 
 struct etcd_kv {

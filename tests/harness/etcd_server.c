@@ -42,13 +42,16 @@ int etcd_server_restart(struct etcd_server *server)
 	snprintf(client, sizeof(client), "http://127.0.0.1:%d", server->client_port);
 	snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", server->peer_port);
 	snprintf(cluster, sizeof(cluster), "test=%s", peer);
+	char listen[160];
+	snprintf(listen, sizeof(listen), "%s%s%s", client, server->tls_port > 0 ? "," : "",
+	         server->https_url);
 	const char *argv[] = {etcd_bin(),
 	                      "--name",
 	                      "test",
 	                      "--data-dir",
 	                      server->data_dir,
 	                      "--listen-client-urls",
-	                      client,
+	                      listen,
 	                      "--advertise-client-urls",
 	                      client,
 	                      "--listen-peer-urls",
@@ -61,6 +64,13 @@ int etcd_server_restart(struct etcd_server *server)
 	                      "zap",
 	                      "--log-level",
 	                      "warn",
+	                      server->tls_port > 0 ? "--cert-file" : NULL,
+	                      server->server_cert,
+	                      "--key-file",
+	                      server->server_key,
+	                      "--trusted-ca-file",
+	                      server->ca,
+	                      "--client-cert-auth",
 	                      NULL};
 	server->pid = harness_spawn(argv, server->log);
 	if (server->pid < 0)
@@ -81,6 +91,52 @@ int etcd_server_start(struct etcd_server *server, const char *dir)
 	snprintf(server->url, sizeof(server->url), "http://127.0.0.1:%d", server->client_port);
 	snprintf(server->data_dir, sizeof(server->data_dir), "%s/etcd-data", dir);
 	snprintf(server->log, sizeof(server->log), "%s/etcd.log", dir);
+	return etcd_server_restart(server);
+}
+
+/* A CA, and a server (127.0.0.1) and a client certificate it signed, under TLS_DIR. */
+static int make_certificates(const char *tls_dir)
+{
+	char script[2048];
+	snprintf(script, sizeof(script),
+	         "(set -e; mkdir -p '%s'; cd '%s'; k='-newkey ec -pkeyopt "
+	         "ec_paramgen_curve:prime256v1'"
+	         "; openssl req -x509 $k -nodes -keyout ca.key -out ca.pem -days 2 -subj "
+	         "/CN=tg-test-ca"
+	         "; openssl req $k -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1"
+	         "; echo subjectAltName=IP:127.0.0.1 > server.ext"
+	         "; openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+	         " -out server.pem -days 2 -extfile server.ext"
+	         "; openssl req $k -nodes -keyout client.key -out client.csr -subj /CN=trino-guard"
+	         "; openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+	         " -out client.pem -days 2; chmod 600 client.key server.key"
+	         ") >/dev/null 2>&1",
+	         tls_dir, tls_dir);
+	return system(script) == 0 ? 0 : -1;
+}
+
+int etcd_server_start_tls(struct etcd_server *server, const char *dir)
+{
+	memset(server, 0, sizeof(*server));
+	server->client_port = harness_port_range(3);
+	server->peer_port = server->client_port + 1;
+	server->tls_port = server->client_port + 2;
+	snprintf(server->url, sizeof(server->url), "http://127.0.0.1:%d", server->client_port);
+	snprintf(server->https_url, sizeof(server->https_url), "https://127.0.0.1:%d",
+	         server->tls_port);
+	snprintf(server->data_dir, sizeof(server->data_dir), "%s/etcd-data", dir);
+	snprintf(server->log, sizeof(server->log), "%s/etcd.log", dir);
+	char tls[512];
+	snprintf(tls, sizeof(tls), "%s/tls", dir);
+	snprintf(server->ca, sizeof(server->ca), "%s/ca.pem", tls);
+	snprintf(server->server_cert, sizeof(server->server_cert), "%s/server.pem", tls);
+	snprintf(server->server_key, sizeof(server->server_key), "%s/server.key", tls);
+	snprintf(server->client_cert, sizeof(server->client_cert), "%s/client.pem", tls);
+	snprintf(server->client_key, sizeof(server->client_key), "%s/client.key", tls);
+	if (make_certificates(tls) != 0) {
+		fprintf(stderr, "etcd_server: openssl could not make the test certificates\n");
+		return -1;
+	}
 	return etcd_server_restart(server);
 }
 

@@ -15,6 +15,10 @@ struct etcd_server {
 	char url[64]; /* http://127.0.0.1:PORT */
 	char data_dir[512];
 	char log[512];
+	/* with TLS (etcd_server_start_tls): a second listener, https, client certificates required */
+	int tls_port;
+	char https_url[64];
+	char ca[512], client_cert[512], client_key[512], server_cert[512], server_key[512];
 };
 
 /* Whether the etcd binary is there (ETCD_BIN, or the one found at build time). */
@@ -22,6 +26,13 @@ bool etcd_server_available(void);
 
 /* Starts etcd with its data and log under DIR; 0 once it answers, -1 otherwise. */
 int etcd_server_start(struct etcd_server *server, const char *dir);
+
+/*
+ * The same with a CA, a server certificate for 127.0.0.1 and a client
+ * certificate made under DIR/tls with openssl(1), and etcd also serving
+ * https_url, where it wants a client certificate of that CA.
+ */
+int etcd_server_start_tls(struct etcd_server *server, const char *dir);
 
 /* Starts it again on the same ports and data (after a stop or a kill -9). */
 int etcd_server_restart(struct etcd_server *server);
