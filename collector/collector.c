@@ -362,6 +362,12 @@ static int start_ha(struct collector *collector, char *err, size_t err_len)
 	const char *endpoints[COLLECTOR_MAX_ETCD_ENDPOINTS + 1] = {0};
 	for (size_t i = 0; i < s->etcd_endpoints.count && i < COLLECTOR_MAX_ETCD_ENDPOINTS; i++)
 		endpoints[i] = s->etcd_endpoints.items[i];
+	char *password = NULL, why[512];
+	if (s->password_file != NULL &&
+	    (password = secret_file_read(s->password_file, why, sizeof(why))) == NULL) {
+		snprintf(err, err_len, "[ha] password_file %s", why);
+		return -1;
+	}
 	const struct ha_options options = {
 	        .endpoints = endpoints,
 	        .prefix = prefix,
@@ -371,6 +377,8 @@ static int start_ha(struct collector *collector, char *err, size_t err_len)
 	        .ca_file = s->ca_file,
 	        .cert_file = s->cert_file,
 	        .key_file = s->key_file,
+	        .username = s->username,
+	        .password = password,
 	};
 	const struct ha_hooks hooks = {
 	        .state = on_ha_state,
@@ -378,8 +386,8 @@ static int start_ha(struct collector *collector, char *err, size_t err_len)
 	        .saved = on_ha_saved,
 	        .arg = collector,
 	};
-	char why[512];
 	collector->ha = ha_new(collector->base, &options, &hooks, why, sizeof(why));
+	secret_free(password); /* etcd keeps its own copy */
 	if (collector->ha == NULL) {
 		snprintf(err, err_len, "[ha]: %s", why);
 		return -1;

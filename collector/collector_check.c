@@ -78,6 +78,12 @@ static void check_files(struct config_check *check, const struct collector_confi
 			config_check_problem(check, "[api] %s", why);
 		secret_free(token);
 	}
+	if (config->ha.password_file != NULL) {
+		char *password = secret_file_read(config->ha.password_file, why, sizeof(why));
+		if (password == NULL)
+			config_check_problem(check, "[ha] password_file %s", why);
+		secret_free(password);
+	}
 	const char *state_dir = config->collector.state_dir;
 	if (access(state_dir, W_OK | X_OK) != 0 && errno != ENOENT)
 		config_check_problem(check, "[collector] state_dir %s: %s", state_dir,

@@ -81,6 +81,8 @@ struct ha_section {
 	char *ca_file;                     /* trust for https endpoints; NULL: the system's */
 	char *cert_file;                   /* client certificate (etcd --client-cert-auth) */
 	char *key_file;                    /* its key */
+	char *username;                    /* etcd's auth: the user; NULL: none */
+	char *password_file;               /* its password, a secret file */
 };
 
 /*

@@ -20,6 +20,9 @@ const struct config_key collector_config_ha_keys[] = {
         {"ca_file", CONFIG_PATH, offsetof(struct ha_section, ca_file), false, NULL, 0, 0, NULL},
         {"cert_file", CONFIG_PATH, offsetof(struct ha_section, cert_file), false, NULL, 0, 0, NULL},
         {"key_file", CONFIG_PATH, offsetof(struct ha_section, key_file), false, NULL, 0, 0, NULL},
+        {"username", CONFIG_STRING, offsetof(struct ha_section, username), false, NULL, 0, 0, NULL},
+        {"password_file", CONFIG_PATH, offsetof(struct ha_section, password_file), false, NULL, 0,
+         0, NULL},
 };
 
 _Static_assert(sizeof(collector_config_ha_keys) / sizeof(collector_config_ha_keys[0]) ==
@@ -51,6 +54,16 @@ int collector_config_ha_validate(void *object, const char **key, char *why, size
 	if ((ha->cert_file == NULL) != (ha->key_file == NULL)) {
 		*key = ha->cert_file == NULL ? "key_file" : "cert_file";
 		snprintf(why, why_len, "cert_file and key_file go together");
+		return -1;
+	}
+	if ((ha->username == NULL) != (ha->password_file == NULL)) {
+		*key = ha->username == NULL ? "password_file" : "username";
+		snprintf(why, why_len, "username and password_file go together (etcd's auth)");
+		return -1;
+	}
+	if (ha->username != NULL && (ha->username[0] == '\0' || strlen(ha->username) > 100)) {
+		*key = "username";
+		snprintf(why, why_len, "a user name is 1 to 100 characters");
 		return -1;
 	}
 	if (ha->prefix != NULL && (ha->prefix[0] != '/' || strlen(ha->prefix) > 200)) {

@@ -12,7 +12,7 @@
 #include "collector_config.h"
 #include "config.h"
 
-#define COLLECTOR_CONFIG_HA_KEY_COUNT 8
+#define COLLECTOR_CONFIG_HA_KEY_COUNT 10
 
 /* [ha]'s keys into struct ha_section: COLLECTOR_CONFIG_HA_KEY_COUNT rows. */
 extern const struct config_key collector_config_ha_keys[];

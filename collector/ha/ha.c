@@ -99,6 +99,8 @@ struct ha *ha_new(struct event_base *base, const struct ha_options *o, const str
 	        .ca_file = o->ca_file,
 	        .cert_file = o->cert_file,
 	        .key_file = o->key_file,
+	        .username = o->username,
+	        .password = o->password,
 	};
 	if ((ha->http = http_client_new(base, err, err_len)) == NULL ||
 	    (ha->etcd = etcd_new(ha->http, &eo, err, err_len)) == NULL ||

@@ -31,6 +31,7 @@ struct ha_options {
 	int64_t lease_ttl_ms;         /* whole seconds */
 	int64_t request_timeout_ms;
 	const char *ca_file, *cert_file, *key_file; /* NULL: none */
+	const char *username, *password;            /* etcd's auth; NULL: none */
 };
 
 /* An operator's request, as a follower hands it to the leader. */

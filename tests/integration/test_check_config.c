@@ -218,6 +218,10 @@ static const struct check_case collector_cases[] = {
          false, 1, "holds no <cluster>/<role>/<node-id>.pub"},
         {"a short API token", BASE "[api]\ntoken_file = @D/short-token\n", false, 1,
          "the token must be at least 16 characters"},
+        {"an etcd password file that is not there",
+         BASE "[ha]\netcd_endpoints = http://127.0.0.1:2379\nusername = tg\n"
+              "password_file = @D/no-etcd-password\n",
+         true, 1, "[ha] password_file "},
         {"haproxy's socket answers",
          BASE "[lb]\ndriver = haproxy\n[lb.haproxy]\nsockets = @D/admin.sock\n"
               "map_file = @D/trino.map\nbackend.blue = be_blue\n",
