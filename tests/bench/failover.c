@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 	if (dir == NULL || chdir(dir) != 0)
 		return 1;
 	struct ha_stack h;
-	if (ha_stack_start(&h, &options, lease_ttl) != 0 || ha_stack_wait_leader(&h, 30000) < 0) {
+	if (ha_stack_start(&h, &options, lease_ttl, false) != 0 ||
+	    ha_stack_wait_leader(&h, 30000) < 0) {
 		fprintf(stderr, "failover: the stack did not come up (see %s)\n", dir);
 		return 1;
 	}

@@ -140,6 +140,41 @@ int etcd_server_start_tls(struct etcd_server *server, const char *dir)
 	return etcd_server_restart(server);
 }
 
+/* POSTs BODY to the gateway's PATH; whether etcd said 200. */
+static bool gateway_ok(const struct etcd_server *server, const char *path, const char *body)
+{
+	char url[160];
+	snprintf(url, sizeof(url), "%s%s", server->url, path);
+	const char *headers[] = {"Content-Type: application/json", NULL};
+	struct harness_response r;
+	harness_http("POST", url, headers, body, 5000, &r);
+	bool ok = r.status == 200;
+	if (!ok)
+		fprintf(stderr, "etcd_server: %s answered %ld: %s\n", path, r.status,
+		        r.body != NULL ? r.body : r.error);
+	harness_response_free(&r);
+	return ok;
+}
+
+int etcd_server_enable_auth(const struct etcd_server *server, const char *user,
+                            const char *password)
+{
+	/* etcd enables auth only with a user root; USER gets its role too */
+	const char *users[] = {"root", user};
+	if (!gateway_ok(server, "/v3/auth/role/add", "{\"name\":\"root\"}"))
+		return -1;
+	for (size_t i = 0; i < (strcmp(user, "root") == 0 ? 1u : 2u); i++) {
+		char add[256], grant[256];
+		snprintf(add, sizeof(add), "{\"name\":\"%s\",\"password\":\"%s\"}", users[i],
+		         password);
+		snprintf(grant, sizeof(grant), "{\"user\":\"%s\",\"role\":\"root\"}", users[i]);
+		if (!gateway_ok(server, "/v3/auth/user/add", add) ||
+		    !gateway_ok(server, "/v3/auth/user/grant", grant))
+			return -1;
+	}
+	return gateway_ok(server, "/v3/auth/enable", "{}") ? 0 : -1;
+}
+
 void etcd_server_stop(struct etcd_server *server)
 {
 	if (server->pid > 0)

@@ -34,6 +34,10 @@ int etcd_server_start(struct etcd_server *server, const char *dir);
  */
 int etcd_server_start_tls(struct etcd_server *server, const char *dir);
 
+/* Turns etcd's auth on: users root and USER, both of role root, with PASSWORD. 0 or -1. */
+int etcd_server_enable_auth(const struct etcd_server *server, const char *user,
+                            const char *password);
+
 /* Starts it again on the same ports and data (after a stop or a kill -9). */
 int etcd_server_restart(struct etcd_server *server);
 

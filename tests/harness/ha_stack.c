@@ -29,7 +29,7 @@ static void write_member_ini(const struct ha_stack *h, const struct stack_option
 	         "[collector]\nlisten = tcp://127.0.0.1:%d\nsecret_key_file = server.key\n"
 	         "allowed_keys_dir = keys\nstate_dir = state-%d\ntick = %s\ninitial_active = blue\n"
 	         "[api]\nlisten = 127.0.0.1:%d\n"
-	         "[ha]\netcd_endpoints = %s\nlease_ttl = %s\nid = %s\n"
+	         "[ha]\netcd_endpoints = %s\nlease_ttl = %s\nid = %s\n%s"
 	         "[watch]\nduration = %s\nsustain = 2s\n%s"
 	         "[lb]\ndriver = haproxy\npoll = 300ms\ntimeout = 1s\nretries = 2\n"
 	         "[lb.haproxy]\nsockets = %s/%s, %s/%s\nmap_files = %s/%s, %s/%s\nkey = active\n"
@@ -37,6 +37,7 @@ static void write_member_ini(const struct ha_stack *h, const struct stack_option
 	         "[cluster.blue]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n"
 	         "[cluster.green]\nmin_workers = %d\nstale_after = 3s\ndown_grace = 2s\n%s",
 	         m->zmq_port, i, o->tick, m->api_port, h->etcd.url, h->lease_ttl, m->id,
+	         h->etcd_auth ? "username = trino-guard\npassword_file = etcd-password\n" : "",
 	         o->watch_duration != NULL ? o->watch_duration : "10m",
 	         o->extra_watch != NULL ? o->extra_watch : "", d, proxy_files[0].socket, d,
 	         proxy_files[1].socket, d, proxy_files[0].map, d, proxy_files[1].map, o->workers,
@@ -67,14 +68,22 @@ int ha_stack_start_member(struct ha_stack *h, const struct stack_options *o, int
 	return 0;
 }
 
-int ha_stack_start(struct ha_stack *h, const struct stack_options *o, const char *lease_ttl)
+int ha_stack_start(struct ha_stack *h, const struct stack_options *o, const char *lease_ttl,
+                   bool etcd_auth)
 {
 	memset(h, 0, sizeof(*h));
 	h->lease_ttl = lease_ttl;
+	h->etcd_auth = etcd_auth;
 	if (stack_start_sims(&h->sims, o) != 0)
 		return -1;
 	if (etcd_server_start(&h->etcd, h->sims.dir) != 0)
 		return -1;
+	if (etcd_auth) {
+		if (etcd_server_enable_auth(&h->etcd, "trino-guard", "etcd-pass-0123") != 0 ||
+		    harness_write_file("etcd-password", "etcd-pass-0123\n") != 0 ||
+		    chmod("etcd-password", 0600) != 0)
+			return -1;
+	}
 	for (int p = 0; p < HA_PROXIES; p++) {
 		h->frontends[p] = harness_port_range(1);
 		if (stack_start_haproxy(&h->sims, o, &proxy_files[p], h->frontends[p],

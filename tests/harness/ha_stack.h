@@ -33,6 +33,7 @@ struct ha_stack {
 	int frontends[HA_PROXIES];
 	pid_t haproxies[HA_PROXIES];
 	const char *lease_ttl;
+	bool etcd_auth; /* etcd's auth on, the collectors with [ha] username and password_file */
 };
 
 /* What test_ha and the failover benchmark run (each target defines the TG_*_BIN paths). */
@@ -44,8 +45,12 @@ struct ha_stack {
 		.haproxy_bin = TG_HAPROXY_BIN,                                                     \
 	}
 
-/* Starts everything; LEASE_TTL is [ha] lease_ttl ("2s"). 0, or -1 with a message on stderr. */
-int ha_stack_start(struct ha_stack *h, const struct stack_options *o, const char *lease_ttl);
+/*
+ * Starts everything; LEASE_TTL is [ha] lease_ttl ("2s"); ETCD_AUTH turns
+ * etcd's auth on for the collectors' user. 0, or -1 with a message on stderr.
+ */
+int ha_stack_start(struct ha_stack *h, const struct stack_options *o, const char *lease_ttl,
+                   bool etcd_auth);
 
 /* (Re)starts member I with its member-I.ini; 0 once /healthz answers. */
 int ha_stack_start_member(struct ha_stack *h, const struct stack_options *o, int i);

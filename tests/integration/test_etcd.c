@@ -337,22 +337,6 @@ static void test_leadership_moves_when_etcd_dies_and_returns(void **state)
 	candidates_free(c, 2);
 }
 
-/* POSTs BODY to etcd's gateway at PATH with AUTHORIZATION (or none); the HTTP status. */
-static long gateway(const struct etcd_server *on, const char *path, const char *body,
-                    const char *authorization)
-{
-	char url[160], header[600];
-	snprintf(url, sizeof(url), "%s%s", on->url, path);
-	snprintf(header, sizeof(header), "Authorization: %s", authorization);
-	const char *headers[] = {"Content-Type: application/json",
-	                         authorization != NULL ? header : NULL, NULL};
-	struct harness_response r;
-	harness_http("POST", url, headers, body, 5000, &r);
-	long status = r.status;
-	harness_response_free(&r);
-	return status;
-}
-
 static struct etcd *client_with(const struct etcd_options *options)
 {
 	char err[256];
@@ -377,14 +361,7 @@ static void test_user_and_password(void **state)
 	assert_int_equal(mkdir(sub, 0700), 0);
 	struct etcd_server secured;
 	assert_int_equal(etcd_server_start(&secured, sub), 0);
-	assert_int_equal(gateway(&secured, "/v3/auth/user/add",
-	                         "{\"name\":\"root\",\"password\":\"s3cret\"}", NULL),
-	                 200);
-	assert_int_equal(gateway(&secured, "/v3/auth/role/add", "{\"name\":\"root\"}", NULL), 200);
-	assert_int_equal(gateway(&secured, "/v3/auth/user/grant",
-	                         "{\"user\":\"root\",\"role\":\"root\"}", NULL),
-	                 200);
-	assert_int_equal(gateway(&secured, "/v3/auth/enable", "{}", NULL), 200);
+	assert_int_equal(etcd_server_enable_auth(&secured, "root", "s3cret"), 0);
 	const char *endpoints[] = {secured.url, NULL};
 	struct answer a, b;
 

@@ -10,7 +10,9 @@
  * killed mid-watch: no switch while green fails, etcd-unreachable open on
  * every collector, and once etcd is back the watch resumes and rolls back;
  * a map file that cannot be rewritten: the switch is done, with a warning,
- * no false lb-switch-failed and no false external cutover.
+ * no false lb-switch-failed and no false external cutover. etcd's auth is
+ * on throughout (the collectors log in with [ha] username and
+ * password_file, and again after etcd's restart).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -295,7 +297,7 @@ static int setup(void **state)
 	dir = harness_tmpdir("tg-ha");
 	if (dir == NULL || chdir(dir) != 0)
 		return -1;
-	if (ha_stack_start(&fx, &options, "2s") != 0) {
+	if (ha_stack_start(&fx, &options, "2s", true) != 0) {
 		fprintf(stderr, "test_ha: the stack did not start (see %s)\n", dir);
 		return -1;
 	}
