@@ -208,6 +208,7 @@ void coordinator_probe_update(struct coordinator_probe *probe, struct trino_info
 	snprintf(probe->version, sizeof(probe->version), "%s", info->version);
 	if (probe->id[0] != '\0') {
 		memcpy(info->coordinator_id, probe->id, sizeof(probe->id));
+		info->coordinator_id_from = "probe";
 		return;
 	}
 	if (probe->in_flight || info->starting || answered_ms < probe->retry_at_ms)

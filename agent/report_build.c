@@ -80,8 +80,10 @@ static void report_set_trino_info(NodeReport *report, const struct poll_snapshot
 		report->trino_uptime_ms = (uint64_t)snap->info.uptime_ms;
 	}
 	report->trino_node_id = snap->info.node_id[0] ? (char *)snap->info.node_id : NULL;
-	report->coordinator_id =
-	        snap->info.coordinator_id[0] ? (char *)snap->info.coordinator_id : NULL;
+	if (snap->info.coordinator_id[0] != '\0') {
+		report->coordinator_id = (char *)snap->info.coordinator_id;
+		report->coordinator_id_from = (char *)snap->info.coordinator_id_from;
+	}
 	if (snap->info.starting)
 		report->state = TRINOGUARD__V1__NODE_STATE__STATE_STARTING;
 	else if (snap->state_ok)
@@ -349,6 +351,9 @@ char *report_to_json(const NodeReport *r)
 		json_object_set_new(root, "trino_node_id", json_string(r->trino_node_id));
 	if (r->coordinator_id != NULL)
 		json_object_set_new(root, "coordinator_id", json_string(r->coordinator_id));
+	if (r->coordinator_id_from != NULL)
+		json_object_set_new(root, "coordinator_id_from",
+		                    json_string(r->coordinator_id_from));
 	if (r->error != NULL)
 		json_object_set_new(root, "error", json_string(r->error));
 	if (r->counters != NULL) {

@@ -138,6 +138,8 @@ int trino_parse_info(const char *body, size_t len, struct trino_info *info, char
 	if (value != NULL && copy_string(value, info->coordinator_id, sizeof(info->coordinator_id),
 	                                 "coordinatorId", err, err_len) != 0)
 		goto done;
+	if (info->coordinator_id[0] != '\0')
+		info->coordinator_id_from = "info";
 	rc = 0;
 done:
 	json_decref(root);

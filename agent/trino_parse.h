@@ -17,10 +17,11 @@ struct trino_info {
 	char environment[TRINO_TEXT_LEN];
 	bool coordinator;
 	bool starting;
-	int64_t uptime_ms;            /* -1 when absent */
-	char node_id[TRINO_TEXT_LEN]; /* 477+, "" before */
-	char state[32];               /* 477+, "" before */
-	char coordinator_id[16];      /* 477+ coordinators, "" otherwise */
+	int64_t uptime_ms;               /* -1 when absent */
+	char node_id[TRINO_TEXT_LEN];    /* 477+, "" before */
+	char state[32];                  /* 477+, "" before */
+	char coordinator_id[16];         /* 477+ coordinators, "" otherwise */
+	const char *coordinator_id_from; /* "info", "probe" (static), NULL without an id */
 };
 
 /* Parses /v1/info. 0, or -1 with a reason in ERR (not JSON, no version, ...). */

@@ -56,6 +56,9 @@ static json_t *node_json(const struct fleet_node *node, const struct cluster_set
 	}
 	if (node->coordinator_id[0] != '\0')
 		json_object_set_new(out, "coordinator_id", json_string(node->coordinator_id));
+	if (node->coordinator_id_from[0] != '\0')
+		json_object_set_new(out, "coordinator_id_from",
+		                    json_string(node->coordinator_id_from));
 	if (node->has_uptime)
 		json_object_set_new(out, "uptime_seconds",
 		                    json_integer((json_int_t)(node->uptime_ms / 1000)));

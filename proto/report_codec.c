@@ -195,6 +195,8 @@ enum report_reject report_validate(const NodeReport *report, int64_t now_unix_ms
 	        {offsetof(NodeReport, error), "error", false, REPORT_MAX_ERROR_LEN},
 	        {offsetof(NodeReport, trino_node_id), "trino_node_id", false, REPORT_MAX_ID_LEN},
 	        {offsetof(NodeReport, coordinator_id), "coordinator_id", false, REPORT_MAX_ID_LEN},
+	        {offsetof(NodeReport, coordinator_id_from), "coordinator_id_from", false,
+	         REPORT_MAX_SHORT_LEN},
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		const char *value = *(char *const *)((const char *)report + strings[i].offset);
@@ -203,6 +205,12 @@ enum report_reject report_validate(const NodeReport *report, int64_t now_unix_ms
 		if (r != REPORT_OK)
 			return r;
 	}
+	const char *from = report->coordinator_id_from;
+	if (from != NULL && (report->coordinator_id == NULL ||
+	                     (strcmp(from, "info") != 0 && strcmp(from, "probe") != 0)))
+		return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
+		            "coordinator_id_from '%s' is not info or probe with a coordinator_id",
+		            from);
 	if (!cluster_name_ok(report->cluster))
 		return fail(detail, detail_len, REPORT_REJECT_BAD_VALUE,
 		            "cluster '%s' may only use letters, digits, '-', '_' and '.'",

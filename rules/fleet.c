@@ -274,6 +274,8 @@ enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, in
 	node->running = counted && c->has_running ? (int64_t)c->running : -1;
 	node->queued = counted && c->has_queued ? (int64_t)c->queued : -1;
 	copy_text(node->coordinator_id, sizeof(node->coordinator_id), report->coordinator_id);
+	copy_text(node->coordinator_id_from, sizeof(node->coordinator_id_from),
+	          report->coordinator_id_from);
 	if (c != NULL && c->state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK && c->has_completed)
 		add_sample(node, report, now_ms);
 	return result;

@@ -80,6 +80,7 @@ struct fleet_node {
 	int64_t running;                        /* RunningQueries, -1 when unknown */
 	int64_t queued;                         /* QueuedQueries, -1 when unknown */
 	char coordinator_id[16];                /* /v1/info coordinatorId (477+), "" when none */
+	char coordinator_id_from[8];            /* "info", "probe" (before 477) or "" */
 	struct counter_sample *samples;         /* ring, allocated for coordinators */
 	size_t sample_start;
 	size_t sample_count;

@@ -323,6 +323,7 @@ static void test_coordinator_id_probe_before_477(void **state)
 	if (r == NULL)
 		fail_msg("no report carries the sim's coordinator id %s", expected_coordinator_id);
 	assert_string_equal(r->trino_version, "447");
+	assert_string_equal(r->coordinator_id_from, "probe");
 	report_free(r);
 	assert_true(harness_wait_until(no_statement_query, &fx.green, 5000));
 	char before[16];

@@ -63,6 +63,18 @@ static void test_node_count_comes_from_the_coordinator_node_manager(void **state
 	json_decref(coord);
 }
 
+/* 478 publishes its coordinator id in /v1/info, and status says that is where it came from. */
+static void test_coordinator_id_comes_from_v1_info(void **state)
+{
+	(void)state;
+	struct node_wait w = {"green-coord", "coordinator_id_from", "info"};
+	if (!harness_wait_until(node_field_is, &w, 30000))
+		fail_msg("green-coord's coordinator id never showed as coming from /v1/info");
+	json_t *coord = node_entry("green-coord");
+	assert_int_equal(strlen(json_string_value(json_object_get(coord, "coordinator_id"))), 5);
+	json_decref(coord);
+}
+
 static void test_hidden_node_opens_node_hidden(void **state)
 {
 	(void)state;
@@ -96,6 +108,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_node_count_comes_from_the_coordinator_node_manager),
+	        cmocka_unit_test(test_coordinator_id_comes_from_v1_info),
 	        cmocka_unit_test(test_hidden_node_opens_node_hidden),
 	        cmocka_unit_test(test_starting_node_is_reported_starting),
 	};

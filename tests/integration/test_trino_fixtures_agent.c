@@ -273,6 +273,7 @@ static void check_probe(const char *release, const char *id, size_t posts)
 	if (strcmp(text_of(r, "coordinator_id"), id) != 0)
 		fail_msg("%s: the last report has coordinator id '%s', not '%s'", release,
 		         text_of(r, "coordinator_id"), id);
+	assert_string_equal(text_of(r, "coordinator_id_from"), posts > 0 ? "probe" : "info");
 	json_decref(r);
 	free(reports);
 	char *requests = harness_read_file(log);

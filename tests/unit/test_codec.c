@@ -279,6 +279,17 @@ static void keys_too_many(struct report_fixture *f)
 	f->digests[0].n_keys = REPORT_MAX_KEY_DIGESTS + 1;
 }
 
+static void coordinator_id_from_unknown(struct report_fixture *f)
+{
+	f->report.coordinator_id = "k3x9a";
+	f->report.coordinator_id_from = "guess";
+}
+static void coordinator_id_from_without_id(struct report_fixture *f)
+{
+	f->report.coordinator_id = NULL;
+	f->report.coordinator_id_from = "probe";
+}
+
 static const struct reject_case reject_cases[] = {
         {"schema_version missing", no_schema, REPORT_REJECT_MISSING_FIELD, "schema_version"},
         {"schema newer than understood", newer_schema, REPORT_REJECT_SCHEMA_NEWER, "newer"},
@@ -309,6 +320,10 @@ static const struct reject_case reject_cases[] = {
         {"key not UTF-8", key_not_utf8, REPORT_REJECT_INVALID_UTF8, "config.keys.key"},
         {"key too long", key_too_long, REPORT_REJECT_STRING_TOO_LONG, "config.keys.key"},
         {"more keys than a report carries", keys_too_many, REPORT_REJECT_BAD_VALUE, "config keys"},
+        {"coordinator_id_from neither info nor probe", coordinator_id_from_unknown,
+         REPORT_REJECT_BAD_VALUE, "coordinator_id_from 'guess'"},
+        {"coordinator_id_from without coordinator_id", coordinator_id_from_without_id,
+         REPORT_REJECT_BAD_VALUE, "with a coordinator_id"},
         {"keys without keys_listed", keys_not_listed, REPORT_REJECT_BAD_VALUE, "keys_listed"},
         {"keys of a file that could not be read", keys_of_an_unreadable_file,
          REPORT_REJECT_BAD_VALUE, "catalog/hive.properties: keys without"},

@@ -51,6 +51,7 @@ static void test_info_477_and_unknown_fields(void **state)
 	assert_string_equal(info.state, "DRAINING");
 	assert_false(info.coordinator);
 	assert_string_equal(info.coordinator_id, "");
+	assert_null(info.coordinator_id_from);
 	assert_int_equal(parse_info("{\"nodeId\":\"c\",\"state\":\"ACTIVE\",\"nodeVersion\":"
 	                            "{\"version\":\"423-e.3\"},\"coordinator\":true,"
 	                            "\"coordinatorId\":\"k3x9a\",\"starting\":true}",
@@ -58,6 +59,7 @@ static void test_info_477_and_unknown_fields(void **state)
 	                 0);
 	assert_string_equal(info.version, "423-e.3");
 	assert_string_equal(info.coordinator_id, "k3x9a");
+	assert_string_equal(info.coordinator_id_from, "info");
 	assert_true(info.starting);
 	assert_int_equal(info.uptime_ms, -1);
 }
