@@ -30,12 +30,13 @@ bool alert_runbook_url(const char *base, const char *rule, char *out, size_t out
 		return false;
 	/* the README's runbook has a section per finding rule, one for a rollback
 	 * and one for the changes it records (README: Runbook) */
-	static const char *const rollbacks[] = {"rollback",      "rolled-back",
-	                                        "rollback-over", "rollback-refused",
-	                                        "rollback-held", "external-rollback"};
-	static const char *const changes[] = {"cutover", "cutover-held",     "cutover-called-off",
-	                                      "stable",  "external-cutover", "pause",
-	                                      "resume"};
+	static const char *const rollbacks[] = {
+	        "rollback",      "rolled-back",       "rollback-over",   "rollback-refused",
+	        "rollback-held", "external-rollback", "rollback-resumed"};
+	static const char *const changes[] = {
+	        "cutover",         "cutover-held", "cutover-called-off", "cutover-interrupted",
+	        "cutover-resumed", "stable",       "external-cutover",   "pause",
+	        "resume"};
 	const char *anchor = rule;
 	for (size_t i = 0; i < sizeof(rollbacks) / sizeof(rollbacks[0]); i++)
 		if (strcmp(rule, rollbacks[i]) == 0)
