@@ -189,7 +189,7 @@ static void test_hung_trino_never_delays_reports(void **state)
 	int64_t largest_gap = 0;
 	int64_t unreachable_at = 0;
 	char error[256] = "";
-	while (unix_ms() - hung_at < 2000) {
+	while (unix_ms() - hung_at < 3000) {
 		r = next_from("green-coord", 1000);
 		assert_non_null(r); /* a report every interval, hang or not */
 		if (last_sent != 0 && r->sent_unix_ms - last_sent > largest_gap)
@@ -203,14 +203,18 @@ static void test_hung_trino_never_delays_reports(void **state)
 	}
 	control(&fx.green, "green-coord", "{\"hang\":false}");
 	harness_stop(agent, 5000);
-	if (largest_gap > 300)
+	/*
+	 * Bounds far from the figures (a gap of one interval, UNREACHABLE after
+	 * about three) and far from what a poll blocked on the hang would give
+	 * (the request timeout, 5 s): the machine is shared, and a timing figure
+	 * is not what this test is for.
+	 */
+	if (largest_gap > 1500)
 		fail_msg("reports stalled for %lld ms at a 200 ms interval",
 		         (long long)largest_gap);
 	assert_true(unreachable_at != 0);
-	/* The request timeout is 5 s, but a /v1/info request unanswered for two
-	 * intervals counts as no answer; it started up to one interval after the
-	 * hang, and is reported at the next tick. */
-	if (unreachable_at - hung_at > 4 * 200)
+	/* a /v1/info request unanswered for two intervals counts as no answer */
+	if (unreachable_at - hung_at > 2500)
 		fail_msg("UNREACHABLE only after %lld ms", (long long)(unreachable_at - hung_at));
 	assert_non_null(strstr(error, "no answer"));
 }
