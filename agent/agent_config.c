@@ -54,6 +54,7 @@ static const struct config_key trino_keys[] = {
          counters_source_names},
         KEY(trino_section, "coordinator_id_probe", CONFIG_BOOL, coordinator_id_probe, false, "off"),
         KEY(trino_section, "probe_user", CONFIG_STRING, probe_user, false, "trino-guard"),
+        KEY(trino_section, "query_list", CONFIG_BOOL, query_list, false, "off"),
 };
 
 static const struct config_key digest_keys[] = {

@@ -39,6 +39,7 @@ struct trino_section {
 	int counters;              /* enum counters_source */
 	bool coordinator_id_probe; /* read the id from a query's before 477 */
 	char *probe_user;          /* X-Trino-User of that query */
+	bool query_list;           /* also read /v1/query for the drain gate */
 };
 
 struct digest_section {

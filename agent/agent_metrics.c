@@ -29,10 +29,9 @@ struct agent_metrics_server {
 static const char *endpoint_label(enum poll_endpoint endpoint)
 {
 	static const char *const paths[] = {
-	        [POLL_ENDPOINT_INFO] = "/v1/info",
-	        [POLL_ENDPOINT_STATE] = "/v1/info/state",
-	        [POLL_ENDPOINT_METRICS] = "/metrics",
-	        [POLL_ENDPOINT_JMX] = "/v1/jmx",
+	        [POLL_ENDPOINT_INFO] = "/v1/info",     [POLL_ENDPOINT_STATE] = "/v1/info/state",
+	        [POLL_ENDPOINT_METRICS] = "/metrics",  [POLL_ENDPOINT_JMX] = "/v1/jmx",
+	        [POLL_ENDPOINT_QUERIES] = "/v1/query",
 	};
 	_Static_assert(sizeof(paths) / sizeof(paths[0]) == POLL_ENDPOINT_COUNT,
 	               "one path per enum poll_endpoint");

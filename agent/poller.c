@@ -25,14 +25,14 @@
 #define POLL_MAX_BODY      (256 * 1024)
 #define METRICS_RECHECK_MS (10 * 60 * 1000) /* re-probe /metrics after falling back */
 
-enum poll_kind { POLL_INFO, POLL_STATE, POLL_COUNTERS, POLL_KIND_COUNT };
+enum poll_kind { POLL_INFO, POLL_STATE, POLL_COUNTERS, POLL_QUERIES, POLL_KIND_COUNT };
 
 /* Whether Trino answered /v1/info, as last logged: each change is one line. */
 enum trino_seen { TRINO_SEEN_NOT_YET, TRINO_SEEN_UP, TRINO_SEEN_DOWN };
 
 /* Which request of its kind's chain an answer belongs to. */
 enum poll_stage {
-	STAGE_SINGLE,           /* /v1/info and /v1/info/state: one request each */
+	STAGE_SINGLE,           /* /v1/info, /v1/info/state, /v1/query: one request each */
 	STAGE_METRICS,          /* counters from /metrics (OpenMetrics) */
 	STAGE_JMX_QUERIES,      /* counters from the QueryManager MBean */
 	STAGE_ACTIVE_NODES,     /* after JMX: the node count from DiscoveryNodeManager */
@@ -58,6 +58,7 @@ struct poller {
 	char *ca_file;
 	int64_t timeout_ms;
 	int source_mode; /* enum counters_source */
+	bool query_list; /* [trino] query_list */
 	int64_t metrics_unusable_until_ms;
 	bool metrics_lacks_counters; /* the last /metrics answer was 200 without them */
 	bool in_flight[POLL_KIND_COUNT];
@@ -109,6 +110,7 @@ struct poller *poller_new(struct http_client *http, const struct agent_config *c
 	poller->counts = counts;
 	poller->timeout_ms = config->trino.timeout_ms;
 	poller->source_mode = config->trino.counters;
+	poller->query_list = config->trino.query_list;
 	poller->snapshot.counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_UNKNOWN;
 	poller->snapshot.counters.active_nodes = -1;
 	snprintf(poller->snapshot.info_error, sizeof(poller->snapshot.info_error),
@@ -520,6 +522,14 @@ static void on_info_answer(struct poller *poller, const struct http_response *re
 
 static void start_kind(struct poller *poller, enum poll_kind kind);
 
+/* What only a coordinator answers: the counters and, when asked for, the query list. */
+static void start_coordinator_kinds(struct poller *poller)
+{
+	start_kind(poller, POLL_COUNTERS);
+	if (poller->query_list)
+		start_kind(poller, POLL_QUERIES);
+}
+
 static void on_state_answer(struct poller *poller, const struct http_response *response)
 {
 	struct poll_snapshot *snap = &poller->snapshot;
@@ -545,10 +555,14 @@ static void on_answer(const struct http_response *response, void *arg)
 		/* A coordinator learnt of in this cycle gets its counters in this cycle too. */
 		if (cycle == poller->cycle && poller->done != NULL && poller->snapshot.info_ok &&
 		    poller->snapshot.info.coordinator)
-			start_kind(poller, POLL_COUNTERS);
+			start_coordinator_kinds(poller);
 		break;
 	case POLL_STATE:
 		on_state_answer(poller, response);
+		break;
+	case POLL_QUERIES:
+		query_list_answer(&poller->snapshot.query_list, response);
+		count_poll(poller, POLL_ENDPOINT_QUERIES, !poller->snapshot.query_list.ok);
 		break;
 	case POLL_COUNTERS:
 		continues = on_counters_answer(poller, stage, cycle, response);
@@ -572,6 +586,8 @@ static void start_kind(struct poller *poller, enum poll_kind kind)
 		poller->info_started_ms = poller->now_ms;
 	} else if (kind == POLL_STATE) {
 		rc = start_request(poller, kind, STAGE_SINGLE, poller->cycle, "/v1/info/state");
+	} else if (kind == POLL_QUERIES) {
+		rc = start_request(poller, kind, STAGE_SINGLE, poller->cycle, "/v1/query");
 	} else {
 		bool use_jmx = poller->source_mode == COUNTERS_SOURCE_JMX ||
 		               (poller->source_mode == COUNTERS_SOURCE_AUTO &&
@@ -596,7 +612,7 @@ void poller_start_cycle(struct poller *poller, int64_t now_ms, void (*done)(void
 	start_kind(poller, POLL_STATE);
 	struct poll_snapshot *snap = &poller->snapshot;
 	if (snap->have_info && snap->info.coordinator) {
-		start_kind(poller, POLL_COUNTERS);
+		start_coordinator_kinds(poller);
 	} else if (snap->have_info) {
 		snap->counters_state = TRINOGUARD__V1__COUNTER_STATE__COUNTERS_NOT_COORDINATOR;
 		snap->counters_error[0] = '\0';

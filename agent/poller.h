@@ -1,7 +1,8 @@
 /*
  * Polls the local Trino on the daemon's loop: /v1/info, /v1/info/state and,
  * on a coordinator, the query counters (/metrics, falling back to JMX) and,
- * when asked, its coordinator id by a probe query (coordinator_probe.h). One
+ * when asked, its coordinator id by a probe query (coordinator_probe.h) and
+ * the query list (/v1/query). One
  * request of each kind at a time; a hung Trino never delays anything else.
  */
 #ifndef TG_POLLER_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "agent_config.h"
+#include "query_list.h"
 #include "trino_parse.h"
 
 struct event_base;
@@ -29,7 +31,8 @@ struct poll_snapshot {
 	int counters_state; /* TRINOGUARD__V1__COUNTER_STATE__* */
 	char counters_error[512];
 	struct trino_counters counters;
-	const char *counters_source; /* "metrics" or "jmx" */
+	const char *counters_source;  /* "metrics" or "jmx" */
+	struct query_list query_list; /* [trino] query_list = on, coordinators only */
 };
 
 /* The Trino endpoints the agent asks, for counting requests and errors. */
@@ -38,6 +41,7 @@ enum poll_endpoint {
 	POLL_ENDPOINT_STATE,   /* /v1/info/state */
 	POLL_ENDPOINT_METRICS, /* /metrics */
 	POLL_ENDPOINT_JMX,     /* /v1/jmx (the counters and node count before 429) */
+	POLL_ENDPOINT_QUERIES, /* /v1/query ([trino] query_list = on) */
 	POLL_ENDPOINT_COUNT
 };
 

@@ -148,6 +148,29 @@ static void report_set_counters(NodeReport *report, QueryCounters *counters,
 }
 
 /*
+ * The query list, when this coordinator's agent reads it and Trino answers:
+ * a stale list of an unreachable coordinator is no list at all.
+ */
+static void report_set_query_list(NodeReport *report, QueryList *list,
+                                  const struct poll_snapshot *snap, bool reachable)
+{
+	const struct query_list *polled = &snap->query_list;
+	if (!snap->info.coordinator || !reachable || !polled->polled)
+		return;
+	report->query_list = list;
+	if (!polled->ok) {
+		list->error = (char *)polled->error;
+		return;
+	}
+	list->has_unfinished = 1;
+	list->unfinished = polled->unfinished;
+	if (polled->oldest_elapsed_ms >= 0) {
+		list->has_oldest_elapsed_ms = 1;
+		list->oldest_elapsed_ms = (uint64_t)polled->oldest_elapsed_ms;
+	}
+}
+
+/*
  * Room for key digests in one report. A report goes out every interval, so
  * the keys must stay a fraction of it: 16 KiB is some 350 keys, enough for
  * config.properties and a few dozen catalogs; files beyond it are named
@@ -290,6 +313,7 @@ uint8_t *report_build_encode(const struct report_input *input, size_t *len)
 	const struct poll_snapshot *snap = input->snapshot;
 	NodeReport report = TRINOGUARD__V1__NODE_REPORT__INIT;
 	QueryCounters counters = TRINOGUARD__V1__QUERY_COUNTERS__INIT;
+	QueryList query_list = TRINOGUARD__V1__QUERY_LIST__INIT;
 	char error[600] = "";
 
 	report_set_identity(&report, input);
@@ -306,8 +330,10 @@ uint8_t *report_build_encode(const struct report_input *input, size_t *len)
 		report_set_unreachable(&report, input, silent, error, sizeof(error));
 	else
 		report_set_trino_info(&report, snap);
-	if (snap->have_info)
+	if (snap->have_info) {
 		report_set_counters(&report, &counters, snap, reachable);
+		report_set_query_list(&report, &query_list, snap, reachable);
+	}
 
 	struct config_wire wire = {0};
 	uint8_t *buf = NULL;
@@ -389,6 +415,16 @@ char *report_to_json(const NodeReport *r)
 			json_object_set_new(counters, "active_nodes_from",
 			                    json_string(c->active_nodes_from));
 		json_object_set_new(root, "counters", counters);
+	}
+	if (r->query_list != NULL) {
+		const QueryList *q = r->query_list;
+		json_t *list = q->error != NULL ? json_pack("{s:s}", "error", q->error)
+		                                : json_pack("{s:I}", "unfinished",
+		                                            (json_int_t)q->unfinished);
+		if (q->has_oldest_elapsed_ms)
+			json_object_set_new(list, "oldest_elapsed_ms",
+			                    json_integer((json_int_t)q->oldest_elapsed_ms));
+		json_object_set_new(root, "query_list", list);
 	}
 	json_t *config = json_object();
 	for (size_t i = 0; i < r->n_config; i++) {

@@ -256,6 +256,13 @@ enum report_reject report_validate(const NodeReport *report, int64_t now_unix_ms
 		if (r != REPORT_OK)
 			return r;
 	}
+	if (report->query_list != NULL) {
+		enum report_reject r =
+		        check_string(report->query_list->error, "query_list.error", false,
+		                     REPORT_MAX_ERROR_LEN, detail, detail_len);
+		if (r != REPORT_OK)
+			return r;
+	}
 	return check_digests(report, detail, detail_len);
 }
 
@@ -276,6 +283,8 @@ static bool report_has_field_zero(const NodeReport *report)
 	if (has_field_zero(&report->base))
 		return true;
 	if (report->counters != NULL && has_field_zero(&report->counters->base))
+		return true;
+	if (report->query_list != NULL && has_field_zero(&report->query_list->base))
 		return true;
 	for (size_t i = 0; i < report->n_config; i++) {
 		if (has_field_zero(&report->config[i]->base))

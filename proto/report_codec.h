@@ -15,6 +15,7 @@ typedef Trinoguard__V1__NodeReport NodeReport;
 typedef Trinoguard__V1__ConfigDigest ConfigDigest;
 typedef Trinoguard__V1__QueryCounters QueryCounters;
 typedef Trinoguard__V1__KeyDigest KeyDigest;
+typedef Trinoguard__V1__QueryList QueryList;
 
 /* The schema this build writes and the newest it understands. */
 #define REPORT_SCHEMA_VERSION 1

@@ -4,7 +4,8 @@
  * process on 127.0.0.1) answers each endpoint with the fixture's status and
  * shape (the JSON keys in order with their types, the OpenMetrics names and
  * types, in order where the release's airlift answers in the request's order)
- * and the fixture's error texts. Values (uptime, counts, ids) are free. It
+ * and the fixture's error texts, the query list included where a release has
+ * its fixture. Values (uptime, counts, ids) are free. It
  * fails when either the sim or a fixture drifts.
  */
 #include <setjmp.h>
@@ -304,6 +305,38 @@ static void check_starting(const struct sim *sim, const char *release)
 	control(sim, "f-coord", "{\"starting\":false}");
 }
 
+/*
+ * /v1/query where the release has a fixture of it: a query submitted (POSTed,
+ * then its queued nextUri polled once) is listed in the fixture's shape, the
+ * first entry of each a running query; and no user, no list.
+ */
+static void check_query_list(const struct sim *sim, const char *release)
+{
+	struct trino_fixture f;
+	if (!load(release, "query-list.http", &f))
+		return;
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/statement", sim->port);
+	struct harness_response answer;
+	assert_int_equal(harness_http("POST", url, user, "SELECT 1 -- duration_ms=60000 rows=1",
+	                              10000, &answer),
+	                 0);
+	json_t *posted = json_loads(answer.body, 0, NULL);
+	harness_response_free(&answer);
+	const char *next = json_string_value(json_object_get(posted, "nextUri"));
+	assert_non_null(next);
+	assert_int_equal(harness_http("GET", next, user, NULL, 10000, &answer), 0);
+	harness_response_free(&answer);
+	json_decref(posted);
+	get(sim, 0, "/v1/query", guard, &answer);
+	expect_json_shape("query-list.http", &f, &answer);
+	harness_response_free(&answer);
+	get(sim, 0, "/v1/query", NULL, &answer);
+	assert_int_equal(answer.status, 401);
+	harness_response_free(&answer);
+	trino_fixture_cleanup(&f);
+}
+
 static void check_release(const char *release)
 {
 	struct trino_fixture f;
@@ -326,6 +359,7 @@ static void check_release(const char *release)
 	check_jmx(&sim, release);
 	check_refusals(&sim, release);
 	check_starting(&sim, release);
+	check_query_list(&sim, release);
 	harness_stop(sim.pid, 10000);
 }
 

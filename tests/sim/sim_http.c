@@ -2,7 +2,7 @@
  * Trino's endpoints as trino-sim serves them (docs/DESIGN.md §10):
  * /v1/info (its fields per release, sim_release.c), /v1/info/state (a bare
  * JSON string), /v1/status, routed here with the management endpoints of
- * sim_metrics.c; and the down, hang and slow faults on each node's port.
+ * sim_metrics.c and the query list of sim_query_list.c; and the down, hang and slow faults on each node's port.
  */
 #include "sim_http.h"
 
@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "sim_metrics.h"
+#include "sim_query_list.h"
 #include "sim_statement.h"
 #include "sim_release.h"
 
@@ -150,6 +151,9 @@ static void route(struct evhttp_request *req, struct sim_node_http *node_http)
 			sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
 	} else if (strcmp(path, "/v1/status") == 0) {
 		serve_status(req, node, cluster);
+	} else if (strcmp(path, "/v1/query") == 0 && node->coordinator &&
+	           node_http->server->queries != NULL) {
+		sim_query_list_serve(req, node_http->server->queries, cluster);
 	} else if (strcmp(path, "/metrics") == 0) {
 		sim_metrics_serve_openmetrics(req, node, cluster);
 	} else if (strncmp(path, "/v1/jmx/mbean/", 14) == 0) {

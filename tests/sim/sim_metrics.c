@@ -46,8 +46,7 @@ static void java_double(double value, char *out, size_t out_len)
 	snprintf(out, out_len, "%sE%d", mantissa, exponent);
 }
 
-/* The user a request authenticates as, Trino's insecure-HTTP rules; "" when none. */
-static int request_user(struct evhttp_request *req, char *user, size_t user_len, const char **why)
+int sim_request_user(struct evhttp_request *req, char *user, size_t user_len, const char **why)
 {
 	struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
 	const char *trino_user = evhttp_find_header(headers, "X-Trino-User");
@@ -122,7 +121,7 @@ static int management_allowed(struct evhttp_request *req, const struct sim_node 
 	}
 	char user[256];
 	const char *why = NULL;
-	if (request_user(req, user, sizeof(user), &why) != 0) {
+	if (sim_request_user(req, user, sizeof(user), &why) != 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 		                  "Basic realm=\"Trino\"");
 		sim_http_send_text(req, 401, "Unauthorized", "text/plain", why);

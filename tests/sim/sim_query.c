@@ -158,10 +158,11 @@ struct sim_query *sim_query_find(struct sim_queries *queries, const char *id, co
 
 /* Moves a query to FAILED with Trino's error code NAME of TYPE, counting it. */
 static void fail_query(struct sim_queries *queries, struct sim_query *q, const char *name,
-                       enum sim_error_type type, const char *text)
+                       enum sim_error_type type, const char *text, int64_t now_ms)
 {
 	struct sim_counters *c = &queries->cluster->counters;
 	q->state = SIM_QUERY_FAILED;
+	q->ended_ms = now_ms;
 	snprintf(q->error_name, sizeof(q->error_name), "%s", name);
 	snprintf(q->error_type, sizeof(q->error_type), "%s", sim_error_type_name(type));
 	snprintf(q->error_text, sizeof(q->error_text), "%s", text);
@@ -221,7 +222,8 @@ static void advance_one(struct sim_queries *queries, struct sim_query *q, int64_
 	if (now_ms - q->last_poll_ms > queries->client_timeout_ms) {
 		fail_query(queries, q, "ABANDONED_QUERY", SIM_ERROR_USER,
 		           "Query was abandoned by the client, as it may have exited or stopped "
-		           "checking for query results");
+		           "checking for query results",
+		           now_ms);
 		return;
 	}
 	if (q->state == SIM_QUERY_QUEUED && now_ms - q->submitted_ms >= q->behaviour.queued_ms) {
@@ -232,7 +234,8 @@ static void advance_one(struct sim_queries *queries, struct sim_query *q, int64_
 	if (q->state == SIM_QUERY_RUNNING && q->behaviour.fails &&
 	    now_ms - q->started_ms >= q->behaviour.duration_ms)
 		fail_query(queries, q, error_name_of(q->behaviour.error_type),
-		           q->behaviour.error_type, "Simulated failure asked by the query text");
+		           q->behaviour.error_type, "Simulated failure asked by the query text",
+		           now_ms);
 }
 
 void sim_queries_advance(struct sim_queries *queries, int64_t now_ms)
@@ -261,23 +264,25 @@ int64_t sim_query_wait_ms(const struct sim_query *q, int64_t now_ms)
 	return wait > 1000 ? 1000 : wait;
 }
 
-void sim_query_finish(struct sim_queries *queries, struct sim_query *q)
+void sim_query_finish(struct sim_queries *queries, struct sim_query *q, int64_t now_ms)
 {
 	if (q->state != SIM_QUERY_RUNNING)
 		return;
 	q->state = SIM_QUERY_FINISHED;
+	q->ended_ms = now_ms;
 	queries->cluster->counters.completed++;
 	update_gauges(queries);
 }
 
-void sim_query_cancel(struct sim_queries *queries, struct sim_query *q)
+void sim_query_cancel(struct sim_queries *queries, struct sim_query *q, int64_t now_ms)
 {
 	if (q->state == SIM_QUERY_REGISTERED) {
 		q->state = SIM_QUERY_FREE;
 		return;
 	}
 	if (q->state == SIM_QUERY_QUEUED || q->state == SIM_QUERY_RUNNING)
-		fail_query(queries, q, "USER_CANCELED", SIM_ERROR_USER, "Query was canceled");
+		fail_query(queries, q, "USER_CANCELED", SIM_ERROR_USER, "Query was canceled",
+		           now_ms);
 	update_gauges(queries);
 }
 

@@ -57,6 +57,7 @@ struct sim_query {
 	int64_t submitted_ms; /* 0 until the first poll */
 	int64_t started_ms;   /* 0 until it runs */
 	int64_t last_poll_ms; /* the client's last heartbeat */
+	int64_t ended_ms;     /* 0 until it is FINISHED or FAILED */
 	bool data_sent;       /* the page with the rows was served */
 	char error_name[48];  /* failed: Trino's error code name */
 	char error_type[32];  /* failed: USER_ERROR, INTERNAL_ERROR, ... */
@@ -104,10 +105,10 @@ int64_t sim_query_wait_ms(const struct sim_query *query, int64_t now_ms);
 bool sim_query_rows_ready(const struct sim_query *query, int64_t now_ms);
 
 /* The page after the rows was served: the query is FINISHED. */
-void sim_query_finish(struct sim_queries *queries, struct sim_query *query);
+void sim_query_finish(struct sim_queries *queries, struct sim_query *query, int64_t now_ms);
 
 /* DELETE of its nextUri: a query not yet final is canceled (USER_CANCELED). */
-void sim_query_cancel(struct sim_queries *queries, struct sim_query *query);
+void sim_query_cancel(struct sim_queries *queries, struct sim_query *query, int64_t now_ms);
 
 /* A coordinator restart: every query is gone (their polls answer 404 from now on). */
 void sim_queries_clear(struct sim_queries *queries);

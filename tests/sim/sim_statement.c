@@ -55,7 +55,7 @@ static void send_not_found(struct evhttp_request *req)
 	sim_http_send_text(req, 404, "Not Found", "text/plain", "Query not found");
 }
 
-static int error_code_of(const char *name)
+int sim_error_code_of(const char *name)
 {
 	static const struct {
 		const char *name;
@@ -100,7 +100,7 @@ static json_t *stats_json(const struct sim_query *q, int64_t now_ms)
 static json_t *error_json(const struct sim_query *q)
 {
 	return json_pack("{s:s,s:i,s:s,s:s,s:{s:s,s:s,s:[],s:[]}}", "message", q->error_text,
-	                 "errorCode", error_code_of(q->error_name), "errorName", q->error_name,
+	                 "errorCode", sim_error_code_of(q->error_name), "errorName", q->error_name,
 	                 "errorType", q->error_type, "failureInfo", "type",
 	                 "io.trino.spi.TrinoException", "message", q->error_text, "suppressed",
 	                 "stack");
@@ -154,7 +154,7 @@ static json_t *next_page(struct sim_queries *queries, struct sim_query *q, const
 			q->data_sent = true;
 			return results_json(q, host, "executing", true, now_ms);
 		}
-		sim_query_finish(queries, q);
+		sim_query_finish(queries, q, now_ms);
 		return results_json(q, host, NULL, false, now_ms);
 	case SIM_QUERY_FINISHED:
 	case SIM_QUERY_FAILED:
@@ -311,7 +311,7 @@ static void serve_poll(struct evhttp_request *req, const char *rest, bool execut
 	}
 	int64_t now_ms = clock_mono_ms();
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_DELETE) {
-		sim_query_cancel(queries, q);
+		sim_query_cancel(queries, q, now_ms);
 		sim_http_send_text(req, 204, "No Content", "text/plain", "");
 		return;
 	}

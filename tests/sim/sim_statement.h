@@ -21,6 +21,9 @@ bool sim_statement_path(const char *path);
 void sim_statement_serve(struct evhttp_request *req, const char *path, struct sim_queries *queries,
                          struct event_base *base);
 
+/* Trino's numeric code of the error code NAME ("USER_CANCELED": 3). */
+int sim_error_code_of(const char *name);
+
 /* Answers every held poll (a coordinator restart or shutdown). */
 void sim_statement_release(void);
 

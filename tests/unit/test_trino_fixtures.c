@@ -3,7 +3,8 @@
  * what each release answers is understood as that release means it (version,
  * role, starting, state, the counters where /metrics has them, the active node
  * count under the release's name, the JMX bodies where JMX exists, the
- * coordinator id in a statement answer's query id before 477). What a
+ * coordinator id in a statement answer's query id before 477, the query
+ * list's unfinished queries). What a
  * release should have comes from trino-sim's release table, so the table and
  * the fixtures cannot drift apart; every fixture file is covered and named in
  * SOURCES; the README's compatibility table has one row per release-table row.
@@ -19,6 +20,7 @@
 
 #include <dirent.h>
 
+#include "query_list.h"
 #include "sim_release.h"
 #include "trino_fixture.h"
 #include "trino_parse.h"
@@ -151,6 +153,21 @@ static void check_state_file(const struct release_dir *r, const char *file)
 		assert_true(atoi(r->version) >= 468);
 }
 
+/* /v1/query: the running and the queued query count, the finished and failed do not. */
+static void check_query_list(const struct release_dir *r, const char *file)
+{
+	struct trino_fixture f;
+	load(r, file, &f);
+	assert_int_equal(f.status, 200);
+	struct query_list list;
+	char err[256];
+	if (query_list_parse(f.body, f.body_len, &list, err, sizeof(err)) != 0)
+		fail_msg("%s/%s: %s", r->name, file, err);
+	assert_int_equal(list.unfinished, 2);
+	assert_int_equal(list.oldest_elapsed_ms, 150000); /* the RUNNING one's "2.50m" */
+	trino_fixture_cleanup(&f);
+}
+
 /* An error answer: the status its name says, and a body people can read. */
 static void check_error(const struct release_dir *r, const char *file, int status)
 {
@@ -204,6 +221,8 @@ static void check_file(const struct release_dir *r, const char *file)
 		check_error(r, file, 503);
 	else if (strcmp(file, "jmx-query-manager.http") == 0)
 		check_jmx(r);
+	else if (strcmp(file, "query-list.http") == 0)
+		check_query_list(r, file);
 	else if (strcmp(file, "jmx-node-manager.http") == 0)
 		assert_true(r->release->jmx_rest);
 	else if (strcmp(file, "jmx-old-node-manager.http") == 0) {
