@@ -93,6 +93,7 @@ bool cutover_runner_lb_problem(const struct cutover_runner *runner, const char *
 struct cutover_metrics {
 	const struct cutover_counters *counters; /* borrowed from the runner */
 	const struct switch_accounting *losses;  /* borrowed from the runner */
+	const struct drain_state *drain;         /* borrowed while watching, else NULL */
 	enum cutover_phase phase;
 	bool paused;
 	bool watching;

@@ -67,6 +67,7 @@ void cutover_runner_metrics(const struct cutover_runner *r, struct clock_now now
 	*out = (struct cutover_metrics){
 	        .counters = &r->counters,
 	        .losses = &r->losses,
+	        .drain = r->state.phase == PHASE_WATCHING ? &r->drain : NULL,
 	        .phase = r->state.phase,
 	        .paused = r->state.paused,
 	        .watching = r->state.phase == PHASE_WATCHING,

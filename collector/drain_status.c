@@ -18,6 +18,13 @@ json_t *drain_status_json(const struct drain_state *d, const char *cluster, int6
 		json_object_set_new(
 		        out, "quiet_seconds",
 		        json_integer((json_int_t)((now.mono_ms - d->quiet_since_ms) / 1000)));
+	if (d->oldest_query_since_ms >= 0) {
+		int64_t age_ms = now.mono_ms - d->oldest_query_since_ms;
+		json_object_set_new(out, "oldest_query_age_seconds",
+		                    json_integer((json_int_t)(age_ms > 0 ? age_ms / 1000 : 0)));
+	}
+	if (d->query_list_error[0] != '\0')
+		json_object_set_new(out, "query_list_error", json_string(d->query_list_error));
 	if (!done)
 		json_object_set_new(out, "waiting_for", json_string(why));
 	return out;

@@ -1,6 +1,7 @@
 /*
  * The drain gate in /v1/status (cutover.drain): the old cluster's running and
- * queued queries, how long it has been quiet, and what stable waits for.
+ * queued queries, its oldest query's age, how long it has been quiet, and
+ * what stable waits for.
  */
 #ifndef TG_DRAIN_STATUS_H
 #define TG_DRAIN_STATUS_H

@@ -13,6 +13,7 @@
 
 #include "alerts.h"
 #include "cutover_runner.h"
+#include "drain.h"
 #include "ha.h"
 #include "switch_accounting.h"
 #include "failure_ratio.h"
@@ -294,6 +295,23 @@ static void write_switch_losses(const struct switch_accounting *a, struct evbuff
 	evbuffer_add_printf(out, "trino_guard_last_switch_settled %d\n", last->settled);
 }
 
+/*
+ * While a watch waits for the old cluster to drain: when its oldest
+ * unfinished query was created, on this host's wall clock (a timestamp, so
+ * its age is time() - value). No series while none is known.
+ */
+static void write_drain(const struct drain_state *drain, struct clock_now now, struct evbuffer *out)
+{
+	family(out, "drain_oldest_query_timestamp_seconds", "gauge",
+	       "When the old cluster's oldest unfinished query was created ([trino] query_list).");
+	if (drain == NULL || drain->oldest_query_since_ms < 0)
+		return;
+	int64_t created_unix_ms = now.unix_ms - (now.mono_ms - drain->oldest_query_since_ms);
+	evbuffer_add_printf(out, "trino_guard_drain_oldest_query_timestamp_seconds{cluster=\"");
+	label(out, drain->cluster);
+	evbuffer_add_printf(out, "\"} %.3f\n", (double)created_unix_ms / 1000.0);
+}
+
 static void write_cutover(const struct collector *collector, struct clock_now now,
                           struct evbuffer *out)
 {
@@ -326,6 +344,7 @@ static void write_cutover(const struct collector *collector, struct clock_now no
 	                    (long long)m.seconds_left);
 	write_switches(m.counters, out);
 	write_switch_losses(m.losses, out);
+	write_drain(m.drain, now, out);
 }
 
 /* [ha]: who leads, whether etcd answers; the same families (zero) without it. */

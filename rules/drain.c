@@ -21,6 +21,25 @@ live_coordinator(const struct fleet *fleet, const struct cluster_settings *setti
 	return NULL;
 }
 
+/*
+ * The oldest unfinished query's creation on the collector's clock: the
+ * coordinator measured its age (elapsedTime) when the agent asked, and the
+ * report arrived at received_ms (its transit, under an interval, is not
+ * counted). NULL: no live coordinator.
+ */
+static void observe_oldest(struct drain_state *state, const struct fleet_node *coordinator)
+{
+	state->oldest_query_since_ms = -1;
+	state->query_list_error[0] = '\0';
+	if (coordinator == NULL)
+		return;
+	snprintf(state->query_list_error, sizeof(state->query_list_error), "%s",
+	         coordinator->query_list_error);
+	if (coordinator->oldest_query_elapsed_ms >= 0)
+		state->oldest_query_since_ms =
+		        coordinator->received_ms - coordinator->oldest_query_elapsed_ms;
+}
+
 void drain_observe(struct drain_state *state, const struct fleet *fleet,
                    const struct cluster_settings *clusters, size_t cluster_count,
                    const char *cluster, int64_t now_ms)
@@ -29,11 +48,13 @@ void drain_observe(struct drain_state *state, const struct fleet *fleet,
 		memset(state, 0, sizeof(*state));
 		snprintf(state->cluster, sizeof(state->cluster), "%s", cluster);
 		state->quiet_since_ms = -1;
+		state->oldest_query_since_ms = -1;
 	}
 	const struct fleet_node *coordinator = NULL;
 	for (size_t i = 0; i < cluster_count && coordinator == NULL; i++)
 		if (strcmp(clusters[i].name, cluster) == 0)
 			coordinator = live_coordinator(fleet, &clusters[i], now_ms);
+	observe_oldest(state, coordinator);
 	state->known = coordinator != NULL && coordinator->running >= 0 && coordinator->queued >= 0;
 	if (!state->known) {
 		/* not seen is not quiet: a coordinator that stopped reporting may still serve */

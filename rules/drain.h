@@ -1,7 +1,9 @@
 /*
  * The drain gate (docs/DESIGN.md §6): the old cluster "may be shut down"
  * (the stable event) only once its coordinator has reported zero running
- * and zero queued queries for a configured time. Pure: time is a parameter.
+ * and zero queued queries for a configured time; until then, how old its
+ * oldest query is, when its agent reads the query list. Pure: time is a
+ * parameter.
  */
 #ifndef TG_DRAIN_H
 #define TG_DRAIN_H
@@ -18,6 +20,10 @@ struct drain_state {
 	bool known;                      /* a live coordinator reported both gauges */
 	int64_t running, queued;         /* its last report's, when known */
 	int64_t quiet_since_ms;          /* since when both are 0; -1: not quiet */
+	/* from the query list, when known: since when (monotonic) the oldest
+	 * unfinished query has existed; -1: none, or the list is not read */
+	int64_t oldest_query_since_ms;
+	char query_list_error[FLEET_TEXT_LEN]; /* why the agent could not read it, "" */
 };
 
 /* Reads CLUSTER's live coordinator in FLEET at NOW_MS into STATE (a new cluster starts over). */

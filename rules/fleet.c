@@ -222,6 +222,19 @@ static struct fleet_node *insert(struct fleet *fleet, const char *node_id, size_
 	return node;
 }
 
+/* The query list of LIST (NULL: not reported) into NODE. */
+static void fleet_copy_query_list(struct fleet_node *node, const QueryList *list)
+{
+	bool read = list != NULL && list->error == NULL && list->has_unfinished;
+	node->unfinished_queries = read ? (int64_t)list->unfinished : -1;
+	node->oldest_query_elapsed_ms =
+	        read && list->has_oldest_elapsed_ms && list->oldest_elapsed_ms <= INT64_MAX / 2
+	                ? (int64_t)list->oldest_elapsed_ms
+	                : -1;
+	copy_text(node->query_list_error, sizeof(node->query_list_error),
+	          list != NULL ? list->error : NULL);
+}
+
 enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, int64_t now_ms)
 {
 	long at = search(fleet, report->node_id);
@@ -276,6 +289,7 @@ enum fleet_result fleet_update(struct fleet *fleet, const NodeReport *report, in
 	copy_text(node->coordinator_id, sizeof(node->coordinator_id), report->coordinator_id);
 	copy_text(node->coordinator_id_from, sizeof(node->coordinator_id_from),
 	          report->coordinator_id_from);
+	fleet_copy_query_list(node, report->query_list);
 	if (c != NULL && c->state == TRINOGUARD__V1__COUNTER_STATE__COUNTERS_OK && c->has_completed)
 		add_sample(node, report, now_ms);
 	return result;

@@ -81,7 +81,12 @@ struct fleet_node {
 	int64_t queued;                         /* QueuedQueries, -1 when unknown */
 	char coordinator_id[16];                /* /v1/info coordinatorId (477+), "" when none */
 	char coordinator_id_from[8];            /* "info", "probe" (before 477) or "" */
-	struct counter_sample *samples;         /* ring, allocated for coordinators */
+	/* the query list ([trino] query_list = on): unfinished queries and the
+	 * oldest one's elapsed time as of received_ms; -1 when not reported */
+	int64_t unfinished_queries;
+	int64_t oldest_query_elapsed_ms;
+	char query_list_error[FLEET_TEXT_LEN]; /* why the agent could not read it */
+	struct counter_sample *samples;        /* ring, allocated for coordinators */
 	size_t sample_start;
 	size_t sample_count;
 };

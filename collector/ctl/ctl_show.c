@@ -110,7 +110,11 @@ static void print_cutover(const json_t *cutover)
 		       number(users, "threshold"));
 	}
 	const json_t *drain = json_object_get(cutover, "drain");
-	if (str(drain, "waiting_for")[0] != '\0')
+	if (str(drain, "waiting_for")[0] != '\0' &&
+	    json_object_get(drain, "oldest_query_age_seconds") != NULL)
+		printf("stable waits: %s; its oldest query is %lld s old\n",
+		       str(drain, "waiting_for"), integer(drain, "oldest_query_age_seconds"));
+	else if (str(drain, "waiting_for")[0] != '\0')
 		printf("stable waits: %s\n", str(drain, "waiting_for"));
 	const json_t *last = json_object_get(cutover, "last_switch");
 	if (json_is_object(last))

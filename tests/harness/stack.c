@@ -85,10 +85,11 @@ static void start_agent(const char *endpoints, const struct stack_options *o, co
 	snprintf(ini, sizeof(ini), "%s.ini", node);
 	snprintf(text, sizeof(text),
 	         "[agent]\ncluster = %s\ninterval = %s\n[trino]\nurl = http://127.0.0.1:%d\n"
-	         "etc_dir = etc/%s\n[collector]\nendpoints = %s\n"
+	         "etc_dir = etc/%s\n%s[collector]\nendpoints = %s\n"
 	         "server_public_key_file = server.pub\npublic_key_file = %s.pub\n"
 	         "secret_key_file = %s.key\n",
-	         cluster, o->agent_interval, port, node, endpoints, node, node);
+	         cluster, o->agent_interval, port, node,
+	         o->agent_trino != NULL ? o->agent_trino : "", endpoints, node, node);
 	harness_write_file(ini, text);
 	const char *argv[] = {o->agent_bin, "-c", ini, NULL};
 	harness_spawn(argv, "/dev/null");

@@ -31,6 +31,7 @@ struct stack_options {
 	bool query_routing;            /* [lb.haproxy] query_id_map (needs haproxy_cfg) */
 	const char *client_timeout_ms; /* the sims' --client-timeout-ms, NULL: Trino's 5 min */
 	const char *qps;               /* the sims' background traffic, NULL: 100 */
+	const char *agent_trino;       /* more [trino] lines for every agent, or NULL */
 };
 
 struct stack {

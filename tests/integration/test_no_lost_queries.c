@@ -11,7 +11,9 @@
  * the plain map (the client's failures, abandoned on blue by the sim's 5 s
  * client timeout). The drain gate holds stable back while a client's query
  * still runs on blue after the watch, and lets it through once the query
- * has ended and blue has been quiet for drain_quiet.
+ * has ended and blue has been quiet for drain_quiet; meanwhile, with the
+ * agents reading the query list, status and /metrics show that query's age
+ * growing, and nothing once it has finished.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 
 #include <jansson.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -227,6 +230,23 @@ static void expect_metric(const char *line)
 	free(text);
 }
 
+/* The value of the series named SERIES in /metrics; -1 when there is none. */
+static double metric_value(const char *series)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/metrics", fx.api);
+	char *text = harness_get_ok(url);
+	assert_non_null(text);
+	double value = -1;
+	for (const char *at = text; (at = strstr(at, series)) != NULL; at++)
+		if ((at == text || at[-1] == '\n') && at[strlen(series)] == ' ') {
+			value = strtod(at + strlen(series) + 1, NULL);
+			break;
+		}
+	free(text);
+	return value;
+}
+
 static int setup_stack(const struct stack_options *options)
 {
 	dir = harness_tmpdir("tg-no-lost");
@@ -255,7 +275,8 @@ static int setup_drain(void **state)
 	(void)state;
 	struct stack_options drain = routed;
 	drain.watch_duration = "3s";
-	drain.extra_watch = "loss_settle = 15s\ndrain_quiet = 2s\n";
+	drain.extra_watch = "loss_settle = 15s\ndrain_quiet = 4s\n";
+	drain.agent_trino = "query_list = on\n";
 	return setup_stack(&drain);
 }
 
@@ -373,6 +394,36 @@ static void test_plain_map_loses_every_query_in_flight(void **state)
 	expect_metric(line);
 }
 
+/* The drain section's oldest_query_age_seconds; -1 when it has none (or no drain). */
+static long long oldest_query_age(void)
+{
+	json_t *s = status();
+	json_t *drain = json_object_get(json_object_get(s, "cutover"), "drain");
+	json_t *age = json_object_get(drain, "oldest_query_age_seconds");
+	long long value = drain != NULL && age != NULL ? (long long)json_integer_value(age) : -1;
+	json_decref(s);
+	return value;
+}
+
+/* The oldest query's age is past *ARG seconds. */
+static bool age_past(void *arg)
+{
+	return oldest_query_age() > *(const long long *)arg;
+}
+
+/* Blue is drained of the client's query while stable still waits for its quiet time. */
+static bool finished_but_watching(void *arg)
+{
+	(void)arg;
+	json_t *s = status();
+	json_t *cutover = json_object_get(s, "cutover");
+	json_t *drain = json_object_get(cutover, "drain");
+	bool seen = drain != NULL && json_integer_value(json_object_get(drain, "running")) == 0 &&
+	            json_object_get(drain, "oldest_query_age_seconds") == NULL;
+	json_decref(s);
+	return seen;
+}
+
 /* The watch is over and stable waits for blue's running queries. */
 static bool held_by_drain(void *arg)
 {
@@ -414,6 +465,16 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	}
 	/* held while the query still runs on blue, not merely late */
 	assert_int_equal(stack_statement_running(fx.blue_control), 1);
+	/* its age is shown and grows: the agents read blue's /v1/query */
+	long long age = oldest_query_age();
+	assert_true(age >= 0);
+	if (!harness_wait_until(age_past, &age, 10000))
+		fail_msg("the oldest query's age stayed at %lld s", age);
+	double created =
+	        metric_value("trino_guard_drain_oldest_query_timestamp_seconds{cluster=\"blue\"}");
+	double now = (double)time(NULL);
+	/* created at least AGE seconds ago, and not before the query was started */
+	assert_true(created > 0 && created <= now - (double)age && created > now - 60);
 	json_t *stable = journal_events("alert", "green");
 	for (size_t i = 0; i < json_array_size(stable); i++)
 		assert_string_not_equal(
@@ -423,6 +484,14 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	char *text = client_output(on_blue, out);
 	assert_int_equal(count_outcome(text, "finished", blue_id), 1);
 	free(text);
+	/* finished: no oldest query, while the quiet time still holds stable */
+	if (!harness_wait_until(finished_but_watching, NULL, 10000)) {
+		json_t *s = status();
+		char *cutover = json_dumps(json_object_get(s, "cutover"), 0);
+		fail_msg("the finished query's age is still shown: %s", cutover);
+	}
+	assert_true(metric_value("trino_guard_drain_oldest_query_timestamp_seconds{cluster="
+	                         "\"blue\"}") < 0);
 	assert_true(stack_wait_phase(&fx, "STEADY", "green", 30000));
 }
 

@@ -1,7 +1,8 @@
 /*
  * rules/drain.c, one step per row on one fleet: unknown gauges hold the
  * gate, running or queued queries hold it and restart the quiet time, zero
- * of both for the configured time opens it; 0 turns the gate off.
+ * of both for the configured time opens it; 0 turns the gate off. And the
+ * oldest query's age from the coordinator's query list.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -77,8 +78,66 @@ static void test_drain_steps(void **state)
 	fleet_cleanup(&fleet);
 }
 
+/* blue's coordinator with its query list: OLDEST_MS elapsed (-1: none) or ERROR. */
+static void report_list(struct fleet *fleet, int64_t oldest_ms, const char *error, uint64_t seq,
+                        int64_t now_ms)
+{
+	struct node_spec spec = {.id = "blue-coord",
+	                         .cluster = "blue",
+	                         .role = COORD,
+	                         .version = "479",
+	                         .state = ACTIVE,
+	                         .counters_state = C_OK,
+	                         .active_nodes = -1};
+	struct built_report b;
+	build(&b, &spec, seq, 1);
+	QueryList list = TRINOGUARD__V1__QUERY_LIST__INIT;
+	list.error = (char *)error;
+	if (error == NULL) {
+		list.has_unfinished = 1;
+		list.unfinished = oldest_ms >= 0;
+		list.has_oldest_elapsed_ms = oldest_ms >= 0;
+		list.oldest_elapsed_ms = oldest_ms >= 0 ? (uint64_t)oldest_ms : 0;
+	}
+	b.report.query_list = &list;
+	assert_int_not_equal(fleet_update(fleet, &b.report, now_ms), FLEET_NO_MEMORY);
+}
+
+/*
+ * The oldest query's creation is placed on the collector's clock from its
+ * elapsed time at the report's arrival; a later report moves nothing for
+ * the same query; none, an unreadable list or a lost coordinator shows none.
+ */
+static void test_oldest_query(void **state)
+{
+	(void)state;
+	struct fleet fleet;
+	fleet_init(&fleet);
+	struct drain_state drain = {0};
+	report_list(&fleet, 5000, NULL, 1, NOW + 1000);
+	drain_observe(&drain, &fleet, clusters, 1, "blue", NOW + 1000);
+	assert_int_equal(drain.oldest_query_since_ms, NOW - 4000);
+	report_list(&fleet, 7000, NULL, 2, NOW + 3000);
+	drain_observe(&drain, &fleet, clusters, 1, "blue", NOW + 3000);
+	assert_int_equal(drain.oldest_query_since_ms, NOW - 4000);
+	report_list(&fleet, -1, NULL, 3, NOW + 4000);
+	drain_observe(&drain, &fleet, clusters, 1, "blue", NOW + 4000);
+	assert_int_equal(drain.oldest_query_since_ms, -1);
+	assert_string_equal(drain.query_list_error, "");
+	report_list(&fleet, -1, "/v1/query: HTTP 403: Access Denied", 4, NOW + 5000);
+	drain_observe(&drain, &fleet, clusters, 1, "blue", NOW + 5000);
+	assert_int_equal(drain.oldest_query_since_ms, -1);
+	assert_string_equal(drain.query_list_error, "/v1/query: HTTP 403: Access Denied");
+	report_list(&fleet, 9000, NULL, 5, NOW + 6000);
+	/* the coordinator goes silent past stale_after: its last list is no evidence */
+	drain_observe(&drain, &fleet, clusters, 1, "blue", NOW + 6000 + 3001);
+	assert_int_equal(drain.oldest_query_since_ms, -1);
+	fleet_cleanup(&fleet);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_drain_steps)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_drain_steps),
+	                                   cmocka_unit_test(test_oldest_query)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
