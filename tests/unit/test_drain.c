@@ -18,19 +18,25 @@
 
 static const struct cluster_settings clusters[1] = {{.name = "blue", .stale_after_ms = 3000}};
 
-/* blue's coordinator reports RUNNING and QUEUED (-1: no counters) at NOW_MS. */
-static void report(struct fleet *fleet, int64_t running, int64_t queued, uint64_t seq,
-                   int64_t now_ms)
+/* A report SEQ of blue's coordinator, its counters OK or (COUNTED false) absent. */
+static void build_blue(struct built_report *b, bool counted, uint64_t seq)
 {
 	struct node_spec spec = {.id = "blue-coord",
 	                         .cluster = "blue",
 	                         .role = COORD,
 	                         .version = "479",
 	                         .state = ACTIVE,
-	                         .counters_state = running >= 0 ? C_OK : 0,
+	                         .counters_state = counted ? C_OK : 0,
 	                         .active_nodes = -1};
+	build(b, &spec, seq, 1);
+}
+
+/* blue's coordinator reports RUNNING and QUEUED (-1: no counters) at NOW_MS. */
+static void report(struct fleet *fleet, int64_t running, int64_t queued, uint64_t seq,
+                   int64_t now_ms)
+{
 	struct built_report b;
-	build(&b, &spec, seq, 1);
+	build_blue(&b, running >= 0, seq);
 	if (running >= 0) {
 		b.counters.has_running = 1;
 		b.counters.running = (uint64_t)running;
@@ -82,15 +88,8 @@ static void test_drain_steps(void **state)
 static void report_list(struct fleet *fleet, int64_t oldest_ms, const char *error, uint64_t seq,
                         int64_t now_ms)
 {
-	struct node_spec spec = {.id = "blue-coord",
-	                         .cluster = "blue",
-	                         .role = COORD,
-	                         .version = "479",
-	                         .state = ACTIVE,
-	                         .counters_state = C_OK,
-	                         .active_nodes = -1};
 	struct built_report b;
-	build(&b, &spec, seq, 1);
+	build_blue(&b, true, seq);
 	QueryList list = TRINOGUARD__V1__QUERY_LIST__INIT;
 	list.error = (char *)error;
 	if (error == NULL) {
