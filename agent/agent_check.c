@@ -29,7 +29,7 @@ static char *node_id_from_properties(const char *etc_dir, char *err, size_t err_
 	}
 	char text[65536];
 	size_t len = fread(text, 1, sizeof(text), f);
-	fclose(f); /* read only: nothing to lose */
+	(void)fclose(f); /* read only: nothing to lose */
 	char why[128] = "";
 	char *node_id = properties_lookup(text, len, "node.id", why, sizeof(why));
 	if (node_id == NULL || node_id[0] == '\0') {

@@ -362,11 +362,11 @@ static void put_escaped(struct buffer *out, const char *text, bool is_key)
 		    (is_key && (c == '=' || c == ':' || is_space(c))) ||
 		    (is_key && p == text && (c == '#' || c == '!'))) {
 			buffer_putc(out, '\\');
-			c = c == '\n'   ? 'n'
-			    : c == '\r' ? 'r'
-			    : c == '\t' ? 't'
-			    : c == '\f' ? 'f'
-			                : c;
+			c = (char)(c == '\n'   ? 'n'
+			           : c == '\r' ? 'r'
+			           : c == '\t' ? 't'
+			           : c == '\f' ? 'f'
+			                       : c);
 		}
 		buffer_putc(out, c);
 	}
@@ -398,7 +398,7 @@ char *properties_canonicalize(const char *text, size_t len, const char *const *e
 	buffer_put(&out, "", 0);
 	for (size_t i = 0; i < p.count; i++) {
 		bool last_of_key =
-		        i + 1 == p.count || strcmp(p.entries[i].key, p.entries[i + 1].key);
+		        i + 1 == p.count || strcmp(p.entries[i].key, p.entries[i + 1].key) != 0;
 		if (!last_of_key || excluded(p.entries[i].key, exclude_keys, exclude_count))
 			continue;
 		put_escaped(&out, p.entries[i].key, true);

@@ -369,7 +369,7 @@ void publisher_free(struct publisher *publisher, int linger_ms)
 {
 	if (publisher == NULL)
 		return;
-	for (size_t i = 0; i < publisher->endpoint_count; i++) {
+	for (size_t i = 0; publisher->endpoints != NULL && i < publisher->endpoint_count; i++) {
 		if (publisher->endpoints[i].reconnect_timer != NULL)
 			event_free(publisher->endpoints[i].reconnect_timer);
 		free(publisher->endpoints[i].address);

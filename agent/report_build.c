@@ -314,6 +314,7 @@ uint8_t *report_build_encode(const struct report_input *input, size_t *len)
 	NodeReport report = TRINOGUARD__V1__NODE_REPORT__INIT;
 	QueryCounters counters = TRINOGUARD__V1__QUERY_COUNTERS__INIT;
 	QueryList query_list = TRINOGUARD__V1__QUERY_LIST__INIT;
+	/* cppcheck-suppress variableScope ; report.error points into it until encoded */
 	char error[600] = "";
 
 	report_set_identity(&report, input);

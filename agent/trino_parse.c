@@ -227,7 +227,7 @@ static int read_label_value(const char **p, const char *end, char *value, size_t
 				         escaped);
 				return -1;
 			}
-			c = escaped == 'n' ? '\n' : escaped;
+			c = (char)(escaped == 'n' ? '\n' : escaped);
 			(*p)++;
 		}
 		if (n + 1 < value_size)

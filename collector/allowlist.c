@@ -257,7 +257,7 @@ void allowlist_free(struct allowlist *list)
 
 struct allowed_key *allowlist_lookup(const struct allowlist *list, const char *public_z85)
 {
-	struct allowed_key probe;
+	struct allowed_key probe = {0};
 	snprintf(probe.public_z85, sizeof(probe.public_z85), "%s", public_z85);
 	return list->count > 0
 	               ? bsearch(&probe, list->keys, list->count, sizeof(*list->keys), compare_keys)

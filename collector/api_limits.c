@@ -268,8 +268,11 @@ void api_limits_free(struct api_limits *limits)
 	if (limits == NULL)
 		return;
 	/* evhttp_free() has freed every connection: ours are the last references */
-	while (limits->connections != NULL)
-		connection_free(limits->connections);
+	struct api_connection *next;
+	for (struct api_connection *conn = limits->connections; conn != NULL; conn = next) {
+		next = conn->next;
+		connection_free(conn);
+	}
 	event_free(limits->resume);
 	event_free(limits->sweep);
 	free(limits);

@@ -292,9 +292,9 @@ static void *cluster_at(void *target, size_t index)
 
 #define SECTION(section_name, field, key_table, check)                                             \
 	{                                                                                          \
-		.name = section_name, .keys = key_table,                                           \
-		.key_count = sizeof(key_table) / sizeof(key_table[0]),                             \
-		.offset = offsetof(struct collector_config, field), .validate = check              \
+		.name = (section_name), .keys = (key_table),                                       \
+		.key_count = sizeof(key_table) / sizeof((key_table)[0]),                           \
+		.offset = offsetof(struct collector_config, field), .validate = (check)            \
 	}
 
 static const struct config_section fixed_sections[] = {

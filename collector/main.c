@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)config.collector.log_level);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN); /* fails only for an invalid signal */
 	struct event_base *base = event_base_new();
 	if (base == NULL) {
 		log_error("cannot create the event loop");

@@ -43,7 +43,6 @@ struct load_context {
 	/* reader state */
 	FILE *file;
 	const char *text_cursor;
-	bool line_too_long;
 };
 
 /* What a schema's check may ask about: the load in progress. */
@@ -504,7 +503,7 @@ int config_load(const struct config_schema *schema, const char *path, void *targ
 	const char *slash = strrchr(path, '/');
 	ctx.base_dir = slash != NULL ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (ctx.base_dir == NULL) {
-		fclose(ctx.file);
+		(void)fclose(ctx.file); /* read only: nothing to lose */
 		snprintf(err, err_len, "%s: out of memory", path);
 		return -1;
 	}
@@ -513,7 +512,7 @@ int config_load(const struct config_schema *schema, const char *path, void *targ
 		set_error(&ctx, 0, "read error: %s", strerror(errno));
 		rc = -1;
 	}
-	fclose(ctx.file);
+	(void)fclose(ctx.file); /* read only: nothing to lose */
 	context_cleanup(&ctx);
 	return rc;
 }
@@ -556,6 +555,8 @@ void config_free_section(const struct config_key *keys, size_t key_count, void *
 
 void config_free(const struct config_schema *schema, void *target)
 {
+	if (target == NULL)
+		return;
 	for (size_t s = 0; s < schema->section_count; s++) {
 		const struct config_section *section = &schema->sections[s];
 		if (!section->is_family) {

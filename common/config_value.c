@@ -172,7 +172,6 @@ static int store_string(const char *base_dir, const struct config_key *key, char
 static int store_int(const struct config_key *key, int64_t *slot, const char *value, char *why,
                      size_t why_len)
 {
-	char bounds[96];
 	errno = 0;
 	char *end = NULL;
 	long long parsed = strtoll(value, &end, 10);
@@ -181,6 +180,7 @@ static int store_int(const struct config_key *key, int64_t *slot, const char *va
 		return -1;
 	}
 	if (out_of_bounds(key, (double)parsed)) {
+		char bounds[96];
 		describe_bounds(key, bounds, sizeof(bounds));
 		snprintf(why, why_len, "%lld is out of range (%s)", parsed, bounds);
 		return -1;
@@ -192,7 +192,6 @@ static int store_int(const struct config_key *key, int64_t *slot, const char *va
 static int store_double(const struct config_key *key, double *slot, const char *value, char *why,
                         size_t why_len)
 {
-	char bounds[96];
 	errno = 0;
 	char *end = NULL;
 	double parsed = strtod(value, &end);
@@ -201,6 +200,7 @@ static int store_double(const struct config_key *key, double *slot, const char *
 		return -1;
 	}
 	if (out_of_bounds(key, parsed)) {
+		char bounds[96];
 		describe_bounds(key, bounds, sizeof(bounds));
 		snprintf(why, why_len, "%s is out of range (%s)", value, bounds);
 		return -1;
@@ -212,11 +212,11 @@ static int store_double(const struct config_key *key, double *slot, const char *
 static int store_duration(const struct config_key *key, int64_t *slot, const char *value, char *why,
                           size_t why_len)
 {
-	char bounds[96];
 	int64_t ms;
 	if (duration_parse_ms(value, &ms, why, why_len) != 0)
 		return -1;
 	if (out_of_bounds(key, (double)ms)) {
+		char bounds[96];
 		describe_bounds(key, bounds, sizeof(bounds));
 		snprintf(why, why_len, "%s is out of range (%s)", value, bounds);
 		return -1;
@@ -280,7 +280,7 @@ static int store_size(const struct config_key *key, int64_t *slot, const char *v
 int config_value_store(const char *base_dir, const struct config_key *key, void *object,
                        const char *value, char *why, size_t why_len)
 {
-	char *slot = (char *)object + key->offset;
+	void *slot = (char *)object + key->offset;
 	switch (key->type) {
 	case CONFIG_STRING:
 	case CONFIG_PATH:

@@ -107,6 +107,7 @@ static void collect_finished(struct http_client *client)
 		transfer_unlink(client, transfer);
 
 		struct http_response response = {.retry_after_s = -1};
+		/* cppcheck-suppress variableScope ; response.error points into it */
 		char why[CURL_ERROR_SIZE + 64];
 		response.elapsed_ms = clock_mono_ms() - transfer->started_ms;
 		if (code == CURLE_OK) {
@@ -265,15 +266,14 @@ void http_client_free(struct http_client *client)
 	free(client);
 }
 
-void http_client_cancel(struct http_client *client, void *arg)
+void http_client_cancel(struct http_client *client, const void *arg)
 {
-	struct http_transfer **p = &client->transfers;
-	while (*p != NULL) {
-		struct http_transfer *transfer = *p;
-		if (transfer->arg != arg) {
-			p = &transfer->next;
+	struct http_transfer *next;
+	for (struct http_transfer *transfer = client->transfers; transfer != NULL;
+	     transfer = next) {
+		next = transfer->next;
+		if (transfer->arg != arg)
 			continue;
-		}
 		curl_multi_remove_handle(client->multi, transfer->easy);
 		transfer_unlink(client, transfer);
 		transfer_free(transfer);

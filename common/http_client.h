@@ -55,7 +55,7 @@ int http_client_start(struct http_client *client, const struct http_request *req
                       http_done_fn done, void *arg, char *err, size_t err_len);
 
 /* Cancels the requests in flight whose callback argument is ARG (theirs are not called). */
-void http_client_cancel(struct http_client *client, void *arg);
+void http_client_cancel(struct http_client *client, const void *arg);
 
 /* Requests started and not yet finished. */
 size_t http_client_in_flight(const struct http_client *client);

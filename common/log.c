@@ -80,9 +80,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	int64_t now_unix_ms = clock_unix_ms();
 	time_t seconds = (time_t)(now_unix_ms / 1000);
 	struct tm tm;
-	gmtime_r(&seconds, &tm);
 	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* a year past 9999 does not fit; strftime's 0 leaves STAMP indeterminate */
+	if (gmtime_r(&seconds, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "?");
 	fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", stamp, (long)(now_unix_ms % 1000),
 	        log_program, (long)getpid(), log_level_names[level], message);
 }

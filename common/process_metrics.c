@@ -20,12 +20,13 @@ static int read_stat(double *cpu_seconds, double *virtual_bytes, double *residen
 		return -1;
 	char line[1024];
 	char *got = fgets(line, sizeof(line), f);
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	/* the command name (field 2) may hold spaces and parentheses: skip to its last ')' */
 	char *p = got != NULL ? strrchr(line, ')') : NULL;
 	unsigned long utime, stime, vsize;
 	long rss;
 	if (p == NULL ||
+	    /* NOLINTNEXTLINE(cert-err34-c): proc(5) gives these fields these C types */
 	    sscanf(p + 2,
 	           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
 	           "%*d %*u %lu %ld",

@@ -18,7 +18,7 @@ static char *read_secret(FILE *f, const char *path, char *err, size_t err_len)
 	char buffer[SECRET_MAX + 1];
 	size_t n = fread(buffer, 1, sizeof(buffer) - 1, f);
 	int failed = ferror(f);
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	buffer[n] = '\0';
 	while (n > 0 && isspace((unsigned char)buffer[n - 1]))
 		buffer[--n] = '\0';

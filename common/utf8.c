@@ -109,7 +109,8 @@ void utf8_one_line(const char *text, size_t len, size_t max_bytes, char *out, si
 	size_t n = 0;
 	for (size_t i = 0; i < len && n + 1 < out_size && n < max_bytes; i++) {
 		unsigned char c = (unsigned char)text[i];
-		out[n++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
+		out[n++] =
+		        (char)((c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : c));
 	}
 	out[n] = '\0';
 	while (n > 0 && !utf8_valid(out, n))

@@ -59,6 +59,7 @@ static void make_key(const char *environment, const char *tail, char *out)
 	size_t keep = ALERT_KEY_LEN - 1 - strlen(suffix);
 	while (keep > 0 && ((unsigned char)whole[keep] & 0xC0) == 0x80)
 		keep--; /* never split a UTF-8 sequence */
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): the suffix's NUL ends it */
 	memcpy(out, whole, keep);
 	memcpy(out + keep, suffix, strlen(suffix) + 1);
 }

@@ -83,6 +83,7 @@ static int write_line(struct alert_spool *spool, const char *text, bool sync)
 	char *buffer = malloc(len + 1);
 	if (buffer == NULL)
 		return -1;
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a line, ended by '\n' */
 	memcpy(buffer, text, len);
 	buffer[len] = '\n';
 	ssize_t written = write(spool->fd, buffer, len + 1);
@@ -191,7 +192,7 @@ static void replay(struct alert_spool *spool)
 		json_decref(item);
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	if (skipped > 0)
 		log_warn("%s: skipped %zu unreadable line(s) (a crash mid-write?)", spool->path,
 		         skipped);
@@ -291,7 +292,7 @@ static int compact(struct alert_spool *spool)
 	close(spool->fd);
 	spool->fd = new_fd;
 	spool->file_bytes = (int64_t)bytes;
-	spool->pending_bytes = bytes;
+	spool->pending_bytes = (int64_t)bytes;
 	spool->written = spool->count;
 	return 0;
 }

@@ -82,13 +82,14 @@ int ctl_follow_status(const struct ctl_options *opt)
 			time_t now = (time_t)(clock_unix_ms() / 1000);
 			struct tm tm;
 			char stamp[32] = "";
-			if (gmtime_r(&now, &tm) != NULL)
-				strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			if (gmtime_r(&now, &tm) == NULL ||
+			    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+				stamp[0] = '\0'; /* strftime's 0 leaves the buffer indeterminate */
 			printf("trino-guardctl status --watch: %s, every %lldms, Ctrl-C stops\n\n",
 			       stamp, opt->interval_ms);
 			(void)ctl_show_status_print(opt, status);
 		}
-		fflush(stdout);
+		(void)fflush(stdout); /* a terminal gone: Ctrl-C or SIGPIPE ends us */
 		pause_ms(opt->interval_ms);
 	}
 	return CTL_EXIT_OK;
@@ -131,7 +132,7 @@ static bool follow_once(const struct ctl_options *opt, long long *after, bool *m
 	}
 	*more = *more || (*after < last_id && json_array_size(events) > 0);
 	json_decref(answer);
-	fflush(stdout);
+	(void)fflush(stdout); /* a terminal gone: Ctrl-C or SIGPIPE ends us */
 	return true;
 }
 

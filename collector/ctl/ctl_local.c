@@ -43,7 +43,7 @@ static int has_agent_section(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		rc = -1;
 	}
-	fclose(f); /* read only: nothing to lose */
+	(void)fclose(f); /* read only: nothing to lose */
 	return rc;
 }
 

@@ -103,6 +103,7 @@ static int set_since(struct command_line *line, const char *value)
 		         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(then % 1000));
 		return 0;
 	}
+	/* NOLINTNEXTLINE(cert-err34-c): field widths bound every number (no overflow) */
 	if (sscanf(value, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
 	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) == 6 &&
 	    used > 0 && value[used] == '\0') {

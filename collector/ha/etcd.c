@@ -99,7 +99,7 @@ void etcd_free(struct etcd *etcd)
 	free(etcd);
 }
 
-void etcd_cancel(struct etcd *etcd, void *arg)
+void etcd_cancel(struct etcd *etcd, const void *arg)
 {
 	struct etcd_request **p = &etcd->requests;
 	while (*p != NULL) {
@@ -178,7 +178,7 @@ static int64_t int64_field(const json_t *object, const char *name)
 
 static void kvs_free(struct etcd_kv *kvs, size_t count)
 {
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; kvs != NULL && i < count; i++) {
 		free(kvs[i].key);
 		free(kvs[i].value);
 	}

@@ -91,7 +91,7 @@ int etcd_delete(struct etcd *etcd, const char *key, int64_t mod_revision, etcd_d
                 void *arg, char *err, size_t err_len);
 
 /* Cancels the requests in flight whose callback argument is ARG (theirs are not called). */
-void etcd_cancel(struct etcd *etcd, void *arg);
+void etcd_cancel(struct etcd *etcd, const void *arg);
 
 /* The endpoint requests go to first (the last one that answered). */
 const char *etcd_endpoint(const struct etcd *etcd);

@@ -162,7 +162,7 @@ static _Noreturn void guard_command(pid_t parent, const char *command)
 	if (shell < 0)
 		_exit(126);
 	if (shell == 0) {
-		signal(SIGTERM, SIG_DFL);
+		(void)signal(SIGTERM, SIG_DFL); /* fails only for an invalid signal */
 		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
@@ -172,8 +172,8 @@ static _Noreturn void guard_command(pid_t parent, const char *command)
 			_exit(126);
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
-	signal(WTERMSIG(status), SIG_DFL);
-	kill(getpid(), WTERMSIG(status)); /* the same end, for describe() */
+	(void)signal(WTERMSIG(status), SIG_DFL); /* SIGKILL/SIGSTOP: _exit below */
+	kill(getpid(), WTERMSIG(status));        /* the same end, for describe() */
 	_exit(128 + WTERMSIG(status));
 }
 

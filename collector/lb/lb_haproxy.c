@@ -157,7 +157,7 @@ static int rewrite_map_file(const struct lb_haproxy *lb, const char *path, char 
 		}
 	}
 	if (in_file != NULL)
-		fclose(in_file);
+		(void)fclose(in_file); /* read only: nothing to lose */
 	if (!replaced)
 		fprintf(out, "%s %s\n", lb->key, lb->target_backend);
 	int rc = fclose(out) == 0 ? durable_file_replace(path, text, len, 0644, why, why_len) : -1;
@@ -387,7 +387,7 @@ struct lb_haproxy *lb_haproxy_new(struct event_base *base,
 	}
 	lb->base = base;
 	bool allocated = true;
-	for (size_t i = 0; i < settings->map_file_count && i < LB_MAX_INSTANCES; i++) {
+	for (size_t i = 0; allocated && i < settings->map_file_count && i < LB_MAX_INSTANCES; i++) {
 		bool seen = false; /* two instances may load one file: rewritten once */
 		for (size_t j = 0; j < lb->map_file_count; j++)
 			seen = seen || strcmp(lb->map_files[j], settings->map_files[i]) == 0;

@@ -42,7 +42,6 @@ struct lb_http {
 	void *switch_arg;
 	/* the current read in progress */
 	bool reading;
-	bool verifying;
 	lb_current_done_fn current_done;
 	void *current_arg;
 };
@@ -135,11 +134,11 @@ static void start_current(struct lb_http *lb, lb_current_done_fn done, void *arg
 static void on_switch_answer(const struct http_response *response, void *arg)
 {
 	struct lb_http *lb = arg;
-	char why[700];
 	bool expected = response->ok &&
 	                (lb->expect != 0 ? response->status == lb->expect
 	                                 : response->status >= 200 && response->status < 300);
 	if (!expected) {
+		char why[700];
 		if (response->ok)
 			snprintf(why, sizeof(why), "switch request for %s: HTTP %ld: %.300s",
 			         lb->cluster, response->status, response->body);

@@ -88,7 +88,7 @@ static void restore(struct journal *journal, const char *path)
 		ring_push(journal, event);
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	if (skipped > 0)
 		log_warn("%s: skipped %zu unreadable line(s) (a crash mid-write?)", path, skipped);
 }
