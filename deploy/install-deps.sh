@@ -7,9 +7,10 @@
 # -tmpfiles, which that test runs. jq reads CTest's list of benchmarks in
 # deploy/bench.sh; valgrind (callgrind) counts instructions in tests/bench/fleet_cost.
 # clang and libclang-rt-14-dev (libFuzzer) build the fuzzers of tests/fuzz
-# (deploy/fuzz.sh). nodejs runs the npm trino-client the
-# tests drive (pinned in tests/client/package-lock.json, installed by `npm ci`
-# into tests/client/node_modules, never globally).
+# (deploy/fuzz.sh). cppcheck and clang-tidy are deploy/static-check.sh's two
+# analysers; valgrind's memcheck runs the valgrind_* tests. nodejs runs the npm
+# trino-client the tests drive (pinned in tests/client/package-lock.json,
+# installed by `npm ci` into tests/client/node_modules, never globally).
 # chromium (headless) loads the collector's dashboard in tests/integration/test_dashboard.
 # etcd-server is the consensus store of high availability; tests/integration/test_etcd
 # starts one on loopback. python3-yaml (with Debian's python3) reads the
@@ -38,6 +39,7 @@ libevent-dev libcurl4-openssl-dev libcmocka-dev libjansson-dev libinih-dev libss
 haproxy prometheus prometheus-alertmanager prometheus-node-exporter socat
 dpkg-dev debhelper lintian systemd nodejs
 jq valgrind clang libclang-rt-14-dev chromium etcd-server python3-yaml
+cppcheck clang-tidy
 "
 
 missing=""

@@ -3,7 +3,7 @@
 # tests/, not the generated protobuf code): cppcheck with the suppressions of
 # deploy/cppcheck-suppressions.txt, then clang-tidy with .clang-tidy, both on
 # the files and flags of a build dir's compile_commands.json (default build;
-# configured first when it has none). Any finding of either fails the run.
+# configured first when it has none). Both run; a finding of either fails.
 # clang-tidy runs JOBS files at once (default: the number of CPUs).
 #   deploy/static-check.sh [--build-dir DIR] [-j JOBS]
 set -eu
@@ -63,6 +63,7 @@ if [ -z "$files" ]; then
 fi
 count=$(echo "$files" | wc -l)
 started=$(date +%s)
+failed=""
 
 # cppcheck is given the product's -I and -D, one configuration, and not
 # /usr/include (it would parse all of libc and glibc's macros into noise);
@@ -80,9 +81,10 @@ if ! cppcheck -q -j "$jobs" --std=c11 --library=posix \
 	--suppressions-list=deploy/cppcheck-suppressions.txt --inline-suppr --error-exitcode=1 \
 	--cppcheck-build-dir="$work/cppcheck" $flags -I "$work/include" $files; then
 	echo "static-check.sh: cppcheck found the above" >&2
-	exit 1
+	failed="$failed cppcheck"
+else
+	echo "cppcheck: clean in $(($(date +%s) - started)) s"
 fi
-echo "cppcheck: clean in $(($(date +%s) - started)) s"
 
 echo "== clang-tidy ($count files, .clang-tidy, $jobs at once)"
 started=$(date +%s)
@@ -92,6 +94,11 @@ if ! echo "$files" | xargs -P "$jobs" -n 4 clang-tidy -p "$build" --quiet \
 	--extra-arg=-Wno-unknown-warning-option >"$log" 2>&1; then
 	grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?(generated|treated as errors)' "$log" >&2
 	echo "static-check.sh: clang-tidy found the above (log: $log)" >&2
+	failed="$failed clang-tidy"
+else
+	echo "clang-tidy: clean in $(($(date +%s) - started)) s"
+fi
+if [ -n "$failed" ]; then
+	echo "static-check.sh: findings of:$failed" >&2
 	exit 1
 fi
-echo "clang-tidy: clean in $(($(date +%s) - started)) s"
