@@ -96,6 +96,44 @@ int harness_port_range(int count)
 	return -1;
 }
 
+/* A daemon under valgrind runs some ten times slower: TG_TEST_TIMEOUT_SCALE. */
+int harness_scaled_ms(int timeout_ms)
+{
+	static long scale;
+	if (scale == 0) {
+		const char *text = getenv("TG_TEST_TIMEOUT_SCALE");
+		scale = text != NULL ? strtol(text, NULL, 10) : 1;
+		if (scale < 1 || scale > 100)
+			scale = 1;
+	}
+	return (int)(timeout_ms * scale);
+}
+
+/*
+ * ARGV, or ARGV behind the words of TG_TEST_WRAP when its program's file name
+ * is TG_TEST_WRAP_PROGRAM (valgrind around one daemon, not around the sims and
+ * servers beside it). OUT holds up to CAP pointers, into WORDS for the wrapper's.
+ */
+static const char *const *wrapped_argv(const char *const argv[], const char **out, size_t cap,
+                                       char *words, size_t words_len)
+{
+	const char *wrap = getenv("TG_TEST_WRAP");
+	const char *program = getenv("TG_TEST_WRAP_PROGRAM");
+	const char *slash = strrchr(argv[0], '/');
+	const char *name = slash != NULL ? slash + 1 : argv[0];
+	if (wrap == NULL || program == NULL || strcmp(name, program) != 0 ||
+	    (size_t)snprintf(words, words_len, "%s", wrap) >= words_len)
+		return argv;
+	size_t n = 0;
+	for (char *save = NULL, *word = strtok_r(words, " ", &save); word != NULL && n + 1 < cap;
+	     word = strtok_r(NULL, " ", &save))
+		out[n++] = word;
+	for (size_t i = 0; argv[i] != NULL && n + 1 < cap; i++)
+		out[n++] = argv[i];
+	out[n] = NULL;
+	return out;
+}
+
 static void forget_child(pid_t pid)
 {
 	for (size_t i = 0; i < child_count; i++) {
@@ -129,6 +167,10 @@ pid_t harness_spawn_split(const char *const argv[], const char *out_path, const 
 	}
 	if (child_count == HARNESS_MAX_CHILDREN)
 		return -1;
+	const char *wrapped[64];
+	char words[1024];
+	argv = wrapped_argv(argv, wrapped, sizeof(wrapped) / sizeof(wrapped[0]), words,
+	                    sizeof(words));
 	fflush(NULL);
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -150,7 +192,7 @@ pid_t harness_spawn_split(const char *const argv[], const char *out_path, const 
 			dup2(null_fd, STDIN_FILENO);
 			close(null_fd);
 		}
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv); /* a wrapper by name: valgrind */
 		fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -164,7 +206,7 @@ int harness_stop(pid_t pid, int timeout_ms)
 		return -1;
 	int status = -1;
 	kill(pid, SIGTERM);
-	long long deadline = harness_now_ms() + timeout_ms;
+	long long deadline = harness_now_ms() + harness_scaled_ms(timeout_ms);
 	while (harness_now_ms() < deadline) {
 		pid_t done = waitpid(pid, &status, WNOHANG);
 		if (done == pid || (done < 0 && errno == ECHILD)) {
@@ -181,7 +223,7 @@ int harness_stop(pid_t pid, int timeout_ms)
 
 int harness_wait_exit(pid_t pid, int timeout_ms)
 {
-	long long deadline = harness_now_ms() + timeout_ms;
+	long long deadline = harness_now_ms() + harness_scaled_ms(timeout_ms);
 	int status;
 	while (harness_now_ms() < deadline) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -221,7 +263,7 @@ bool harness_alive(pid_t pid)
 
 bool harness_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
 {
-	long long deadline = harness_now_ms() + timeout_ms;
+	long long deadline = harness_now_ms() + harness_scaled_ms(timeout_ms);
 	for (;;) {
 		if (cond(arg))
 			return true;
@@ -262,7 +304,7 @@ int harness_http(const char *method, const char *url, const char *const *headers
 		list = curl_slist_append(list, headers[i]);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)harness_scaled_ms(timeout_ms));
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
@@ -365,7 +407,8 @@ void harness_run_loop(struct event_base *base, int timeout_ms)
 	struct event *deadline = evtimer_new(base, on_loop_deadline, base);
 	if (deadline == NULL)
 		return;
-	struct timeval limit = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	int scaled = harness_scaled_ms(timeout_ms);
+	struct timeval limit = {scaled / 1000, (scaled % 1000) * 1000};
 	evtimer_add(deadline, &limit);
 	event_base_dispatch(base);
 	event_free(deadline);

@@ -22,6 +22,9 @@ int harness_port_range(int count);
 /*
  * Starts ARGV (argv[0] is a path) with stdout and stderr appended to LOG_PATH.
  * The child dies with the test process (PR_SET_PDEATHSIG). Returns its PID, or -1.
+ * When argv[0]'s file name is $TG_TEST_WRAP_PROGRAM, the words of $TG_TEST_WRAP
+ * come first (tests/valgrind_run.sh puts valgrind there); every deadline of
+ * the harness is multiplied by $TG_TEST_TIMEOUT_SCALE (default 1).
  */
 pid_t harness_spawn(const char *const argv[], const char *log_path);
 
@@ -42,6 +45,9 @@ void harness_stop_all(void);
 
 /* True while PID runs (not exited and not reaped). */
 bool harness_alive(pid_t pid);
+
+/* TIMEOUT_MS times $TG_TEST_TIMEOUT_SCALE (a whole number, 1 to 100; default 1). */
+int harness_scaled_ms(int timeout_ms);
 
 /* Polls COND(ARG) every 20 ms until true (returns true) or TIMEOUT_MS passes (false). */
 bool harness_wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);

@@ -105,7 +105,7 @@ pid_t start_agent(const char *node, const struct sim *sim, int worker, const cha
 
 NodeReport *next_from(const char *node_id, int timeout_ms)
 {
-	long long deadline = harness_now_ms() + timeout_ms;
+	long long deadline = harness_now_ms() + harness_scaled_ms(timeout_ms);
 	while (harness_now_ms() < deadline) {
 		NodeReport *report =
 		        report_receiver_next(fx.receiver, (int)(deadline - harness_now_ms()));
@@ -120,7 +120,7 @@ NodeReport *next_from(const char *node_id, int timeout_ms)
 
 NodeReport *wait_report(const char *node_id, bool (*pred)(const NodeReport *), int timeout_ms)
 {
-	long long deadline = harness_now_ms() + timeout_ms;
+	long long deadline = harness_now_ms() + harness_scaled_ms(timeout_ms);
 	while (harness_now_ms() < deadline) {
 		NodeReport *report = next_from(node_id, (int)(deadline - harness_now_ms()));
 		if (report == NULL)
