@@ -56,14 +56,14 @@ char *secret_file_read_private(const char *path, char *err, size_t err_len)
 	struct stat st;
 	if (fstat(fileno(f), &st) != 0) {
 		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		fclose(f);
+		(void)fclose(f); /* read only: nothing to lose */
 		return NULL;
 	}
 	if ((st.st_mode & 0077) != 0) {
 		snprintf(err, err_len,
 		         "%s is open to group or others (mode %04o); run chmod 600 %s", path,
 		         (unsigned)(st.st_mode & 07777), path);
-		fclose(f);
+		(void)fclose(f); /* read only: nothing to lose */
 		return NULL;
 	}
 	return read_secret(f, path, err, err_len);

@@ -20,9 +20,9 @@ bool config_drift_key_looks_secret(const char *key)
 	                                    "credential", "passphrase", "private", "key"};
 	char lower[REPORT_MAX_KEY_LEN + 1];
 	size_t len = 0;
-	for (; key[len] != '\0' && len < sizeof(lower) - 1; len++) {
+	for (; len < sizeof(lower) - 1 && key[len] != '\0'; len++) {
 		char c = key[len];
-		lower[len] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		lower[len] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 	}
 	lower[len] = '\0';
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)

@@ -91,7 +91,7 @@ int alert_firing_file_load(const char *path, int64_t now_unix_s, struct alert_po
 		return 0;
 	json_error_t error;
 	json_t *list = json_loadf(file, JSON_REJECT_DUPLICATES, &error);
-	fclose(file);
+	(void)fclose(file); /* read only: nothing to lose */
 	if (list == NULL || !json_is_array(list)) {
 		char where[1200];
 		if (list == NULL)
