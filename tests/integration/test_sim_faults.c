@@ -1,7 +1,8 @@
 /*
  * Integration tests of trino-sim's control API (real processes on
  * 127.0.0.1): every fault takes effect and is undone, and bad control
- * requests change nothing.
+ * requests change nothing; and PUT /v1/info/state moves a node as Trino's
+ * does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,6 +59,66 @@ static void test_state_fault(void **state)
 	free(answer);
 	assert_int_equal(post_control(&fx.green, "green-coord", "{\"state\":\"DRAINED\"}", NULL),
 	                 400);
+}
+
+/* PUT /v1/info/state as Trino answers it, one request per row, in order. */
+static const struct {
+	const char *name;
+	struct sim *sim;
+	int node;                /* 0: the coordinator */
+	const char *const *user; /* headers */
+	const char *body;
+	long status;
+	const char *text;  /* the answer's body */
+	const char *after; /* GET /v1/info/state then, NULL: not asked */
+} state_puts[] = {
+        {"no user: 401", &fx.green, 1, NULL, "\"SHUTTING_DOWN\"", 401,
+         "Basic authentication or X-Trino-User must be sent", "ACTIVE"},
+        {"a user the access control denies: 403", &fx.old, 1, trino_user, "\"SHUTTING_DOWN\"", 403,
+         "Management only resource", "ACTIVE"},
+        {"a worker shuts down: 200, empty", &fx.green, 1, trino_user, "\"SHUTTING_DOWN\"", 200, "",
+         "SHUTTING_DOWN"},
+        {"asked again: 200, nothing changes", &fx.green, 1, trino_user, "\"SHUTTING_DOWN\"", 200,
+         "", "SHUTTING_DOWN"},
+        {"the coordinator refuses", &fx.green, 0, trino_user, "\"SHUTTING_DOWN\"", 500,
+         "Cannot shutdown coordinator", "ACTIVE"},
+        {"before 468 ACTIVE is no transition", &fx.blue, 1, trino_user, "\"ACTIVE\"", 400,
+         "Invalid state transition to ACTIVE", "ACTIVE"},
+        {"before 468 no drain", &fx.blue, 1, trino_user, "\"DRAINING\"", 400,
+         "Invalid state transition to DRAINING", "ACTIVE"},
+        {"before 468 a worker shuts down too", &fx.blue, 1, trino_user, "\"SHUTTING_DOWN\"", 200,
+         "", "SHUTTING_DOWN"},
+        {"468+ drains a worker", &fx.green, 2, trino_user, "\"DRAINING\"", 200, "", "DRAINING"},
+        {"and undoes it", &fx.green, 2, trino_user, "\"ACTIVE\"", 200, "", "ACTIVE"},
+        {"not a state", &fx.green, 2, trino_user, "\"LEAVING\"", 400, "Invalid state LEAVING",
+         "ACTIVE"},
+        {"not a JSON string", &fx.green, 2, trino_user, "SHUTTING_DOWN", 400,
+         "Invalid state (none)", "ACTIVE"},
+};
+
+static void test_state_put(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(state_puts) / sizeof(state_puts[0]); i++) {
+		char url[128];
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/info/state",
+		         state_puts[i].sim->port_base + state_puts[i].node);
+		const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
+		if (state_puts[i].user != NULL)
+			headers[1] = state_puts[i].user[0];
+		struct harness_response response;
+		harness_http("PUT", url, headers, state_puts[i].body, 2000, &response);
+		print_message("%s\n", state_puts[i].name);
+		assert_int_equal(response.status, state_puts[i].status);
+		assert_string_equal(response.body != NULL ? response.body : "", state_puts[i].text);
+		harness_response_free(&response);
+		json_t *now =
+		        node_url_json(state_puts[i].sim, state_puts[i].node, "/v1/info/state");
+		assert_string_equal(json_string_value(now), state_puts[i].after);
+		json_decref(now);
+	}
+	must_post(&fx.green, "green-worker-1", "{\"state\":\"ACTIVE\"}");
+	must_post(&fx.blue, "blue-worker-1", "{\"state\":\"ACTIVE\"}");
 }
 
 static void test_down_fault(void **state)
@@ -222,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_version_fault),
 	        cmocka_unit_test(test_state_fault),
+	        cmocka_unit_test(test_state_put),
 	        cmocka_unit_test(test_down_fault),
 	        cmocka_unit_test(test_hang_fault),
 	        cmocka_unit_test(test_slow_fault),

@@ -1,7 +1,7 @@
 /*
  * Trino's endpoints as trino-sim serves them (docs/DESIGN.md §10):
  * /v1/info (its fields per release, sim_release.c), /v1/info/state (a bare
- * JSON string), /v1/status, routed here with the management endpoints of
+ * JSON string; PUT in sim_state_put.c), /v1/status, routed here with the management endpoints of
  * sim_metrics.c and the query list of sim_query_list.c; and the down, hang and slow faults on each node's port.
  */
 #include "sim_http.h"
@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "sim_metrics.h"
 #include "sim_query_list.h"
+#include "sim_state_put.h"
 #include "sim_statement.h"
 #include "sim_release.h"
 
@@ -137,6 +138,8 @@ static void route(struct evhttp_request *req, struct sim_node_http *node_http)
 			                    node_http->server->base);
 		else
 			sim_http_send_text(req, 404, "Not Found", "text/plain", "Not Found");
+	} else if (method == EVHTTP_REQ_PUT && strcmp(path, "/v1/info/state") == 0) {
+		sim_state_put_serve(req, node, cluster);
 	} else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		sim_http_send_text(req, 405, "Method Not Allowed", "text/plain",
 		                   "Method Not Allowed");
