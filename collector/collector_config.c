@@ -84,6 +84,11 @@ static const struct config_key watch_keys[] = {
          NULL},
         {"drain_quiet", CONFIG_DURATION, offsetof(struct watch_section, drain_quiet_ms), false,
          "0s", 0, 86400000, NULL},
+        KEY(watch_section, "drain_shutdown_command", CONFIG_STRING, drain_shutdown_command, false,
+            NULL),
+        {"drain_shutdown_timeout", CONFIG_DURATION,
+         offsetof(struct watch_section, drain_shutdown_timeout_ms), false, "60s", 1000, 3600000,
+         NULL},
         {"loss_settle", CONFIG_DURATION, offsetof(struct watch_section, loss_settle_ms), false,
          "6m", 1000, 86400000, NULL},
 };
@@ -131,6 +136,18 @@ static int validate_watch(void *object, const char **key, char *why, size_t why_
 	if (w->failure_type_bits == 0) {
 		*key = "failure_types";
 		snprintf(why, why_len, "failure_types names no failure type");
+		return -1;
+	}
+	if (w->drain_shutdown_command != NULL && w->drain_quiet_ms == 0) {
+		/* without the gate, stable does not wait for the old cluster's queries */
+		*key = "drain_shutdown_command";
+		snprintf(why, why_len, "drain_shutdown_command needs drain_quiet (the drain gate)");
+		return -1;
+	}
+	if (w->drain_shutdown_command != NULL &&
+	    strstr(w->drain_shutdown_command, "{cluster}") == NULL) {
+		*key = "drain_shutdown_command";
+		snprintf(why, why_len, "drain_shutdown_command must contain {cluster}");
 		return -1;
 	}
 	return 0;

@@ -64,7 +64,9 @@ struct watch_section {
 	double user_error_factor;
 	int64_t sustain_ms;
 	bool dry_run;
-	int64_t drain_quiet_ms; /* the drain gate: 0 off */
+	int64_t drain_quiet_ms;            /* the drain gate: 0 off */
+	char *drain_shutdown_command;      /* the drain action: NULL off; {cluster} replaced */
+	int64_t drain_shutdown_timeout_ms; /* its run's bound */
 	int64_t loss_settle_ms; /* a switch's AbandonedQueries delta is counted this long */
 };
 

@@ -164,6 +164,7 @@ static void gather_facts(struct cutover_runner *r, const struct cutover_event *e
 	drain_observe(&r->drain, &c->fleet, c->clusters, c->cluster_count, r->state.other, now_ms);
 	f->previous_busy = !drain_done(&r->drain, c->config.watch.drain_quiet_ms, now_ms,
 	                               f->previous_busy_why, sizeof(f->previous_busy_why));
+	f->drain_shutdown = r->shutdown != NULL && !c->config.watch.dry_run;
 	f->previous_healthy = rollback_target_fit(&c->fleet, c->clusters, c->cluster_count,
 	                                          &c->findings, r->state.other, now_ms,
 	                                          f->previous_problem, sizeof(f->previous_problem));
@@ -277,6 +278,10 @@ void runner_run_actions(struct cutover_runner *r, const struct cutover_action *a
 			r->switch_in_flight = true;
 			r->lb_warning_cluster[0] = '\0'; /* a new switch: its own warnings */
 			r->lb.switch_to(r->lb.impl, a->cluster, on_switched, r);
+			break;
+		case ACTION_DRAIN_SHUTDOWN:
+			if (r->shutdown != NULL)
+				drain_shutdown_start(r->shutdown, a->cluster, now);
 			break;
 		}
 	}
@@ -454,6 +459,13 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 				                          collector->clusters[j].name);
 	switch_accounting_init(&r->losses, collector);
 	lb_none_traffic(&collector->config, &r->traffic_settings);
+	if (w->drain_shutdown_command != NULL &&
+	    (r->shutdown = drain_shutdown_new(collector->base, w->drain_shutdown_command,
+	                                      w->drain_shutdown_timeout_ms, collector->journal, err,
+	                                      err_len)) == NULL) {
+		free(r);
+		return NULL;
+	}
 	r->lb = *driver;
 	r->recovering = found &&
 	                (r->state.phase == PHASE_SWITCHING || r->state.phase == PHASE_ROLLING_BACK);
@@ -463,6 +475,7 @@ struct cutover_runner *cutover_runner_new(struct collector *collector,
 		snprintf(err, err_len, "cannot schedule the first read of the LB");
 		if (r->first_read != NULL)
 			event_free(r->first_read);
+		drain_shutdown_free(r->shutdown);
 		free(r);
 		return NULL;
 	}
@@ -477,6 +490,7 @@ void cutover_runner_free(struct cutover_runner *r)
 		event_free(r->first_read);
 	if (r->lb.impl != NULL)
 		r->lb.free(r->lb.impl);
+	drain_shutdown_free(r->shutdown);
 	free(r);
 }
 

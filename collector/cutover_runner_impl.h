@@ -15,6 +15,7 @@
 #include "cutover_pending.h"
 #include "degradation.h"
 #include "drain.h"
+#include "drain_shutdown.h"
 #include "gate.h"
 #include "lb.h"
 #include "switch_accounting.h"
@@ -25,8 +26,9 @@ struct cutover_runner {
 	struct cutover_state state;
 	struct watch_settings watch;
 	struct detector detector;
-	struct drain_state drain; /* of the old cluster (state.other) */
-	struct lb_driver lb;      /* .impl NULL: no driver */
+	struct drain_state drain;        /* of the old cluster (state.other) */
+	struct drain_shutdown *shutdown; /* [watch] drain_shutdown_command; NULL: off */
+	struct lb_driver lb;             /* .impl NULL: no driver */
 	int64_t next_poll_ms;
 	bool polling;
 	bool switch_in_flight;    /* asked of the driver, not answered yet */

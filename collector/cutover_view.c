@@ -17,6 +17,9 @@ json_t *cutover_runner_status(const struct cutover_runner *r, struct clock_now n
 	json_t *out = json_pack("{s:s,s:s,s:s,s:b,s:b,s:s}", "phase", cutover_phase_name(s->phase),
 	                        "active", s->active, "other", s->other, "paused", s->paused,
 	                        "dry_run", r->collector->config.watch.dry_run, "reason", s->reason);
+	json_t *shutdown = drain_shutdown_status(r->shutdown);
+	if (shutdown != NULL)
+		json_object_set_new(out, "drain_shutdown", shutdown);
 	json_t *last_switch = switch_accounting_status(&r->losses, now);
 	if (last_switch != NULL)
 		json_object_set_new(out, "last_switch", last_switch);

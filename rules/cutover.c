@@ -496,6 +496,8 @@ static void on_watching(const struct cutover_state *s, const struct cutover_even
 		alert(r, SEVERITY_INFO, "stable", stable,
 		      "stable: %s passed its %lld min watch; %s may be shut down", stable,
 		      (long long)((s->until_ms - s->since_ms) / 60000), old);
+		if (f->drain_shutdown)
+			act(r, ACTION_DRAIN_SHUTDOWN, old);
 	}
 }
 

@@ -120,6 +120,8 @@ struct cutover_facts {
 	/* the drain gate (drain.h): the old cluster has not been quiet long enough yet */
 	bool previous_busy;
 	char previous_busy_why[CUTOVER_TEXT_LEN];
+	/* the drain action is configured (and the gate on): stable also shuts the old cluster down */
+	bool drain_shutdown;
 	/* the standby if the event's cluster is the active one: the first other cluster */
 	char standby_of_event[CUTOVER_NAME_LEN];
 };
@@ -128,6 +130,8 @@ enum cutover_action_kind {
 	ACTION_SWITCH_LB,   /* cluster */
 	ACTION_ALERT,       /* severity, name, text */
 	ACTION_START_WATCH, /* reset the degradation detector against state.baseline */
+	/* the drain action: send SHUTTING_DOWN to the workers of cluster, the drained old one */
+	ACTION_DRAIN_SHUTDOWN,
 };
 
 struct cutover_action {

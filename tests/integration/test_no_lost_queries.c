@@ -13,7 +13,9 @@
  * still runs on blue after the watch, and lets it through once the query
  * has ended and blue has been quiet for drain_quiet; meanwhile, with the
  * agents reading the query list, status and /metrics show that query's age
- * growing, and nothing once it has finished.
+ * growing, and nothing once it has finished; and once stable is out, the
+ * drain action's command sends SHUTTING_DOWN to blue's worker, which then
+ * reports it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,7 +277,8 @@ static int setup_drain(void **state)
 	(void)state;
 	struct stack_options drain = routed;
 	drain.watch_duration = "3s";
-	drain.extra_watch = "loss_settle = 15s\ndrain_quiet = 4s\n";
+	drain.extra_watch = "loss_settle = 15s\ndrain_quiet = 4s\n"
+	                    "drain_shutdown_command = sh ./drain-shutdown.sh {cluster}\n";
 	drain.agent_trino = "query_list = on\n";
 	return setup_stack(&drain);
 }
@@ -424,6 +427,55 @@ static bool finished_but_watching(void *arg)
 	return seen;
 }
 
+/* The state status shows for NODE ("" when it shows none). */
+static void node_state(const char *node, char *out, size_t len)
+{
+	json_t *s = status();
+	out[0] = '\0';
+	json_t *cluster;
+	size_t i, j;
+	json_array_foreach(json_object_get(s, "clusters"), i, cluster)
+	{
+		json_t *n;
+		json_array_foreach(
+		        json_object_get(cluster, "nodes"), j,
+		        n) if (strcmp(json_string_value(json_object_get(n, "node_id")), node) == 0)
+		        snprintf(out, len, "%s", json_string_value(json_object_get(n, "state")));
+	}
+	json_decref(s);
+}
+
+/* The drain action ran for blue, and blue's worker reports SHUTTING_DOWN. */
+static bool blue_shut_down(void *arg)
+{
+	(void)arg;
+	json_t *s = status();
+	json_t *shutdown = json_object_get(json_object_get(s, "cutover"), "drain_shutdown");
+	const char *done = json_string_value(json_object_get(shutdown, "state"));
+	bool ran = done != NULL && strcmp(done, "done") == 0 &&
+	           strcmp(json_string_value(json_object_get(shutdown, "cluster")), "blue") == 0;
+	json_decref(s);
+	char state[32];
+	node_state("blue-worker-1", state, sizeof(state));
+	return ran && strcmp(state, "SHUTTING_DOWN") == 0;
+}
+
+/*
+ * The operator's drain command for the test: PUT "SHUTTING_DOWN" to each of
+ * the cluster's workers, as README's example does.
+ */
+static void write_drain_command(void)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+	         "#!/bin/sh\n"
+	         "[ \"$1\" = blue ] || { echo \"not blue: $1\"; exit 2; }\n"
+	         "curl -sf -X PUT -H 'Content-Type: application/json' -H 'X-Trino-User: admin' "
+	         "-d '\"SHUTTING_DOWN\"' http://127.0.0.1:%d/v1/info/state\n",
+	         fx.blue + 1);
+	harness_write_file("drain-shutdown.sh", text);
+}
+
 /* The watch is over and stable waits for blue's running queries. */
 static bool held_by_drain(void *arg)
 {
@@ -452,6 +504,7 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	stack_coordinator_id(fx.blue, blue_id, sizeof(blue_id));
 	char out[600];
 	snprintf(out, sizeof(out), "%s/client-drain.out", dir);
+	write_drain_command();
 	pid_t on_blue = start_queries(out, 1, "SELECT 1 -- duration_ms=12000 rows=2");
 	assert_true(stack_wait_statement_running(fx.blue_control, 1, 30000));
 	assert_int_equal(post("/v1/cutover", "{\"to\":\"green\",\"reason\":\"test\"}"), 202);
@@ -493,6 +546,21 @@ static void test_drain_gate_holds_stable_while_blue_runs_a_query(void **state)
 	assert_true(metric_value("trino_guard_drain_oldest_query_timestamp_seconds{cluster="
 	                         "\"blue\"}") < 0);
 	assert_true(stack_wait_phase(&fx, "STEADY", "green", 30000));
+	/* stable, with the drain action on: blue's workers were told to shut down */
+	if (!harness_wait_until(blue_shut_down, NULL, 15000)) {
+		json_t *s = status();
+		char *cutover = json_dumps(json_object_get(s, "cutover"), 0);
+		char worker[32];
+		node_state("blue-worker-1", worker, sizeof(worker));
+		fail_msg("blue-worker-1 is %s; cutover %s", worker, cutover);
+	}
+	json_t *ran = journal_events("drain-shutdown", "blue");
+	assert_int_equal(json_array_size(ran), 1);
+	assert_true(json_is_true(json_object_get(json_array_get(ran, 0), "ok")));
+	json_decref(ran);
+	char coordinator[32];
+	node_state("blue-coord", coordinator, sizeof(coordinator));
+	assert_string_equal(coordinator, "ACTIVE"); /* the command reached the workers only */
 }
 
 int main(void)

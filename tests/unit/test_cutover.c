@@ -43,6 +43,7 @@ struct row {
 		enum verdict verdict;
 		bool previous_unfit; /* the cluster to fall back on cannot take users */
 		bool previous_busy;  /* the drain gate: the old cluster still serves queries */
+		bool drain_shutdown; /* the drain action is configured */
 		bool dry_run;
 		int64_t now_offset;
 		bool in_flight;      /* a switch we asked for has not answered */
@@ -141,6 +142,26 @@ static const struct row rows[] = {
                     .other = "blue",
                     .status = 200,
                     .actions = "alert:stable"}},
+        {.name = "watch expiry with the drain action: stable, then blue's workers shut down",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.now_offset = WATCH, .drain_shutdown = true},
+         .expect = {.phase = PHASE_STEADY,
+                    .active = "green",
+                    .other = "blue",
+                    .status = 200,
+                    .actions = "alert:stable shutdown:blue"}},
+        {.name = "the drain action waits for the drain gate like stable",
+         .from = {.phase = PHASE_WATCHING,
+                  .active = "green",
+                  .other = "blue",
+                  .until_offset = WATCH},
+         .event = {.kind = EVENT_TICK},
+         .facts = {.now_offset = WATCH + 60000, .previous_busy = true, .drain_shutdown = true},
+         .expect = {.phase = PHASE_WATCHING, .active = "green", .other = "blue", .status = 200}},
         {.name = "watch expiry while blue still runs queries: no stable yet (drain gate)",
          .from = {.phase = PHASE_WATCHING,
                   .active = "green",
@@ -409,9 +430,10 @@ static void describe_actions(const struct cutover_result *r, char *out, size_t l
 	for (size_t i = 0; i < r->action_count; i++) {
 		const struct cutover_action *a = &r->actions[i];
 		size_t used = strlen(out);
-		const char *kind = a->kind == ACTION_SWITCH_LB ? "switch"
-		                   : a->kind == ACTION_ALERT   ? "alert"
-		                                               : "watch";
+		const char *kind = a->kind == ACTION_SWITCH_LB        ? "switch"
+		                   : a->kind == ACTION_ALERT          ? "alert"
+		                   : a->kind == ACTION_DRAIN_SHUTDOWN ? "shutdown"
+		                                                      : "watch";
 		snprintf(out + used, len - used, "%s%s:%s", i ? " " : "", kind,
 		         a->kind == ACTION_ALERT ? a->name : a->cluster);
 	}
@@ -449,6 +471,7 @@ static void test_transition_table(void **state)
 		        .previous_healthy = !row->facts.previous_unfit,
 		        .switch_in_flight = row->facts.in_flight,
 		        .previous_busy = row->facts.previous_busy,
+		        .drain_shutdown = row->facts.drain_shutdown,
 		};
 		snprintf(f.standby_of_event, sizeof(f.standby_of_event), "%s",
 		         text(row->facts.standby));

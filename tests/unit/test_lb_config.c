@@ -7,7 +7,8 @@
  * drivers' sections, every error with its FILE:LINE. A row that loads also
  * builds its driver, as the collector would. Also the [ha] section's checks
  * (collector_config_ha.c), each error at its line, and the other door: which
- * [api] listen addresses count as loopback and so need no token_file.
+ * [api] listen addresses count as loopback and so need no token_file; and
+ * [watch]'s checks of the drain action, which runs through the exec runner.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +48,15 @@ _Static_assert(LB_HTTP_MAX_HEADERS == 8, "update the http header rows");
 #define NO_TOKEN "collector.ini:6: [api] listening on "
 
 static const struct row rows[] = {
+        /* [watch]: the drain action needs the drain gate and a {cluster} to act on */
+        {"drain_action_with_the_gate_loads",
+         HEAD "[watch]\ndrain_quiet = 1m\ndrain_shutdown_command = ./shut.sh {cluster}\n", NULL},
+        {"drain_action_without_the_gate_is_refused",
+         HEAD "[watch]\ndrain_shutdown_command = ./shut.sh {cluster}\n",
+         "drain_shutdown_command needs drain_quiet (the drain gate)"},
+        {"drain_action_without_cluster_is_refused",
+         HEAD "[watch]\ndrain_quiet = 1m\ndrain_shutdown_command = ./shut.sh blue\n",
+         "drain_shutdown_command must contain {cluster}"},
         /* [api] listen: only literal loopback addresses and localhost go without a token */
         {"api_on_ipv4_loopback_needs_no_token", HEAD "[api]\nlisten = 127.0.0.1:7601\n", NULL},
         {"api_on_any_address_of_127_0_0_0_8_needs_no_token",
