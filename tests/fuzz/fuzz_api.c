@@ -9,11 +9,13 @@
  * paused; STEADY on the initial cluster while there is no file).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,14 +140,33 @@ static void start_collector(void)
 	check(api_port > 0);
 }
 
+/*
+ * A connection to the API, made without blocking: the API accepts only
+ * while its loop runs, and at its connection cap (or with the listen queue
+ * full) a blocking connect would wait in the kernel, where libFuzzer's
+ * timer interrupts it. The property: it is accepted within the API's
+ * request_timeout (10 s, when the connections holding the cap must end).
+ */
 static int connect_api(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	check(fd >= 0);
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port)};
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	check(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
-	check(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+	int rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	check(rc == 0 || errno == EINPROGRESS || errno == EINTR);
+	for (int waited = 0; rc != 0; waited++) {
+		check(waited < 15000); /* about 15 s of 1 ms polls */
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (poll(&p, 1, 1) == 1) {
+			int error = 0;
+			socklen_t len = sizeof(error);
+			check(getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0);
+			check(error == 0);
+			rc = 0;
+		}
+	}
 	return fd;
 }
 
