@@ -45,13 +45,6 @@ static void write_member_ini(const struct ha_stack *h, const struct stack_option
 	harness_write_file(path, text);
 }
 
-static bool url_ok(void *arg)
-{
-	char *body = harness_get_ok(arg);
-	free(body);
-	return body != NULL;
-}
-
 int ha_stack_start_member(struct ha_stack *h, const struct stack_options *o, int i)
 {
 	char ini[64], log[64], url[128];
@@ -60,7 +53,7 @@ int ha_stack_start_member(struct ha_stack *h, const struct stack_options *o, int
 	const char *argv[] = {o->collector_bin, "-c", ini, NULL};
 	h->members[i].pid = harness_spawn(argv, log);
 	snprintf(url, sizeof(url), "%s/healthz", h->members[i].api);
-	if (!harness_wait_until(url_ok, url, 15000)) {
+	if (!harness_wait_until(stack_url_ok, url, 15000)) {
 		fprintf(stderr, "ha_stack: collector %d did not start (see %s/%s)\n", i,
 		        h->sims.dir, log);
 		return -1;

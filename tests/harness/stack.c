@@ -17,9 +17,9 @@
 #include "harness.h"
 #include "stack_parts.h"
 
-static bool url_ok(void *arg)
+bool stack_url_ok(void *url)
 {
-	char *body = harness_get_ok(arg);
+	char *body = harness_get_ok(url);
 	free(body);
 	return body != NULL;
 }
@@ -54,7 +54,7 @@ static int start_sim(const struct stack_options *o, const char *name, const char
 	                      o->client_timeout_ms,
 	                      NULL};
 	harness_spawn(argv, "/dev/null");
-	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+	return harness_wait_until(stack_url_ok, url, 10000) ? 0 : -1;
 }
 
 long stack_control(int control_port, const char *node, const char *body)
@@ -102,7 +102,7 @@ int stack_start_collector(struct stack *s, const struct stack_options *o)
 	s->collector = harness_spawn(argv, "collector.log");
 	char url[128];
 	snprintf(url, sizeof(url), "%s/healthz", s->api);
-	return harness_wait_until(url_ok, url, 10000) ? 0 : -1;
+	return harness_wait_until(stack_url_ok, url, 10000) ? 0 : -1;
 }
 
 static const char *const stack_clusters[] = {"blue", "green"};
@@ -196,7 +196,7 @@ int stack_start_haproxy(const struct stack *s, const struct stack_options *o,
 	const char *haproxy[] = {o->haproxy_bin, "-db", "-f", cfg, NULL};
 	*pid = harness_spawn(haproxy, log);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/status", frontend);
-	if (!harness_wait_until(url_ok, url, 10000)) {
+	if (!harness_wait_until(stack_url_ok, url, 10000)) {
 		fprintf(stderr, "stack: HAProxy did not start (see %s/%s)\n", s->dir, log);
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #ifndef TG_STACK_PARTS_H
 #define TG_STACK_PARTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,6 +26,9 @@ extern const struct stack_haproxy_files stack_haproxy_single;
  * message on stderr.
  */
 int stack_start_sims(struct stack *s, const struct stack_options *o);
+
+/* Whether URL (a char *) answers 200: a harness_wait_until condition. */
+bool stack_url_ok(void *url);
 
 /* A key pair for every node of both clusters, each public key in the allow-list. */
 int stack_allow_all_nodes(const struct stack_options *o);
